@@ -1,0 +1,42 @@
+# make demo: install what is missing, build, run the main job on examples/ (no cluster needed)
+# make test: install what is missing, build, run every test
+BUILD ?= build
+JOBS ?= 2
+PREFIX ?= /usr/local
+BIN := $(BUILD)/bin/kubectl-otel
+VERSION := $(shell sed -n 's/^project(kubectl-otel VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+
+.PHONY: all deps configure build test demo install dist bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+configure: deps $(BUILD)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 600
+
+demo: build
+	@bash scripts/demo $(BIN)
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/kubectl-otel
+	install -m 0755 scripts/kubectl_complete-otel $(DESTDIR)$(PREFIX)/bin/kubectl_complete-otel
+
+dist: build
+	bash scripts/dist $(BIN) $(VERSION)
+
+bench: build
+	@for b in $(BUILD)/bench/*/bench_*; do [ -x "$$b" ] && "$$b" --benchmark_min_time=0.2; done
+
+clean:
+	rm -rf $(BUILD) dist

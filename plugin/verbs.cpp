@@ -1,0 +1,10 @@
+#include "plugin/verbs.h"
+
+namespace otel::plugin {
+
+void registerVerbs(CLI::App& app, GlobalOptions& global) {
+  addVersionVerb(app, global);
+  addCompletionVerb(app, global);
+}
+
+}  // namespace otel::plugin
