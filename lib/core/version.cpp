@@ -5,5 +5,9 @@
 namespace otel {
 std::string version() { return OTEL_VERSION_STRING; }
 std::string gitCommit() { return OTEL_GIT_COMMIT; }
-std::string userAgent() { return std::string("kubectl-otel/") + OTEL_VERSION_STRING; }
+std::string userAgent() {
+  std::string ua = "kubectl-otel/";
+  ua.append(OTEL_VERSION_STRING);
+  return ua;
+}
 }  // namespace otel
