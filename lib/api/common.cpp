@@ -1,0 +1,54 @@
+#include "lib/api/common.h"
+
+namespace otel::api {
+
+const Json* at(const Json& j, std::initializer_list<std::string_view> path) {
+  const Json* cur = &j;
+  for (auto key : path) {
+    if (!cur->is_object()) return nullptr;
+    auto it = cur->find(std::string(key));
+    if (it == cur->end()) return nullptr;
+    cur = &*it;
+  }
+  return cur;
+}
+
+std::string str(const Json& j, std::initializer_list<std::string_view> path, const std::string& fallback) {
+  const Json* v = at(j, path);
+  return v && v->is_string() ? v->get<std::string>() : fallback;
+}
+
+long long integer(const Json& j, std::initializer_list<std::string_view> path, long long fallback) {
+  const Json* v = at(j, path);
+  if (!v) return fallback;
+  if (v->is_number_integer()) return v->get<long long>();
+  if (v->is_number_float()) return static_cast<long long>(v->get<double>());
+  return fallback;
+}
+
+bool boolean(const Json& j, std::initializer_list<std::string_view> path, bool fallback) {
+  const Json* v = at(j, path);
+  return v && v->is_boolean() ? v->get<bool>() : fallback;
+}
+
+bool has(const Json& j, std::initializer_list<std::string_view> path) { return at(j, path) != nullptr; }
+
+bool present(const Json& j, std::initializer_list<std::string_view> path) {
+  const Json* v = at(j, path);
+  if (!v || v->is_null()) return false;
+  if (v->is_object() || v->is_array() || v->is_string()) return !v->empty() && !(v->is_string() && v->get<std::string>().empty());
+  return true;
+}
+
+Json& ensure(Json& j, std::initializer_list<std::string_view> path) {
+  Json* cur = &j;
+  if (!cur->is_object()) *cur = Json::object();
+  for (auto key : path) {
+    Json& next = (*cur)[std::string(key)];
+    if (!next.is_object()) next = Json::object();
+    cur = &next;
+  }
+  return *cur;
+}
+
+}  // namespace otel::api

@@ -1,0 +1,56 @@
+#include "lib/api/targetallocator.h"
+
+#include "lib/api/collector.h"
+
+namespace otel::api {
+
+bool isTargetAllocator(const Json& obj) {
+  return obj.is_object() && obj.value("kind", "") == kTargetAllocatorKind &&
+         obj.value("apiVersion", "").rfind(std::string(kGroup) + "/", 0) == 0;
+}
+
+void defaultTargetAllocator(Json& ta) {
+  Json& spec = ensure(ta, {"spec"});
+  if (!spec.contains("replicas") || spec["replicas"].is_null()) spec["replicas"] = 1;
+  if (str(spec, {"managementState"}).empty()) spec["managementState"] = "managed";
+  if (str(spec, {"allocationStrategy"}).empty()) spec["allocationStrategy"] = "consistent-hashing";
+  if (!spec.contains("filterStrategy")) spec["filterStrategy"] = "relabel-config";
+}
+
+Diagnostics validateTargetAllocator(const Json& ta) {
+  Diagnostics d;
+  const Json* pcr = at(ta, {"spec", "prometheusCR"});
+  if (pcr && present(*pcr, {"allowNamespaces"}) && present(*pcr, {"denyNamespaces"})) {
+    d.errors.push_back("allowNamespaces and denyNamespaces are mutually exclusive");
+    return d;
+  }
+  std::string strategy = str(ta, {"spec", "allocationStrategy"}, "consistent-hashing");
+  if (strategy == "least-weighted" && present(ta, {"spec", "podDisruptionBudget"}))
+    d.errors.push_back("target allocator pdb has been configured but the allocation strategy isn't not compatible");
+  return d;
+}
+
+Json targetAllocatorFromCollector(const Json& col) {
+  const Json* embedded = at(col, {"spec", "targetAllocator"});
+  Json e = embedded ? *embedded : Json::object();
+  Json meta = Json::object();
+  meta["name"] = str(col, {"metadata", "name"});
+  meta["namespace"] = str(col, {"metadata", "namespace"}, "default");
+  if (const Json* l = at(col, {"metadata", "labels"}); l && l->is_object()) meta["labels"] = *l;
+  if (const Json* a = at(col, {"metadata", "annotations"}); a && a->is_object()) meta["annotations"] = *a;
+  Json spec = Json::object();
+  // Fields copied from the embedded spec (upstream collector.TargetAllocator()).
+  for (const char* k : {"replicas", "nodeSelector", "resources", "serviceAccount", "image", "affinity", "securityContext",
+                        "podSecurityContext", "topologySpreadConstraints", "tolerations", "env", "podDisruptionBudget",
+                        "allocationStrategy", "filterStrategy", "prometheusCR", "observability", "allowInsecureAuthSecrets",
+                        "collectorNotReadyGracePeriod", "collectorTargetReloadInterval", "mtls"})
+    if (e.contains(k) && !e[k].is_null()) spec[k] = e[k];
+  std::string ms = str(col, {"spec", "managementState"});
+  if (!ms.empty()) spec["managementState"] = ms;
+  spec["upgradeStrategy"] = str(col, {"spec", "upgradeStrategy"}, "automatic");
+  if (const Json* np = at(col, {"spec", "networkPolicy"}); np && np->is_object()) spec["networkPolicy"] = *np;
+  Json ta = {{"apiVersion", kV1alpha1}, {"kind", kTargetAllocatorKind}, {"metadata", meta}, {"spec", spec}};
+  return ta;
+}
+
+}  // namespace otel::api
