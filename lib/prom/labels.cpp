@@ -1,0 +1,162 @@
+#include "lib/prom/labels.h"
+
+#include <algorithm>
+
+namespace otel::prom {
+
+namespace {
+auto lowerBound(const std::vector<Label>& v, std::string_view name) {
+  return std::lower_bound(v.begin(), v.end(), name,
+                          [](const Label& l, std::string_view n) { return std::string_view(l.name) < n; });
+}
+auto lowerBound(std::vector<Label>& v, std::string_view name) {
+  return std::lower_bound(v.begin(), v.end(), name,
+                          [](const Label& l, std::string_view n) { return std::string_view(l.name) < n; });
+}
+
+std::string scalarText(const Json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "";
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  return v.dump();
+}
+}  // namespace
+
+Labels Labels::fromPairs(std::vector<Label> pairs) {
+  Labels out;
+  std::stable_sort(pairs.begin(), pairs.end(), [](const Label& a, const Label& b) { return a.name < b.name; });
+  out.items_.reserve(pairs.size());
+  for (auto& p : pairs) {
+    if (!out.items_.empty() && out.items_.back().name == p.name && p.value.empty()) {
+      out.items_.pop_back();  // an empty value deletes (as Builder.Set)
+      continue;
+    }
+    if (p.value.empty()) continue;
+    if (!out.items_.empty() && out.items_.back().name == p.name) {
+      out.items_.back().value = std::move(p.value);
+    } else {
+      out.items_.push_back(std::move(p));
+    }
+  }
+  return out;
+}
+
+Labels Labels::fromJson(const Json& object) {
+  std::vector<Label> pairs;
+  if (object.is_object()) {
+    pairs.reserve(object.size());
+    for (auto it = object.begin(); it != object.end(); ++it) pairs.push_back({it.key(), scalarText(it.value())});
+  }
+  return fromPairs(std::move(pairs));
+}
+
+std::string_view Labels::get(std::string_view name) const {
+  auto it = lowerBound(items_, name);
+  if (it != items_.end() && it->name == name) return it->value;
+  return {};
+}
+
+bool Labels::has(std::string_view name) const {
+  auto it = lowerBound(items_, name);
+  return it != items_.end() && it->name == name;
+}
+
+void Labels::set(std::string_view name, std::string_view value) {
+  if (value.empty()) {
+    del(name);
+    return;
+  }
+  auto it = lowerBound(items_, name);
+  if (it != items_.end() && it->name == name) {
+    it->value.assign(value);
+  } else {
+    items_.insert(it, Label{std::string(name), std::string(value)});
+  }
+}
+
+void Labels::del(std::string_view name) {
+  auto it = lowerBound(items_, name);
+  if (it != items_.end() && it->name == name) items_.erase(it);
+}
+
+Json Labels::toJson() const {
+  Json j = Json::object();
+  for (const auto& l : items_) j[l.name] = l.value;
+  return j;
+}
+
+std::size_t Labels::heapBytes() const {
+  std::size_t n = items_.capacity() * sizeof(Label);
+  for (const auto& l : items_) {
+    if (l.name.capacity() > 15) n += l.name.capacity() + 1;
+    if (l.value.capacity() > 15) n += l.value.capacity() + 1;
+  }
+  return n;
+}
+
+Labels mergeLabels(const Labels& base, const Labels& over) {
+  std::vector<Label> out;
+  out.reserve(base.size() + over.size());
+  auto b = base.begin(), o = over.begin();
+  while (b != base.end() && o != over.end()) {
+    if (b->name < o->name) {
+      out.push_back(*b++);
+    } else if (o->name < b->name) {
+      out.push_back(*o++);
+    } else {
+      out.push_back(*o++);
+      ++b;
+    }
+  }
+  out.insert(out.end(), b, base.end());
+  out.insert(out.end(), o, over.end());
+  return Labels::fromPairs(std::move(out));
+}
+
+bool isValidUtf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    int n;
+    std::uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;
+    for (int k = 1; k <= n; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+bool isValidLabelName(std::string_view name, NameValidation scheme) {
+  if (name.empty()) return false;
+  if (scheme == NameValidation::Utf8) return isValidUtf8(name);
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace otel::prom

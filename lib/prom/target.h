@@ -1,0 +1,62 @@
+// Scrape targets as the target allocator sees them: group+target label merge, Prometheus' seeded
+// labels, the job's relabel_configs as a filter (upstream's `relabel-config` filter strategy),
+// the target identity hash, and the labels served to collectors. Pure except loadFileSd().
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/prom/labels.h"
+#include "lib/prom/scrape_config.h"
+
+namespace otel::prom {
+
+struct Target {
+  std::uint64_t hash = 0;  // identity: xxhash64 of the relabeled labels without __meta_*, and the job
+  std::uint32_t job = 0;   // index of the job in the config it came from
+  Labels labels;           // served labels: discovered labels minus job/__scheme__/__metrics_path__/interval/timeout
+  // TargetURL: the discovered __address__ (the consistent-hashing key).
+  std::string_view address() const { return labels.get(kAddressLabel); }
+};
+
+// Per-job processor: seeds, relabels and hashes discovered label sets.
+class TargetBuilder {
+ public:
+  // relabelFilter=false is upstream's filter_strategy other than `relabel-config` (no filtering).
+  TargetBuilder(const ScrapeConfig& config, std::uint32_t jobIndex, bool relabelFilter = true);
+
+  // Prometheus' discovered labels: `merged` plus job, __scrape_interval__, __scrape_timeout__,
+  // __metrics_path__, __scheme__ and __param_<k> where absent.
+  Labels seeded(const Labels& merged) const;
+  // The allocator's view: nullopt when relabeling drops the target.
+  std::optional<Target> build(const Labels& merged) const;
+  // Prometheus' final scrape labels (promtool check service-discovery "labels"): relabeled, __meta_*
+  // removed, instance defaulted to __address__; nullopt when dropped or without __address__.
+  std::optional<Labels> finalLabels(const Labels& merged) const;
+
+  const ScrapeConfig& config() const { return *config_; }
+
+ private:
+  const ScrapeConfig* config_;
+  std::uint32_t job_;
+  bool filter_;
+  std::vector<RelabelConfig> wrapped_;  // __tmp_disable_sharding=true, the job's rules, labeldrop
+  std::vector<Label> seeds_;
+};
+
+// Identity hash of a relabeled label set for a job (labels named __meta_* are skipped).
+std::uint64_t targetHash(const Labels& relabeled, std::string_view job);
+
+// Expands static_configs (and `fileGroups`, already read) of one job into merged label sets
+// (group labels overlaid by __address__), in config order.
+std::vector<Labels> discoveredLabelSets(const ScrapeConfig& config, const std::vector<TargetGroup>& fileGroups = {});
+
+// Reads the file_sd_configs files of a job (globs in the last path element; paths relative to
+// `baseDir`); each group gets __meta_filepath. Throws otel::Error naming the file.
+std::vector<TargetGroup> loadFileSd(const ScrapeConfig& config, const std::string& baseDir);
+
+// Every kept target of every job of `config` (static + file SD), deduplicated by identity (last wins).
+std::vector<Target> buildTargets(const PromConfig& config, const std::string& baseDir = ".", bool relabelFilter = true);
+
+}  // namespace otel::prom
