@@ -123,6 +123,24 @@ Json convertCollector(const Json& collector, const std::string& apiVersion) {
               "use opentelemetry.io/v1beta1 or opentelemetry.io/v1alpha1");
 }
 
+void applyCollectorCrdDefaults(Json& cr) {
+  if (!cr.contains("spec") || !cr["spec"].is_object()) return;
+  Json& spec = cr["spec"];
+  if (!spec.contains("configVersions")) spec["configVersions"] = 3;
+  if (spec.contains("targetAllocator") && spec["targetAllocator"].is_object()) {
+    Json& ta = spec["targetAllocator"];
+    if (!ta.contains("allocationStrategy")) ta["allocationStrategy"] = "consistent-hashing";
+    if (!ta.contains("filterStrategy")) ta["filterStrategy"] = "relabel-config";
+    if (ta.contains("prometheusCR") && ta["prometheusCR"].is_object()) {
+      Json& p = ta["prometheusCR"];
+      if (!p.contains("scrapeInterval")) p["scrapeInterval"] = "30s";
+      for (const char* k : {"podMonitorNamespaceSelector", "serviceMonitorNamespaceSelector",
+                            "scrapeConfigNamespaceSelector", "probeNamespaceSelector"})
+        if (!p.contains(k)) p[k] = Json::object();
+    }
+  }
+}
+
 void defaultCollectorSpec(Json& cr, const Json* old) {
   Json& spec = ensure(cr, {"spec"});
   if (!spec.contains("mode") || !spec["mode"].is_string() || spec["mode"].get<std::string>().empty()) {

@@ -49,6 +49,11 @@ Json toV1alpha1(const Json& collector);
 // Converts to the requested apiVersion ("opentelemetry.io/v1alpha1" or "/v1beta1"); throws otel::Error otherwise.
 Json convertCollector(const Json& collector, const std::string& apiVersion);
 
+// Defaults the API server applies from the v1beta1 CRD schema (only under existing objects):
+// configVersions 3; under spec.targetAllocator: allocationStrategy consistent-hashing, filterStrategy
+// relabel-config, prometheusCR scrapeInterval 30s and namespace selectors {}.
+void applyCollectorCrdDefaults(Json& collector);
+
 // Spec-level defaulting of upstream's mutating webhook (no config defaults): mode, upgradeStrategy,
 // replicas, TA replicas, autoscaler min/cpu, ingress ruleType/route termination, managementState,
 // networkPolicy.enabled, labels {}. `old` (may be null) is the stored object on UPDATE: when the

@@ -10,11 +10,20 @@ bool isTargetAllocator(const Json& obj) {
 }
 
 void defaultTargetAllocator(Json& ta) {
-  Json& spec = ensure(ta, {"spec"});
-  if (!spec.contains("replicas") || spec["replicas"].is_null()) spec["replicas"] = 1;
-  if (str(spec, {"managementState"}).empty()) spec["managementState"] = "managed";
-  if (str(spec, {"allocationStrategy"}).empty()) spec["allocationStrategy"] = "consistent-hashing";
+  if (!ta.contains("spec") || !ta["spec"].is_object()) return;
+  Json& spec = ta["spec"];
+  if (!spec.contains("allocationStrategy")) spec["allocationStrategy"] = "consistent-hashing";
   if (!spec.contains("filterStrategy")) spec["filterStrategy"] = "relabel-config";
+  if (!spec.contains("collectorNotReadyGracePeriod")) spec["collectorNotReadyGracePeriod"] = "30s";
+  if (!spec.contains("managementState")) spec["managementState"] = "managed";
+  if (spec.contains("prometheusCR") && spec["prometheusCR"].is_object()) {
+    Json& p = spec["prometheusCR"];
+    if (!p.contains("scrapeInterval")) p["scrapeInterval"] = "30s";
+    if (!p.contains("evaluationInterval")) p["evaluationInterval"] = "30s";
+    for (const char* k : {"podMonitorNamespaceSelector", "serviceMonitorNamespaceSelector", "scrapeConfigNamespaceSelector",
+                          "probeNamespaceSelector"})
+      if (!p.contains(k)) p[k] = Json::object();
+  }
 }
 
 Diagnostics validateTargetAllocator(const Json& ta) {

@@ -14,8 +14,11 @@ inline constexpr const char* kTargetAllocatorLabel = "opentelemetry.io/target-al
 
 bool isTargetAllocator(const Json& obj);
 
-// Webhook defaults: replicas 1, managementState managed, allocationStrategy consistent-hashing,
-// filterStrategy relabel-config, upgradeStrategy automatic; prometheusCR namespace selectors {}.
+// The defaults the API server applies from the TargetAllocator CRD schema (only under objects that
+// exist: a CR with `spec:` null gets none): allocationStrategy consistent-hashing, filterStrategy
+// relabel-config, collectorNotReadyGracePeriod 30s, managementState managed, prometheusCR
+// scrape/evaluation interval 30s and namespace selectors {}. Upstream's TA defaulting webhook is
+// registered for v1beta1, which the CRD does not serve, so it never runs; neither do we.
 void defaultTargetAllocator(Json& ta);
 
 // `allowNamespaces and denyNamespaces are mutually exclusive`, per-node/PDB and strategy checks.

@@ -9,6 +9,9 @@ namespace otel::collectorconfig {
 
 namespace {
 
+// By value: a range-for over a member of a temporary map would dangle.
+std::set<std::string> enabledOf(const Json& config, Kind kind) { return enabledComponents(config)[kind]; }
+
 struct PortDef {
   std::string proto;  // "TCP" / "UDP"
   int port;
@@ -197,7 +200,7 @@ std::map<Kind, std::set<std::string>> enabledComponents(const Json& config) {
 std::vector<Json> receiverPorts(const Json& config) {
   std::vector<Json> out;
   const Json& recv = section(config, "receivers");
-  for (const auto& name : enabledComponents(config)[Kind::Receiver]) {
+  for (const auto& name : enabledOf(config, Kind::Receiver)) {
     Json cfg = recv.contains(name) ? recv[name] : Json();
     auto ports = receiverPortsFor(name, cfg);
     out.insert(out.end(), ports.begin(), ports.end());
@@ -208,7 +211,7 @@ std::vector<Json> receiverPorts(const Json& config) {
 std::vector<Json> exporterPorts(const Json& config) {
   std::vector<Json> out;
   const Json& exp = section(config, "exporters");
-  for (const auto& name : enabledComponents(config)[Kind::Exporter]) {
+  for (const auto& name : enabledOf(config, Kind::Exporter)) {
     if (componentType(name) != "prometheus") continue;
     Json cfg = exp.contains(name) ? exp[name] : Json();
     int port = portFromEndpoint(endpointOf(cfg));
@@ -221,7 +224,7 @@ std::vector<Json> exporterPorts(const Json& config) {
 std::vector<Json> extensionPorts(const Json& config) {
   std::vector<Json> out;
   const Json& ext = section(config, "extensions");
-  for (const auto& name : enabledComponents(config)[Kind::Extension]) {
+  for (const auto& name : enabledOf(config, Kind::Extension)) {
     std::string type = componentType(name);
     Json cfg = ext.contains(name) ? ext[name] : Json();
     int def = type == "health_check" ? 13133 : type == "jaeger_query" ? 16686 : 0;
@@ -361,7 +364,7 @@ std::vector<std::string> nullObjects(const Json& config) {
 Json healthProbe(const Json& config) {
   const Json& ext = section(config, "extensions");
   if (!config.is_object() || !config.contains("extensions")) return nullptr;
-  for (const auto& name : enabledComponents(config)[Kind::Extension]) {
+  for (const auto& name : enabledOf(config, Kind::Extension)) {
     if (componentType(name) != "health_check") continue;
     Json cfg = ext.contains(name) ? ext[name] : Json();
     int port = portFromEndpoint(endpointOf(cfg));
@@ -375,7 +378,7 @@ Json healthProbe(const Json& config) {
 
 std::vector<Json> componentEnv(const Json& config) {
   std::vector<Json> out;
-  for (const auto& name : enabledComponents(config)[Kind::Receiver]) {
+  for (const auto& name : enabledOf(config, Kind::Receiver)) {
     if (componentType(name) == "kubeletstats") {
       Json e = {{"name", "K8S_NODE_NAME"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "spec.nodeName"}}}}}};
       if (std::none_of(out.begin(), out.end(), [](const Json& x) { return x["name"] == "K8S_NODE_NAME"; })) out.push_back(e);

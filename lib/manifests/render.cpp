@@ -1,0 +1,168 @@
+#include "lib/manifests/render.h"
+
+#include <map>
+
+#include "lib/api/collector.h"
+#include "lib/api/common.h"
+#include "lib/api/targetallocator.h"
+#include "lib/collectorconfig/admission.h"
+#include "lib/core/error.h"
+#include "lib/core/hash.h"
+
+namespace otel::manifests {
+
+using api::str;
+
+namespace {
+
+std::string docWhere(const YamlDocument& d) {
+  return d.source + ": document " + std::to_string(d.index + 1);
+}
+
+std::string fieldHint(const std::string& msg) {
+  // Name the field an upstream message concerns, for the one-line error.
+  if (msg.find("mode") != std::string::npos && msg.find("modification") != std::string::npos) return "spec.mode";
+  if (msg.find("attribute '") != std::string::npos) {
+    auto b = msg.find("attribute '") + 11;
+    return "spec." + msg.substr(b, msg.find('\'', b) - b);
+  }
+  if (msg.find("Prometheus configuration") != std::string::npos) return "spec.config.receivers";
+  if (msg.find("target allocation") != std::string::npos) return "spec.targetAllocator";
+  if (msg.find("mTLS") != std::string::npos || msg.find("certificateAuthority") != std::string::npos)
+    return "spec.targetAllocator.mtls";
+  if (msg.find("Spec Ports") != std::string::npos) return "spec.ports";
+  if (msg.find("config is incorrect") != std::string::npos) return "spec.config";
+  if (msg.find("autoscale") != std::string::npos || msg.find("maxReplica") != std::string::npos) return "spec.autoscaler";
+  if (msg.find("Ingress") != std::string::npos) return "spec.ingress";
+  if (msg.find("spec.mode") != std::string::npos) return "spec.mode";
+  if (msg.find("Namespaces") != std::string::npos) return "spec.prometheusCR";
+  return "spec";
+}
+
+}  // namespace
+
+Json admitCollector(const Json& in, const std::string& where, std::vector<std::string>* warnings, const Json* old) {
+  std::string name = str(in, {"metadata", "name"});
+  std::string objWhere = where + ": OpenTelemetryCollector " + str(in, {"metadata", "namespace"}, "default") + "/" + name;
+  if (name.empty()) throw Error("metadata.name is required", objWhere, "set metadata.name");
+  if (!in.contains("spec") || !in["spec"].is_object())
+    throw Error("spec is required", objWhere + ": spec", "an OpenTelemetryCollector needs spec.config");
+  std::string apiVersion = str(in, {"apiVersion"});
+  if (apiVersion != api::kV1beta1 && apiVersion != api::kV1alpha1)
+    throw Error("unsupported apiVersion \"" + apiVersion + "\"", objWhere + ": apiVersion",
+                "use opentelemetry.io/v1beta1 or opentelemetry.io/v1alpha1");
+  if (apiVersion == api::kV1beta1) {
+    const Json& spec = in["spec"];
+    if (!spec.contains("config") || !spec["config"].is_object())
+      throw Error(spec.contains("config") ? "must be an object (v1beta1 config is structured YAML, not a string)"
+                                          : "Required value",
+                  objWhere + ": spec.config");
+  }
+  std::string mode = str(in, {"spec", "mode"});
+  if (!mode.empty() && !api::isValidMode(mode))
+    throw Error("Unsupported value: \"" + mode + "\": supported values: \"daemonset\", \"deployment\", \"sidecar\", \"statefulset\"",
+                objWhere + ": spec.mode");
+  Json cr = api::toV1beta1(in);
+  api::applyCollectorCrdDefaults(cr);
+  Json oldBeta;
+  if (old) oldBeta = api::toV1beta1(*old);
+  try {
+    collectorconfig::defaultCollector(cr, old ? &oldBeta : nullptr);
+  } catch (const Error& e) {
+    throw Error(std::string("the OpenTelemetry config is incorrect. The port numbers are invalid: ") + e.what(),
+                objWhere + ": spec.config");
+  }
+  auto d = collectorconfig::validateCollector(cr, old ? &oldBeta : nullptr);
+  if (warnings)
+    for (const auto& w : d.warnings) warnings->push_back(objWhere + ": " + w);
+  if (!d.ok()) throw Error(d.errors.front(), objWhere + ": " + fieldHint(d.errors.front()));
+  return cr;
+}
+
+RenderResult render(const std::vector<YamlDocument>& docs, const RenderOptions& opts) {
+  RenderResult res;
+  struct Item {
+    Json cr;
+    std::string where;
+  };
+  std::vector<Item> collectors;
+  std::vector<Item> tas;
+  for (const auto& d : docs) {
+    if (d.value.is_null()) continue;
+    Json obj = d.value;
+    std::string where = docWhere(d);
+    if (!obj.is_object()) throw Error("not a Kubernetes object", where);
+    if (!obj.contains("metadata") || !obj["metadata"].is_object()) obj["metadata"] = Json::object();
+    if (str(obj, {"metadata", "namespace"}).empty()) obj["metadata"]["namespace"] = opts.defaultNamespace;
+    if (opts.assignUids && str(obj, {"metadata", "uid"}).empty()) {
+      obj["metadata"]["uid"] = sha256Hex(str(obj, {"kind"}) + "/" + str(obj, {"metadata", "namespace"}) + "/" +
+                                         str(obj, {"metadata", "name"}))
+                                   .substr(0, 32);
+    }
+    if (api::isCollector(obj)) {
+      collectors.push_back({admitCollector(obj, where, &res.warnings), where});
+    } else if (api::isTargetAllocator(obj)) {
+      std::string objWhere = where + ": TargetAllocator " + str(obj, {"metadata", "namespace"}) + "/" + str(obj, {"metadata", "name"});
+      if (str(obj, {"metadata", "name"}).empty()) throw Error("metadata.name is required", objWhere);
+      api::defaultTargetAllocator(obj);
+      auto v = api::validateTargetAllocator(obj);
+      if (!v.ok()) throw Error(v.errors.front(), objWhere + ": " + fieldHint(v.errors.front()));
+      tas.push_back({obj, where});
+    } else {
+      res.warnings.push_back(where + ": " + str(obj, {"kind"}, "object") + " " + str(obj, {"metadata", "name"}) +
+                             " skipped: not an OpenTelemetryCollector or TargetAllocator");
+    }
+  }
+  // standalone TAs by namespace/name
+  std::map<std::string, size_t> taIndex;
+  for (size_t i = 0; i < tas.size(); ++i)
+    taIndex[str(tas[i].cr, {"metadata", "namespace"}) + "/" + str(tas[i].cr, {"metadata", "name"})] = i;
+  std::map<size_t, const Json*> taCollector;
+  for (const auto& c : collectors) {
+    const Json& cr = c.cr;
+    std::string ns = str(cr, {"metadata", "namespace"});
+    std::string link = str(cr, {"metadata", "labels", api::kTargetAllocatorLabel});
+    const Json* ta = nullptr;
+    Json generated;
+    bool hasGenerated = false;
+    if (!link.empty() && taIndex.count(ns + "/" + link)) {
+      size_t i = taIndex[ns + "/" + link];
+      ta = &tas[i].cr;
+      taCollector[i] = &cr;
+    } else if (api::boolean(cr, {"spec", "targetAllocator", "enabled"}) && str(cr, {"spec", "mode"}) != api::kModeSidecar) {
+      generated = api::targetAllocatorFromCollector(cr);
+      if (!str(cr, {"metadata", "uid"}).empty()) {
+        generated["metadata"]["ownerReferences"] =
+            Json::array({{{"apiVersion", api::kV1beta1}, {"kind", api::kCollectorKind}, {"name", str(cr, {"metadata", "name"})},
+                          {"uid", str(cr, {"metadata", "uid"})}, {"controller", true}, {"blockOwnerDeletion", true}}});
+        if (opts.assignUids)
+          generated["metadata"]["uid"] = sha256Hex("TargetAllocator/" + ns + "/" + str(cr, {"metadata", "name"})).substr(0, 32);
+      }
+      api::defaultTargetAllocator(generated);
+      ta = &generated;
+      hasGenerated = true;
+    }
+    std::vector<Json> objs;
+    try {
+      objs = buildCollector(cr, ta, opts.build);
+    } catch (const Error& e) {
+      throw Error(e.what(), c.where + ": " + e.where(), e.hint());
+    }
+    if (opts.includeCustomResources) res.objects.push_back(cr);
+    res.objects.insert(res.objects.end(), objs.begin(), objs.end());
+    if (hasGenerated) {
+      if (opts.includeCustomResources) res.objects.push_back(generated);
+      auto t = buildTargetAllocator(generated, &cr, opts.build);
+      res.objects.insert(res.objects.end(), t.begin(), t.end());
+    }
+  }
+  for (size_t i = 0; i < tas.size(); ++i) {
+    if (opts.includeCustomResources) res.objects.push_back(tas[i].cr);
+    const Json* col = taCollector.count(i) ? taCollector[i] : nullptr;
+    auto t = buildTargetAllocator(tas[i].cr, col, opts.build);
+    res.objects.insert(res.objects.end(), t.begin(), t.end());
+  }
+  return res;
+}
+
+}  // namespace otel::manifests

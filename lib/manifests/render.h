@@ -1,0 +1,36 @@
+// `create --render` and the controller's view of a set of user CRs: converts, defaults (API server
+// CRD defaults + mutating webhook), validates (errors abort, warnings collected), links collectors
+// to TargetAllocators and returns the defaulted CRs followed by every object built for them. PURE.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "lib/core/json.h"
+#include "lib/core/yaml.h"
+#include "lib/manifests/build.h"
+
+namespace otel::manifests {
+
+struct RenderOptions {
+  Options build;
+  std::string defaultNamespace = "default";
+  bool includeCustomResources = true;  // print the defaulted collector/TA CRs too
+  // Give every CR a metadata.uid (as the API server would) so ownerReferences are rendered.
+  bool assignUids = false;
+};
+
+struct RenderResult {
+  std::vector<Json> objects;
+  std::vector<std::string> warnings;  // "<where>: <warning>"
+};
+
+// Throws otel::Error naming source, document, object and field on the first invalid CR; nothing is
+// returned then (no partial output). Objects of other kinds are skipped with a warning.
+RenderResult render(const std::vector<YamlDocument>& docs, const RenderOptions& opts);
+
+// The defaulted v1beta1 form of one collector (conversion + CRD defaults + webhook defaults) and
+// its diagnostics; throws otel::Error on validation errors.
+Json admitCollector(const Json& collector, const std::string& where, std::vector<std::string>* warnings = nullptr,
+                    const Json* old = nullptr);
+
+}  // namespace otel::manifests

@@ -1,0 +1,74 @@
+// Unit tests of lib/manifests: names, labels, the config hash against upstream's literal e2e names.
+#include <gtest/gtest.h>
+
+#include "lib/api/collector.h"
+#include "lib/core/yaml.h"
+#include "lib/manifests/build.h"
+#include "lib/manifests/naming.h"
+#include "lib/manifests/render.h"
+
+namespace otel::manifests {
+namespace {
+
+const char* kVersioned = R"(apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata:
+  name: simple
+spec:
+  mode: "deployment"
+  configVersions: 1
+  config:
+    receivers:
+      otlp:
+        protocols:
+          grpc: {}
+          http: {}
+    processors:
+      batch:
+        send_batch_size: 10000
+        timeout: TIMEOUT
+    exporters:
+      debug: {}
+    service:
+      pipelines:
+        traces:
+          receivers: [otlp]
+          processors: [batch]
+          exporters: [debug]
+)";
+
+std::string configMapNameFor(const std::string& timeout) {
+  std::string text = kVersioned;
+  text.replace(text.find("TIMEOUT"), 7, timeout);
+  RenderOptions o;
+  auto res = render(parseYamlStream(text, "versioned.yaml"), o);
+  for (const auto& obj : res.objects)
+    if (obj["kind"] == "ConfigMap") return obj["metadata"]["name"];
+  return "";
+}
+
+TEST(ConfigHash, MatchesUpstreamVersionedConfigMapNames) {
+  EXPECT_EQ(configMapNameFor("10s"), "simple-collector-5723ff27");
+  EXPECT_EQ(configMapNameFor("20s"), "simple-collector-dfcfaead");
+}
+
+TEST(Naming, TruncateAndDns) {
+  EXPECT_EQ(naming::collector("simple"), "simple-collector");
+  std::string longName(70, 'a');
+  EXPECT_EQ(naming::collector(longName).size(), 63u);
+  EXPECT_EQ(naming::collector(longName).substr(53), "-collector");
+  EXPECT_EQ(naming::dnsName("My_Name"), "my-name");
+  EXPECT_EQ(naming::dnsName("-x-"), "axa");
+  EXPECT_EQ(naming::configMap("simple", "0123456789abcdef"), "simple-collector-01234567");
+}
+
+TEST(Labels, VersionLabelRule) {
+  Json meta = {{"name", "c"}, {"namespace", "ns"}};
+  EXPECT_EQ(objectLabels(meta, "c-collector", "", "opentelemetry-collector")["app.kubernetes.io/version"], "latest");
+  EXPECT_EQ(objectLabels(meta, "c-collector", "otel/col:0.1.0", "x")["app.kubernetes.io/version"], "0.1.0");
+  EXPECT_EQ(objectLabels(meta, "c-collector", "otel/col:1.2@sha256:abc", "x")["app.kubernetes.io/version"], "1.2");
+  EXPECT_EQ(objectLabels(meta, "c-collector", "", "x")["app.kubernetes.io/instance"], "ns.c");
+}
+
+}  // namespace
+}  // namespace otel::manifests
