@@ -1,0 +1,403 @@
+#include "lib/allocation/allocator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <unordered_set>
+
+namespace otel::allocation {
+
+namespace {
+
+constexpr std::string_view kNodeLabels[] = {"__meta_kubernetes_pod_node_name", "__meta_kubernetes_node_name",
+                                            "__meta_kubernetes_endpoint_node_name"};
+
+struct StrategyEntry {
+  std::string_view name;
+  Strategy strategy;
+};
+constexpr StrategyEntry kStrategies[] = {{"consistent-hashing", Strategy::ConsistentHashing},
+                                         {"least-weighted", Strategy::LeastWeighted},
+                                         {"per-node", Strategy::PerNode},
+                                         {"rendezvous", Strategy::Rendezvous}};
+
+}  // namespace
+
+std::optional<Strategy> parseStrategy(std::string_view name) {
+  for (const auto& e : kStrategies)
+    if (e.name == name) return e.strategy;
+  return std::nullopt;
+}
+
+std::string_view strategyName(Strategy s) {
+  for (const auto& e : kStrategies)
+    if (e.strategy == s) return e.name;
+  return "consistent-hashing";
+}
+
+const std::vector<Strategy>& allStrategies() {
+  static const std::vector<Strategy> all = {Strategy::ConsistentHashing, Strategy::LeastWeighted, Strategy::PerNode,
+                                            Strategy::Rendezvous};
+  return all;
+}
+
+std::string_view targetNodeName(const prom::Labels& labels) {
+  for (auto l : kNodeLabels)
+    if (auto v = labels.get(l); !v.empty()) return v;
+  if (labels.get("__meta_kubernetes_endpointslice_address_target_kind") != "Node") return {};
+  return labels.get("__meta_kubernetes_endpointslice_address_target_name");
+}
+
+std::uint64_t rendezvousScore(std::uint64_t targetHash, std::uint64_t collectorSeed) {
+  // murmur3 fmix64 over the combination: a full-avalanche 64-bit mix.
+  std::uint64_t k = targetHash ^ (collectorSeed * 0x9E3779B97F4A7C15ULL);
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdULL;
+  k ^= k >> 33;
+  k *= 0xc4ceb9fe1a85ec53ULL;
+  k ^= k >> 33;
+  return k;
+}
+
+Allocator::Allocator(Strategy strategy, std::optional<Strategy> fallback) : strategy_(strategy), fallback_(fallback) {
+  if (fallback_ && *fallback_ == Strategy::PerNode) fallback_.reset();
+}
+
+int Allocator::collectorIndex(std::string_view name) const {
+  auto it = byName_.find(std::string(name));
+  return it == byName_.end() ? -1 : it->second;
+}
+
+std::vector<std::size_t> Allocator::loads() const {
+  std::vector<std::size_t> out;
+  out.reserve(cols_.size());
+  for (const auto& c : cols_) out.push_back(c.members.size());
+  return out;
+}
+
+int Allocator::collectorOf(std::uint64_t hash) const {
+  auto it = byHash_.find(hash);
+  return it == byHash_.end() ? -1 : slots_[it->second].collector;
+}
+
+const prom::Target* Allocator::find(std::uint64_t hash) const {
+  auto it = byHash_.find(hash);
+  return it == byHash_.end() ? nullptr : &slots_[it->second].target;
+}
+
+std::vector<const prom::Target*> Allocator::targetsOf(int collector) const {
+  std::vector<const prom::Target*> out;
+  if (collector < 0 || collector >= static_cast<int>(cols_.size())) return out;
+  out.reserve(cols_[collector].members.size());
+  for (auto s : cols_[collector].members) out.push_back(&slots_[s].target);
+  return out;
+}
+
+void Allocator::forEach(const std::function<void(const prom::Target&, int)>& fn) const {
+  for (const auto& s : slots_)
+    if (s.live) fn(s.target, s.collector);
+}
+
+std::size_t Allocator::memoryBytes() const {
+  std::size_t n = slots_.capacity() * sizeof(Slot) + free_.capacity() * sizeof(std::uint32_t);
+  for (const auto& s : slots_) n += s.target.labels.heapBytes();
+  n += byHash_.bucket_count() * sizeof(void*) + byHash_.size() * (sizeof(std::uint64_t) * 2 + sizeof(void*));
+  for (const auto& c : cols_) n += c.members.capacity() * sizeof(std::uint32_t) + c.jobCounts.size() * 32;
+  return n;
+}
+
+std::uint32_t Allocator::insertSlot(prom::Target&& t) {
+  std::uint32_t idx;
+  if (!free_.empty()) {
+    idx = free_.back();
+    free_.pop_back();
+  } else {
+    idx = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  Slot& s = slots_[idx];
+  byHash_.emplace(t.hash, idx);
+  s.target = std::move(t);
+  s.collector = -1;
+  s.live = true;
+  ++unassigned_;
+  return idx;
+}
+
+void Allocator::assign(std::uint32_t slot, int collector) {
+  Slot& s = slots_[slot];
+  if (s.collector == collector) return;
+  if (s.collector >= 0) {
+    auto& c = cols_[s.collector];
+    std::uint32_t last = c.members.back();
+    c.members[s.pos] = last;
+    slots_[last].pos = s.pos;
+    c.members.pop_back();
+    if (auto it = c.jobCounts.find(s.target.job); it != c.jobCounts.end() && --it->second == 0) c.jobCounts.erase(it);
+  } else {
+    --unassigned_;
+  }
+  if (collector >= 0) {
+    auto& c = cols_[collector];
+    s.pos = static_cast<std::uint32_t>(c.members.size());
+    c.members.push_back(slot);
+    ++c.jobCounts[s.target.job];
+  } else {
+    ++unassigned_;
+  }
+  s.collector = collector;
+}
+
+std::size_t Allocator::rendezvousCap(std::size_t total, double factor) const {
+  std::size_t n = cols_.size();
+  if (n == 0) return 0;
+  std::size_t even = (total + n - 1) / n;
+  auto bounded = static_cast<std::size_t>(std::floor(factor * static_cast<double>(total) / static_cast<double>(n)));
+  return std::max<std::size_t>({even, bounded, 1});
+}
+
+int Allocator::pickLeastWeighted(const prom::Target& t) const {
+  // Least loaded; tie -> fewer targets of this job; tie -> smallest name (collectors are sorted by name).
+  int best = -1;
+  std::size_t bestLoad = 0, bestJob = 0;
+  for (int i = 0; i < static_cast<int>(cols_.size()); ++i) {
+    std::size_t load = cols_[i].members.size();
+    if (best >= 0 && load > bestLoad) continue;
+    auto it = cols_[i].jobCounts.find(t.job);
+    std::size_t jc = it == cols_[i].jobCounts.end() ? 0 : it->second;
+    if (best < 0 || load < bestLoad || jc < bestJob) {
+      best = i;
+      bestLoad = load;
+      bestJob = jc;
+    }
+  }
+  return best;
+}
+
+int Allocator::pickRendezvous(const prom::Target& t, std::size_t cap) const {
+  int best = -1, leastLoaded = -1;
+  std::uint64_t bestScore = 0;
+  for (int i = 0; i < static_cast<int>(cols_.size()); ++i) {
+    std::size_t load = cols_[i].members.size();
+    if (leastLoaded < 0 || load < cols_[leastLoaded].members.size()) leastLoaded = i;
+    if (load >= cap) continue;
+    std::uint64_t sc = rendezvousScore(t.hash, cols_[i].seed);
+    if (best < 0 || sc > bestScore) {
+      best = i;
+      bestScore = sc;
+    }
+  }
+  return best >= 0 ? best : leastLoaded;
+}
+
+int Allocator::pick(std::uint32_t slot, Strategy s, std::size_t total) {
+  const Slot& sl = slots_[slot];
+  if (cols_.empty()) return -1;
+  switch (s) {
+    case Strategy::ConsistentHashing:
+      return ring_.locate(sl.target.address());
+    case Strategy::LeastWeighted:
+      return sl.collector >= 0 ? sl.collector : pickLeastWeighted(sl.target);
+    case Strategy::Rendezvous:
+      return sl.collector >= 0 ? sl.collector : pickRendezvous(sl.target, rendezvousCap(total, 1.1));
+    case Strategy::PerNode: {
+      auto node = targetNodeName(sl.target.labels);
+      if (node.empty() && fallback_) return pick(slot, *fallback_, total);
+      auto it = byNode_.find(std::string(node));
+      return it == byNode_.end() ? -1 : it->second;
+    }
+  }
+  return -1;
+}
+
+void Allocator::placeUnassigned(std::size_t total) {
+  std::vector<std::uint32_t> todo;
+  for (std::uint32_t i = 0; i < slots_.size(); ++i)
+    if (slots_[i].live && slots_[i].collector < 0) todo.push_back(i);
+  if (strategy_ == Strategy::Rendezvous) {
+    // Hash order makes a fresh placement a function of the sets alone; the cap keeps it balanced.
+    std::sort(todo.begin(), todo.end(),
+              [&](auto a, auto b) { return slots_[a].target.hash < slots_[b].target.hash; });
+    std::size_t cap = rendezvousCap(total, 1.0);
+    for (auto i : todo) assign(i, pickRendezvous(slots_[i].target, cap));
+    return;
+  }
+  for (auto i : todo) assign(i, pick(i, strategy_, total));
+}
+
+void Allocator::rendezvousJoin(int nc) {
+  std::size_t n = cols_.size();
+  std::size_t assigned = byHash_.size() - unassigned_;
+  std::size_t floorShare = assigned / n, ceilShare = (assigned + n - 1) / n;
+  if (cols_[nc].members.size() >= floorShare) return;
+  std::size_t want = floorShare - cols_[nc].members.size();
+  // Candidates in the order they prefer the newcomer; donors give only down to the even share, so the
+  // newcomer takes at most floor(T/n) targets (the minimum churn) and everyone ends near T/n.
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> cand;
+  cand.reserve(assigned);
+  for (std::uint32_t i = 0; i < slots_.size(); ++i)
+    if (slots_[i].live && slots_[i].collector >= 0 && slots_[i].collector != nc)
+      cand.emplace_back(rendezvousScore(slots_[i].target.hash, cols_[nc].seed), i);
+  std::sort(cand.begin(), cand.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (std::size_t threshold : {ceilShare, floorShare}) {
+    for (const auto& [score, i] : cand) {
+      if (want == 0) return;
+      int donor = slots_[i].collector;
+      if (donor == nc || cols_[donor].members.size() <= threshold) continue;
+      assign(i, nc);
+      --want;
+    }
+  }
+}
+
+void Allocator::rendezvousRebalanceAfterRemoval(int) {
+  std::size_t assigned = byHash_.size() - unassigned_;
+  std::size_t cap = rendezvousCap(assigned, 1.1);
+  for (std::size_t guard = 0; guard <= assigned; ++guard) {
+    int mx = -1, mn = -1;
+    for (int i = 0; i < static_cast<int>(cols_.size()); ++i) {
+      if (mx < 0 || cols_[i].members.size() > cols_[mx].members.size()) mx = i;
+      if (mn < 0 || cols_[i].members.size() < cols_[mn].members.size()) mn = i;
+    }
+    if (mx < 0 || cols_[mx].members.size() <= cap || cols_[mx].members.size() <= cols_[mn].members.size() + 1) return;
+    std::uint32_t best = cols_[mx].members.front();
+    std::uint64_t bestScore = 0;
+    for (auto s : cols_[mx].members) {
+      auto sc = rendezvousScore(slots_[s].target.hash, cols_[mn].seed);
+      if (sc >= bestScore) {
+        bestScore = sc;
+        best = s;
+      }
+    }
+    assign(best, mn);
+  }
+}
+
+void Allocator::setCollectors(std::vector<Collector> collectors) {
+  std::sort(collectors.begin(), collectors.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  collectors.erase(std::unique(collectors.begin(), collectors.end(),
+                               [](const auto& a, const auto& b) { return a.name == b.name; }),
+                   collectors.end());
+  // Old index -> new index (removed collectors -> -1).
+  std::vector<int> remap(collectors_.size(), -1);
+  std::unordered_map<std::string, int> newByName;
+  for (int i = 0; i < static_cast<int>(collectors.size()); ++i) newByName.emplace(collectors[i].name, i);
+  std::vector<int> added;
+  for (int i = 0; i < static_cast<int>(collectors.size()); ++i)
+    if (!byName_.count(collectors[i].name)) added.push_back(i);
+  for (int i = 0; i < static_cast<int>(collectors_.size()); ++i) {
+    auto it = newByName.find(collectors_[i].name);
+    if (it != newByName.end()) remap[i] = it->second;
+  }
+  collectors_ = std::move(collectors);
+  byName_ = std::move(newByName);
+  byNode_.clear();
+  for (int i = 0; i < static_cast<int>(collectors_.size()); ++i)
+    if (!collectors_[i].node.empty()) byNode_.emplace(collectors_[i].node, i);  // smallest name wins
+  cols_.assign(collectors_.size(), CollectorState{});
+  for (std::size_t i = 0; i < collectors_.size(); ++i) cols_[i].seed = xxhash64(collectors_[i].name);
+  unassigned_ = 0;
+  for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+    Slot& s = slots_[i];
+    if (!s.live) continue;
+    int c = s.collector >= 0 ? remap[s.collector] : -1;
+    s.collector = -1;
+    ++unassigned_;
+    assign(i, c);
+  }
+  if (strategy_ == Strategy::ConsistentHashing || fallback_ == Strategy::ConsistentHashing) {
+    std::vector<std::string> names;
+    for (const auto& c : collectors_) names.push_back(c.name);
+    ring_ = ConsistentRing(std::move(names));
+  }
+  if (collectors_.empty()) return;
+  std::size_t total = byHash_.size();
+  switch (strategy_) {
+    case Strategy::ConsistentHashing:
+    case Strategy::PerNode:
+      for (std::uint32_t i = 0; i < slots_.size(); ++i)
+        if (slots_[i].live) assign(i, pick(i, strategy_, total));
+      break;
+    case Strategy::LeastWeighted:
+      placeUnassigned(total);
+      break;
+    case Strategy::Rendezvous:
+      placeUnassigned(total);
+      if (added.size() < collectors_.size())
+        for (int nc : added) rendezvousJoin(nc);
+      rendezvousRebalanceAfterRemoval(-1);
+      break;
+  }
+}
+
+void Allocator::setTargets(std::vector<prom::Target> targets) {
+  std::vector<char> keep(slots_.size(), 0);
+  std::vector<prom::Target*> fresh;
+  for (auto& t : targets) {
+    auto it = byHash_.find(t.hash);
+    if (it != byHash_.end()) {
+      keep[it->second] = 1;
+      slots_[it->second].target.labels = std::move(t.labels);  // labels refreshed, collector kept
+      slots_[it->second].target.job = t.job;
+    } else {
+      fresh.push_back(&t);
+    }
+  }
+  bool removedAny = false;
+  for (std::uint32_t i = 0; i < keep.size(); ++i) {
+    if (slots_[i].live && !keep[i]) {
+      assign(i, -1);
+      --unassigned_;
+      byHash_.erase(slots_[i].target.hash);
+      slots_[i].live = false;
+      slots_[i].target = {};
+      free_.push_back(i);
+      removedAny = true;
+    }
+  }
+  std::vector<std::uint32_t> added;
+  added.reserve(fresh.size());
+  for (auto* t : fresh) {
+    if (byHash_.count(t->hash)) {  // duplicate identity in the input: the last one wins
+      slots_[byHash_[t->hash]].target = std::move(*t);
+      continue;
+    }
+    added.push_back(insertSlot(std::move(*t)));
+  }
+  if (cols_.empty()) return;
+  std::size_t total = byHash_.size();
+  if (strategy_ == Strategy::Rendezvous) {
+    placeUnassigned(total);
+    if (removedAny) rendezvousRebalanceAfterRemoval(-1);
+    return;
+  }
+  for (auto i : added)
+    if (slots_[i].live && slots_[i].collector < 0) assign(i, pick(i, strategy_, total));
+}
+
+void Allocator::addTarget(prom::Target target) {
+  auto it = byHash_.find(target.hash);
+  if (it != byHash_.end()) {
+    slots_[it->second].target = std::move(target);
+    return;
+  }
+  std::uint32_t i = insertSlot(std::move(target));
+  if (!cols_.empty()) assign(i, pick(i, strategy_, byHash_.size()));
+}
+
+bool Allocator::removeTarget(std::uint64_t hash) {
+  auto it = byHash_.find(hash);
+  if (it == byHash_.end()) return false;
+  std::uint32_t i = it->second;
+  int was = slots_[i].collector;
+  assign(i, -1);
+  --unassigned_;
+  byHash_.erase(it);
+  slots_[i].live = false;
+  slots_[i].target = {};
+  free_.push_back(i);
+  if (strategy_ == Strategy::Rendezvous && was >= 0) rendezvousRebalanceAfterRemoval(was);
+  return true;
+}
+
+}  // namespace otel::allocation

@@ -1,0 +1,107 @@
+// The allocation engine: which collector scrapes which target. Pure and incremental: targets and
+// collectors are diffed, and only what the strategy must move moves. Strategies: consistent-hashing
+// (upstream-identical), least-weighted, per-node (+ fallback) and our rendezvous (HRW, bounded load).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "lib/allocation/consistent_ring.h"
+#include "lib/prom/target.h"
+
+namespace otel::allocation {
+
+enum class Strategy { ConsistentHashing, LeastWeighted, PerNode, Rendezvous };
+
+// "consistent-hashing", "least-weighted", "per-node", "rendezvous" (nullopt for anything else).
+std::optional<Strategy> parseStrategy(std::string_view name);
+std::string_view strategyName(Strategy s);
+const std::vector<Strategy>& allStrategies();
+
+struct Collector {
+  std::string name;  // pod name
+  std::string node;  // spec.nodeName (per-node)
+};
+
+// Upstream GetNodeName: first of the pod/node/endpoint node-name meta labels, else the endpointslice
+// target name when its kind is Node; "" when none.
+std::string_view targetNodeName(const prom::Labels& labels);
+
+class Allocator {
+ public:
+  // `fallback` handles node-less targets for per-node (upstream: alpha gate).
+  explicit Allocator(Strategy strategy, std::optional<Strategy> fallback = std::nullopt);
+
+  Strategy strategy() const { return strategy_; }
+
+  // Replaces the collector set (diffed by name): targets of removed collectors are re-placed, and the
+  // strategy decides what else moves.
+  void setCollectors(std::vector<Collector> collectors);
+  // Replaces the target set (diffed by hash): removed targets go away, new targets are assigned,
+  // unchanged targets keep their collector (labels refreshed).
+  void setTargets(std::vector<prom::Target> targets);
+  // One-target updates. addTarget with a known hash refreshes the labels and keeps the collector.
+  void addTarget(prom::Target target);
+  bool removeTarget(std::uint64_t hash);
+
+  // Collectors sorted by name; indices below refer to this order.
+  const std::vector<Collector>& collectors() const { return collectors_; }
+  int collectorIndex(std::string_view name) const;
+  std::size_t targetCount() const { return byHash_.size(); }
+  std::size_t unassignedCount() const { return unassigned_; }
+  std::size_t load(int collector) const { return cols_[collector].members.size(); }
+  std::vector<std::size_t> loads() const;
+  // Collector index of a target (-1 unassigned or unknown).
+  int collectorOf(std::uint64_t hash) const;
+  const prom::Target* find(std::uint64_t hash) const;
+  // Targets of one collector (in no particular order).
+  std::vector<const prom::Target*> targetsOf(int collector) const;
+  // Every target with its collector index (-1 when unassigned).
+  void forEach(const std::function<void(const prom::Target&, int)>& fn) const;
+  // Approximate heap bytes held (targets, labels, indexes).
+  std::size_t memoryBytes() const;
+
+ private:
+  struct Slot {
+    prom::Target target;
+    std::int32_t collector = -1;
+    std::uint32_t pos = 0;  // index in cols_[collector].members
+    bool live = false;
+  };
+  struct CollectorState {
+    std::uint64_t seed = 0;  // rendezvous seed: xxhash64(name)
+    std::vector<std::uint32_t> members;
+    std::unordered_map<std::uint32_t, std::uint32_t> jobCounts;  // least-weighted tie-break
+  };
+
+  std::uint32_t insertSlot(prom::Target&& t);
+  void assign(std::uint32_t slot, int collector);
+  int pick(std::uint32_t slot, Strategy s, std::size_t total);
+  int pickLeastWeighted(const prom::Target& t) const;
+  int pickRendezvous(const prom::Target& t, std::size_t cap) const;
+  std::size_t rendezvousCap(std::size_t total, double factor) const;
+  void placeUnassigned(std::size_t total);
+  void rendezvousJoin(int newcomer);
+  void rendezvousRebalanceAfterRemoval(int lost);
+
+  Strategy strategy_;
+  std::optional<Strategy> fallback_;
+  std::vector<Collector> collectors_;
+  std::vector<CollectorState> cols_;
+  std::unordered_map<std::string, int> byName_;
+  std::unordered_map<std::string, int> byNode_;
+  ConsistentRing ring_;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_;
+  std::unordered_map<std::uint64_t, std::uint32_t> byHash_;
+  std::size_t unassigned_ = 0;
+};
+
+// Rendezvous score of a target for a collector (64-bit mix of the two hashes; highest wins).
+std::uint64_t rendezvousScore(std::uint64_t targetHash, std::uint64_t collectorSeed);
+
+}  // namespace otel::allocation

@@ -1,0 +1,272 @@
+// Allocator properties for every strategy: each target assigned exactly once while collectors exist,
+// consistent-hashing equals the ring, least-weighted never moves a surviving collector's target,
+// per-node follows node labels (+ fallback), rendezvous moves at most 1.1/(n+1) of the targets when a
+// collector joins n (n = 2..100, 20,000 targets) and keeps max/mean <= 1.15.
+#include "lib/allocation/allocator.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+
+namespace otel::allocation {
+namespace {
+
+prom::Target makeTarget(int i, std::uint32_t job = 0, const std::string& node = "") {
+  prom::Target t;
+  t.job = job;
+  t.labels.set(prom::kAddressLabel,
+               "10." + std::to_string(i / 65536 % 256) + "." + std::to_string(i / 256 % 256) + "." +
+                   std::to_string(i % 256) + ":9100");
+  if (!node.empty()) t.labels.set("__meta_kubernetes_pod_node_name", node);
+  prom::Labels forHash = t.labels;
+  forHash.set("job", "job" + std::to_string(job));
+  t.hash = prom::targetHash(forHash, "job" + std::to_string(job));
+  return t;
+}
+
+std::vector<prom::Target> makeTargets(int n, int jobs = 1) {
+  std::vector<prom::Target> v;
+  v.reserve(n);
+  for (int i = 0; i < n; ++i) v.push_back(makeTarget(i, static_cast<std::uint32_t>(i % jobs)));
+  return v;
+}
+
+std::vector<Collector> collectors(int n, const std::string& prefix = "collector-") {
+  std::vector<Collector> v;
+  for (int i = 0; i < n; ++i) v.push_back({prefix + std::to_string(i), "node-" + std::to_string(i)});
+  return v;
+}
+
+std::map<std::uint64_t, std::string> snapshot(const Allocator& a) {
+  std::map<std::uint64_t, std::string> m;
+  a.forEach([&](const prom::Target& t, int c) { m[t.hash] = c >= 0 ? a.collectors()[c].name : ""; });
+  return m;
+}
+
+std::size_t moved(const std::map<std::uint64_t, std::string>& before, const std::map<std::uint64_t, std::string>& after) {
+  std::size_t n = 0;
+  for (const auto& [h, c] : before) {
+    auto it = after.find(h);
+    if (!c.empty() && it != after.end() && it->second != c) ++n;
+  }
+  return n;
+}
+
+// Every target appears in exactly one collector's list, loads add up, unassigned count is exact.
+void checkInvariants(const Allocator& a) {
+  std::set<std::uint64_t> seen;
+  std::size_t assigned = 0;
+  for (int c = 0; c < static_cast<int>(a.collectors().size()); ++c) {
+    for (const auto* t : a.targetsOf(c)) {
+      ASSERT_TRUE(seen.insert(t->hash).second) << "target assigned twice";
+      ASSERT_EQ(a.collectorOf(t->hash), c);
+      ++assigned;
+    }
+    ASSERT_EQ(a.load(c), a.targetsOf(c).size());
+  }
+  ASSERT_EQ(assigned + a.unassignedCount(), a.targetCount());
+}
+
+double spread(const Allocator& a) {
+  auto loads = a.loads();
+  double mean = static_cast<double>(a.targetCount()) / static_cast<double>(loads.size());
+  return static_cast<double>(*std::max_element(loads.begin(), loads.end())) / mean;
+}
+
+TEST(Strategy, Names) {
+  EXPECT_EQ(parseStrategy("rendezvous"), Strategy::Rendezvous);
+  EXPECT_EQ(parseStrategy("consistent-hashing"), Strategy::ConsistentHashing);
+  EXPECT_FALSE(parseStrategy("round-robin").has_value());
+  EXPECT_EQ(strategyName(Strategy::PerNode), "per-node");
+}
+
+TEST(Allocator, EveryTargetAssignedExactlyOnceUnderRandomChanges) {
+  for (Strategy s : {Strategy::ConsistentHashing, Strategy::LeastWeighted, Strategy::Rendezvous}) {
+    SCOPED_TRACE(std::string(strategyName(s)));
+    Allocator a(s);
+    std::mt19937 rng(42);
+    a.setTargets(makeTargets(3000, 3));
+    EXPECT_EQ(a.unassignedCount(), 3000u);  // no collectors: kept unassigned
+    a.setCollectors(collectors(5));
+    checkInvariants(a);
+    EXPECT_EQ(a.unassignedCount(), 0u);
+    int next = 3000;
+    for (int step = 0; step < 60; ++step) {
+      switch (rng() % 5) {
+        case 0: a.addTarget(makeTarget(next++, rng() % 3)); break;
+        case 1: {
+          std::vector<std::uint64_t> hs;
+          a.forEach([&](const prom::Target& t, int) { hs.push_back(t.hash); });
+          std::sort(hs.begin(), hs.end());
+          if (!hs.empty()) a.removeTarget(hs[rng() % hs.size()]);
+          break;
+        }
+        case 2: a.setCollectors(collectors(2 + rng() % 8)); break;
+        case 3: {
+          auto cs = collectors(8);
+          cs.erase(cs.begin() + rng() % 8);
+          a.setCollectors(cs);
+          break;
+        }
+        case 4: {
+          auto ts = makeTargets(3000 + rng() % 200, 3);
+          ts.erase(ts.begin(), ts.begin() + rng() % 300);
+          a.setTargets(std::move(ts));
+          break;
+        }
+      }
+      checkInvariants(a);
+      ASSERT_EQ(a.unassignedCount(), 0u);
+    }
+    a.setCollectors({});
+    EXPECT_EQ(a.unassignedCount(), a.targetCount());
+  }
+}
+
+TEST(Allocator, ConsistentHashingEqualsRing) {
+  Allocator a(Strategy::ConsistentHashing);
+  a.setCollectors(collectors(7));
+  auto ts = makeTargets(2000);
+  a.setTargets(ts);
+  ConsistentRing ring({"collector-0", "collector-1", "collector-2", "collector-3", "collector-4", "collector-5",
+                       "collector-6"});
+  for (const auto& t : ts)
+    EXPECT_EQ(a.collectors()[a.collectorOf(t.hash)].name, ring.members()[ring.locate(t.address())]);
+}
+
+TEST(Allocator, LeastWeightedNeverMovesTargetsOfSurvivingCollectors) {
+  Allocator a(Strategy::LeastWeighted);
+  a.setCollectors(collectors(4));
+  a.setTargets(makeTargets(4000, 2));
+  auto before = snapshot(a);
+  a.setCollectors(collectors(6));  // two join: no rebalancing
+  EXPECT_EQ(moved(before, snapshot(a)), 0u);
+  before = snapshot(a);
+  auto cs = collectors(6);
+  cs.erase(cs.begin() + 1);  // collector-1 leaves
+  a.setCollectors(cs);
+  auto after = snapshot(a);
+  for (const auto& [h, c] : before) {
+    if (c != "collector-1") {
+      EXPECT_EQ(after[h], c);
+    }
+  }
+  checkInvariants(a);
+}
+
+TEST(Allocator, LeastWeightedTieBreaks) {
+  Allocator a(Strategy::LeastWeighted);
+  a.setCollectors({{"b", ""}, {"a", ""}});
+  a.addTarget(makeTarget(1, 0));  // equal load, equal job count -> smallest name
+  EXPECT_EQ(a.collectors()[a.collectorOf(makeTarget(1, 0).hash)].name, "a");
+  a.addTarget(makeTarget(2, 0));  // a has 1 -> b
+  EXPECT_EQ(a.collectors()[a.collectorOf(makeTarget(2, 0).hash)].name, "b");
+  a.addTarget(makeTarget(3, 1));  // loads 1/1, job1 counts 0/0 -> a
+  a.addTarget(makeTarget(4, 0));  // loads 2/1 -> b
+  EXPECT_EQ(a.collectors()[a.collectorOf(makeTarget(4, 0).hash)].name, "b");
+  a.addTarget(makeTarget(5, 1));  // loads 2/2; job1: a has 1, b has 0 -> b
+  EXPECT_EQ(a.collectors()[a.collectorOf(makeTarget(5, 1).hash)].name, "b");
+}
+
+TEST(Allocator, PerNodeAndFallback) {
+  std::vector<prom::Target> ts = {makeTarget(1, 0, "node-1"), makeTarget(2, 0, "node-9"), makeTarget(3, 0)};
+  Allocator plain(Strategy::PerNode);
+  plain.setCollectors(collectors(3));
+  plain.setTargets(ts);
+  EXPECT_EQ(plain.collectors()[plain.collectorOf(ts[0].hash)].name, "collector-1");
+  EXPECT_EQ(plain.collectorOf(ts[1].hash), -1);  // no collector on node-9
+  EXPECT_EQ(plain.collectorOf(ts[2].hash), -1);  // node-less, no fallback
+  EXPECT_EQ(plain.unassignedCount(), 2u);
+  Allocator fb(Strategy::PerNode, Strategy::ConsistentHashing);
+  fb.setCollectors(collectors(3));
+  fb.setTargets(ts);
+  EXPECT_EQ(fb.collectorOf(ts[1].hash), -1);
+  EXPECT_GE(fb.collectorOf(ts[2].hash), 0);
+  prom::Labels slice;
+  slice.set("__meta_kubernetes_endpointslice_address_target_kind", "Node");
+  slice.set("__meta_kubernetes_endpointslice_address_target_name", "n1");
+  EXPECT_EQ(targetNodeName(slice), "n1");
+  slice.set("__meta_kubernetes_endpointslice_address_target_kind", "Pod");
+  EXPECT_EQ(targetNodeName(slice), "");
+}
+
+TEST(Allocator, RendezvousJoinMovesAtMostBoundAndStaysBalanced) {
+  constexpr int kTargets = 20000;
+  Allocator a(Strategy::Rendezvous);
+  a.setCollectors(collectors(2));
+  a.setTargets(makeTargets(kTargets, 4));
+  EXPECT_LE(spread(a), 1.15);
+  for (int n = 2; n <= 100; ++n) {
+    auto before = snapshot(a);
+    a.setCollectors(collectors(n + 1));
+    std::size_t m = moved(before, snapshot(a));
+    ASSERT_LE(static_cast<double>(m), 1.1 * kTargets / (n + 1)) << "join at n=" << n;
+    ASSERT_GE(static_cast<double>(m), 0.9 * kTargets / (n + 1)) << "newcomer must take its share, n=" << n;
+    ASSERT_LE(spread(a), 1.15) << "n=" << n;
+  }
+  checkInvariants(a);
+}
+
+TEST(Allocator, RendezvousLeaveMovesOnlyTheLeaversTargets) {
+  Allocator a(Strategy::Rendezvous);
+  a.setCollectors(collectors(10));
+  a.setTargets(makeTargets(20000));
+  auto before = snapshot(a);
+  auto cs = collectors(10);
+  cs.erase(cs.begin() + 3);
+  a.setCollectors(cs);
+  auto after = snapshot(a);
+  for (const auto& [h, c] : before) {
+    if (c != "collector-3") {
+      EXPECT_EQ(after[h], c);
+    }
+  }
+  EXPECT_LE(spread(a), 1.15);
+}
+
+TEST(Allocator, RendezvousFreshPlacementIsAFunctionOfTheSets) {
+  auto ts = makeTargets(5000);
+  Allocator a(Strategy::Rendezvous), b(Strategy::Rendezvous);
+  a.setCollectors(collectors(7));
+  a.setTargets(ts);
+  std::reverse(ts.begin(), ts.end());
+  auto cs = collectors(7);
+  std::reverse(cs.begin(), cs.end());
+  b.setTargets(ts);
+  b.setCollectors(cs);
+  EXPECT_EQ(snapshot(a), snapshot(b));
+}
+
+TEST(Allocator, RendezvousStaysBalancedUnderRemovals) {
+  Allocator a(Strategy::Rendezvous);
+  a.setCollectors(collectors(5));
+  a.setTargets(makeTargets(5000));
+  // Remove 2000 targets all from collector-0's list: balance must be restored as they go.
+  auto mine = a.targetsOf(0);
+  std::vector<std::uint64_t> hs;
+  for (auto* t : mine) hs.push_back(t->hash);
+  for (std::size_t i = 0; i < hs.size() && i < 600; ++i) a.removeTarget(hs[i]);
+  EXPECT_LE(spread(a), 1.15);
+  checkInvariants(a);
+}
+
+TEST(Allocator, SetTargetsKeepsCollectorOfUnchangedTargets) {
+  for (Strategy s : allStrategies()) {
+    Allocator a(s, Strategy::LeastWeighted);
+    a.setCollectors(collectors(3));
+    auto ts = makeTargets(300);
+    a.setTargets(ts);
+    auto before = snapshot(a);
+    ts.resize(200);
+    a.setTargets(ts);
+    auto after = snapshot(a);
+    EXPECT_EQ(after.size(), 200u);
+    for (const auto& [h, c] : after) EXPECT_EQ(before[h], c) << strategyName(s);
+  }
+}
+
+}  // namespace
+}  // namespace otel::allocation
