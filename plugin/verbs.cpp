@@ -5,6 +5,8 @@ namespace otel::plugin {
 void registerVerbs(CLI::App& app, GlobalOptions& global) {
   addVersionVerb(app, global);
   addCompletionVerb(app, global);
+  addCreateVerb(app, global);
+  addAllocationsVerb(app, global);
 }
 
 }  // namespace otel::plugin

@@ -11,5 +11,7 @@ void registerVerbs(CLI::App& app, GlobalOptions& global);
 
 void addVersionVerb(CLI::App& app, GlobalOptions& global);
 void addCompletionVerb(CLI::App& app, GlobalOptions& global);
+void addCreateVerb(CLI::App& app, GlobalOptions& global);
+void addAllocationsVerb(CLI::App& app, GlobalOptions& global);
 
 }  // namespace otel::plugin
