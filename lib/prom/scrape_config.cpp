@@ -212,7 +212,11 @@ PromConfig parsePromConfig(const Json& root, const std::string& source) {
 
 PromConfig loadPromConfig(const std::string& path) {
   std::string content = readFile(path);
-  return parsePromConfig(parseYaml(content, path), path);
+  Json root = parseYaml(content, path);
+  // An upstream targetallocator.yaml nests the Prometheus config under `config:`.
+  if (root.is_object() && !root.contains("scrape_configs") && root.contains("config") && root["config"].is_object())
+    return parsePromConfig(root["config"], path);
+  return parsePromConfig(root, path);
 }
 
 std::vector<TargetGroup> parseFileSdGroups(const Json& doc, const std::string& source) {

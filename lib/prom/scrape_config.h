@@ -53,7 +53,8 @@ struct PromConfig {
 PromConfig parsePromConfig(const Json& root, const std::string& source);
 // Parses one scrape config with the global defaults (scrape_interval 1m, scrape_timeout 10s unless set).
 ScrapeConfig parseScrapeConfig(const Json& job, const Json& global, const std::string& source, std::size_t index);
-// Reads and parses a YAML file (throws otel::Error naming the file).
+// Reads and parses a YAML file: a Prometheus config, or a targetallocator.yaml (its `config:`).
+// Throws otel::Error naming the file.
 PromConfig loadPromConfig(const std::string& path);
 
 // Groups from a file_sd file (JSON or YAML list of {targets, labels}).
