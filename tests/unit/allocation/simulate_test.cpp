@@ -32,7 +32,9 @@ TEST(Simulate, ChurnSideBySide) {
     for (const auto& [n, c] : s.before.counts) sum += c;
     EXPECT_EQ(sum, 10000u) << strategyName(s.strategy);
     ASSERT_TRUE(s.after.has_value());
-    if (s.strategy != Strategy::PerNode) EXPECT_NEAR(s.idealMoved, 2500, 1);  // per-node assigned nothing
+    if (s.strategy != Strategy::PerNode) {  // per-node assigned nothing
+      EXPECT_NEAR(s.idealMoved, 2500, 1);
+    }
   }
   const auto& rv = r.strategies[3];
   ASSERT_EQ(rv.strategy, Strategy::Rendezvous);
