@@ -227,11 +227,19 @@ std::vector<Json> extensionPorts(const Json& config) {
   for (const auto& name : enabledOf(config, Kind::Extension)) {
     std::string type = componentType(name);
     Json cfg = ext.contains(name) ? ext[name] : Json();
-    int def = type == "health_check" ? 13133 : type == "jaeger_query" ? 16686 : 0;
-    if (def == 0) continue;
+    if (type == "jaeger_query") {
+      // HTTP UI/API port and the gRPC query port (named "<name>-2" as upstream does).
+      int http = cfg.is_object() && cfg.contains("http") ? portFromEndpoint(endpointOf(cfg["http"])) : 0;
+      int grpc = cfg.is_object() && cfg.contains("grpc") ? portFromEndpoint(endpointOf(cfg["grpc"])) : 0;
+      if (http == 0) http = 16686;
+      if (grpc == 0) grpc = 16685;
+      out.push_back(servicePort(portName(name, http), http, {"TCP", http, ""}));
+      out.push_back(servicePort(portName(name + "-2", grpc), grpc, {"TCP", grpc, ""}));
+      continue;
+    }
+    if (type != "health_check") continue;
     int port = portFromEndpoint(endpointOf(cfg));
-    if (type == "jaeger_query" && cfg.is_object() && cfg.contains("http")) port = portFromEndpoint(endpointOf(cfg["http"]));
-    if (port == 0) port = def;
+    if (port == 0) port = 13133;
     out.push_back(servicePort(portName(name, port), port, {"TCP", port, ""}));
   }
   return sortByName(out);

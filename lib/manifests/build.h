@@ -23,6 +23,9 @@ struct Options {
   bool createRbac = true;            // the operator may create ClusterRoles/Bindings
   bool prometheusCRDs = true;        // ServiceMonitor/PodMonitor CRDs present
   bool certManager = false;
+  // API server endpoints the TA NetworkPolicy allows egress to (discovered by the controller).
+  std::vector<std::string> apiServerIPs;
+  int apiServerPort = 443;
 };
 
 // sha256 (hex) of Go's encoding/json of the config struct: ConfigMap suffix and pod annotation.

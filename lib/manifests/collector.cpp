@@ -180,6 +180,26 @@ Json probeFrom(const Json& handler, const Json* timings) {
   return p;
 }
 
+// Go's path.Join cleaning for absolute paths: collapses "//" and "/./".
+std::string cleanPath(const std::string& p) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string::npos) j = p.size();
+    std::string seg = p.substr(i, j - i);
+    if (seg == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!seg.empty() && seg != ".") {
+      parts.push_back(seg);
+    }
+    i = j + 1;
+  }
+  std::string out;
+  for (const auto& s : parts) out += "/" + s;
+  return out.empty() ? "/" : out;
+}
+
 Json container(const Ctx& c, const std::string& configMapName) {
   (void)configMapName;
   const Json& config = c.spec.contains("config") ? c.spec["config"] : Json::object();
@@ -233,7 +253,7 @@ Json container(const Ctx& c, const std::string& configMapName) {
   if (c.spec.contains("configmaps") && c.spec["configmaps"].is_array())
     for (const auto& cm : c.spec["configmaps"]) {
       std::string n = str(cm, {"name"});
-      mounts.push_back({{"mountPath", "/var/conf/" + str(cm, {"mountpath"}) + "/configmap-" + n}, {"name", "configmap-" + n}});
+      mounts.push_back({{"mountPath", cleanPath("/var/conf/" + str(cm, {"mountpath"}) + "/configmap-" + n)}, {"name", "configmap-" + n}});
     }
   ct["volumeMounts"] = mounts;
   copyIf(ct, c.spec, "securityContext");
@@ -365,7 +385,9 @@ Json workload(const Ctx& c, const std::string& configMapName, const std::string&
 }
 
 Json service(const Ctx& c, const std::string& name, const std::string& type, std::vector<Json> ports, bool headless) {
-  Json meta = metaFor(c, name);
+  // the headless Service is a copy of the base one: it keeps app.kubernetes.io/name <n>-collector
+  Json meta = metaFor(c, type == "headless" ? naming::collector(c.name) : name);
+  meta["name"] = name;
   meta["labels"]["operator.opentelemetry.io/collector-service-type"] = type;
   if (type == "headless") {
     meta["labels"]["operator.opentelemetry.io/collector-headless-service"] = "Exists";
@@ -497,13 +519,41 @@ Json ingressObj(const Ctx& c, const std::vector<Json>& ports) {
   return o;
 }
 
+// Gateway API HTTPRoute `<n>-<port>-httproute`: /<port> prefix rewritten to / on the base Service.
+Json httpRoute(const Ctx& c, const Json& port) {
+  const Json& hr = c.spec["httpRoute"];
+  std::string pn = port["name"];
+  std::string name = naming::dnsName(naming::truncate("%s-%s-httproute", 63, {c.name, pn}));
+  std::string gwNs = str(hr, {"gatewayNamespace"});
+  Json spec = Json::object();
+  spec["parentRefs"] = Json::array({{{"group", "gateway.networking.k8s.io"},
+                                     {"kind", "Gateway"},
+                                     {"name", str(hr, {"gateway"})},
+                                     {"namespace", gwNs.empty() ? c.ns : gwNs}}});
+  if (hr.contains("hostnames") && hr["hostnames"].is_array() && !hr["hostnames"].empty()) spec["hostnames"] = hr["hostnames"];
+  spec["rules"] = Json::array(
+      {{{"matches", Json::array({{{"path", {{"type", "PathPrefix"}, {"value", "/" + pn}}}}})},
+        {"filters", Json::array({{{"type", "URLRewrite"},
+                                  {"urlRewrite", {{"path", {{"type", "ReplacePrefixMatch"}, {"replacePrefixMatch", "/"}}}}}}})},
+        {"backendRefs", Json::array({{{"group", ""}, {"kind", "Service"}, {"name", naming::collector(c.name)},
+                                      {"port", port["port"]}, {"weight", 1}}})}}});
+  Json o = obj("gateway.networking.k8s.io/v1", "HTTPRoute", metaFor(c, name));
+  o["spec"] = spec;
+  return o;
+}
+
 Json serviceMonitor(const Ctx& c, const std::string& name, const std::string& type, const Json& endpoints) {
   Json sel = selectorLabels(c.meta, kComponent);
   sel["operator.opentelemetry.io/collector-service-type"] = type;
   Json spec = {{"endpoints", endpoints},
                {"namespaceSelector", {{"matchNames", Json::array({c.ns})}}},
                {"selector", {{"matchLabels", api::sortedKeys(sel)}}}};
-  Json o = obj("monitoring.coreos.com/v1", "ServiceMonitor", metaFor(c, name));
+  Json meta = metaFor(c, name);
+  if (const Json* extra = at(c.spec, {"observability", "metrics", "extraLabels"}); extra && extra->is_object()) {
+    for (auto it = extra->begin(); it != extra->end(); ++it) meta["labels"][it.key()] = it.value();
+    meta["labels"] = api::sortedKeys(meta["labels"]);
+  }
+  Json o = obj("monitoring.coreos.com/v1", "ServiceMonitor", meta);
   o["spec"] = spec;
   return o;
 }
@@ -531,8 +581,10 @@ std::vector<Json> buildCollector(const Json& cr, const Json* ta, const Options& 
   // ConfigMap
   std::string content;
   if (ta && c.mode != api::kModeSidecar) {
-    auto d = cc::validateTargetAllocatorConfig(config, boolean(*ta, {"spec", "prometheusCR", "enabled"}));
-    if (!d.ok()) throw Error(d.errors.front(), where + ": spec.config");
+    if (boolean(c.spec, {"targetAllocator", "enabled"})) {
+      auto d = cc::validateTargetAllocatorConfig(config, boolean(*ta, {"spec", "prometheusCR", "enabled"}));
+      if (!d.ok()) throw Error(d.errors.front(), where + ": spec.config");
+    }
     std::string taName = str(*ta, {"metadata", "name"});
     bool mtls = boolean(*ta, {"spec", "mtls", "enabled"});
     std::string interval = str(cr, {"spec", "targetAllocator", "collectorTargetReloadInterval"}, "30s");
@@ -542,7 +594,9 @@ std::vector<Json> buildCollector(const Json& cr, const Json* ta, const Options& 
     content = api::collectorConfigYaml(config);
   }
   {
-    Json cm = obj("v1", "ConfigMap", metaFor(c, cmName));
+    // labelled like the collector (app.kubernetes.io/name: <n>-collector), named with the hash
+    Json cm = obj("v1", "ConfigMap", metaFor(c, naming::collector(c.name)));
+    cm["metadata"]["name"] = cmName;
     cm["data"] = {{"collector.yaml", content}};
     out.push_back(cm);
   }
@@ -572,6 +626,8 @@ std::vector<Json> buildCollector(const Json& cr, const Json* ta, const Options& 
       out.push_back(hpa(c));
     if (boolean(c.spec, {"networkPolicy", "enabled"})) out.push_back(networkPolicy(c, ctPorts));
     if (str(c.spec, {"ingress", "type"}) == "ingress" && !basePorts.empty()) out.push_back(ingressObj(c, basePorts));
+    if (boolean(c.spec, {"httpRoute", "enabled"}))
+      for (const auto& p : rePorts) out.push_back(httpRoute(c, p));
     if (boolean(c.spec, {"observability", "metrics", "enableMetrics"}) && opts.prometheusCRDs) {
       Json eps = Json::array();
       for (const auto& p : cc::exporterPorts(config))

@@ -41,7 +41,8 @@ Json yamlV2Selector(const Json& sel) {
 
 Json taSelectorLabels(const Json& taMeta) {
   Json l = selectorLabels(taMeta, kTaComponent);
-  l["app.kubernetes.io/name"] = naming::targetAllocator(str(taMeta, {"name"}));
+  std::string userName = str(taMeta, {"labels", "app.kubernetes.io/name"});
+  l["app.kubernetes.io/name"] = userName.empty() ? naming::targetAllocator(str(taMeta, {"name"})) : userName;
   return api::sortedKeys(l);
 }
 
@@ -140,9 +141,6 @@ std::vector<Json> buildTargetAllocator(const Json& ta, const Json* collector, co
     m["name"] = objName;
     m["namespace"] = ns;
     m["labels"] = objectLabels(meta, objName, image, kTaComponent);
-    // TA objects are named <n>-targetallocator; app.kubernetes.io/name is the TA name
-    m["labels"]["app.kubernetes.io/name"] = name;
-    m["labels"] = api::sortedKeys(m["labels"]);
     Json ann = objectAnnotations(meta);
     if (!ann.empty()) m["annotations"] = ann;
     if (!str(meta, {"uid"}).empty())
@@ -266,8 +264,37 @@ std::vector<Json> buildTargetAllocator(const Json& ta, const Json* collector, co
     pdb["spec"] = pspec;
     out.push_back(pdb);
   }
+  if (boolean(spec, {"networkPolicy", "enabled"})) {
+    std::string npName = naming::targetAllocatorNetworkPolicy(taName);
+    Json npPorts = Json::array({{{"port", 8080}, {"protocol", "TCP"}}});
+    if (mtls) npPorts.push_back({{"port", 8443}, {"protocol", "TCP"}});
+    bool selfTelemetry = false;
+    if (const Json* readers = at(spec, {"telemetry", "metrics", "readers"}); readers && readers->is_array())
+      for (const auto& r : *readers)
+        if (r.contains("periodic")) selfTelemetry = true;
+    Json npSpec = {{"podSelector", {{"matchLabels", selectorLabels(meta, kTaComponent)}}},
+                   {"ingress", Json::array({{{"ports", npPorts}}})}};
+    Json types = Json::array({"Ingress"});
+    if (!selfTelemetry) {
+      types.push_back("Egress");
+      Json to = Json::array();
+      for (const auto& ip : opts.apiServerIPs) to.push_back({{"ipBlock", {{"cidr", ip + "/32"}}}});
+      Json rule = {{"ports", Json::array({{{"port", opts.apiServerPort}, {"protocol", "TCP"}}})}};
+      if (!to.empty()) rule["to"] = to;
+      npSpec["egress"] = Json::array({rule});
+    }
+    npSpec["policyTypes"] = types;
+    Json np = obj("networking.k8s.io/v1", "NetworkPolicy", metaFor(npName));
+    np["metadata"]["labels"]["app.kubernetes.io/name"] = npName;
+    np["spec"] = npSpec;
+    out.push_back(np);
+  }
   if (boolean(spec, {"observability", "metrics", "enableMetrics"}) && opts.prometheusCRDs) {
     Json sm = obj("monitoring.coreos.com/v1", "ServiceMonitor", metaFor(name));
+    if (const Json* extra = at(spec, {"observability", "metrics", "extraLabels"}); extra && extra->is_object()) {
+      for (auto it = extra->begin(); it != extra->end(); ++it) sm["metadata"]["labels"][it.key()] = it.value();
+      sm["metadata"]["labels"] = api::sortedKeys(sm["metadata"]["labels"]);
+    }
     sm["spec"] = {{"endpoints", Json::array({{{"port", "targetallocation"}}})},
                   {"namespaceSelector", {{"matchNames", Json::array({ns})}}},
                   {"selector", {{"matchLabels", taSelectorLabels(meta)}}}};
