@@ -41,7 +41,7 @@ const std::vector<Strategy>& allStrategies() {
   return all;
 }
 
-std::string_view targetNodeName(const prom::Labels& labels) {
+std::string_view targetNodeName(const prom::PackedLabels& labels) {
   for (auto l : kNodeLabels)
     if (auto v = labels.get(l); !v.empty()) return v;
   if (labels.get("__meta_kubernetes_endpointslice_address_target_kind") != "Node") return {};

@@ -29,7 +29,7 @@ struct Collector {
 
 // Upstream GetNodeName: first of the pod/node/endpoint node-name meta labels, else the endpointslice
 // target name when its kind is Node; "" when none.
-std::string_view targetNodeName(const prom::Labels& labels);
+std::string_view targetNodeName(const prom::PackedLabels& labels);
 
 class Allocator {
  public:

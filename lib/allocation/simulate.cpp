@@ -76,13 +76,13 @@ std::vector<prom::Target> generateTargets(std::size_t n, std::uint32_t job, cons
   for (std::size_t i = 0; i < n; ++i) {
     prom::Target t;
     t.job = job;
-    t.labels.reserve(2);
-    t.labels.set(prom::kAddressLabel, "10." + std::to_string(i / 65536 % 256) + "." + std::to_string(i / 256 % 256) +
-                                          "." + std::to_string(i % 256) + ":9100");
-    t.labels.set("group", std::to_string(i / 5));
-    prom::Labels h = t.labels;
-    h.set(prom::kJobLabel, jobName);
-    t.hash = prom::targetHash(h, jobName);
+    prom::Labels l;
+    l.set(prom::kAddressLabel, "10." + std::to_string(i / 65536 % 256) + "." + std::to_string(i / 256 % 256) + "." +
+                                   std::to_string(i % 256) + ":9100");
+    l.set("group", std::to_string(i / 5));
+    t.labels = prom::PackedLabels(l);
+    l.set(prom::kJobLabel, jobName);
+    t.hash = prom::targetHash(l, jobName);
     out.push_back(std::move(t));
   }
   return out;

@@ -79,6 +79,14 @@ void Labels::del(std::string_view name) {
   if (it != items_.end() && it->name == name) items_.erase(it);
 }
 
+void Labels::assignSorted(const std::vector<const Label*>& sorted) {
+  items_.resize(sorted.size());
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    items_[i].name.assign(sorted[i]->name);
+    items_[i].value.assign(sorted[i]->value);
+  }
+}
+
 Json Labels::toJson() const {
   Json j = Json::object();
   for (const auto& l : items_) j[l.name] = l.value;
@@ -111,6 +119,66 @@ Labels mergeLabels(const Labels& base, const Labels& over) {
   out.insert(out.end(), b, base.end());
   out.insert(out.end(), o, over.end());
   return Labels::fromPairs(std::move(out));
+}
+
+PackedLabels::PackedLabels(const Labels& labels) { *this = merge(labels, Labels{}, [](std::string_view) { return false; }); }
+
+PackedLabels::PackedLabels(const PackedLabels& o) {
+  if (o.data_) {
+    allocate(o.bytes_);
+    __builtin_memcpy(data_.get(), o.data_.get(), o.bytes_);
+  }
+}
+
+PackedLabels& PackedLabels::operator=(const PackedLabels& o) {
+  if (this != &o) {
+    PackedLabels copy(o);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+void PackedLabels::allocate(std::size_t bytes) {
+  data_ = std::make_unique_for_overwrite<char[]>(bytes);
+  bytes_ = static_cast<std::uint32_t>(bytes);
+}
+
+std::string_view PackedLabels::get(std::string_view name) const {
+  std::string_view found;
+  bool done = false;
+  forEach([&](std::string_view n, std::string_view v) {
+    if (!done && n == name) {
+      found = v;
+      done = true;
+    }
+  });
+  return found;
+}
+
+bool PackedLabels::has(std::string_view name) const {
+  bool found = false;
+  forEach([&](std::string_view n, std::string_view) { found = found || n == name; });
+  return found;
+}
+
+std::size_t PackedLabels::size() const { return data_ ? readU32(data_.get()) : 0; }
+
+Labels PackedLabels::unpack() const {
+  std::vector<Label> v;
+  v.reserve(size());
+  forEach([&](std::string_view n, std::string_view val) { v.push_back({std::string(n), std::string(val)}); });
+  return Labels::fromPairs(std::move(v));
+}
+
+Json PackedLabels::toJson() const {
+  Json j = Json::object();
+  forEach([&](std::string_view n, std::string_view v) { j[std::string(n)] = std::string(v); });
+  return j;
+}
+
+bool PackedLabels::operator==(const PackedLabels& o) const {
+  if (bytes_ != o.bytes_) return false;
+  return bytes_ == 0 || __builtin_memcmp(data_.get(), o.data_.get(), bytes_) == 0;
 }
 
 bool isValidUtf8(std::string_view s) {

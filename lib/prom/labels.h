@@ -2,6 +2,7 @@
 // representation used by relabeling, target identity and allocation (no maps, no per-label nodes).
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,9 @@ class Labels {
   auto begin() const { return items_.begin(); }
   auto end() const { return items_.end(); }
   void reserve(std::size_t n) { items_.reserve(n); }
+  // Replaces the content with `sorted` (sorted, unique names, non-empty values), reusing the existing
+  // strings' capacity: the allocation-free path for per-target scratch sets.
+  void assignSorted(const std::vector<const Label*>& sorted);
   bool operator==(const Labels&) const = default;
 
   // {"name": "value", ...} in name order.
@@ -67,6 +71,92 @@ class Labels {
 
 // Overlays `over` on `base` (both sorted): the target labels win over the group labels.
 Labels mergeLabels(const Labels& base, const Labels& over);
+
+// An immutable label set in one heap block (lengths + bytes): what the allocator keeps per target,
+// about a third of a Labels' footprint. Lookups scan linearly (label sets are small).
+class PackedLabels {
+ public:
+  PackedLabels() = default;
+  explicit PackedLabels(const Labels& labels);
+  PackedLabels(const PackedLabels& o);
+  PackedLabels& operator=(const PackedLabels& o);
+  PackedLabels(PackedLabels&&) noexcept = default;
+  PackedLabels& operator=(PackedLabels&&) noexcept = default;
+
+  // Packs the sorted union of `base` and `over` (over wins), skipping names for which skip(name) is true.
+  template <class Skip>
+  static PackedLabels merge(const Labels& base, const Labels& over, Skip skip);
+
+  std::string_view get(std::string_view name) const;
+  bool has(std::string_view name) const;
+  std::size_t size() const;
+  bool empty() const { return size() == 0; }
+  // fn(name, value) in name order.
+  template <class Fn>
+  void forEach(Fn fn) const {
+    if (!data_) return;
+    const char* p = data_.get() + 4;
+    for (std::uint32_t i = 0, n = readU32(data_.get()); i < n; ++i) {
+      std::uint32_t nl = readU32(p), vl = readU32(p + 4);
+      fn(std::string_view(p + 8, nl), std::string_view(p + 8 + nl, vl));
+      p += 8 + nl + vl;
+    }
+  }
+  Labels unpack() const;
+  Json toJson() const;
+  std::size_t heapBytes() const { return bytes_; }
+  bool operator==(const PackedLabels& o) const;
+
+ private:
+  static std::uint32_t readU32(const char* p) {
+    std::uint32_t v;
+    __builtin_memcpy(&v, p, 4);
+    return v;
+  }
+  static void writeU32(char* p, std::uint32_t v) { __builtin_memcpy(p, &v, 4); }
+  void allocate(std::size_t bytes);
+
+  std::unique_ptr<char[]> data_;
+  std::uint32_t bytes_ = 0;
+};
+
+template <class Skip>
+PackedLabels PackedLabels::merge(const Labels& base, const Labels& over, Skip skip) {
+  // Two passes over the sorted merge: size, then fill.
+  auto walk = [&](auto emit) {
+    auto b = base.begin(), o = over.begin();
+    while (b != base.end() || o != over.end()) {
+      const Label* l;
+      if (o == over.end() || (b != base.end() && b->name < o->name)) {
+        l = &*b++;
+      } else {
+        if (b != base.end() && b->name == o->name) ++b;
+        l = &*o++;
+      }
+      if (l->value.empty() || skip(std::string_view(l->name))) continue;
+      emit(*l);
+    }
+  };
+  std::size_t bytes = 4, n = 0;
+  walk([&](const Label& l) {
+    bytes += 8 + l.name.size() + l.value.size();
+    ++n;
+  });
+  PackedLabels out;
+  if (n == 0) return out;
+  out.allocate(bytes);
+  char* p = out.data_.get();
+  writeU32(p, static_cast<std::uint32_t>(n));
+  p += 4;
+  walk([&](const Label& l) {
+    writeU32(p, static_cast<std::uint32_t>(l.name.size()));
+    writeU32(p + 4, static_cast<std::uint32_t>(l.value.size()));
+    __builtin_memcpy(p + 8, l.name.data(), l.name.size());
+    __builtin_memcpy(p + 8 + l.name.size(), l.value.data(), l.value.size());
+    p += 8 + l.name.size() + l.value.size();
+  });
+  return out;
+}
 
 // Prometheus label name rules: UTF-8 (Prometheus 3 default: non-empty valid UTF-8) or legacy
 // ([a-zA-Z_][a-zA-Z0-9_]*), chosen per scrape config by `metric_name_validation_scheme`.

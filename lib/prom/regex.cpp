@@ -69,16 +69,25 @@ std::string goToRe2Syntax(std::string_view in) {
 Regex::Regex() : source_("(.*)"), re_(defaultRegex()) {}
 
 Regex::Regex(std::string source) : source_(std::move(source)) {
-  re_ = source_ == "(.*)" ? defaultRegex() : compile(source_);
+  default_ = source_ == "(.*)";
+  re_ = default_ ? defaultRegex() : compile(source_);
+  if (!default_) hasRange_ = re_->PossibleMatchRange(&min_, &max_, 16);
 }
 
 bool Regex::matches(std::string_view text) const {
+  if (default_) return true;
+  if (hasRange_ && (text < std::string_view(min_) || text > std::string_view(max_))) return false;
   return re_->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), re2::RE2::ANCHOR_BOTH, nullptr, 0);
 }
 
 int Regex::groupCount() const { return re_->NumberOfCapturingGroups(); }
 
 bool Regex::match(std::string_view text, std::vector<std::string_view>& groups) const {
+  if (default_) {  // ^(?s:(.*))$ always matches, group 1 is the whole text
+    groups.assign({text.data() ? text : std::string_view("", 0), text.data() ? text : std::string_view("", 0)});
+    return true;
+  }
+  if (hasRange_ && (text < std::string_view(min_) || text > std::string_view(max_))) return false;
   int n = re_->NumberOfCapturingGroups() + 1;
   re2::StringPiece sp[16];
   std::vector<re2::StringPiece> heap;

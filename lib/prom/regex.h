@@ -20,7 +20,7 @@ class Regex {
   explicit Regex(std::string source);
 
   const std::string& source() const { return source_; }
-  bool isDefault() const { return source_ == "(.*)"; }
+  bool isDefault() const { return default_; }
   // Whole-string match (the anchored form).
   bool matches(std::string_view text) const;
   // Whole-string match filling `groups` (group 0 = whole match; unmatched groups have data()==nullptr).
@@ -33,6 +33,10 @@ class Regex {
  private:
   std::string source_;
   std::shared_ptr<const re2::RE2> re_;
+  bool default_ = true;
+  // RE2::PossibleMatchRange bounds: a text outside [min_, max_] cannot match (cheap pre-filter).
+  bool hasRange_ = false;
+  std::string min_, max_;
 };
 
 // Translates Go regexp syntax RE2 does not accept: `(?<name>` becomes `(?P<name>`; `\C` (accepted by RE2,

@@ -193,11 +193,23 @@ std::uint64_t hashMod(std::string_view value, std::uint64_t modulus) {
 }
 
 bool relabelOne(const RelabelConfig& c, Labels& lb, NameValidation scheme) {
+  RelabelScratch scratch;
+  return relabelOne(c, lb, scheme, scratch);
+}
+
+bool relabelOne(const RelabelConfig& c, Labels& lb, NameValidation scheme, RelabelScratch& sc) {
   using A = RelabelAction;
-  std::string val;
-  for (std::size_t i = 0; i < c.sourceLabels.size(); ++i) {
-    if (i) val += c.separator;
-    val.append(lb.get(c.sourceLabels[i]));
+  // The joined source values; one source label is read in place (used before the labels change).
+  std::string_view val;
+  if (c.sourceLabels.size() == 1) {
+    val = lb.get(c.sourceLabels[0]);
+  } else if (!c.sourceLabels.empty()) {
+    sc.val.clear();
+    for (std::size_t i = 0; i < c.sourceLabels.size(); ++i) {
+      if (i) sc.val += c.separator;
+      sc.val.append(lb.get(c.sourceLabels[i]));
+    }
+    val = sc.val;
   }
   switch (c.action) {
     case A::Drop:
@@ -218,37 +230,38 @@ bool relabelOne(const RelabelConfig& c, Labels& lb, NameValidation scheme) {
         lb.set(c.targetLabel, c.replacement);
         break;
       }
-      std::vector<std::string_view> groups;
-      if (!c.regex.match(val, groups)) break;
-      std::string target;
-      c.regex.expand(target, c.targetLabel, groups);
-      if (!isValidLabelName(target, scheme)) break;
-      std::string res;
-      c.regex.expand(res, c.replacement, groups);
-      if (res.empty()) {
-        lb.del(target);
+      if (!c.regex.match(val, sc.groups)) break;
+      sc.target.clear();
+      c.regex.expand(sc.target, c.targetLabel, sc.groups);
+      if (!isValidLabelName(sc.target, scheme)) break;
+      sc.res.clear();
+      c.regex.expand(sc.res, c.replacement, sc.groups);
+      if (sc.res.empty()) {
+        lb.del(sc.target);
       } else {
-        lb.set(target, res);
+        lb.set(sc.target, sc.res);
       }
       break;
     }
     case A::Lowercase:
-      lb.set(c.targetLabel, toLowerAscii(val));
+      sc.res = toLowerAscii(val);
+      lb.set(c.targetLabel, sc.res);
       break;
     case A::Uppercase:
-      lb.set(c.targetLabel, toUpperAscii(val));
+      sc.res = toUpperAscii(val);
+      lb.set(c.targetLabel, sc.res);
       break;
     case A::HashMod:
-      lb.set(c.targetLabel, std::to_string(hashMod(val, c.modulus)));
+      sc.res = std::to_string(hashMod(val, c.modulus));
+      lb.set(c.targetLabel, sc.res);
       break;
     case A::LabelMap: {
-      std::vector<Label> snapshot(lb.begin(), lb.end());
-      std::vector<std::string_view> groups;
-      for (const auto& l : snapshot) {
-        if (!c.regex.match(l.name, groups)) continue;
-        std::string res;
-        c.regex.expand(res, c.replacement, groups);
-        lb.set(res, l.value);
+      sc.snapshot.assign(lb.begin(), lb.end());
+      for (const auto& l : sc.snapshot) {
+        if (!c.regex.match(l.name, sc.groups)) continue;
+        sc.res.clear();
+        c.regex.expand(sc.res, c.replacement, sc.groups);
+        lb.set(sc.res, l.value);
       }
       break;
     }
@@ -262,10 +275,15 @@ bool relabelOne(const RelabelConfig& c, Labels& lb, NameValidation scheme) {
   return true;
 }
 
-bool relabel(const std::vector<RelabelConfig>& rules, Labels& labels, NameValidation scheme) {
+bool relabel(const std::vector<RelabelConfig>& rules, Labels& labels, NameValidation scheme, RelabelScratch& sc) {
   for (const auto& r : rules)
-    if (!relabelOne(r, labels, scheme)) return false;
+    if (!relabelOne(r, labels, scheme, sc)) return false;
   return true;
+}
+
+bool relabel(const std::vector<RelabelConfig>& rules, Labels& labels, NameValidation scheme) {
+  RelabelScratch scratch;
+  return relabel(rules, labels, scheme, scratch);
 }
 
 }  // namespace otel::prom

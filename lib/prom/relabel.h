@@ -49,8 +49,17 @@ std::vector<RelabelConfig> parseRelabelConfigs(const Json& rules, const std::str
                                                NameValidation scheme = NameValidation::Utf8,
                                                const std::string& key = "relabel_configs");
 
+// Reusable buffers for relabeling many targets without allocating per rule.
+struct RelabelScratch {
+  std::string val, target, res;
+  std::vector<std::string_view> groups;
+  std::vector<Label> snapshot;
+};
+
 // Applies one rule; false when the target is dropped.
 bool relabelOne(const RelabelConfig& rule, Labels& labels, NameValidation scheme = NameValidation::Utf8);
+bool relabelOne(const RelabelConfig& rule, Labels& labels, NameValidation scheme, RelabelScratch& scratch);
+bool relabel(const std::vector<RelabelConfig>& rules, Labels& labels, NameValidation scheme, RelabelScratch& scratch);
 
 // Applies every rule in order; false when the target is dropped (labels are then unspecified).
 bool relabel(const std::vector<RelabelConfig>& rules, Labels& labels, NameValidation scheme = NameValidation::Utf8);

@@ -23,38 +23,64 @@ bool isServedOut(std::string_view name) {
 
 TargetBuilder::TargetBuilder(const ScrapeConfig& config, std::uint32_t jobIndex, bool relabelFilter)
     : config_(&config), job_(jobIndex), filter_(relabelFilter) {
-  seeds_.push_back({std::string(kJobLabel), config.jobName});
-  seeds_.push_back({std::string(kScrapeIntervalLabel), config.scrapeInterval()});
-  seeds_.push_back({std::string(kScrapeTimeoutLabel), config.scrapeTimeout()});
-  seeds_.push_back({std::string(kMetricsPathLabel), config.metricsPath});
-  seeds_.push_back({std::string(kSchemeLabel), config.scheme});
+  std::vector<Label> seeds;
+  seeds.push_back({std::string(kJobLabel), config.jobName});
+  seeds.push_back({std::string(kScrapeIntervalLabel), config.scrapeInterval()});
+  seeds.push_back({std::string(kScrapeTimeoutLabel), config.scrapeTimeout()});
+  seeds.push_back({std::string(kMetricsPathLabel), config.metricsPath});
+  seeds.push_back({std::string(kSchemeLabel), config.scheme});
   for (const auto& [k, v] : config.params)
-    if (!v.empty()) seeds_.push_back({std::string(kParamLabelPrefix) + k, v.front()});
-  if (filter_) {
-    RelabelConfig on;
-    on.targetLabel = kDisableSharding;
-    on.replacement = "true";
-    wrapped_.push_back(on);
-    wrapped_.insert(wrapped_.end(), config.relabelConfigs.begin(), config.relabelConfigs.end());
-    RelabelConfig off;
-    off.action = RelabelAction::LabelDrop;
-    off.regex = Regex(std::string(kDisableSharding));
-    wrapped_.push_back(off);
-  }
+    if (!v.empty()) seeds.push_back({std::string(kParamLabelPrefix) + k, v.front()});
+  // Labels::fromPairs sorts, keeps the last duplicate and drops empty values (an empty seed is no seed).
+  seeds_ = Labels::fromPairs(std::move(seeds)).items();
+  disableSharding_ = {std::string(kDisableSharding), "true"};
 }
 
+namespace {
+// Sorted union of group, target (wins over group) and seeds (only where absent), plus `extra` (wins
+// over all) when given, as pointers into the sources.
+void mergeSeeded(const Labels& group, const Labels& target, const std::vector<Label>& seeds, const Label* extra,
+                 std::vector<const Label*>& out) {
+  out.clear();
+  auto g = group.begin(), t = target.begin();
+  auto s = seeds.begin();
+  bool extraDone = extra == nullptr;
+  while (true) {
+    const std::string* minName = nullptr;
+    if (g != group.end()) minName = &g->name;
+    if (t != target.end() && (!minName || t->name < *minName)) minName = &t->name;
+    if (s != seeds.end() && (!minName || s->name < *minName)) minName = &s->name;
+    if (!extraDone && (!minName || extra->name < *minName)) minName = &extra->name;
+    if (!minName) break;
+    std::string_view name = *minName;  // the sources do not move while we advance
+    const Label* pick = nullptr;
+    if (s != seeds.end() && s->name == name) pick = &*s++;
+    if (g != group.end() && g->name == name) pick = &*g++;
+    if (t != target.end() && t->name == name) pick = &*t++;
+    if (!extraDone && extra->name == name) {
+      pick = extra;
+      extraDone = true;
+    }
+    out.push_back(pick);
+  }
+}
+}  // namespace
+
 Labels TargetBuilder::seeded(const Labels& merged) const {
-  Labels lb = merged;
-  for (const auto& s : seeds_)
-    if (lb.get(s.name).empty()) lb.set(s.name, s.value);
-  return lb;
+  std::vector<const Label*> ptrs;
+  mergeSeeded(merged, Labels{}, seeds_, nullptr, ptrs);
+  Labels out;
+  out.assignSorted(ptrs);
+  return out;
 }
 
 std::uint64_t targetHash(const Labels& relabeled, std::string_view job) {
   std::string buf;
-  std::size_t n = job.size();
-  for (const auto& l : relabeled) n += l.name.size() + l.value.size() + 2;
-  buf.reserve(n);
+  return targetHash(relabeled, job, buf);
+}
+
+std::uint64_t targetHash(const Labels& relabeled, std::string_view job, std::string& buf) {
+  buf.clear();
   for (const auto& l : relabeled) {
     if (std::string_view(l.name).starts_with(kMetaLabelPrefix)) continue;
     buf += l.name;
@@ -66,14 +92,32 @@ std::uint64_t targetHash(const Labels& relabeled, std::string_view job) {
   return XXH64(buf.data(), buf.size(), 0);
 }
 
-std::optional<Target> TargetBuilder::build(const Labels& merged) const {
-  Labels lb = seeded(merged);
-  if (filter_ && !relabel(wrapped_, lb, config_->nameValidation)) return std::nullopt;
+std::optional<Target> TargetBuilder::build(const Labels& group, const Labels& target) const {
+  const bool rules = filter_ && !config_->relabelConfigs.empty();
+  // With no rules the wrapper (set __tmp_disable_sharding, then drop it) is the identity.
+  mergeSeeded(group, target, seeds_, rules ? &disableSharding_ : nullptr, merged_);
+  std::uint64_t hash;
+  if (!rules) {
+    hashBuf_.clear();
+    for (const Label* l : merged_) {
+      if (std::string_view(l->name).starts_with(kMetaLabelPrefix)) continue;
+      hashBuf_ += l->name;
+      hashBuf_ += '\xff';
+      hashBuf_ += l->value;
+      hashBuf_ += '\xff';
+    }
+    hashBuf_ += config_->jobName;
+    hash = XXH64(hashBuf_.data(), hashBuf_.size(), 0);
+  } else {
+    work_.assignSorted(merged_);
+    if (!relabel(config_->relabelConfigs, work_, config_->nameValidation, scratch_)) return std::nullopt;
+    work_.del(kDisableSharding);
+    hash = targetHash(work_, config_->jobName, hashBuf_);
+  }
   Target t;
   t.job = job_;
-  t.hash = targetHash(lb, config_->jobName);
-  t.labels = merged;
-  t.labels.eraseIf([](const Label& l) { return isServedOut(l.name); });
+  t.hash = hash;
+  t.labels = PackedLabels::merge(group, target, isServedOut);
   return t;
 }
 
@@ -95,7 +139,7 @@ std::vector<Labels> discoveredLabelSets(const ScrapeConfig& config, const std::v
       t.set(kAddressLabel, addr);
       out.push_back(mergeLabels(g.labels, t));
     }
-  };
+  };  // (convenience for tests and tools; buildTargets streams without materializing)
   for (const auto& g : config.staticConfigs) add(g);
   for (const auto& g : fileGroups) add(g);
   return out;
@@ -135,16 +179,23 @@ std::vector<Target> buildTargets(const PromConfig& config, const std::string& ba
   for (std::size_t j = 0; j < config.scrapeConfigs.size(); ++j) {
     const auto& sc = config.scrapeConfigs[j];
     TargetBuilder b(sc, static_cast<std::uint32_t>(j), relabelFilter);
-    for (const auto& merged : discoveredLabelSets(sc, loadFileSd(sc, baseDir))) {
-      auto t = b.build(merged);
-      if (!t) continue;
-      auto [it, inserted] = index.emplace(t->hash, out.size());
-      if (inserted) {
-        out.push_back(std::move(*t));
-      } else {
-        out[it->second] = std::move(*t);
+    auto fileGroups = loadFileSd(sc, baseDir);
+    Labels own;
+    auto addGroup = [&](const TargetGroup& g) {
+      for (const auto& addr : g.targets) {
+        own.set(kAddressLabel, addr);
+        auto t = b.build(g.labels, own);
+        if (!t) continue;
+        auto [it, inserted] = index.emplace(t->hash, out.size());
+        if (inserted) {
+          out.push_back(std::move(*t));
+        } else {
+          out[it->second] = std::move(*t);
+        }
       }
-    }
+    };
+    for (const auto& g : sc.staticConfigs) addGroup(g);
+    for (const auto& g : fileGroups) addGroup(g);
   }
   return out;
 }

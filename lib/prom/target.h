@@ -15,12 +15,13 @@ namespace otel::prom {
 struct Target {
   std::uint64_t hash = 0;  // identity: xxhash64 of the relabeled labels without __meta_*, and the job
   std::uint32_t job = 0;   // index of the job in the config it came from
-  Labels labels;           // served labels: discovered labels minus job/__scheme__/__metrics_path__/interval/timeout
+  PackedLabels labels;     // served labels: discovered labels minus job/__scheme__/__metrics_path__/interval/timeout
   // TargetURL: the discovered __address__ (the consistent-hashing key).
   std::string_view address() const { return labels.get(kAddressLabel); }
 };
 
-// Per-job processor: seeds, relabels and hashes discovered label sets.
+// Per-job processor: seeds, relabels and hashes discovered label sets. Keeps scratch buffers so a
+// target costs no allocation beyond its packed labels: use one builder per thread.
 class TargetBuilder {
  public:
   // relabelFilter=false is upstream's filter_strategy other than `relabel-config` (no filtering).
@@ -30,7 +31,9 @@ class TargetBuilder {
   // __metrics_path__, __scheme__ and __param_<k> where absent.
   Labels seeded(const Labels& merged) const;
   // The allocator's view: nullopt when relabeling drops the target.
-  std::optional<Target> build(const Labels& merged) const;
+  std::optional<Target> build(const Labels& merged) const { return build(merged, Labels{}); }
+  // Same for a target group: `group` labels overlaid by the target's own labels (e.g. __address__).
+  std::optional<Target> build(const Labels& group, const Labels& target) const;
   // Prometheus' final scrape labels (promtool check service-discovery "labels"): relabeled, __meta_*
   // removed, instance defaulted to __address__; nullopt when dropped or without __address__.
   std::optional<Labels> finalLabels(const Labels& merged) const;
@@ -41,12 +44,18 @@ class TargetBuilder {
   const ScrapeConfig* config_;
   std::uint32_t job_;
   bool filter_;
-  std::vector<RelabelConfig> wrapped_;  // __tmp_disable_sharding=true, the job's rules, labeldrop
-  std::vector<Label> seeds_;
+  std::vector<Label> seeds_;  // sorted
+  Label disableSharding_;
+  // Scratch (reused across targets; the builder is not thread-safe).
+  mutable Labels work_;
+  mutable std::vector<const Label*> merged_;
+  mutable RelabelScratch scratch_;
+  mutable std::string hashBuf_;
 };
 
 // Identity hash of a relabeled label set for a job (labels named __meta_* are skipped).
 std::uint64_t targetHash(const Labels& relabeled, std::string_view job);
+std::uint64_t targetHash(const Labels& relabeled, std::string_view job, std::string& buffer);
 
 // Expands static_configs (and `fileGroups`, already read) of one job into merged label sets
 // (group labels overlaid by __address__), in config order.

@@ -17,11 +17,12 @@ namespace {
 prom::Target makeTarget(int i, std::uint32_t job = 0, const std::string& node = "") {
   prom::Target t;
   t.job = job;
-  t.labels.set(prom::kAddressLabel,
-               "10." + std::to_string(i / 65536 % 256) + "." + std::to_string(i / 256 % 256) + "." +
-                   std::to_string(i % 256) + ":9100");
-  if (!node.empty()) t.labels.set("__meta_kubernetes_pod_node_name", node);
-  prom::Labels forHash = t.labels;
+  prom::Labels l;
+  l.set(prom::kAddressLabel, "10." + std::to_string(i / 65536 % 256) + "." + std::to_string(i / 256 % 256) + "." +
+                                 std::to_string(i % 256) + ":9100");
+  if (!node.empty()) l.set("__meta_kubernetes_pod_node_name", node);
+  t.labels = prom::PackedLabels(l);
+  prom::Labels forHash = l;
   forHash.set("job", "job" + std::to_string(job));
   t.hash = prom::targetHash(forHash, "job" + std::to_string(job));
   return t;
@@ -188,9 +189,9 @@ TEST(Allocator, PerNodeAndFallback) {
   prom::Labels slice;
   slice.set("__meta_kubernetes_endpointslice_address_target_kind", "Node");
   slice.set("__meta_kubernetes_endpointslice_address_target_name", "n1");
-  EXPECT_EQ(targetNodeName(slice), "n1");
+  EXPECT_EQ(targetNodeName(prom::PackedLabels(slice)), "n1");
   slice.set("__meta_kubernetes_endpointslice_address_target_kind", "Pod");
-  EXPECT_EQ(targetNodeName(slice), "");
+  EXPECT_EQ(targetNodeName(prom::PackedLabels(slice)), "");
 }
 
 TEST(Allocator, RendezvousJoinMovesAtMostBoundAndStaysBalanced) {
