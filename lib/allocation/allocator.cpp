@@ -76,13 +76,13 @@ std::vector<std::size_t> Allocator::loads() const {
 }
 
 int Allocator::collectorOf(std::uint64_t hash) const {
-  auto it = byHash_.find(hash);
-  return it == byHash_.end() ? -1 : slots_[it->second].collector;
+  auto i = byHash_.find(hash);
+  return i == FlatIndex::kNone ? -1 : slots_[i].collector;
 }
 
 const prom::Target* Allocator::find(std::uint64_t hash) const {
-  auto it = byHash_.find(hash);
-  return it == byHash_.end() ? nullptr : &slots_[it->second].target;
+  auto i = byHash_.find(hash);
+  return i == FlatIndex::kNone ? nullptr : &slots_[i].target;
 }
 
 std::vector<const prom::Target*> Allocator::targetsOf(int collector) const {
@@ -101,7 +101,7 @@ void Allocator::forEach(const std::function<void(const prom::Target&, int)>& fn)
 std::size_t Allocator::memoryBytes() const {
   std::size_t n = slots_.capacity() * sizeof(Slot) + free_.capacity() * sizeof(std::uint32_t);
   for (const auto& s : slots_) n += s.target.labels.heapBytes();
-  n += byHash_.bucket_count() * sizeof(void*) + byHash_.size() * (sizeof(std::uint64_t) * 2 + sizeof(void*));
+  n += byHash_.memoryBytes();
   for (const auto& c : cols_) n += c.members.capacity() * sizeof(std::uint32_t) + c.jobCounts.size() * 32;
   return n;
 }
@@ -116,7 +116,7 @@ std::uint32_t Allocator::insertSlot(prom::Target&& t) {
     slots_.emplace_back();
   }
   Slot& s = slots_[idx];
-  byHash_.emplace(t.hash, idx);
+  byHash_.insert(t.hash, idx);
   s.target = std::move(t);
   s.collector = -1;
   s.live = true;
@@ -333,12 +333,13 @@ void Allocator::setCollectors(std::vector<Collector> collectors) {
 void Allocator::setTargets(std::vector<prom::Target> targets) {
   std::vector<char> keep(slots_.size(), 0);
   std::vector<prom::Target*> fresh;
+  byHash_.reserve(targets.size());
   for (auto& t : targets) {
-    auto it = byHash_.find(t.hash);
-    if (it != byHash_.end()) {
-      keep[it->second] = 1;
-      slots_[it->second].target.labels = std::move(t.labels);  // labels refreshed, collector kept
-      slots_[it->second].target.job = t.job;
+    auto i = byHash_.find(t.hash);
+    if (i != FlatIndex::kNone && i < keep.size()) {
+      keep[i] = 1;
+      slots_[i].target.labels = std::move(t.labels);  // labels refreshed, collector kept
+      slots_[i].target.job = t.job;
     } else {
       fresh.push_back(&t);
     }
@@ -358,8 +359,8 @@ void Allocator::setTargets(std::vector<prom::Target> targets) {
   std::vector<std::uint32_t> added;
   added.reserve(fresh.size());
   for (auto* t : fresh) {
-    if (byHash_.count(t->hash)) {  // duplicate identity in the input: the last one wins
-      slots_[byHash_[t->hash]].target = std::move(*t);
+    if (auto dup = byHash_.find(t->hash); dup != FlatIndex::kNone) {  // duplicate identity: the last one wins
+      slots_[dup].target = std::move(*t);
       continue;
     }
     added.push_back(insertSlot(std::move(*t)));
@@ -376,9 +377,8 @@ void Allocator::setTargets(std::vector<prom::Target> targets) {
 }
 
 void Allocator::addTarget(prom::Target target) {
-  auto it = byHash_.find(target.hash);
-  if (it != byHash_.end()) {
-    slots_[it->second].target = std::move(target);
+  if (auto i = byHash_.find(target.hash); i != FlatIndex::kNone) {
+    slots_[i].target = std::move(target);
     return;
   }
   std::uint32_t i = insertSlot(std::move(target));
@@ -386,13 +386,12 @@ void Allocator::addTarget(prom::Target target) {
 }
 
 bool Allocator::removeTarget(std::uint64_t hash) {
-  auto it = byHash_.find(hash);
-  if (it == byHash_.end()) return false;
-  std::uint32_t i = it->second;
+  std::uint32_t i = byHash_.find(hash);
+  if (i == FlatIndex::kNone) return false;
   int was = slots_[i].collector;
   assign(i, -1);
   --unassigned_;
-  byHash_.erase(it);
+  byHash_.erase(hash);
   slots_[i].live = false;
   slots_[i].target = {};
   free_.push_back(i);

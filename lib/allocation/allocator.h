@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "lib/allocation/consistent_ring.h"
+#include "lib/allocation/flat_index.h"
 #include "lib/prom/target.h"
 
 namespace otel::allocation {
@@ -97,7 +98,7 @@ class Allocator {
   ConsistentRing ring_;
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;
-  std::unordered_map<std::uint64_t, std::uint32_t> byHash_;
+  FlatIndex byHash_;
   std::size_t unassigned_ = 0;
 };
 

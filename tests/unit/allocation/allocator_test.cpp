@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <unordered_map>
 
 namespace otel::allocation {
 namespace {
@@ -267,6 +268,39 @@ TEST(Allocator, SetTargetsKeepsCollectorOfUnchangedTargets) {
     EXPECT_EQ(after.size(), 200u);
     for (const auto& [h, c] : after) EXPECT_EQ(before[h], c) << strategyName(s);
   }
+}
+
+}  // namespace
+}  // namespace otel::allocation
+
+namespace otel::allocation {
+namespace {
+
+TEST(FlatIndex, MatchesStdMapUnderRandomOps) {
+  FlatIndex idx;
+  std::unordered_map<std::uint64_t, std::uint32_t> ref;
+  std::mt19937_64 rng(7);
+  for (int step = 0; step < 200000; ++step) {
+    std::uint64_t key = rng() % 5000;  // small key space: many collisions, deletes and re-inserts
+    if (step % 3 == 0) key <<= 40;     // clustered home buckets
+    switch (rng() % 3) {
+      case 0: {
+        auto v = static_cast<std::uint32_t>(rng() % 1000);
+        bool inserted = idx.insert(key, v);
+        EXPECT_EQ(inserted, ref.emplace(key, v).second);
+        break;
+      }
+      case 1:
+        EXPECT_EQ(idx.erase(key), ref.erase(key) == 1);
+        break;
+      default: {
+        auto it = ref.find(key);
+        EXPECT_EQ(idx.find(key), it == ref.end() ? FlatIndex::kNone : it->second);
+      }
+    }
+  }
+  EXPECT_EQ(idx.size(), ref.size());
+  for (const auto& [k, v] : ref) EXPECT_EQ(idx.find(k), v);
 }
 
 }  // namespace
