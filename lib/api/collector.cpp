@@ -142,14 +142,15 @@ void applyCollectorCrdDefaults(Json& cr) {
 }
 
 void defaultCollectorSpec(Json& cr, const Json* old) {
+  // metadata first: inserting into `cr` later would invalidate a reference to its spec
+  Json& meta = ensure(cr, {"metadata"});
+  if (!meta.contains("labels") || meta["labels"].is_null()) meta["labels"] = Json::object();
   Json& spec = ensure(cr, {"spec"});
   if (!spec.contains("mode") || !spec["mode"].is_string() || spec["mode"].get<std::string>().empty()) {
     std::string oldMode = old ? str(*old, {"spec", "mode"}) : "";
     spec["mode"] = oldMode.empty() ? kModeDeployment : oldMode;
   }
   if (str(spec, {"upgradeStrategy"}).empty()) spec["upgradeStrategy"] = "automatic";
-  Json& meta = ensure(cr, {"metadata"});
-  if (!meta.contains("labels") || meta["labels"].is_null()) meta["labels"] = Json::object();
   if (!spec.contains("replicas") || spec["replicas"].is_null()) spec["replicas"] = 1;
   if (boolean(spec, {"targetAllocator", "enabled"}) &&
       (!spec["targetAllocator"].contains("replicas") || spec["targetAllocator"]["replicas"].is_null()))
