@@ -102,7 +102,7 @@ std::size_t Allocator::memoryBytes() const {
   std::size_t n = slots_.capacity() * sizeof(Slot) + free_.capacity() * sizeof(std::uint32_t);
   for (const auto& s : slots_) n += s.target.labels.heapBytes();
   n += byHash_.memoryBytes();
-  for (const auto& c : cols_) n += c.members.capacity() * sizeof(std::uint32_t) + c.jobCounts.size() * 32;
+  for (const auto& c : cols_) n += (c.members.capacity() + c.jobCounts.capacity()) * sizeof(std::uint32_t);
   return n;
 }
 
@@ -133,7 +133,7 @@ void Allocator::assign(std::uint32_t slot, int collector) {
     c.members[s.pos] = last;
     slots_[last].pos = s.pos;
     c.members.pop_back();
-    if (auto it = c.jobCounts.find(s.target.job); it != c.jobCounts.end() && --it->second == 0) c.jobCounts.erase(it);
+    --c.jobCounts[s.target.job];
   } else {
     --unassigned_;
   }
@@ -141,6 +141,7 @@ void Allocator::assign(std::uint32_t slot, int collector) {
     auto& c = cols_[collector];
     s.pos = static_cast<std::uint32_t>(c.members.size());
     c.members.push_back(slot);
+    if (c.jobCounts.size() <= s.target.job) c.jobCounts.resize(s.target.job + 1, 0);
     ++c.jobCounts[s.target.job];
   } else {
     ++unassigned_;
@@ -163,8 +164,8 @@ int Allocator::pickLeastWeighted(const prom::Target& t) const {
   for (int i = 0; i < static_cast<int>(cols_.size()); ++i) {
     std::size_t load = cols_[i].members.size();
     if (best >= 0 && load > bestLoad) continue;
-    auto it = cols_[i].jobCounts.find(t.job);
-    std::size_t jc = it == cols_[i].jobCounts.end() ? 0 : it->second;
+    const auto& counts = cols_[i].jobCounts;
+    std::size_t jc = t.job < counts.size() ? counts[t.job] : 0;
     if (best < 0 || load < bestLoad || jc < bestJob) {
       best = i;
       bestLoad = load;
@@ -334,6 +335,7 @@ void Allocator::setTargets(std::vector<prom::Target> targets) {
   std::vector<char> keep(slots_.size(), 0);
   std::vector<prom::Target*> fresh;
   byHash_.reserve(targets.size());
+  slots_.reserve(std::max(slots_.size(), targets.size()));
   for (auto& t : targets) {
     auto i = byHash_.find(t.hash);
     if (i != FlatIndex::kNone && i < keep.size()) {

@@ -76,7 +76,7 @@ class Allocator {
   struct CollectorState {
     std::uint64_t seed = 0;  // rendezvous seed: xxhash64(name)
     std::vector<std::uint32_t> members;
-    std::unordered_map<std::uint32_t, std::uint32_t> jobCounts;  // least-weighted tie-break
+    std::vector<std::uint32_t> jobCounts;  // targets per job index (least-weighted tie-break)
   };
 
   std::uint32_t insertSlot(prom::Target&& t);
