@@ -1,0 +1,59 @@
+// The target allocator's configuration: upstream's targetallocator.yaml keys and defaults, then env
+// (OTELCOL_NAMESPACE, ALLOW_INSECURE_AUTH_SECRETS), then command-line flags; fatal validation with
+// upstream's messages. Collectors come from --collectors or `collectors:` until Kubernetes discovery lands.
+#pragma once
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/allocation/allocator.h"
+#include "lib/core/json.h"
+#include "lib/prom/scrape_config.h"
+
+namespace otel::targetallocator {
+
+struct HttpsConfig {
+  bool enabled = false;
+  std::string listenAddr = ":8443";
+  std::string caFile;
+  std::string certFile;
+  std::string keyFile;
+};
+
+struct Config {
+  std::string configFile = "/conf/targetallocator.yaml";
+  std::string listenAddr = ":8080";
+  allocation::Strategy strategy = allocation::Strategy::ConsistentHashing;
+  std::optional<allocation::Strategy> fallbackStrategy;
+  std::string filterStrategy = "relabel-config";
+  std::string collectorNamespace;
+  Json collectorSelector;  // kept for later (Kubernetes discovery)
+  bool prometheusCrEnabled = false;
+  bool allowInsecureAuthSecrets = false;
+  std::string collectorNotReadyGracePeriod = "30s";
+  HttpsConfig https;
+  prom::PromConfig prom;
+  std::string baseDir = ".";  // for relative file_sd paths
+  std::vector<allocation::Collector> collectors;
+};
+
+// Command-line values (unset = not given) applied over file and env.
+struct Overrides {
+  std::optional<std::string> listenAddr;
+  std::optional<bool> enableHttps;
+  std::optional<std::string> httpsListenAddr, caFile, certFile, keyFile;
+  std::optional<bool> allowInsecureAuthSecrets;
+  std::optional<bool> prometheusCrEnabled;
+  std::optional<std::string> collectors;  // N or a,b,c
+};
+
+// Parses the file content (YAML/JSON object); `source` names it in errors. Throws otel::Error.
+Config parseConfig(const Json& root, const std::string& source);
+// Reads `path`, applies env (via `getenv`, injectable for tests) and overrides, validates.
+Config loadConfig(const std::string& path, const Overrides& o,
+                  const std::function<const char*(const char*)>& getenv = nullptr);
+// Upstream's fatal checks plus ours (collectors needed while discovery is not available). Throws.
+void validate(const Config& c);
+
+}  // namespace otel::targetallocator

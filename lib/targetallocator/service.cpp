@@ -1,0 +1,257 @@
+#include "lib/targetallocator/service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+
+#include "lib/core/error.h"
+#include "lib/core/gojson.h"
+#include "lib/prom/target.h"
+
+namespace otel::targetallocator {
+
+namespace {
+
+constexpr const char* kSecretKeys[] = {"password", "bearer_token", "credentials", "client_secret", "secret_key",
+                                       "secret_access_key", "api_key", "private_key", "key_password"};
+
+http::Response json(const Json& v, int status = 200) {
+  // Go's encoder (sorted map keys, HTML-safe escapes) plus the trailing newline of json.Encoder.
+  return {status, "application/json", goJsonMarshal(v) + "\n"};
+}
+
+std::string html(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+http::Response page(const std::string& title, const std::string& body) {
+  return {200, "text/html; charset=utf-8",
+          "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>" + html(title) +
+              "</title><style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid "
+              "#ccc;padding:2px 8px;text-align:left}</style></head><body><h1>" +
+              html(title) + "</h1>" + body + "</body></html>\n"};
+}
+
+Json targetJson(const prom::Target& t) {
+  return Json{{"targets", Json::array({std::string(t.address())})}, {"labels", t.labels.toJson()}};
+}
+
+}  // namespace
+
+Json redactSecrets(const Json& v) {
+  if (v.is_object()) {
+    Json out = Json::object();
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      bool secret = std::any_of(std::begin(kSecretKeys), std::end(kSecretKeys),
+                                [&](const char* k) { return it.key() == k; });
+      out[it.key()] = secret && it.value().is_string() && !it.value().get<std::string>().empty()
+                          ? Json("<secret>")
+                          : redactSecrets(it.value());
+    }
+    return out;
+  }
+  if (v.is_array()) {
+    Json out = Json::array();
+    for (const auto& e : v) out.push_back(redactSecrets(e));
+    return out;
+  }
+  return v;
+}
+
+Service::Service(Config config) : config_(std::move(config)), allocator_(config_.strategy, config_.fallbackStrategy) {
+  Json all = Json::object();
+  for (const auto& sc : config_.prom.scrapeConfigs) {
+    jobNames_.push_back(sc.jobName);
+    all[sc.jobName] = sc.raw;
+  }
+  scrapeConfigsSecret_ = goJsonMarshal(all) + "\n";
+  scrapeConfigsRedacted_ = goJsonMarshal(redactSecrets(all)) + "\n";
+  auto begin = std::chrono::steady_clock::now();
+  allocator_.setCollectors(config_.collectors);
+  updateMetrics("SetCollectors", std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
+  reloadTargets();
+  ready_ = true;
+}
+
+void Service::reloadTargets() {
+  auto targets = prom::buildTargets(config_.prom, config_.baseDir, config_.filterStrategy == "relabel-config");
+  std::unique_lock lock(mu_);
+  auto begin = std::chrono::steady_clock::now();
+  allocator_.setTargets(std::move(targets));
+  updateMetrics("SetTargets", std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
+}
+
+void Service::setCollectors(std::vector<allocation::Collector> collectors) {
+  std::unique_lock lock(mu_);
+  auto begin = std::chrono::steady_clock::now();
+  allocator_.setCollectors(std::move(collectors));
+  updateMetrics("SetCollectors", std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
+}
+
+std::size_t Service::targetCount() const {
+  std::shared_lock lock(mu_);
+  return allocator_.targetCount();
+}
+
+void Service::updateMetrics(const char* method, double seconds) {
+  // Caller holds mu_ (or is the constructor).
+  const std::string strategy(allocation::strategyName(config_.strategy));
+  registry_.observe("opentelemetry_allocator_time_to_allocate", "The time it takes to allocate",
+                    {{"method", method}, {"strategy", strategy}}, seconds);
+  registry_.resetGauge("opentelemetry_allocator_targets_per_collector");
+  for (std::size_t i = 0; i < allocator_.collectors().size(); ++i)
+    registry_.setGauge("opentelemetry_allocator_targets_per_collector", "The number of targets for each collector.",
+                       {{"collector_name", allocator_.collectors()[i].name}, {"strategy", strategy}},
+                       static_cast<double>(allocator_.load(static_cast<int>(i))));
+  registry_.setGauge("opentelemetry_allocator_collectors_allocatable", "Number of collectors the allocator is able to allocate to.",
+                     {{"strategy", strategy}}, static_cast<double>(allocator_.collectors().size()));
+  registry_.setGauge("opentelemetry_allocator_collectors_discovered", "Number of collectors discovered.", {},
+                     static_cast<double>(allocator_.collectors().size()));
+  registry_.setGauge("opentelemetry_allocator_targets_unassigned", "Number of targets that could not be assigned.", {},
+                     static_cast<double>(allocator_.unassignedCount()));
+  std::vector<std::size_t> perJob(jobNames_.size(), 0);
+  allocator_.forEach([&](const prom::Target& t, int) {
+    if (t.job < perJob.size()) ++perJob[t.job];
+  });
+  registry_.resetGauge("opentelemetry_allocator_targets");
+  for (std::size_t j = 0; j < jobNames_.size(); ++j)
+    registry_.setGauge("opentelemetry_allocator_targets", "Number of targets discovered.", {{"job_name", jobNames_[j]}},
+                       static_cast<double>(perJob[j]));
+}
+
+int Service::jobIndex(const std::string& job) const {
+  for (std::size_t j = 0; j < jobNames_.size(); ++j)
+    if (jobNames_[j] == job) return static_cast<int>(j);
+  return -1;
+}
+
+http::Response Service::jobs(bool asHtml) const {
+  std::shared_lock lock(mu_);
+  std::vector<std::size_t> counts(jobNames_.size(), 0);
+  allocator_.forEach([&](const prom::Target& t, int) {
+    if (t.job < counts.size()) ++counts[t.job];
+  });
+  if (asHtml) {
+    std::string body = "<table><tr><th>Job</th><th>Target Count</th></tr>";
+    for (std::size_t j = 0; j < jobNames_.size(); ++j)
+      if (counts[j])
+        body += "<tr><td><a href=\"/jobs/" + html(http::queryEscape(jobNames_[j])) + "/targets\">" + html(jobNames_[j]) +
+                "</a></td><td>" + std::to_string(counts[j]) + "</td></tr>";
+    return page("OpenTelemetry Target Allocator - Jobs", body + "</table>");
+  }
+  Json out = Json::object();
+  for (std::size_t j = 0; j < jobNames_.size(); ++j)
+    if (counts[j]) out[jobNames_[j]] = {{"_link", "/jobs/" + http::queryEscape(jobNames_[j]) + "/targets"}};
+  return json(out);
+}
+
+http::Response Service::targets(const std::string& job, const std::string* collector) const {
+  std::shared_lock lock(mu_);
+  int j = jobIndex(job);
+  auto listFor = [&](int c) {
+    std::vector<const prom::Target*> ts;
+    if (j >= 0)
+      for (const auto* t : allocator_.targetsOf(c))
+        if (static_cast<int>(t->job) == j) ts.push_back(t);
+    std::sort(ts.begin(), ts.end(), [](const prom::Target* a, const prom::Target* b) {
+      return a->address() != b->address() ? a->address() < b->address() : a->hash < b->hash;
+    });
+    Json arr = Json::array();
+    for (const auto* t : ts) arr.push_back(targetJson(*t));
+    return arr;
+  };
+  if (collector) return json(listFor(allocator_.collectorIndex(*collector)));
+  Json out = Json::object();
+  for (std::size_t c = 0; c < allocator_.collectors().size(); ++c) {
+    const auto& name = allocator_.collectors()[c].name;
+    out[name] = {{"_link", "/debug/jobs/" + http::queryEscape(job) + "/targets?collector_id=" + name},
+                 {"targets", listFor(static_cast<int>(c))}};
+  }
+  return json(out);
+}
+
+http::Response Service::scrapeConfigs(bool tls, bool asHtml) const {
+  const std::string& body = (tls || config_.allowInsecureAuthSecrets) ? scrapeConfigsSecret_ : scrapeConfigsRedacted_;
+  if (asHtml) {
+    Json all = Json::parse(scrapeConfigsRedacted_);
+    std::string rows = "<table><tr><th>Job</th><th>Scrape Config</th></tr>";
+    for (auto it = all.begin(); it != all.end(); ++it)
+      rows += "<tr><td>" + html(it.key()) + "</td><td><pre>" + html(it.value().dump(2)) + "</pre></td></tr>";
+    return page("OpenTelemetry Target Allocator - Scrape Configs", rows + "</table>");
+  }
+  return {200, "application/json", body};
+}
+
+http::Response Service::livez() const { return {200, "text/plain", ""}; }
+
+http::Response Service::readyz() const {
+  std::shared_lock lock(mu_);
+  return ready_ ? http::Response{200, "text/plain", ""} : http::Response{503, "text/plain", ""};
+}
+
+http::Response Service::metrics() const { return {200, "text/plain; version=0.0.4; charset=utf-8", registry_.render()}; }
+
+http::Response Service::index() const {
+  std::shared_lock lock(mu_);
+  auto loads = allocator_.loads();
+  std::size_t total = allocator_.targetCount();
+  double mean = loads.empty() ? 0 : static_cast<double>(total) / static_cast<double>(loads.size());
+  std::size_t mx = loads.empty() ? 0 : *std::max_element(loads.begin(), loads.end());
+  char spread[32];
+  std::snprintf(spread, sizeof spread, "%.3f", mean > 0 ? static_cast<double>(mx) / mean : 0.0);
+  std::string body = "<p>Strategy <b>" + std::string(allocation::strategyName(config_.strategy)) + "</b>, " +
+                     std::to_string(total) + " targets, " + std::to_string(jobNames_.size()) + " jobs, " +
+                     std::to_string(loads.size()) + " collectors, " + std::to_string(allocator_.unassignedCount()) +
+                     " unassigned, spread (max/mean) " + spread + "</p>";
+  body += "<table><tr><th>Collector</th><th>Job Count</th><th>Target Count</th></tr>";
+  for (std::size_t c = 0; c < loads.size(); ++c) {
+    std::vector<char> jobs(jobNames_.size(), 0);
+    for (const auto* t : allocator_.targetsOf(static_cast<int>(c)))
+      if (t->job < jobs.size()) jobs[t->job] = 1;
+    body += "<tr><td>" + html(allocator_.collectors()[c].name) + "</td><td>" +
+            std::to_string(std::count(jobs.begin(), jobs.end(), 1)) + "</td><td>" + std::to_string(loads[c]) +
+            "</td></tr>";
+  }
+  body += "</table><h2>Jobs</h2><table><tr><th>Job</th><th>Targets</th></tr>";
+  std::vector<std::size_t> counts(jobNames_.size(), 0);
+  allocator_.forEach([&](const prom::Target& t, int) {
+    if (t.job < counts.size()) ++counts[t.job];
+  });
+  for (std::size_t j = 0; j < jobNames_.size(); ++j)
+    body += "<tr><td><a href=\"/jobs/" + html(http::queryEscape(jobNames_[j])) + "/targets\">" + html(jobNames_[j]) +
+            "</a></td><td>" + std::to_string(counts[j]) + "</td></tr>";
+  body += "</table><p><a href=\"/scrape_configs\">Scrape configs</a> · <a href=\"/metrics\">Metrics</a></p>";
+  return page("OpenTelemetry Target Allocator", body);
+}
+
+void registerRoutes(http::Server& server, Service& s) {
+  auto wantsHtml = [](const http::Request& r) { return r.header("accept").find("text/html") != std::string::npos; };
+  server.onRequest([&s](const std::string& route, double secs) {
+    s.registry().observe("opentelemetry_allocator_http_duration_seconds", "Duration of received HTTP requests.",
+                         {{"path", route}}, secs);
+  });
+  server.get("/", [&s](const http::Request&) { return s.index(); });
+  server.get("/livez", [&s](const http::Request&) { return s.livez(); });
+  server.get("/readyz", [&s](const http::Request&) { return s.readyz(); });
+  server.get("/metrics", [&s](const http::Request&) { return s.metrics(); });
+  server.get("/scrape_configs", [&s, wantsHtml](const http::Request& r) { return s.scrapeConfigs(r.tls, wantsHtml(r)); });
+  server.get("/jobs", [&s, wantsHtml](const http::Request& r) { return s.jobs(wantsHtml(r)); });
+  server.get(R"(/jobs/(.+)/targets)", [&s](const http::Request& r) {
+    std::string job = r.matches.size() > 1 ? r.matches[1] : "";
+    bool has = false;
+    std::string collector = r.param("collector_id", &has);
+    return s.targets(job, has ? &collector : nullptr);
+  });
+}
+
+}  // namespace otel::targetallocator

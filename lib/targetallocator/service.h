@@ -1,0 +1,60 @@
+// The target allocator's state and HTTP API: scrape configs -> targets (relabel filter, identity) ->
+// allocation -> upstream-compatible JSON for /jobs, /jobs/{job}/targets[?collector_id=],
+// /scrape_configs, probes, /metrics and an HTML overview. Thread-safe; no sockets here.
+#pragma once
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "lib/allocation/allocator.h"
+#include "lib/http/metrics.h"
+#include "lib/http/server.h"
+#include "lib/targetallocator/config.h"
+
+namespace otel::targetallocator {
+
+class Service {
+ public:
+  // Loads targets from the config's scrape configs and allocates them. Throws otel::Error.
+  explicit Service(Config config);
+
+  // Replaces the collector set (diffed; the strategy decides what moves).
+  void setCollectors(std::vector<allocation::Collector> collectors);
+  // Re-reads file SD and re-applies the scrape configs' targets (diffed by identity).
+  void reloadTargets();
+
+  http::Response jobs(bool html = false) const;
+  // collector == nullptr: every collector's targets for the job; else http_sd list for that collector.
+  http::Response targets(const std::string& job, const std::string* collector) const;
+  http::Response scrapeConfigs(bool tls, bool html = false) const;
+  http::Response livez() const;
+  http::Response readyz() const;
+  http::Response metrics() const;
+  http::Response index() const;
+
+  http::Registry& registry() { return registry_; }
+  const Config& config() const { return config_; }
+  std::size_t targetCount() const;
+
+ private:
+  void updateMetrics(const char* method, double seconds);
+  int jobIndex(const std::string& job) const;
+
+  Config config_;
+  mutable std::shared_mutex mu_;
+  allocation::Allocator allocator_;
+  std::vector<std::string> jobNames_;
+  std::string scrapeConfigsRedacted_, scrapeConfigsSecret_;
+  bool ready_ = false;
+  mutable http::Registry registry_;
+};
+
+// Registers the routes of `service` on `server` (upstream paths; HTML when Accept has text/html).
+void registerRoutes(http::Server& server, Service& service);
+
+// Replaces secret values (passwords, tokens, credentials, client secrets) with "<secret>", as
+// Prometheus marshals its Secret type.
+Json redactSecrets(const Json& scrapeConfig);
+
+}  // namespace otel::targetallocator
