@@ -6,7 +6,9 @@ void registerVerbs(CLI::App& app, GlobalOptions& global) {
   addVersionVerb(app, global);
   addCompletionVerb(app, global);
   addCreateVerb(app, global);
+  addInstallVerb(app, global);
   addAllocationsVerb(app, global);
+  addTargetAllocatorVerb(app, global);
 }
 
 }  // namespace otel::plugin

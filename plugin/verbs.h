@@ -12,6 +12,8 @@ void registerVerbs(CLI::App& app, GlobalOptions& global);
 void addVersionVerb(CLI::App& app, GlobalOptions& global);
 void addCompletionVerb(CLI::App& app, GlobalOptions& global);
 void addCreateVerb(CLI::App& app, GlobalOptions& global);
+void addInstallVerb(CLI::App& app, GlobalOptions& global);
 void addAllocationsVerb(CLI::App& app, GlobalOptions& global);
+void addTargetAllocatorVerb(CLI::App& app, GlobalOptions& global);
 
 }  // namespace otel::plugin

@@ -3,7 +3,10 @@
 
 #include "lib/api/collector.h"
 #include "lib/core/yaml.h"
+#include <map>
+
 #include "lib/manifests/build.h"
+#include "lib/manifests/install.h"
 #include "lib/manifests/naming.h"
 #include "lib/manifests/render.h"
 
@@ -68,6 +71,38 @@ TEST(Labels, VersionLabelRule) {
   EXPECT_EQ(objectLabels(meta, "c-collector", "otel/col:0.1.0", "x")["app.kubernetes.io/version"], "0.1.0");
   EXPECT_EQ(objectLabels(meta, "c-collector", "otel/col:1.2@sha256:abc", "x")["app.kubernetes.io/version"], "1.2");
   EXPECT_EQ(objectLabels(meta, "c-collector", "", "x")["app.kubernetes.io/instance"], "ns.c");
+}
+
+}  // namespace
+}  // namespace otel::manifests
+
+namespace otel::manifests {
+namespace {
+
+TEST(Install, EmbeddedCrdsAndControllerObjects) {
+  EXPECT_EQ(crdObjects().size(), 4u);
+  InstallOptions o;
+  o.ns = "otel-system";
+  auto objs = installObjects(o);
+  std::map<std::string, Json> byKind;
+  for (const auto& x : objs) byKind[x["kind"].get<std::string>() + "/" + x["metadata"]["name"].get<std::string>()] = x;
+  ASSERT_TRUE(byKind.count("Deployment/kubectl-otel-controller"));
+  const Json& c = byKind["Deployment/kubectl-otel-controller"]["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(c["securityContext"]["readOnlyRootFilesystem"], true);
+  EXPECT_EQ(c["securityContext"]["runAsNonRoot"], true);
+  const Json& mwc = byKind["MutatingWebhookConfiguration/kubectl-otel-mutating-webhook-configuration"];
+  bool pod = false;
+  for (const auto& w : mwc["webhooks"])
+    if (w["name"] == "mpod.kb.io") {
+      pod = true;
+      EXPECT_EQ(w["failurePolicy"], "Ignore");
+      EXPECT_EQ(w["clientConfig"]["service"]["path"], "/mutate-v1-pod");
+      EXPECT_EQ(w["clientConfig"]["service"]["namespace"], "otel-system");
+    }
+  EXPECT_TRUE(pod);
+  EXPECT_EQ(byKind["CustomResourceDefinition/opentelemetrycollectors.opentelemetry.io"]["spec"]["conversion"]["webhook"]
+                  ["clientConfig"]["service"]["namespace"],
+            "otel-system");
 }
 
 }  // namespace

@@ -1,0 +1,34 @@
+// What `kubectl otel install` creates: CRDs (embedded from deploy/crds), namespace, ServiceAccount,
+// least-privilege RBAC, the controller Deployment (non-root, read-only root filesystem), Services
+// and the admission webhook configurations with upstream's webhook names and paths. PURE.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "lib/core/json.h"
+
+namespace otel::manifests {
+
+struct EmbeddedFile {
+  const char* name;
+  const char* content;
+};
+// deploy/crds/*.yaml as compiled into the binary (generated source).
+const std::vector<EmbeddedFile>& embeddedCrds();
+
+struct InstallOptions {
+  std::string ns = "kubectl-otel-system";
+  std::string image = "ghcr.io/kubectl-otel/kubectl-otel:latest";
+  int replicas = 1;
+  bool crds = true;  // include the CRDs
+};
+
+inline constexpr const char* kControllerName = "kubectl-otel-controller";
+inline constexpr const char* kWebhookService = "kubectl-otel-webhook";
+
+// The CRD objects (parsed from the embedded files).
+std::vector<Json> crdObjects();
+// Every object, in apply order (CRDs, namespace, SA, RBAC, Services, Deployment, webhooks).
+std::vector<Json> installObjects(const InstallOptions& opts);
+
+}  // namespace otel::manifests
