@@ -22,6 +22,7 @@ struct CreateOptions {
   std::string dryRun;
   std::string taImage;
   std::string collectorImage;
+  bool certManager = false;
   // create collector
   std::string name, mode, image, configFile, preset, strategy, exporterEndpoint;
   long long replicas = -1;
@@ -56,6 +57,7 @@ manifests::RenderOptions renderOptions(const CreateOptions& o, const GlobalOptio
   if (!g.ns.empty()) r.defaultNamespace = g.ns;
   if (!o.taImage.empty()) r.build.targetAllocatorImage = o.taImage;
   if (!o.collectorImage.empty()) r.build.collectorImage = o.collectorImage;
+  r.build.certManager = o.certManager;
   return r;
 }
 
@@ -74,6 +76,7 @@ void addCreateVerb(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--dry-run{client}", o->dryRun, "Only print the object(s) (--dry-run=client)");
   cmd->add_option("--target-allocator-image", o->taImage, "Run the target allocator from this image (default: kubectl-otel's own)");
   cmd->add_option("--collector-image", o->collectorImage, "Default collector image when spec.image is empty");
+  cmd->add_flag("--cert-manager", o->certManager, "Render as for a cluster with cert-manager (target allocator mTLS)");
 
   auto* col = cmd->add_subcommand("collector", "Create an OpenTelemetryCollector from flags");
   col->add_option("NAME", o->name, "Collector name")->required();

@@ -46,6 +46,14 @@ std::vector<Json> buildCollector(const Json& collector, const Json* ta, const Op
 // Objects for a defaulted TargetAllocator CR; `collector` (may be null) is the collector it serves.
 std::vector<Json> buildTargetAllocator(const Json& ta, const Json* collector, const Options& opts);
 
+// mTLS between collectors and the TA: the Secret holding `which` ("serverCertificate" or
+// "clientCertificate") — cert-manager's `<ta>-ta-server-cert`/`-ta-client-cert` unless useCertManager is
+// false — and the projected volume (named like the Secret) mounted at /tls.
+std::string mtlsSecret(const Json& taSpec, const char* which, const std::string& certManagerName);
+Json mtlsVolume(const Json& taSpec, const std::string& secret);
+// cert-manager Issuers/Certificates for a TA with mTLS and useCertManager.
+std::vector<Json> certManagerObjects(const Json& ta, const Options& opts);
+
 // The targetallocator.yaml content (yaml.v2 layout: sorted keys, non-indented sequences).
 std::string targetAllocatorConfigYaml(const Json& ta, const Json* collector);
 

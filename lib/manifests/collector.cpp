@@ -82,7 +82,16 @@ struct Ctx {
   std::string mode;
   std::string image;  // spec.image (for the version label)
   const Options& opts;
+  const Json* ta = nullptr;  // the TargetAllocator serving this collector (mTLS client certificate)
 };
+
+bool taMtls(const Ctx& c) { return c.ta && boolean(*c.ta, {"spec", "mtls", "enabled"}) && c.mode != api::kModeSidecar; }
+
+const Json& taSpecOf(const Ctx& c) {
+  static const Json empty = Json::object();
+  const Json* s = at(*c.ta, {"spec"});
+  return s ? *s : empty;
+}
 
 Json metaFor(const Ctx& c, const std::string& objName, bool namespaced = true) {
   Json m = Json::object();
@@ -255,6 +264,10 @@ Json container(const Ctx& c, const std::string& configMapName) {
       std::string n = str(cm, {"name"});
       mounts.push_back({{"mountPath", cleanPath("/var/conf/" + str(cm, {"mountpath"}) + "/configmap-" + n)}, {"name", "configmap-" + n}});
     }
+  if (taMtls(c))
+    mounts.push_back({{"mountPath", "/tls"},
+                      {"name", mtlsSecret(taSpecOf(c), "clientCertificate", str(*c.ta, {"metadata", "name"}) + "-ta-client-cert")},
+                      {"readOnly", true}});
   ct["volumeMounts"] = mounts;
   copyIf(ct, c.spec, "securityContext");
   copyIf(ct, c.spec, "lifecycle");
@@ -278,6 +291,8 @@ Json volumes(const Ctx& c, const std::string& configMapName) {
       std::string n = str(cm, {"name"});
       v.push_back({{"name", "configmap-" + n}, {"configMap", {{"name", n}}}});
     }
+  if (taMtls(c))
+    v.push_back(mtlsVolume(taSpecOf(c), mtlsSecret(taSpecOf(c), "clientCertificate", str(*c.ta, {"metadata", "name"}) + "-ta-client-cert")));
   return v;
 }
 
@@ -571,7 +586,8 @@ std::vector<Json> buildCollector(const Json& cr, const Json* ta, const Options& 
         str(cr, {"metadata", "namespace"}, "default"),
         str(cr, {"spec", "mode"}, api::kModeDeployment),
         str(cr, {"spec", "image"}),
-        opts};
+        opts,
+        ta};
   const std::string where = "OpenTelemetryCollector " + c.ns + "/" + c.name;
   if (c.name.empty()) throw Error("metadata.name is required", "OpenTelemetryCollector");
   const Json config = c.spec.contains("config") && c.spec["config"].is_object() ? c.spec["config"] : Json::object();

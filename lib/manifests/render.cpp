@@ -41,7 +41,8 @@ std::string fieldHint(const std::string& msg) {
 
 }  // namespace
 
-Json admitCollector(const Json& in, const std::string& where, std::vector<std::string>* warnings, const Json* old) {
+Json admitCollector(const Json& in, const std::string& where, std::vector<std::string>* warnings, const Json* old,
+                    bool certManagerAvailable) {
   std::string name = str(in, {"metadata", "name"});
   std::string objWhere = where + ": OpenTelemetryCollector " + str(in, {"metadata", "namespace"}, "default") + "/" + name;
   if (name.empty()) throw Error("metadata.name is required", objWhere, "set metadata.name");
@@ -72,7 +73,9 @@ Json admitCollector(const Json& in, const std::string& where, std::vector<std::s
     throw Error(std::string("the OpenTelemetry config is incorrect. The port numbers are invalid: ") + e.what(),
                 objWhere + ": spec.config");
   }
-  auto d = collectorconfig::validateCollector(cr, old ? &oldBeta : nullptr);
+  collectorconfig::AdmissionOptions admission;
+  admission.certManagerAvailable = certManagerAvailable;
+  auto d = collectorconfig::validateCollector(cr, old ? &oldBeta : nullptr, admission);
   if (warnings)
     for (const auto& w : d.warnings) warnings->push_back(objWhere + ": " + w);
   if (!d.ok()) throw Error(d.errors.front(), objWhere + ": " + fieldHint(d.errors.front()));
@@ -100,7 +103,7 @@ RenderResult render(const std::vector<YamlDocument>& docs, const RenderOptions& 
                                    .substr(0, 32);
     }
     if (api::isCollector(obj)) {
-      collectors.push_back({admitCollector(obj, where, &res.warnings), where});
+      collectors.push_back({admitCollector(obj, where, &res.warnings, nullptr, opts.build.certManager), where});
     } else if (api::isTargetAllocator(obj)) {
       std::string objWhere = where + ": TargetAllocator " + str(obj, {"metadata", "namespace"}) + "/" + str(obj, {"metadata", "name"});
       if (str(obj, {"metadata", "name"}).empty()) throw Error("metadata.name is required", objWhere);

@@ -31,6 +31,6 @@ RenderResult render(const std::vector<YamlDocument>& docs, const RenderOptions& 
 // The defaulted v1beta1 form of one collector (conversion + CRD defaults + webhook defaults) and
 // its diagnostics; throws otel::Error on validation errors.
 Json admitCollector(const Json& collector, const std::string& where, std::vector<std::string>* warnings = nullptr,
-                    const Json* old = nullptr);
+                    const Json* old = nullptr, bool certManagerAvailable = false);
 
 }  // namespace otel::manifests

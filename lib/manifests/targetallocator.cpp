@@ -48,6 +48,58 @@ Json taSelectorLabels(const Json& taMeta) {
 
 }  // namespace
 
+std::string mtlsSecret(const Json& taSpec, const char* which, const std::string& certManagerName) {
+  if (boolean(taSpec, {"mtls", "useCertManager"}, true)) return certManagerName;
+  std::string s = str(taSpec, {"mtls", "tls", which, "secretName"});
+  return s.empty() ? certManagerName : s;
+}
+
+Json mtlsVolume(const Json& taSpec, const std::string& secret) {
+  // cert-manager secrets carry ca.crt; user secrets get the CA projected next to tls.crt/tls.key.
+  Json sources = Json::array({{{"secret", {{"name", secret}}}}});
+  const Json* ca = at(taSpec, {"mtls", "tls", "certificateAuthorityCertificate"});
+  if (!boolean(taSpec, {"mtls", "useCertManager"}, true) && ca) {
+    if (const Json* sec = at(*ca, {"secret"}); sec && sec->is_object())
+      sources.push_back({{"secret", {{"name", str(*sec, {"name"})}, {"items", Json::array({{{"key", str(*sec, {"key"}, "ca.crt")}, {"path", "ca.crt"}}})}}}});
+    else if (const Json* cm = at(*ca, {"configMap"}); cm && cm->is_object())
+      sources.push_back({{"configMap", {{"name", str(*cm, {"name"})}, {"items", Json::array({{{"key", str(*cm, {"key"}, "ca.crt")}, {"path", "ca.crt"}}})}}}});
+  }
+  return {{"name", secret}, {"projected", {{"sources", sources}}}};
+}
+
+std::vector<Json> certManagerObjects(const Json& ta, const Options& opts) {
+  (void)opts;
+  std::vector<Json> out;
+  const Json& meta = *at(ta, {"metadata"});
+  std::string n = str(meta, {"name"});
+  std::string ns = str(meta, {"namespace"}, "default");
+  std::string svc = naming::targetAllocator(n);
+  auto m = [&](const std::string& name) {
+    Json x = {{"name", name}, {"namespace", ns}, {"labels", objectLabels(meta, name, str(ta, {"spec", "image"}), kTaComponent)}};
+    return x;
+  };
+  auto obj = [&](const std::string& kind, const std::string& name, Json spec) {
+    return Json{{"apiVersion", "cert-manager.io/v1"}, {"kind", kind}, {"metadata", m(name)}, {"spec", std::move(spec)}};
+  };
+  out.push_back(obj("Issuer", n + "-self-signed-issuer", {{"selfSigned", Json::object()}}));
+  out.push_back(obj("Certificate", n + "-ca-cert",
+                    {{"isCA", true}, {"commonName", n + "-ca-cert"}, {"secretName", n + "-ca-cert"},
+                     {"issuerRef", {{"kind", "Issuer"}, {"name", n + "-self-signed-issuer"}}}}));
+  out.push_back(obj("Issuer", n + "-ca-issuer", {{"ca", {{"secretName", n + "-ca-cert"}}}}));
+  out.push_back(obj("Certificate", n + "-ta-server-cert",
+                    {{"commonName", svc},
+                     {"dnsNames", Json::array({svc, svc + "." + ns + ".svc", svc + "." + ns + ".svc.cluster.local"})},
+                     {"secretName", n + "-ta-server-cert"},
+                     {"usages", Json::array({"client auth", "server auth"})},
+                     {"issuerRef", {{"kind", "Issuer"}, {"name", n + "-ca-issuer"}}}}));
+  out.push_back(obj("Certificate", n + "-ta-client-cert",
+                    {{"commonName", naming::collector(n)},
+                     {"secretName", n + "-ta-client-cert"},
+                     {"usages", Json::array({"client auth"})},
+                     {"issuerRef", {{"kind", "Issuer"}, {"name", n + "-ca-issuer"}}}}));
+  return out;
+}
+
 std::string targetAllocatorConfigYaml(const Json& ta, const Json* collector) {
   static const Json empty = Json::object();
   const Json* sp = at(ta, {"spec"});
@@ -200,6 +252,8 @@ std::vector<Json> buildTargetAllocator(const Json& ta, const Json* collector, co
   Json mounts = Json::array({{{"mountPath", "/conf"}, {"name", "ta-internal"}}});
   if (spec.contains("volumeMounts") && spec["volumeMounts"].is_array())
     for (const auto& m : spec["volumeMounts"]) mounts.push_back(m);
+  std::string serverSecret = mtlsSecret(spec, "serverCertificate", taName + "-ta-server-cert");
+  if (mtls) mounts.push_back({{"mountPath", "/tls"}, {"name", serverSecret}, {"readOnly", true}});
   ct["volumeMounts"] = mounts;
   if (spec.contains("securityContext") && !spec["securityContext"].is_null()) ct["securityContext"] = spec["securityContext"];
   ct["livenessProbe"] = spec.contains("livenessProbe") && spec["livenessProbe"].is_object()
@@ -219,6 +273,7 @@ std::vector<Json> buildTargetAllocator(const Json& ta, const Json* collector, co
                             {"configMap", {{"name", name}, {"items", Json::array({{{"key", "targetallocator.yaml"}, {"path", "targetallocator.yaml"}}})}}}}});
   if (spec.contains("volumes") && spec["volumes"].is_array())
     for (const auto& v : spec["volumes"]) vols.push_back(v);
+  if (mtls) vols.push_back(mtlsVolume(spec, serverSecret));
   podSpec["volumes"] = vols;
   for (auto [from, to] : std::vector<std::pair<const char*, const char*>>{{"nodeSelector", "nodeSelector"},
                                                                            {"affinity", "affinity"},
@@ -263,6 +318,10 @@ std::vector<Json> buildTargetAllocator(const Json& ta, const Json* collector, co
     Json pdb = obj("policy/v1", "PodDisruptionBudget", metaFor(name));
     pdb["spec"] = pspec;
     out.push_back(pdb);
+  }
+  if (mtls && boolean(spec, {"mtls", "useCertManager"}, true)) {
+    auto certs = certManagerObjects(ta, opts);
+    out.insert(out.end(), certs.begin(), certs.end());
   }
   if (boolean(spec, {"networkPolicy", "enabled"})) {
     std::string npName = naming::targetAllocatorNetworkPolicy(taName);

@@ -107,3 +107,40 @@ TEST(Install, EmbeddedCrdsAndControllerObjects) {
 
 }  // namespace
 }  // namespace otel::manifests
+
+namespace otel::manifests {
+namespace {
+
+TEST(TargetAllocatorMtls, CertManagerObjectsAndMounts) {
+  const char* text = R"(apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata: {name: m, namespace: ns}
+spec:
+  mode: statefulset
+  targetAllocator: {enabled: true, mtls: {enabled: true}}
+  config:
+    receivers: {prometheus: {config: {scrape_configs: [{job_name: j}]}}}
+    exporters: {debug: {}}
+    service: {pipelines: {metrics: {receivers: [prometheus], exporters: [debug]}}}
+)";
+  RenderOptions o;
+  EXPECT_THROW(render(parseYamlStream(text, "m.yaml"), o), std::exception);  // cert-manager not available
+  o.build.certManager = true;
+  auto objs = render(parseYamlStream(text, "m.yaml"), o).objects;
+  std::vector<std::string> certs;
+  std::string collectorYaml;
+  for (const auto& x : objs) {
+    if (x["apiVersion"] == "cert-manager.io/v1") certs.push_back(x["kind"].get<std::string>() + "/" + x["metadata"]["name"].get<std::string>());
+    if (x["kind"] == "ConfigMap" && x["data"].contains("collector.yaml")) collectorYaml = x["data"]["collector.yaml"];
+    if (x["kind"] == "StatefulSet") {
+      EXPECT_EQ(x["spec"]["template"]["spec"]["volumes"].back()["name"], "m-ta-client-cert");
+    }
+  }
+  EXPECT_EQ(certs, (std::vector<std::string>{"Issuer/m-self-signed-issuer", "Certificate/m-ca-cert", "Issuer/m-ca-issuer",
+                                             "Certificate/m-ta-server-cert", "Certificate/m-ta-client-cert"}));
+  EXPECT_NE(collectorYaml.find("endpoint: https://m-targetallocator:443"), std::string::npos);
+  EXPECT_NE(collectorYaml.find("ca_file: /tls/ca.crt"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace otel::manifests
