@@ -98,6 +98,8 @@ class Cluster {
         if (!v.ok()) throw Error(v.errors.front(), k);
         d["metadata"]["uid"] = "uid-" + k;
         applied_[k] = d;
+      } else if (auto own = owned_.find(k); own != owned_.end()) {
+        own->second.obj = mergePatch(own->second.obj, d);  // a user edits an operator-owned object
       } else {
         applied_[k] = d;
       }
@@ -147,7 +149,7 @@ class Cluster {
       if (it == owned_.end())
         owned_[k] = {o, ++seq_};
       else
-        it->second.obj = o;
+        it->second.obj = mergeLive(it->second.obj, o);
     }
     // prune: objects no longer desired, except collector ConfigMaps kept as configVersions history
     std::map<std::string, std::vector<std::pair<long, std::string>>> history;  // collector -> (seq, key)
@@ -189,6 +191,25 @@ class Cluster {
       for (size_t j = keep; j < list.size(); ++j)
         if (!desired.count(list[j].second)) owned_.erase(list[j].second);
     }
+  }
+
+  // The reconciler's update (upstream internal/manifests/mutate.go): desired labels/annotations win,
+  // extra ones on the live object (and its pod template) are kept.
+  static Json mergeLive(const Json& live, Json desired) {
+    auto merge = [](const Json* from, Json& into) {
+      if (!from || !from->is_object()) return;
+      if (!into.is_object()) into = Json::object();
+      for (auto it = from->begin(); it != from->end(); ++it)
+        if (!into.contains(it.key())) into[it.key()] = it.value();
+    };
+    for (const char* f : {"labels", "annotations"}) {
+      const Json* l = api::at(live, {"metadata", f});
+      if (l && l->is_object() && !l->empty()) merge(l, desired["metadata"][f]);
+      const Json* t = api::at(live, {"spec", "template", "metadata", f});
+      if (t && t->is_object() && !t->empty() && desired.contains("spec") && desired["spec"].contains("template"))
+        merge(t, desired["spec"]["template"]["metadata"][f]);
+    }
+    return desired;
   }
 
   bool taAlive(const Json& o, const std::set<std::string>& desired) const {
