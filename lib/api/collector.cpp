@@ -20,7 +20,7 @@ std::string modeOf(const Json& cr) { return str(cr, {"spec", "mode"}); }
 
 bool isCollector(const Json& obj) {
   return obj.is_object() && obj.value("kind", "") == kCollectorKind &&
-         obj.value("apiVersion", "").rfind(std::string(kGroup) + "/", 0) == 0;
+         obj.value("apiVersion", "").rfind("opentelemetry.io/", 0) == 0;
 }
 
 bool isValidMode(const std::string& m) {

@@ -6,7 +6,7 @@ namespace otel::api {
 
 bool isTargetAllocator(const Json& obj) {
   return obj.is_object() && obj.value("kind", "") == kTargetAllocatorKind &&
-         obj.value("apiVersion", "").rfind(std::string(kGroup) + "/", 0) == 0;
+         obj.value("apiVersion", "").rfind("opentelemetry.io/", 0) == 0;
 }
 
 void defaultTargetAllocator(Json& ta) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "lib/api/collector.h"
+#include "lib/core/error.h"
 #include "lib/core/yaml.h"
 #include <map>
 
@@ -140,6 +141,63 @@ spec:
                                              "Certificate/m-ta-server-cert", "Certificate/m-ta-client-cert"}));
   EXPECT_NE(collectorYaml.find("endpoint: https://m-targetallocator:443"), std::string::npos);
   EXPECT_NE(collectorYaml.find("ca_file: /tls/ca.crt"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace otel::manifests
+
+namespace otel::manifests {
+namespace {
+
+TEST(Render, NamespacesWarningsAndErrors) {
+  const char* text = R"(apiVersion: v1
+kind: ConfigMap
+metadata: {name: unrelated}
+---
+apiVersion: opentelemetry.io/v1alpha1
+kind: OpenTelemetryCollector
+metadata: {name: old}
+spec:
+  config: |
+    receivers: {otlp: {protocols: {grpc: {}}}}
+    processors: {batch: null}
+    exporters: {debug: {}}
+    service: {pipelines: {traces: {receivers: [otlp], processors: [batch], exporters: [debug]}}}
+)";
+  RenderOptions o;
+  o.defaultNamespace = "team-a";
+  auto res = render(parseYamlStream(text, "in.yaml"), o);
+  ASSERT_FALSE(res.objects.empty());
+  EXPECT_EQ(res.objects[0]["apiVersion"], "opentelemetry.io/v1beta1");
+  EXPECT_EQ(res.objects[0]["metadata"]["namespace"], "team-a");
+  ASSERT_EQ(res.warnings.size(), 2u);
+  EXPECT_NE(res.warnings[0].find("ConfigMap unrelated skipped"), std::string::npos);
+  EXPECT_NE(res.warnings[1].find("null objects: processors.batch"), std::string::npos);
+
+  const char* bad = R"(apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata: {name: ok}
+spec: {config: {receivers: {}, exporters: {}, service: {pipelines: {}}}}
+---
+apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata: {name: bad}
+spec: {mode: sidecar, tolerations: [{key: k}], config: {receivers: {}, exporters: {}, service: {pipelines: {}}}}
+)";
+  try {
+    render(parseYamlStream(bad, "bad.yaml"), o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.oneLine(),
+              "bad.yaml: document 2: OpenTelemetryCollector team-a/bad: spec.tolerations: the OpenTelemetry Collector mode is "
+              "set to sidecar, which does not support the attribute 'tolerations'");
+  }
+  const char* stringConfig = R"(apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata: {name: s}
+spec: {config: "receivers: {}"}
+)";
+  EXPECT_THROW(render(parseYamlStream(stringConfig, "s.yaml"), o), Error);
 }
 
 }  // namespace
