@@ -42,10 +42,6 @@ http::Response page(const std::string& title, const std::string& body) {
               html(title) + "</h1>" + body + "</body></html>\n"};
 }
 
-Json targetJson(const prom::Target& t) {
-  return Json{{"targets", Json::array({std::string(t.address())})}, {"labels", t.labels.toJson()}};
-}
-
 }  // namespace
 
 Json redactSecrets(const Json& v) {
@@ -158,6 +154,7 @@ http::Response Service::jobs(bool asHtml) const {
 http::Response Service::targets(const std::string& job, const std::string* collector) const {
   std::shared_lock lock(mu_);
   int j = jobIndex(job);
+  // Upstream's targetJSON is a Go struct: fields in declaration order ("targets", then "labels").
   auto listFor = [&](int c) {
     std::vector<const prom::Target*> ts;
     if (j >= 0)
@@ -166,18 +163,25 @@ http::Response Service::targets(const std::string& job, const std::string* colle
     std::sort(ts.begin(), ts.end(), [](const prom::Target* a, const prom::Target* b) {
       return a->address() != b->address() ? a->address() < b->address() : a->hash < b->hash;
     });
-    Json arr = Json::array();
-    for (const auto* t : ts) arr.push_back(targetJson(*t));
-    return arr;
+    std::string out = "[";
+    for (std::size_t i = 0; i < ts.size(); ++i) {
+      if (i) out += ",";
+      out += "{\"targets\":" + goJsonMarshal(Json::array({std::string(ts[i]->address())})) +
+             ",\"labels\":" + goJsonMarshal(ts[i]->labels.toJson()) + "}";
+    }
+    return out + "]";
   };
-  if (collector) return json(listFor(allocator_.collectorIndex(*collector)));
-  Json out = Json::object();
+  if (collector) return {200, "application/json", listFor(allocator_.collectorIndex(*collector)) + "\n"};
+  // map[string]collectorJSON: keys sorted (collectors are kept in name order), fields "_link", "targets".
+  std::string out = "{";
   for (std::size_t c = 0; c < allocator_.collectors().size(); ++c) {
     const auto& name = allocator_.collectors()[c].name;
-    out[name] = {{"_link", "/debug/jobs/" + http::queryEscape(job) + "/targets?collector_id=" + name},
-                 {"targets", listFor(static_cast<int>(c))}};
+    if (c) out += ",";
+    out += goJsonMarshal(Json(name)) + ":{\"_link\":" +
+           goJsonMarshal(Json("/debug/jobs/" + http::queryEscape(job) + "/targets?collector_id=" + name)) +
+           ",\"targets\":" + listFor(static_cast<int>(c)) + "}";
   }
-  return json(out);
+  return {200, "application/json", out + "}\n"};
 }
 
 http::Response Service::scrapeConfigs(bool tls, bool asHtml) const {

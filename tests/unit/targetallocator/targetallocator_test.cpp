@@ -130,6 +130,13 @@ TEST(Service, TargetsForCollectorIsHttpSd) {
     }
   }
   EXPECT_EQ(total, 2u);  // 10.0.0.3 dropped by relabeling
+  // Byte shape: struct field order (targets, labels), sorted label keys, trailing newline.
+  std::string b = "collector-b", a0 = "collector-a";
+  std::string body = s.targets("node", &a0).body + s.targets("node", &b).body;
+  EXPECT_NE(body.find("{\"targets\":[\"10.0.0.1:9100\"],\"labels\":{\"__address__\":\"10.0.0.1:9100\","
+                      "\"__meta_kubernetes_pod_node_name\":\"n1\",\"team\":\"infra\"}}"),
+            std::string::npos)
+      << body;
   std::string unknown = "nope";
   EXPECT_EQ(s.targets("node", &unknown).body, "[]\n");
   std::string a = "collector-a";
