@@ -9,7 +9,6 @@ void registerVerbs(CLI::App& app, GlobalOptions& global) {
   addInstallVerb(app, global);
   addAllocationsVerb(app, global);
   addTargetAllocatorVerb(app, global);
-  addTargetAllocatorVerb(app, global);
 }
 
 }  // namespace otel::plugin

@@ -15,6 +15,5 @@ void addCreateVerb(CLI::App& app, GlobalOptions& global);
 void addInstallVerb(CLI::App& app, GlobalOptions& global);
 void addAllocationsVerb(CLI::App& app, GlobalOptions& global);
 void addTargetAllocatorVerb(CLI::App& app, GlobalOptions& global);
-void addTargetAllocatorVerb(CLI::App& app, GlobalOptions& global);
 
 }  // namespace otel::plugin
