@@ -6,6 +6,7 @@
 #include "lib/api/collector.h"
 #include "lib/core/error.h"
 #include "lib/core/files.h"
+#include "lib/core/version.h"
 #include "lib/core/yaml.h"
 #include "lib/manifests/presets.h"
 #include "lib/manifests/render.h"
@@ -54,6 +55,7 @@ void checkDryRun(const CreateOptions& o) {
 
 manifests::RenderOptions renderOptions(const CreateOptions& o, const GlobalOptions& g) {
   manifests::RenderOptions r;
+  r.build.ownImage = "ghcr.io/kubectl-otel/kubectl-otel:" + otel::version();  // the TA runs from this binary's image
   if (!g.ns.empty()) r.defaultNamespace = g.ns;
   if (!o.taImage.empty()) r.build.targetAllocatorImage = o.taImage;
   if (!o.collectorImage.empty()) r.build.collectorImage = o.collectorImage;

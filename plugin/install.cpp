@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "lib/core/error.h"
+#include "lib/core/version.h"
 #include "lib/core/yaml.h"
 #include "lib/manifests/install.h"
 #include "plugin/verbs.h"
@@ -19,7 +20,7 @@ void addInstallVerb(CLI::App& app, GlobalOptions& global) {
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("install", "Print (or apply) the CRDs, RBAC, controller and webhooks");
   cmd->add_flag("--dry-run{client}", o->dryRun, "Only print the objects (--dry-run=client)");
-  cmd->add_option("--image", o->image, "Controller image (default: ghcr.io/kubectl-otel/kubectl-otel:latest)");
+  cmd->add_option("--image", o->image, "Controller image (default: ghcr.io/kubectl-otel/kubectl-otel:<this version>)");
   cmd->add_option("--replicas", o->replicas, "Controller replicas (leader election keeps one active)");
   cmd->add_flag("--crds-only", o->crdsOnly, "Only the CustomResourceDefinitions");
   cmd->add_flag("--skip-crds", o->noCrds, "Everything except the CustomResourceDefinitions");
@@ -28,6 +29,7 @@ void addInstallVerb(CLI::App& app, GlobalOptions& global) {
       throw Error("applying to a cluster is not available in this build", "install",
                   "use --dry-run=client -o yaml and pipe the output to kubectl apply --server-side -f -");
     manifests::InstallOptions opts;
+    opts.image = "ghcr.io/kubectl-otel/kubectl-otel:" + otel::version();
     if (!global.ns.empty()) opts.ns = global.ns;
     if (!o->image.empty()) opts.image = o->image;
     opts.replicas = o->replicas;
