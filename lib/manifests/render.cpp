@@ -123,6 +123,13 @@ RenderResult render(const std::vector<YamlDocument>& docs, const RenderOptions& 
   std::map<size_t, const Json*> taCollector;
   for (const auto& c : collectors) {
     const Json& cr = c.cr;
+    if (str(cr, {"spec", "managementState"}) == "unmanaged") {
+      // the controller leaves unmanaged collectors (and what exists for them) alone
+      res.warnings.push_back(c.where + ": OpenTelemetryCollector " + str(cr, {"metadata", "namespace"}) + "/" +
+                             str(cr, {"metadata", "name"}) + " is unmanaged: the controller creates and changes nothing for it");
+      if (opts.includeCustomResources) res.objects.push_back(cr);
+      continue;
+    }
     std::string ns = str(cr, {"metadata", "namespace"});
     std::string link = str(cr, {"metadata", "labels", api::kTargetAllocatorLabel});
     const Json* ta = nullptr;

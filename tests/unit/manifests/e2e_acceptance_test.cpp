@@ -141,6 +141,10 @@ class Cluster {
     opts.defaultNamespace = kNamespace;
     opts.includeCustomResources = false;
     auto res = manifests::render(docs, opts);
+    std::set<std::string> unmanaged;  // instance labels
+    for (auto& [k, v] : applied_)
+      if (api::isCollector(v) && api::str(v, {"spec", "managementState"}) == "unmanaged")
+        unmanaged.insert(api::str(v, {"metadata", "namespace"}) + "." + api::str(v, {"metadata", "name"}));
     std::set<std::string> desired;
     for (auto& o : res.objects) {
       std::string k = key(o);
@@ -163,6 +167,10 @@ class Cluster {
       }
       const Json& o = it->second.obj;
       std::string instance = api::str(o, {"metadata", "labels", "app.kubernetes.io/instance"});
+      if (unmanaged.count(instance)) {  // the controller leaves an unmanaged collector's objects alone
+        ++it;
+        continue;
+      }
       // the TargetAllocator reconciler never prunes: its objects live as long as the TA CR
       if (api::str(o, {"metadata", "labels", "app.kubernetes.io/component"}) == "opentelemetry-targetallocator" &&
           taAlive(o, desired)) {
