@@ -21,6 +21,12 @@ namespace {
 
 const char* kTaComponent = "opentelemetry-targetallocator";
 
+const Json& metadataOf(const Json& obj) {
+  static const Json empty = Json::object();
+  const Json* m = at(obj, {"metadata"});
+  return m && m->is_object() ? *m : empty;
+}
+
 // metav1.LabelSelector as gopkg.in/yaml.v2 writes it (lowercased field names, struct order).
 Json yamlV2Selector(const Json& sel) {
   if (sel.is_null()) return nullptr;
@@ -70,7 +76,7 @@ Json mtlsVolume(const Json& taSpec, const std::string& secret) {
 std::vector<Json> certManagerObjects(const Json& ta, const Options& opts) {
   (void)opts;
   std::vector<Json> out;
-  const Json& meta = *at(ta, {"metadata"});
+  const Json& meta = metadataOf(ta);
   std::string n = str(meta, {"name"});
   std::string ns = str(meta, {"namespace"}, "default");
   std::string svc = naming::targetAllocator(n);
@@ -111,7 +117,7 @@ std::string targetAllocatorConfigYaml(const Json& ta, const Json* collector) {
   std::string grace = str(spec, {"collectorNotReadyGracePeriod"});
   if (!grace.empty()) cfg["collector_not_ready_grace_period"] = grace;
   if (collector) {
-    Json sel = selectorLabels(*at(*collector, {"metadata"}), "opentelemetry-collector");
+    Json sel = selectorLabels(metadataOf(*collector), "opentelemetry-collector");
     cfg["collector_selector"] = {{"matchlabels", api::sortedKeys(sel)}, {"matchexpressions", Json::array()}};
   } else {
     cfg["collector_selector"] = nullptr;
@@ -183,7 +189,7 @@ std::vector<Json> buildTargetAllocator(const Json& ta, const Json* collector, co
   static const Json empty = Json::object();
   const Json* sp = at(ta, {"spec"});
   const Json& spec = sp && sp->is_object() ? *sp : empty;
-  const Json& meta = *at(ta, {"metadata"});
+  const Json& meta = metadataOf(ta);
   std::string taName = str(meta, {"name"});
   std::string ns = str(meta, {"namespace"}, "default");
   std::string name = naming::targetAllocator(taName);
