@@ -202,3 +202,68 @@ spec: {config: "receivers: {}"}
 
 }  // namespace
 }  // namespace otel::manifests
+
+#include "lib/manifests/presets.h"
+
+namespace otel::manifests {
+namespace {
+
+std::vector<Json> renderParams(const CollectorParams& p) {
+  YamlDocument d{collectorFromParams(p), "flags", 0, 1};
+  return render({d}, RenderOptions{}).objects;
+}
+
+TEST(Presets, EveryPresetRendersAndValidates) {
+  for (const char* preset : {"gateway", "agent", "sidecar"}) {
+    SCOPED_TRACE(preset);
+    CollectorParams p;
+    p.name = "x";
+    p.preset = preset;
+    p.exporterEndpoint = std::string(preset) == "agent" ? "gw:4317" : "";
+    auto objs = renderParams(p);
+    ASSERT_FALSE(objs.empty());
+    std::string mode = objs[0]["spec"]["mode"];
+    EXPECT_EQ(mode, std::string(preset) == "gateway" ? "deployment" : std::string(preset) == "agent" ? "daemonset" : "sidecar");
+  }
+  CollectorParams ta;
+  ta.name = "scraper";
+  ta.targetAllocator = true;
+  ta.prometheusCR = true;
+  auto objs = renderParams(ta);
+  EXPECT_EQ(objs[0]["spec"]["mode"], "statefulset");
+  bool taDeployment = false;
+  for (const auto& o : objs) taDeployment = taDeployment || (o["kind"] == "Deployment" && o["metadata"]["name"] == "scraper-targetallocator");
+  EXPECT_TRUE(taDeployment);
+  CollectorParams pn = ta;
+  pn.strategy = "per-node";
+  EXPECT_EQ(renderParams(pn)[0]["spec"]["mode"], "daemonset");
+}
+
+TEST(Presets, BadFlagsNameTheFlag) {
+  auto where = [](CollectorParams p) {
+    try {
+      collectorFromParams(p);
+    } catch (const Error& e) {
+      return e.where();
+    }
+    return std::string("no error");
+  };
+  CollectorParams p;
+  p.name = "x";
+  CollectorParams bad = p;
+  bad.preset = "edge";
+  EXPECT_EQ(where(bad), "--preset");
+  bad = p;
+  bad.mode = "replicaset";
+  EXPECT_EQ(where(bad), "--mode");
+  bad = p;
+  bad.strategy = "per-node";
+  EXPECT_EQ(where(bad), "--strategy");
+  bad = p;
+  bad.config = Json::object();
+  bad.preset = "gateway";
+  EXPECT_EQ(where(bad), "--config");
+}
+
+}  // namespace
+}  // namespace otel::manifests
