@@ -72,11 +72,23 @@ Regex::Regex(std::string source) : source_(std::move(source)) {
   default_ = source_ == "(.*)";
   re_ = default_ ? defaultRegex() : compile(source_);
   if (!default_) hasRange_ = re_->PossibleMatchRange(&min_, &max_, 16);
+  if (hasRange_ && !max_.empty()) {  // an empty max means "no upper bound"
+    std::size_t n = 0;
+    while (n < min_.size() && n < max_.size() && min_[n] == max_[n]) ++n;
+    prefix_ = min_.substr(0, n);
+  }
+}
+
+bool Regex::excluded(std::string_view text) const {
+  if (!hasRange_) return false;
+  // Strings between min and max share their common prefix; without one, compare with the bounds.
+  if (!prefix_.empty()) return !text.starts_with(prefix_);
+  return text < std::string_view(min_) || (!max_.empty() && text > std::string_view(max_));
 }
 
 bool Regex::matches(std::string_view text) const {
   if (default_) return true;
-  if (hasRange_ && (text < std::string_view(min_) || text > std::string_view(max_))) return false;
+  if (excluded(text)) return false;
   return re_->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), re2::RE2::ANCHOR_BOTH, nullptr, 0);
 }
 
@@ -87,7 +99,7 @@ bool Regex::match(std::string_view text, std::vector<std::string_view>& groups) 
     groups.assign({text.data() ? text : std::string_view("", 0), text.data() ? text : std::string_view("", 0)});
     return true;
   }
-  if (hasRange_ && (text < std::string_view(min_) || text > std::string_view(max_))) return false;
+  if (excluded(text)) return false;
   int n = re_->NumberOfCapturingGroups() + 1;
   re2::StringPiece sp[16];
   std::vector<re2::StringPiece> heap;

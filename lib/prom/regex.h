@@ -31,12 +31,15 @@ class Regex {
   int groupCount() const;  // capturing groups, not counting group 0
 
  private:
+  bool excluded(std::string_view text) const;  // cheap pre-filter: true when `text` cannot match
+
   std::string source_;
   std::shared_ptr<const re2::RE2> re_;
   bool default_ = true;
   // RE2::PossibleMatchRange bounds: a text outside [min_, max_] cannot match (cheap pre-filter).
   bool hasRange_ = false;
   std::string min_, max_;
+  std::string prefix_;  // common prefix of min_ and max_: every match starts with it
 };
 
 // Translates Go regexp syntax RE2 does not accept: `(?<name>` becomes `(?P<name>`; `\C` (accepted by RE2,

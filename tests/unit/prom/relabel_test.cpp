@@ -108,6 +108,23 @@ TEST(Relabel, GoNamedGroupSyntaxAndRejectedEscapes) {
   EXPECT_NO_THROW(Regex("[(?<x>]"));
 }
 
+TEST(Relabel, PrefilterNeverRejectsAMatch) {
+  // The PossibleMatchRange pre-filter must agree with RE2 on prefixes, alternations, classes, case folding.
+  for (const char* re : {"__meta_kubernetes_pod_label_(.+)", "abc|abd", "(?i)foo.*", "[a-c]x", "\\xff.*", "a+",
+                         "", "x*", "ab?c", "\\.well-known/.*", "\xc3\xa9t\xc3\xa9"}) {
+    Regex r(re);
+    for (const char* text : {"__meta_kubernetes_pod_label_app", "__meta_kubernetes_pod_label_", "abd", "abe", "FOObar",
+                             "foo", "bx", "dx", "\xff\xff", "aaa", "", "xx", "ac", "abc", ".well-known/x",
+                             "\xc3\xa9t\xc3\xa9", "zzz"}) {
+      std::vector<std::string_view> g;
+      EXPECT_EQ(r.matches(text), r.match(text, g)) << re << " ~ " << text;
+    }
+  }
+  EXPECT_TRUE(Regex("(?i)foo.*").matches("FOObar"));
+  EXPECT_TRUE(Regex("\\xff.*").matches("\xc3\xbf!"));  // \xff is U+00FF, as in Go
+  EXPECT_FALSE(Regex("__meta_(.+)").matches("job"));
+}
+
 TEST(Relabel, EmptyRegexMatchesOnlyEmpty) {
   auto r = rule("{source_labels: [missing], regex: '', action: keep}");
   Labels l = L({{"a", "x"}});
