@@ -6,7 +6,7 @@ PREFIX ?= /usr/local
 BIN := $(BUILD)/bin/kubectl-otel
 VERSION := $(shell sed -n 's/^project(kubectl-otel VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 
-.PHONY: all deps configure build test demo install dist bench clean
+.PHONY: all deps configure build test demo install install-files dist bench clean
 
 all: build
 
@@ -28,6 +28,10 @@ demo: build
 	@bash scripts/demo $(BIN)
 
 install: build
+	$(MAKE) install-files
+
+# Copies an already built binary (used by `install` and by the CLI tests).
+install-files:
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/kubectl-otel
 	install -m 0755 scripts/kubectl_complete-otel $(DESTDIR)$(PREFIX)/bin/kubectl_complete-otel
