@@ -13,7 +13,9 @@ using otel::kube::WatchDecoder;
 using otel::kube::WatchEvent;
 
 TEST(WatchDecoder, CapturedStreamSplitAtEveryByte) {
-  std::ifstream in(std::string(OTEL_SHARED_REFERENCE) + "/apiserver-captures/watch-configmaps.jsonl");
+  std::string path = OTEL_SHARED_REFERENCE;
+  path.append("/apiserver-captures/watch-configmaps.jsonl");
+  std::ifstream in(path);
   if (!in) GTEST_SKIP() << "reference captures not present";
   std::stringstream ss;
   ss << in.rdbuf();
