@@ -11,7 +11,7 @@ struct CertKey {
   std::string keyPem;
 };
 
-// A self-signed CA (RSA 2048, valid for a day).
+// A self-signed CA (ECDSA P-256, valid for two days).
 CertKey generateCa(const std::string& commonName = "otel-test-ca");
 // A leaf certificate signed by `ca`. sans: "127.0.0.1" style entries become IP SANs, others DNS SANs.
 // client=true gives extendedKeyUsage clientAuth, otherwise serverAuth. Throws otel::Error.

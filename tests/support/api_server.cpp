@@ -1,0 +1,2072 @@
+#include "tests/support/api_server.h"
+
+#include <httplib.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "lib/core/error.h"
+#include "tests/support/api_logic.h"
+#include "tests/support/certs.h"
+#include "tests/support/resources.h"
+
+namespace otel::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Event {
+  std::int64_t rv = 0;
+  std::string gr;
+  std::string ns;
+  std::string type;  // ADDED MODIFIED DELETED
+  Json object;
+  Json prev;  // the object before the change (null for ADDED)
+};
+
+// An answer to an API request.
+struct Answer {
+  Answer() = default;
+  Answer(int s, Json b, std::string ct = "application/json") : status(s), body(std::move(b)), contentType(std::move(ct)) {}
+  int status = 200;
+  Json body;
+  std::string contentType = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+Answer answer(const Json& status) { return Answer{status.value("code", 500), status}; }
+
+struct User {
+  std::string name;
+  std::vector<std::string> groups;
+  bool forbidden = false;
+};
+
+std::string keyOf(const std::string& ns, const std::string& name) { return ns + "/" + name; }
+
+std::string meta(const Json& obj, const char* field) {
+  if (obj.is_object() && obj.contains("metadata") && obj["metadata"].is_object() &&
+      obj["metadata"].contains(field) && obj["metadata"][field].is_string())
+    return obj["metadata"][field].get<std::string>();
+  return "";
+}
+
+std::vector<std::string> splitPath(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+Json withoutVolatile(Json o) {
+  if (o.is_object() && o.contains("metadata") && o["metadata"].is_object()) {
+    o["metadata"].erase("resourceVersion");
+    o["metadata"].erase("managedFields");
+  }
+  return o;
+}
+
+bool differsOutsideMetadata(const Json& a, const Json& b, bool ignoreStatus) {
+  Json x = a, y = b;
+  for (Json* o : {&x, &y}) {
+    o->erase("metadata");
+    o->erase("apiVersion");
+    o->erase("kind");
+    if (ignoreStatus) o->erase("status");
+  }
+  return x != y;
+}
+
+std::string statusReasonFor(int code) {
+  switch (code) {
+    case 400: return "BadRequest";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "NotFound";
+    case 409: return "Conflict";
+    case 410: return "Expired";
+    case 422: return "Invalid";
+    case 429: return "TooManyRequests";
+    case 500: return "InternalError";
+    case 503: return "ServiceUnavailable";
+    case 504: return "Timeout";
+    default: return "Unknown";
+  }
+}
+
+X509_STORE* storeFromPem(const std::string& pem) {
+  X509_STORE* store = X509_STORE_new();
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+    X509_STORE_add_cert(store, cert);
+    X509_free(cert);
+  }
+  ERR_clear_error();
+  BIO_free(bio);
+  return store;
+}
+
+// The parsed target of an API request.
+struct Target {
+  const ResourceType* type = nullptr;
+  std::string ns;    // namespace from the URL ("" when none)
+  std::string name;  // "" for collections
+  std::string sub;   // subresource ("status", "scale") or ""
+};
+
+struct WatchState {
+  std::string gr;
+  std::string ns;
+  std::string apiVersion;  // rendered apiVersion
+  bool stripKind = false;
+  LabelSelector labels;
+  std::vector<FieldRequirement> fields;
+  std::int64_t pos = 0;
+  bool bookmarks = false;
+  Clock::time_point deadline;
+  Clock::time_point lastSent;
+  std::deque<std::string> pending;
+  bool finished = false;
+};
+
+}  // namespace
+
+struct TestApiServer::Impl {
+  TestApiServerOptions opts;
+  CertKey ca;
+  CertKey serving;
+  std::string token;
+  std::unique_ptr<httplib::SSLServer> server;
+  std::thread thread;
+  int port = 0;
+
+  mutable std::mutex mu;
+  mutable std::condition_variable cv;
+  std::int64_t rv = 0;
+  std::vector<ResourceType> types;
+  std::map<std::string, std::map<std::string, Json>> store;  // groupResource -> ns/name -> object
+  std::map<std::string, std::pair<std::string, std::string>> uids;  // uid -> (gr, key)
+  std::deque<Event> log;
+  std::int64_t historyStart = 0;
+  std::uint64_t closeGen = 0;
+  bool stopping = false;
+  int failCount = 0, failStatus = 0, failRetry = 0;
+  std::chrono::milliseconds delay{0};
+  ServiceResolver resolver;
+  std::vector<RecordedRequest> recorded;
+  int activeWatches = 0, watchesStarted = 0, webhookCalls = 0;
+
+  // ------------------------------------------------------------------ types
+  const ResourceType* findType(const std::string& group, const std::string& version, const std::string& resource) const {
+    for (const auto& t : types)
+      if (t.group == group && t.version == version && t.resource == resource) return &t;
+    return nullptr;
+  }
+  const ResourceType* findKind(const std::string& apiVersion, const std::string& kind) const {
+    for (const auto& t : types)
+      if (t.apiVersion() == apiVersion && t.kind == kind) return &t;
+    return nullptr;
+  }
+  // Requests in flight keep pointers into the previous type table: retire it instead of freeing it.
+  std::deque<std::vector<ResourceType>> retiredTypes;
+  void rebuildTypes() {
+    retiredTypes.push_back(std::move(types));
+    types = builtinResourceTypes();
+    auto it = store.find("customresourcedefinitions.apiextensions.k8s.io");
+    if (it == store.end()) return;
+    for (const auto& [key, crd] : it->second) {
+      if (crd["metadata"].contains("deletionTimestamp")) continue;
+      for (auto& t : crdResourceTypes(crd)) types.push_back(std::move(t));
+    }
+  }
+
+  // ------------------------------------------------------------------ store primitives (mu held)
+  Json* find(const std::string& gr, const std::string& key) {
+    auto it = store.find(gr);
+    if (it == store.end()) return nullptr;
+    auto jt = it->second.find(key);
+    return jt == it->second.end() ? nullptr : &jt->second;
+  }
+
+  void appendEvent(Event e) {
+    log.push_back(std::move(e));
+    while (log.size() > opts.historyLimit) {
+      historyStart = log.front().rv;
+      log.pop_front();
+    }
+    cv.notify_all();
+  }
+
+  // Stores obj (create or replace) with a new resourceVersion and records the event. Returns the stored copy.
+  Json commit(const ResourceType& t, Json obj) {
+    std::string ns = meta(obj, "namespace"), name = meta(obj, "name");
+    std::string gr = t.groupResource();
+    std::string key = keyOf(ns, name);
+    Json* old = find(gr, key);
+    Json prev = old ? *old : Json();
+    obj["metadata"]["resourceVersion"] = std::to_string(++rv);
+    store[gr][key] = obj;
+    uids[meta(obj, "uid")] = {gr, key};
+    appendEvent(Event{rv, gr, ns, old ? "MODIFIED" : "ADDED", obj, prev});
+    if (gr == "customresourcedefinitions.apiextensions.k8s.io") rebuildTypes();
+    return obj;
+  }
+
+  // Removes an object now (DELETED event with a new resourceVersion).
+  void removeNow(const std::string& gr, const std::string& key) {
+    Json* cur = find(gr, key);
+    if (!cur) return;
+    Json obj = *cur;
+    Json prev = obj;
+    obj["metadata"]["resourceVersion"] = std::to_string(++rv);
+    uids.erase(meta(obj, "uid"));
+    store[gr].erase(key);
+    appendEvent(Event{rv, gr, meta(obj, "namespace"), "DELETED", obj, prev});
+    if (gr == "customresourcedefinitions.apiextensions.k8s.io") {
+      // Its custom resources go with it.
+      for (auto& t : crdResourceTypes(obj)) {
+        auto it = store.find(t.groupResource());
+        if (it == store.end()) continue;
+        std::vector<std::string> keys;
+        for (auto& [k, v] : it->second) keys.push_back(k);
+        for (auto& k : keys) removeNow(t.groupResource(), k);
+      }
+      rebuildTypes();
+    }
+  }
+
+  // Marks an object deleted: removed now when it has no finalizers, otherwise deletionTimestamp is set.
+  void deleteOrMark(const std::string& gr, const std::string& key) {
+    Json* cur = find(gr, key);
+    if (!cur) return;
+    Json& m = (*cur)["metadata"];
+    bool hasFinalizers = m.contains("finalizers") && m["finalizers"].is_array() && !m["finalizers"].empty();
+    bool isNamespace = gr == "namespaces";
+    if (!hasFinalizers && !isNamespace) {
+      removeNow(gr, key);
+      return;
+    }
+    if (m.contains("deletionTimestamp")) return;
+    Json obj = *cur;
+    obj["metadata"]["deletionTimestamp"] = nowRfc3339();
+    obj["metadata"]["deletionGracePeriodSeconds"] = 0;
+    if (isNamespace) obj["status"] = Json{{"phase", "Terminating"}};
+    const ResourceType* t = typeForGr(gr);
+    if (t) commit(*t, obj);
+  }
+
+  const ResourceType* typeForGr(const std::string& gr) const {
+    for (const auto& t : types)
+      if (t.groupResource() == gr) return &t;
+    return nullptr;
+  }
+
+  // Finalizer-driven removal, garbage collection and namespace termination, until nothing changes.
+  void settle() {
+    for (int round = 0; round < 1000; ++round) {
+      bool changed = false;
+      // 1. Objects being deleted whose finalizers are all gone.
+      std::vector<std::pair<std::string, std::string>> toRemove, toDelete;
+      std::map<std::string, bool> ownerForeground;  // uid -> owner deleting in foreground
+      std::map<std::string, int> dependents;         // owner uid -> count of dependents
+      std::map<std::string, int> nsCount;
+      for (auto& [gr, objs] : store) {
+        for (auto& [key, obj] : objs) {
+          const Json& m = obj["metadata"];
+          if (m.contains("namespace")) nsCount[m["namespace"].get<std::string>()]++;
+          if (m.contains("ownerReferences") && m["ownerReferences"].is_array())
+            for (const auto& r : m["ownerReferences"])
+              if (r.contains("uid")) dependents[r["uid"].get<std::string>()]++;
+          if (m.contains("deletionTimestamp") && m.contains("finalizers") && m["finalizers"].is_array())
+            for (const auto& f : m["finalizers"])
+              if (f == "foregroundDeletion") ownerForeground[m.value("uid", "")] = true;
+        }
+      }
+      for (auto& [gr, objs] : store) {
+        for (auto& [key, obj] : objs) {
+          const Json& m = obj["metadata"];
+          bool deleting = m.contains("deletionTimestamp");
+          bool noFinalizers = !m.contains("finalizers") || !m["finalizers"].is_array() || m["finalizers"].empty();
+          if (deleting && noFinalizers && gr != "namespaces") {
+            toRemove.push_back({gr, key});
+            continue;
+          }
+          if (gr == "namespaces" && deleting) {
+            if (nsCount[m.value("name", "")] == 0) toRemove.push_back({gr, key});
+            continue;
+          }
+          if (deleting) continue;
+          // Dependents: collected when every owner is gone, or an owner is deleting in foreground.
+          if (m.contains("ownerReferences") && m["ownerReferences"].is_array() && !m["ownerReferences"].empty()) {
+            bool anyAlive = false, foreground = false;
+            for (const auto& r : m["ownerReferences"]) {
+              std::string uid = r.value("uid", "");
+              if (uids.count(uid)) anyAlive = true;
+              if (ownerForeground.count(uid)) foreground = true;
+            }
+            if (!anyAlive || foreground) toDelete.push_back({gr, key});
+          }
+          // Objects in a terminating namespace.
+          if (m.contains("namespace")) {
+            Json* nsObj = find("namespaces", keyOf("", m["namespace"].get<std::string>()));
+            if (nsObj && (*nsObj)["metadata"].contains("deletionTimestamp")) toDelete.push_back({gr, key});
+          }
+        }
+      }
+      // 2. Foreground owners whose dependents are gone drop the foregroundDeletion finalizer.
+      std::vector<std::pair<std::string, std::string>> dropForeground;
+      for (auto& [gr, objs] : store)
+        for (auto& [key, obj] : objs) {
+          std::string uid = meta(obj, "uid");
+          if (ownerForeground.count(uid) && dependents[uid] == 0) dropForeground.push_back({gr, key});
+        }
+      for (auto& [gr, key] : toRemove) {
+        if (find(gr, key)) {
+          removeNow(gr, key);
+          changed = true;
+        }
+      }
+      for (auto& [gr, key] : toDelete) {
+        Json* o = find(gr, key);
+        if (o && !(*o)["metadata"].contains("deletionTimestamp")) {
+          deleteOrMark(gr, key);
+          changed = true;
+        }
+      }
+      for (auto& [gr, key] : dropForeground) {
+        Json* o = find(gr, key);
+        if (!o) continue;
+        Json obj = *o;
+        Json fins = Json::array();
+        for (const auto& f : obj["metadata"]["finalizers"])
+          if (f != "foregroundDeletion") fins.push_back(f);
+        if (fins.empty())
+          obj["metadata"].erase("finalizers");
+        else
+          obj["metadata"]["finalizers"] = fins;
+        const ResourceType* t = typeForGr(gr);
+        if (t) {
+          commit(*t, obj);
+          changed = true;
+        }
+      }
+      if (!changed) return;
+    }
+  }
+
+  // The state of a resource at an older resourceVersion (rolled back through the event log). Requires
+  // atRv >= historyStart.
+  std::map<std::string, Json> stateAt(const std::string& gr, std::int64_t atRv) {
+    std::map<std::string, Json> state;
+    auto it = store.find(gr);
+    if (it != store.end()) state = it->second;
+    for (auto e = log.rbegin(); e != log.rend() && e->rv > atRv; ++e) {
+      if (e->gr != gr) continue;
+      std::string key = keyOf(e->ns, meta(e->object, "name"));
+      if (e->type == "ADDED")
+        state.erase(key);
+      else
+        state[key] = e->prev;
+    }
+    return state;
+  }
+
+  // ------------------------------------------------------------------ Status helpers
+  static Json grDetails(const ResourceType& t, const std::string& name) {
+    Json d = Json::object();
+    d["name"] = name;
+    if (!t.group.empty()) d["group"] = t.group;
+    d["kind"] = t.resource;
+    return d;
+  }
+  static Answer notFound(const ResourceType& t, const std::string& name) {
+    return answer(statusBody(404, "NotFound", t.groupResource() + " \"" + name + "\" not found", grDetails(t, name)));
+  }
+  static Answer alreadyExists(const ResourceType& t, const std::string& name) {
+    return answer(
+        statusBody(409, "AlreadyExists", t.groupResource() + " \"" + name + "\" already exists", grDetails(t, name)));
+  }
+  static Answer conflict(const ResourceType& t, const std::string& name) {
+    return answer(statusBody(409, "Conflict",
+                             "Operation cannot be fulfilled on " + t.groupResource() + " \"" + name +
+                                 "\": the object has been modified; please apply your changes to the latest version "
+                                 "and try again",
+                             grDetails(t, name)));
+  }
+  static Answer badRequest(const std::string& msg) { return answer(statusBody(400, "BadRequest", msg)); }
+  static Answer namespaceNotFound(const std::string& ns) {
+    return answer(statusBody(404, "NotFound", "namespaces \"" + ns + "\" not found",
+                             Json{{"name", ns}, {"kind", "namespaces"}}));
+  }
+  static std::string kindForMessage(const ResourceType& t) { return t.group.empty() ? t.kind : t.kind + "." + t.group; }
+
+  // ------------------------------------------------------------------ rendering
+  Json render(const ResourceType& t, Json obj) const {
+    if (t.custom) obj["apiVersion"] = t.apiVersion();
+    return obj;
+  }
+  Json renderItem(const ResourceType& t, Json obj) const {
+    if (!t.custom) {
+      obj.erase("apiVersion");
+      obj.erase("kind");
+      return obj;
+    }
+    return render(t, std::move(obj));
+  }
+
+  // ------------------------------------------------------------------ managed fields
+  static void updateManagedFields(Json& obj, const Json* old, const std::string& manager, const std::string& apiVersion,
+                                  const std::string& subresource) {
+    FieldSet oldLeaves = old ? leafFields(*old, true) : FieldSet{};
+    FieldSet newLeaves = leafFields(obj, true);
+    FieldSet changed, removed;
+    for (const auto& p : newLeaves) {
+      const Json* ov = old ? valueAt(*old, p) : nullptr;
+      const Json* nv = valueAt(obj, p);
+      if (!ov || !nv || *ov != *nv) changed.insert(p);
+    }
+    for (const auto& p : oldLeaves)
+      if (!newLeaves.count(p)) removed.insert(p);
+    Json entries = Json::array();
+    Json src = old && (*old)["metadata"].contains("managedFields") ? (*old)["metadata"]["managedFields"] : Json::array();
+    if (!old && obj["metadata"].contains("managedFields") && obj["metadata"]["managedFields"].is_array())
+      src = Json::array();
+    bool found = false;
+    for (auto e : src) {
+      FieldSet fs = fieldsFromJson(e.value("fieldsV1", Json::object()));
+      bool mine = e.value("manager", "") == manager && e.value("operation", "") == "Update" &&
+                  e.value("subresource", "") == subresource;
+      for (const auto& p : removed) fs.erase(p);
+      if (mine) {
+        found = true;
+        for (const auto& p : changed) fs.insert(p);
+        if (!changed.empty()) e["time"] = nowRfc3339();
+      } else {
+        for (const auto& p : changed) fs.erase(p);
+      }
+      if (fs.empty()) continue;
+      e["fieldsV1"] = fieldsToJson(fs);
+      entries.push_back(e);
+    }
+    if (!found && !changed.empty()) {
+      Json e = Json::object();
+      e["manager"] = manager;
+      e["operation"] = "Update";
+      e["apiVersion"] = apiVersion;
+      e["time"] = nowRfc3339();
+      e["fieldsType"] = "FieldsV1";
+      e["fieldsV1"] = fieldsToJson(changed);
+      if (!subresource.empty()) e["subresource"] = subresource;
+      entries.push_back(e);
+    }
+    if (entries.empty())
+      obj["metadata"].erase("managedFields");
+    else
+      obj["metadata"]["managedFields"] = entries;
+  }
+
+  // ------------------------------------------------------------------ admission
+  struct AdmissionCall {
+    std::string operation;  // CREATE UPDATE DELETE
+    const ResourceType* type = nullptr;
+    std::string sub;
+    std::string ns;
+    std::string name;
+    Json oldObject;
+    User user;
+    std::string optionsKind;
+    bool dryRun = false;
+  };
+
+  struct Hook {
+    Json webhook;
+    bool mutating = false;
+  };
+
+  static bool ruleMatches(const Json& rules, const AdmissionCall& c) {
+    if (!rules.is_array()) return false;
+    auto has = [](const Json& arr, const std::string& v) {
+      if (!arr.is_array()) return false;
+      for (const auto& x : arr)
+        if (x == "*" || x == v) return true;
+      return false;
+    };
+    for (const auto& r : rules) {
+      if (!has(r.value("operations", Json()), c.operation)) continue;
+      if (!has(r.value("apiGroups", Json()), c.type->group)) continue;
+      if (!has(r.value("apiVersions", Json()), c.type->version)) continue;
+      std::string scope = r.value("scope", "*");
+      if (scope == "Cluster" && c.type->namespaced) continue;
+      if (scope == "Namespaced" && !c.type->namespaced) continue;
+      bool resOk = false;
+      for (const auto& x : r.value("resources", Json::array())) {
+        std::string s = x.is_string() ? x.get<std::string>() : "";
+        if (c.sub.empty()) {
+          resOk = resOk || s == "*" || s == c.type->resource;
+        } else {
+          resOk = resOk || s == "*/*" || s == c.type->resource + "/" + c.sub || s == "*/" + c.sub ||
+                  s == c.type->resource + "/*";
+        }
+      }
+      if (resOk) return true;
+    }
+    return false;
+  }
+
+  // Runs the mutating then validating webhooks for an object (mu NOT held). Returns an error answer to
+  // reject the request, or nullopt (obj possibly mutated).
+  std::optional<Answer> admit(const AdmissionCall& c, Json& obj, bool mutatingPhase) {
+    if (c.type->group == "admissionregistration.k8s.io") return std::nullopt;
+    std::vector<Hook> hooks;
+    Json nsLabels = Json::object();
+    ServiceResolver res;
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      res = resolver;
+      const char* gr = mutatingPhase ? "mutatingwebhookconfigurations.admissionregistration.k8s.io"
+                                     : "validatingwebhookconfigurations.admissionregistration.k8s.io";
+      auto it = store.find(gr);
+      if (it != store.end()) {
+        std::vector<std::pair<std::string, Json>> cfgs;
+        for (auto& [k, v] : it->second) cfgs.push_back({meta(v, "name"), v});
+        std::sort(cfgs.begin(), cfgs.end(), [](auto& a, auto& b) { return a.first < b.first; });
+        for (auto& [n, cfg] : cfgs)
+          if (cfg.contains("webhooks") && cfg["webhooks"].is_array())
+            for (const auto& w : cfg["webhooks"]) hooks.push_back({w, mutatingPhase});
+      }
+      if (c.type->resource == "namespaces" && c.type->group.empty()) {
+        nsLabels = (obj.is_object() ? obj : c.oldObject)["metadata"].value("labels", Json::object());
+      } else if (!c.ns.empty()) {
+        if (Json* n = find("namespaces", keyOf("", c.ns))) nsLabels = (*n)["metadata"].value("labels", Json::object());
+      }
+    }
+    for (const auto& h : hooks) {
+      const Json& w = h.webhook;
+      if (!ruleMatches(w.value("rules", Json()), c)) continue;
+      if (c.type->namespaced || c.type->resource == "namespaces")
+        if (!matchLabelSelectorJson(w.value("namespaceSelector", Json()), nsLabels)) continue;
+      Json newLabels = obj.is_object() ? obj["metadata"].value("labels", Json::object()) : Json::object();
+      Json oldLabels = c.oldObject.is_object() ? c.oldObject["metadata"].value("labels", Json::object()) : Json();
+      Json objSel = w.value("objectSelector", Json());
+      bool objOk = (obj.is_object() && matchLabelSelectorJson(objSel, newLabels)) ||
+                   (oldLabels.is_object() && matchLabelSelectorJson(objSel, oldLabels));
+      if (!objOk) continue;
+      if (auto err = callWebhook(h, c, obj, res)) return err;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Answer> callWebhook(const Hook& h, const AdmissionCall& c, Json& obj, const ServiceResolver& res) {
+    const Json& w = h.webhook;
+    std::string name = w.value("name", "");
+    bool failOpen = w.value("failurePolicy", "Fail") == "Ignore";
+    int timeout = w.value("timeoutSeconds", 10);
+    Json cc = w.value("clientConfig", Json::object());
+    std::string url;
+    if (cc.contains("url")) {
+      url = cc["url"].get<std::string>();
+    } else if (cc.contains("service") && res) {
+      const Json& s = cc["service"];
+      url = res(s.value("namespace", ""), s.value("name", ""), s.value("port", 443), s.value("path", "/"));
+    }
+    std::string uid = newUid();
+    Json req = Json::object();
+    req["uid"] = uid;
+    Json gvk{{"group", c.type->group}, {"version", c.type->version}, {"kind", c.type->kind}};
+    Json gvr{{"group", c.type->group}, {"version", c.type->version}, {"resource", c.type->resource}};
+    req["kind"] = gvk;
+    req["resource"] = gvr;
+    if (!c.sub.empty()) req["subResource"] = c.sub;
+    req["requestKind"] = gvk;
+    req["requestResource"] = gvr;
+    if (!c.sub.empty()) req["requestSubResource"] = c.sub;
+    if (!c.name.empty()) req["name"] = c.name;
+    if (!c.ns.empty()) req["namespace"] = c.ns;
+    req["operation"] = c.operation;
+    Json ui = Json::object();
+    ui["username"] = c.user.name;
+    ui["groups"] = c.user.groups;
+    req["userInfo"] = ui;
+    req["object"] = obj.is_object() ? obj : Json();
+    req["oldObject"] = c.oldObject.is_object() ? c.oldObject : Json();
+    req["dryRun"] = c.dryRun;
+    req["options"] = Json{{"kind", c.optionsKind}, {"apiVersion", "meta.k8s.io/v1"}};
+    Json review{{"kind", "AdmissionReview"}, {"apiVersion", "admission.k8s.io/v1"}, {"request", req}};
+
+    auto fail = [&](const std::string& why) -> std::optional<Answer> {
+      if (failOpen) return std::nullopt;
+      return answer(statusBody(500, "InternalError",
+                               "Internal error occurred: failed calling webhook \"" + name + "\": " + why,
+                               Json{{"causes", Json::array({Json{{"message", "failed calling webhook \"" + name +
+                                                                                 "\": " + why}}})}}));
+    };
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      webhookCalls++;
+    }
+    if (url.empty()) return fail("failed to call webhook: no URL (service references need setServiceResolver)");
+    // Split https://host:port/path
+    std::string rest = url;
+    if (rest.rfind("https://", 0) != 0) return fail("failed to call webhook: webhook URL must use https: " + url);
+    rest = rest.substr(8);
+    size_t slash = rest.find('/');
+    std::string hostPort = slash == std::string::npos ? rest : rest.substr(0, slash);
+    std::string path = slash == std::string::npos ? "/" : rest.substr(slash);
+    path += (path.find('?') == std::string::npos ? "?" : "&") + std::string("timeout=") + std::to_string(timeout) + "s";
+    std::string host = hostPort;
+    int port = 443;
+    if (auto colon = hostPort.rfind(':'); colon != std::string::npos) {
+      host = hostPort.substr(0, colon);
+      port = std::atoi(hostPort.substr(colon + 1).c_str());
+    }
+    httplib::SSLClient cli(host, port);
+    cli.enable_server_certificate_verification(true);
+    std::string caBundle = cc.value("caBundle", "");
+    if (!caBundle.empty()) {
+      auto pem = base64StdDecode(caBundle);
+      if (!pem) return fail("failed to call webhook: caBundle is not valid base64");
+      cli.set_ca_cert_store(storeFromPem(*pem));
+    }
+    cli.set_connection_timeout(timeout);
+    cli.set_read_timeout(timeout);
+    cli.set_write_timeout(timeout);
+    httplib::Headers headers{{"Accept", "application/json, */*"}};
+    auto r = cli.Post(path, headers, review.dump(), "application/json");
+    std::string postDesc = "Post \"" + url + "?timeout=" + std::to_string(timeout) + "s\"";
+    if (!r) {
+      std::string why = httplib::to_string(r.error());
+      if (r.error() == httplib::Error::SSLServerVerification) why = "tls: failed to verify certificate: x509: certificate signed by unknown authority";
+      return fail("failed to call webhook: " + postDesc + ": " + why);
+    }
+    if (r->status != 200)
+      return fail("received invalid webhook response: expected response status 200, got " + std::to_string(r->status));
+    Json resp = Json::parse(r->body, nullptr, false);
+    if (resp.is_discarded() || !resp.contains("response") || !resp["response"].is_object())
+      return fail("received invalid webhook response: no response in AdmissionReview");
+    const Json& rr = resp["response"];
+    if (!rr.value("allowed", false)) {
+      Json st = rr.value("status", Json::object());
+      int code = st.value("code", 0);
+      if (code == 0) code = 403;
+      std::string msg = "admission webhook \"" + name + "\" denied the request";
+      std::string m = st.value("message", "");
+      msg += m.empty() ? " without explanation" : ": " + m;
+      Json body = statusBody(code, st.value("reason", ""), msg, st.contains("details") ? st["details"] : Json());
+      if (body["reason"] == "") body.erase("reason");
+      return answer(body);
+    }
+    if (h.mutating && rr.contains("patch") && rr["patch"].is_string()) {
+      if (rr.value("patchType", "JSONPatch") != "JSONPatch") return fail("unsupported patchType");
+      auto raw = base64StdDecode(rr["patch"].get<std::string>());
+      if (!raw) return fail("received invalid webhook response: patch is not base64");
+      Json patch = Json::parse(*raw, nullptr, false);
+      if (patch.is_discarded()) return fail("received invalid webhook response: patch is not JSON");
+      try {
+        obj = applyJsonPatch(obj, patch);
+      } catch (const LogicError& e) {
+        return fail("JSON patch failed: " + e.message);
+      }
+    }
+    return std::nullopt;
+  }
+
+  // ------------------------------------------------------------------ request handling
+  struct Ctx {
+    std::string method;
+    std::string path;
+    const httplib::Request* req = nullptr;
+    User user;
+    std::string manager;
+    bool dryRun = false;
+    std::string param(const std::string& k) const { return req->has_param(k) ? req->get_param_value(k) : ""; }
+  };
+
+  std::optional<Target> parseTarget(const std::vector<std::string>& seg, size_t start, const std::string& group,
+                                    const std::string& version) {
+    std::vector<std::string> rest(seg.begin() + static_cast<long>(start), seg.end());
+    Target t;
+    std::lock_guard<std::mutex> lk(mu);
+    if (rest.size() >= 3 && rest[0] == "namespaces") {
+      const ResourceType* nt = findType(group, version, rest[2]);
+      if (nt && nt->namespaced) {
+        t.type = nt;
+        t.ns = rest[1];
+        if (rest.size() >= 4) t.name = rest[3];
+        if (rest.size() >= 5) t.sub = rest[4];
+        if (rest.size() > 5) return std::nullopt;
+        return t;
+      }
+    }
+    if (rest.empty()) return std::nullopt;
+    t.type = findType(group, version, rest[0]);
+    if (!t.type) return std::nullopt;
+    if (rest.size() >= 2) t.name = rest[1];
+    if (rest.size() >= 3) t.sub = rest[2];
+    if (rest.size() > 3) return std::nullopt;
+    if (t.type->namespaced && !t.name.empty()) return std::nullopt;
+    return t;
+  }
+
+  Answer dispatch(Ctx& c, httplib::Response& res) {
+    auto seg = splitPath(c.path);
+    std::string accept = c.req->get_header_value("Accept");
+    bool aggregated = accept.find("g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList") != std::string::npos;
+    if (c.method == "GET") {
+      if (c.path == "/version") return Answer{200, versionBody()};
+      if (c.path == "/healthz" || c.path == "/livez" || c.path == "/readyz") {
+        return Answer{200, Json("ok"), "text/plain"};
+      }
+      if (seg.size() >= 2 && seg[0] == "openapi" && seg[1] == "v3") {
+        std::lock_guard<std::mutex> lk(mu);
+        if (seg.size() == 2) return Answer{200, openApiV3Root()};
+        std::string gvPath = c.path.substr(std::string("/openapi/v3/").size());
+        Json doc = openApiV3Doc(gvPath);
+        if (!doc.is_null()) return Answer{200, doc};
+      }
+      if (seg.size() == 1 && seg[0] == "api") {
+        if (aggregated) {
+          std::lock_guard<std::mutex> lk(mu);
+          return Answer{200, aggregatedDiscovery(types, true),
+                        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"};
+        }
+        Json v = discoveryApiVersions();
+        v["serverAddressByClientCIDRs"][0]["serverAddress"] = "127.0.0.1:" + std::to_string(port);
+        return Answer{200, v};
+      }
+      if (seg.size() == 1 && seg[0] == "apis") {
+        std::lock_guard<std::mutex> lk(mu);
+        if (aggregated)
+          return Answer{200, aggregatedDiscovery(types, false),
+                        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"};
+        return Answer{200, discoveryGroupList(types)};
+      }
+      if (seg.size() == 2 && seg[0] == "api" && seg[1] == "v1") {
+        std::lock_guard<std::mutex> lk(mu);
+        return Answer{200, discoveryResourceList(types, "", "v1")};
+      }
+      if (seg.size() == 2 && seg[0] == "apis") {
+        std::lock_guard<std::mutex> lk(mu);
+        Json g = discoveryGroup(types, seg[1]);
+        if (!g.is_null()) {
+          Json out{{"kind", "APIGroup"}, {"apiVersion", "v1"}};
+          for (auto it = g.begin(); it != g.end(); ++it) out[it.key()] = it.value();
+          return Answer{200, out};
+        }
+      }
+      if (seg.size() == 3 && seg[0] == "apis") {
+        std::lock_guard<std::mutex> lk(mu);
+        Json l = discoveryResourceList(types, seg[1], seg[2]);
+        if (!l.is_null()) return Answer{200, l};
+      }
+    }
+    std::optional<Target> target;
+    if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1") target = parseTarget(seg, 2, "", "v1");
+    if (seg.size() >= 4 && seg[0] == "apis") target = parseTarget(seg, 3, seg[1], seg[2]);
+    if (!target)
+      return answer(statusBody(404, "NotFound", "the server could not find the requested resource", Json::object()));
+    Target& t = *target;
+    if (c.user.forbidden) {
+      std::string verb = c.method == "GET" ? (t.name.empty() ? (c.param("watch") == "true" || c.param("watch") == "1" ? "watch" : "list") : "get")
+                         : c.method == "POST" ? "create"
+                         : c.method == "PUT" ? "update"
+                         : c.method == "PATCH" ? "patch"
+                                               : "delete";
+      std::string msg = t.type->groupResource() + (t.name.empty() ? "" : " \"" + t.name + "\"") +
+                        " is forbidden: User \"" + c.user.name + "\" cannot " + verb + " resource \"" +
+                        t.type->resource + "\" in API group \"" + t.type->group + "\"" +
+                        (t.ns.empty() ? (t.type->namespaced ? " at the cluster scope" : " at the cluster scope")
+                                      : " in the namespace \"" + t.ns + "\"");
+      Json d = Json::object();
+      if (!t.name.empty()) d["name"] = t.name;
+      if (!t.type->group.empty()) d["group"] = t.type->group;
+      d["kind"] = t.type->resource;
+      return answer(statusBody(403, "Forbidden", msg, d));
+    }
+    if (!t.sub.empty() && t.sub != "status" && t.sub != "scale")
+      return answer(statusBody(404, "NotFound", "the server could not find the requested resource", Json::object()));
+    if (t.sub == "status" && !t.type->statusSubresource)
+      return answer(statusBody(404, "NotFound", "the server could not find the requested resource", Json::object()));
+    if (t.sub == "scale" && !t.type->scaleSubresource)
+      return answer(statusBody(404, "NotFound", "the server could not find the requested resource", Json::object()));
+    if (t.name.empty()) {
+      if (c.method == "GET") {
+        std::string w = c.param("watch");
+        if (w == "true" || w == "1") return startWatch(c, t, res);
+        return list(c, t);
+      }
+      if (c.method == "POST") return create(c, t);
+      if (c.method == "DELETE") return deleteCollection(c, t);
+      return answer(statusBody(405, "MethodNotAllowed", "the server does not allow this method on the requested resource",
+                               Json::object()));
+    }
+    if (t.sub == "scale") return scale(c, t);
+    if (c.method == "GET") return get(t);
+    if (c.method == "PUT") return update(c, t);
+    if (c.method == "PATCH") return patch(c, t);
+    if (c.method == "DELETE") return remove(c, t);
+    return answer(statusBody(405, "MethodNotAllowed", "the server does not allow this method on the requested resource",
+                             Json::object()));
+  }
+
+  // A minimal OpenAPI v3 index and per-group-version documents: one PATCH operation per kind that declares
+  // the fieldValidation parameter, which is what kubectl checks before using server-side field validation.
+  Json openApiV3Root() const {
+    Json paths = Json::object();
+    std::set<std::string> gvs;
+    for (const auto& t : types) gvs.insert(t.group.empty() ? "api/" + t.version : "apis/" + t.group + "/" + t.version);
+    for (const auto& gv : gvs) paths[gv] = Json{{"serverRelativeURL", "/openapi/v3/" + gv + "?hash=" + std::to_string(rv)}};
+    return Json{{"paths", paths}};
+  }
+  Json openApiV3Doc(const std::string& gvPath) const {
+    Json paths = Json::object();
+    bool any = false;
+    for (const auto& t : types) {
+      std::string gv = t.group.empty() ? "api/" + t.version : "apis/" + t.group + "/" + t.version;
+      if (gv != gvPath) continue;
+      any = true;
+      std::string p = "/" + gv + (t.namespaced ? "/namespaces/{namespace}/" : "/") + t.resource + "/{name}";
+      Json op{{"x-kubernetes-group-version-kind", {{"group", t.group}, {"version", t.version}, {"kind", t.kind}}},
+              {"parameters",
+               Json::array({Json{{"name", "fieldManager"}, {"in", "query"}, {"schema", {{"type", "string"}}}},
+                            Json{{"name", "fieldValidation"}, {"in", "query"}, {"schema", {{"type", "string"}}}},
+                            Json{{"name", "force"}, {"in", "query"}, {"schema", {{"type", "boolean"}}}}})},
+              {"responses", {{"200", {{"description", "OK"}}}}}};
+      paths[p] = Json{{"patch", op}};
+    }
+    if (!any) return nullptr;
+    return Json{{"openapi", "3.0.0"},
+                {"info", {{"title", "Kubernetes"}, {"version", "v1.32.0"}}},
+                {"paths", paths},
+                {"components", {{"schemas", Json::object()}}}};
+  }
+
+  static Json versionBody() {
+    return Json{{"major", "1"},
+                {"minor", "32"},
+                {"emulationMajor", "1"},
+                {"emulationMinor", "32"},
+                {"minCompatibilityMajor", "1"},
+                {"minCompatibilityMinor", "31"},
+                {"gitVersion", "v1.32.0-otel-test"},
+                {"gitCommit", "0000000000000000000000000000000000000000"},
+                {"gitTreeState", "clean"},
+                {"buildDate", "2026-01-01T00:00:00Z"},
+                {"goVersion", "go1.23.0"},
+                {"compiler", "gc"},
+                {"platform", "linux/amd64"}};
+  }
+
+  Answer get(const Target& t) {
+    std::lock_guard<std::mutex> lk(mu);
+    Json* o = find(t.type->groupResource(), keyOf(t.ns, t.name));
+    if (!o) return notFound(*t.type, t.name);
+    return Answer{200, render(*t.type, *o)};
+  }
+
+  Answer list(Ctx& c, const Target& t) {
+    std::string err;
+    auto ls = parseLabelSelector(c.param("labelSelector"), err);
+    if (!ls) return badRequest("unable to parse requirement: " + err);
+    auto fs = parseFieldSelector(c.param("fieldSelector"), err);
+    if (!fs) return badRequest(err);
+    long limit = c.param("limit").empty() ? 0 : std::atol(c.param("limit").c_str());
+    std::string cont = c.param("continue");
+    std::string rvParam = c.param("resourceVersion");
+    std::string rvMatch = c.param("resourceVersionMatch");
+    std::lock_guard<std::mutex> lk(mu);
+    std::int64_t listRv = rv;
+    std::string startAfter;
+    std::string gr = t.type->groupResource();
+    std::map<std::string, Json> state;
+    bool historical = false;
+    if (!cont.empty()) {
+      auto raw = base64UrlNoPadDecode(cont);
+      Json tok = raw ? Json::parse(*raw, nullptr, false) : Json();
+      if (!tok.is_object() || !tok.contains("rv") || !tok.contains("start"))
+        return badRequest("continue key is not valid: " + cont);
+      listRv = tok["rv"].get<std::int64_t>();
+      startAfter = tok["start"].get<std::string>();
+      historical = true;
+    } else if (rvMatch == "Exact" && !rvParam.empty()) {
+      listRv = std::atoll(rvParam.c_str());
+      historical = true;
+    }
+    if (historical && listRv < rv) {
+      if (listRv < historyStart) {
+        if (!cont.empty())
+          return answer(statusBody(
+              410, "Expired",
+              "The provided continue parameter is too old to display a consistent list result. You can start a new "
+              "list without the continue parameter, or use the continue token in this response to retrieve the "
+              "remainder of the results. Continuing with the provided token results in an inconsistent list - objects "
+              "that were created, modified, or deleted between the time the first chunk was returned and now may show "
+              "up in the list."));
+        return answer(statusBody(410, "Expired", "The resourceVersion for the provided list is too old."));
+      }
+      state = stateAt(gr, listRv);
+    } else {
+      if (store.count(gr)) state = store[gr];
+      listRv = historical ? listRv : rv;
+    }
+    Json items = Json::array();
+    std::string lastKey;
+    long remaining = 0;
+    bool more = false;
+    for (auto& [key, obj] : state) {
+      if (!t.ns.empty() && meta(obj, "namespace") != t.ns) continue;
+      if (!startAfter.empty() && key <= startAfter) continue;
+      if (!matchLabels(*ls, obj["metadata"].value("labels", Json::object()))) continue;
+      if (!matchFields(*fs, obj)) continue;
+      if (limit > 0 && static_cast<long>(items.size()) >= limit) {
+        more = true;
+        remaining++;
+        continue;
+      }
+      items.push_back(renderItem(*t.type, obj));
+      lastKey = key;
+    }
+    Json m = Json::object();
+    m["resourceVersion"] = std::to_string(listRv);
+    if (more) {
+      Json tok{{"v", "meta.k8s.io/v1"}, {"rv", listRv}, {"start", lastKey}};
+      m["continue"] = base64UrlNoPad(tok.dump());
+      if (ls->empty() && fs->empty()) m["remainingItemCount"] = remaining;
+    }
+    Json out = Json::object();
+    out["kind"] = t.type->listKind;
+    out["apiVersion"] = t.type->apiVersion();
+    out["metadata"] = m;
+    out["items"] = items;
+    return Answer{200, out};
+  }
+
+  // ------------------------------------------------------------------ watch
+  std::string eventLine(const std::string& type, const Json& obj) const {
+    Json e = Json::object();
+    e["type"] = type;
+    e["object"] = obj;
+    return e.dump() + "\n";
+  }
+
+  Answer startWatch(Ctx& c, const Target& t, httplib::Response& res) {
+    auto st = std::make_shared<WatchState>();
+    std::string err;
+    auto ls = parseLabelSelector(c.param("labelSelector"), err);
+    if (!ls) return badRequest("unable to parse requirement: " + err);
+    auto fs = parseFieldSelector(c.param("fieldSelector"), err);
+    if (!fs) return badRequest(err);
+    st->labels = *ls;
+    st->fields = *fs;
+    st->gr = t.type->groupResource();
+    st->ns = t.ns;
+    st->apiVersion = t.type->apiVersion();
+    st->bookmarks = c.param("allowWatchBookmarks") == "true" || c.param("allowWatchBookmarks") == "1";
+    long timeoutSeconds = c.param("timeoutSeconds").empty() ? 1800 : std::atol(c.param("timeoutSeconds").c_str());
+    st->deadline = Clock::now() + std::chrono::seconds(timeoutSeconds);
+    st->lastSent = Clock::now();
+    std::string rvParam = c.param("resourceVersion");
+    bool initial = c.param("sendInitialEvents") == "true";
+    const ResourceType type = *t.type;
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      std::int64_t from = rvParam.empty() || rvParam == "0" ? -1 : std::atoll(rvParam.c_str());
+      if (from >= 0 && from < historyStart && !initial) {
+        Json s = statusBody(410, "Expired",
+                            "too old resource version: " + rvParam + " (" + std::to_string(historyStart + 1) + ")");
+        st->pending.push_back(eventLine("ERROR", s));
+        st->finished = true;
+      } else if (from < 0 || initial) {
+        if (store.count(st->gr))
+          for (auto& [key, obj] : store[st->gr]) {
+            if (!st->ns.empty() && meta(obj, "namespace") != st->ns) continue;
+            if (!matchLabels(st->labels, obj["metadata"].value("labels", Json::object()))) continue;
+            if (!matchFields(st->fields, obj)) continue;
+            st->pending.push_back(eventLine("ADDED", render(type, obj)));
+          }
+        st->pos = rv;
+        if (initial && st->bookmarks) {
+          Json b{{"kind", type.kind},
+                 {"apiVersion", type.apiVersion()},
+                 {"metadata",
+                  {{"resourceVersion", std::to_string(rv)},
+                   {"annotations", {{"k8s.io/initial-events-end", "true"}}}}}};
+          st->pending.push_back(eventLine("BOOKMARK", b));
+        }
+      } else {
+        st->pos = from;
+      }
+      activeWatches++;
+      watchesStarted++;
+      cv.notify_all();
+    }
+    std::uint64_t gen;
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      gen = closeGen;
+    }
+    res.status = 200;
+    res.set_header("Cache-Control", "no-cache, private");
+    res.set_chunked_content_provider(
+        "application/json",
+        [this, st, type, gen](size_t, httplib::DataSink& sink) {
+          std::vector<std::string> out;
+          bool end = false;
+          {
+            std::unique_lock<std::mutex> lk(mu);
+            while (!st->pending.empty()) {
+              out.push_back(std::move(st->pending.front()));
+              st->pending.pop_front();
+            }
+            if (st->finished) {
+              end = true;
+            } else if (out.empty()) {
+              cv.wait_for(lk, std::chrono::milliseconds(100), [&] {
+                return stopping || closeGen != gen || (!log.empty() && log.back().rv > st->pos) ||
+                       Clock::now() >= st->deadline;
+              });
+            }
+            if (!end && st->pos < historyStart) {
+              out.push_back(eventLine("ERROR", statusBody(410, "Expired",
+                                                          "too old resource version: " + std::to_string(st->pos) +
+                                                              " (" + std::to_string(historyStart + 1) + ")")));
+              end = true;
+            }
+            if (!end) {
+              auto it = std::upper_bound(log.begin(), log.end(), st->pos,
+                                         [](std::int64_t v, const Event& e) { return v < e.rv; });
+              for (; it != log.end(); ++it) {
+                const Event& e = *it;
+                st->pos = e.rv;
+                if (e.gr != st->gr) continue;
+                if (!st->ns.empty() && e.ns != st->ns) continue;
+                auto matches = [&](const Json& o) {
+                  return o.is_object() && matchLabels(st->labels, o["metadata"].value("labels", Json::object())) &&
+                         matchFields(st->fields, o);
+                };
+                bool now = matches(e.object);
+                bool before = matches(e.prev);
+                std::string type2 = e.type;
+                if (e.type == "MODIFIED") {
+                  if (now && !before) type2 = "ADDED";
+                  else if (!now && before) type2 = "DELETED";
+                  else if (!now && !before) continue;
+                } else if (e.type == "DELETED") {
+                  if (!before) continue;
+                } else if (!now) {
+                  continue;
+                }
+                out.push_back(eventLine(type2, render(type, e.object)));
+              }
+              bool closing = stopping || closeGen != gen || Clock::now() >= st->deadline;
+              bool bookmarkDue = st->bookmarks && out.empty() &&
+                                 Clock::now() - st->lastSent >= opts.bookmarkInterval;
+              if (st->bookmarks && (bookmarkDue || (closing && Clock::now() >= st->deadline))) {
+                Json b{{"kind", type.kind},
+                       {"apiVersion", type.apiVersion()},
+                       {"metadata", {{"resourceVersion", std::to_string(st->pos)}}}};
+                out.push_back(eventLine("BOOKMARK", b));
+              }
+              end = closing;
+            }
+          }
+          for (const auto& line : out) {
+            if (!sink.write(line.data(), line.size())) return false;
+          }
+          if (!out.empty()) st->lastSent = Clock::now();
+          if (end) sink.done();
+          return true;
+        },
+        [this](bool) {
+          std::lock_guard<std::mutex> lk(mu);
+          activeWatches--;
+          cv.notify_all();
+        });
+    return Answer{-1, Json()};  // already written
+  }
+
+  // ------------------------------------------------------------------ writes
+  std::optional<Answer> checkNamespace(const Target& t) {
+    if (!t.type->namespaced) return std::nullopt;
+    std::lock_guard<std::mutex> lk(mu);
+    Json* n = find("namespaces", keyOf("", t.ns));
+    if (!n) return namespaceNotFound(t.ns);
+    return std::nullopt;
+  }
+
+  static std::optional<Json> parseBody(const std::string& body, std::string& err) {
+    if (body.size() >= 4 && body.compare(0, 4, "k8s\0", 4) == 0) {
+      err = "protobuf bodies are not supported by the test API server; send JSON";
+      return std::nullopt;
+    }
+    try {
+      Json j = parseJsonOrYaml(body);
+      return j;
+    } catch (const LogicError& e) {
+      err = e.message;
+      return std::nullopt;
+    }
+  }
+
+  // Finishes an object for creation (mu held): name generation, validation, system metadata.
+  std::optional<Answer> finishCreate(const ResourceType& t, Json& obj) {
+    Json& m = obj["metadata"];
+    if (meta(obj, "name").empty()) {
+      std::string gen = meta(obj, "generateName");
+      if (gen.empty())
+        return answer(invalidStatus(kindForMessage(t), t.group, t.kind, "",
+                                    {{"metadata.name", "Required value: name or generateName is required",
+                                      "FieldValueRequired"}}));
+      m["name"] = gen + randomSuffix(5);
+    }
+    std::string name = meta(obj, "name");
+    std::string why = (t.resource == "namespaces" || t.resource == "services") && t.group.empty()
+                          ? validateDnsLabel(name)
+                          : validateDnsSubdomain(name);
+    if (!why.empty())
+      return answer(invalidStatus(kindForMessage(t), t.group, t.kind, name,
+                                  {{"metadata.name", "Invalid value: \"" + name + "\": " + why}}));
+    if (t.resource == "customresourcedefinitions") {
+      Json spec = obj.value("spec", Json::object());
+      std::string expected = spec.value("names", Json::object()).value("plural", "") + "." + spec.value("group", "");
+      if (name != expected)
+        return answer(invalidStatus(kindForMessage(t), t.group, t.kind, name,
+                                    {{"metadata.name", "Invalid value: \"" + name +
+                                                           "\": must be spec.names.plural+\".\"+spec.group"}}));
+    }
+    if (find(t.groupResource(), keyOf(meta(obj, "namespace"), name))) return alreadyExists(t, name);
+    m["uid"] = newUid();
+    m["creationTimestamp"] = nowRfc3339();
+    m.erase("deletionTimestamp");
+    m.erase("deletionGracePeriodSeconds");
+    if (t.hasGeneration)
+      m["generation"] = 1;
+    else
+      m.erase("generation");
+    if (t.resource == "namespaces" && t.group.empty()) {
+      if (!m.contains("labels")) m["labels"] = Json::object();
+      m["labels"]["kubernetes.io/metadata.name"] = name;
+      if (!obj.contains("spec")) obj["spec"] = Json{{"finalizers", Json::array({"kubernetes"})}};
+      obj["status"] = Json{{"phase", "Active"}};
+    } else if (t.statusSubresource) {
+      if (t.custom)
+        obj.erase("status");
+      else
+        obj["status"] = Json::object();
+    }
+    if (t.resource == "customresourcedefinitions") defaultCrd(obj);
+    if (t.custom) {
+      auto errs = validateAndPrune(obj, t.schema);
+      if (!errs.empty()) return answer(invalidStatus(kindForMessage(t), t.group, t.kind, name, errs));
+    }
+    return std::nullopt;
+  }
+
+  static void defaultCrd(Json& crd) {
+    Json& spec = crd["spec"];
+    Json& names = spec["names"];
+    std::string kind = names.value("kind", "");
+    if (!names.contains("listKind")) names["listKind"] = kind + "List";
+    if (!names.contains("singular")) {
+      std::string s = kind;
+      for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      names["singular"] = s;
+    }
+    if (!spec.contains("conversion")) spec["conversion"] = Json{{"strategy", "None"}};
+    crd["status"] = Json{{"conditions", nullptr},
+                         {"acceptedNames", {{"plural", ""}, {"kind", ""}}},
+                         {"storedVersions", storedVersions(crd)}};
+  }
+
+  static Json storedVersions(const Json& crd) {
+    Json stored = Json::array();
+    if (crd["spec"].contains("versions"))
+      for (const auto& v : crd["spec"]["versions"])
+        if (v.value("storage", false)) stored.push_back(v.value("name", ""));
+    return stored;
+  }
+
+  // What the CRD controller writes a moment after creation: names accepted, Established.
+  static void establishCrd(Json& crd) {
+    Json names = crd["spec"]["names"];
+    crd["status"] = Json{{"conditions",
+                          Json::array({Json{{"type", "NamesAccepted"},
+                                            {"status", "True"},
+                                            {"lastTransitionTime", nowRfc3339()},
+                                            {"reason", "NoConflicts"},
+                                            {"message", "no conflicts found"}},
+                                       Json{{"type", "Established"},
+                                            {"status", "True"},
+                                            {"lastTransitionTime", nowRfc3339()},
+                                            {"reason", "InitialNamesAccepted"},
+                                            {"message", "the initial names have been accepted"}}})},
+                         {"acceptedNames", names},
+                         {"storedVersions", storedVersions(crd)}};
+  }
+
+  Answer create(Ctx& c, const Target& t) {
+    std::string err;
+    auto parsed = parseBody(c.req->body, err);
+    if (!parsed || !parsed->is_object()) return badRequest("the body of the request was in an unknown format: " + err);
+    Json obj = *parsed;
+    if (auto e = checkNamespace(t)) return *e;
+    return createObject(c, t, obj, nullptr);
+  }
+
+  // Create path shared by POST and apply-create. applyFields: the manager's Apply field set (apply) or null.
+  Answer createObject(Ctx& c, const Target& t, Json obj, const FieldSet* applyFields) {
+    if (!obj.contains("metadata") || !obj["metadata"].is_object()) obj["metadata"] = Json::object();
+    std::string bodyNs = meta(obj, "namespace");
+    if (t.type->namespaced) {
+      if (!bodyNs.empty() && bodyNs != t.ns)
+        return badRequest("the namespace of the provided object does not match the namespace sent on the request");
+      obj["metadata"]["namespace"] = t.ns;
+    } else {
+      obj["metadata"].erase("namespace");
+    }
+    Json out = Json::object();
+    out["apiVersion"] = t.type->apiVersion();
+    out["kind"] = t.type->kind;
+    for (auto it = obj.begin(); it != obj.end(); ++it)
+      if (it.key() != "apiVersion" && it.key() != "kind") out[it.key()] = it.value();
+    obj = out;
+    // managedFields before admission (as kube-apiserver does).
+    obj["metadata"].erase("managedFields");
+    if (applyFields) {
+      Json e{{"manager", c.manager},      {"operation", "Apply"},          {"apiVersion", t.type->apiVersion()},
+             {"time", nowRfc3339()},      {"fieldsType", "FieldsV1"},      {"fieldsV1", fieldsToJson(*applyFields)}};
+      obj["metadata"]["managedFields"] = Json::array({e});
+    } else {
+      updateManagedFields(obj, nullptr, c.manager, t.type->apiVersion(), "");
+    }
+    AdmissionCall ac{"CREATE", t.type, "", t.ns, meta(obj, "name"), Json(), c.user, "CreateOptions", c.dryRun};
+    if (auto e = admit(ac, obj, true)) return *e;
+    std::unique_lock<std::mutex> lk(mu);
+    if (auto e = finishCreate(*t.type, obj)) return *e;
+    lk.unlock();
+    ac.name = meta(obj, "name");
+    if (auto e = admit(ac, obj, false)) return *e;
+    lk.lock();
+    if (find(t.type->groupResource(), keyOf(meta(obj, "namespace"), meta(obj, "name"))))
+      return alreadyExists(*t.type, meta(obj, "name"));
+    if (c.dryRun) return Answer{201, render(*t.type, obj)};
+    Json stored = commit(*t.type, obj);
+    if (t.type->resource == "customresourcedefinitions") {
+      Json established = stored;
+      establishCrd(established);
+      commit(*t.type, established);
+    }
+    return Answer{201, render(*t.type, stored)};
+  }
+
+  // Applies an update (PUT, patch, apply) to `old` producing the stored object. statusOnly: the /status path.
+  // Returns the answer (200 with the object, or an error).
+  Answer updateObject(Ctx& c, const Target& t, const Json& old, Json incoming, const std::string& op,
+                      const FieldSet* applyFields) {
+    const ResourceType& type = *t.type;
+    bool statusOnly = t.sub == "status";
+    if (!incoming.is_object()) return badRequest("the body of the request was in an unknown format");
+    if (!incoming.contains("metadata") || !incoming["metadata"].is_object()) incoming["metadata"] = Json::object();
+    std::string bodyName = meta(incoming, "name");
+    if (!bodyName.empty() && bodyName != t.name)
+      return badRequest("the name of the object (" + bodyName + ") does not match the name on the URL (" + t.name +
+                        ")");
+    std::string wantRv = meta(incoming, "resourceVersion");
+    if (!wantRv.empty() && wantRv != meta(old, "resourceVersion")) return conflict(type, t.name);
+    Json obj;
+    if (statusOnly) {
+      obj = old;
+      if (incoming.contains("status"))
+        obj["status"] = incoming["status"];
+      else
+        obj.erase("status");
+    } else {
+      obj = incoming;
+      obj["apiVersion"] = type.apiVersion();
+      obj["kind"] = type.kind;
+      Json& m = obj["metadata"];
+      const Json& om = old["metadata"];
+      for (const char* k : {"name", "namespace", "uid", "creationTimestamp", "deletionTimestamp",
+                            "deletionGracePeriodSeconds", "generation", "generateName"}) {
+        if (om.contains(k))
+          m[k] = om[k];
+        else
+          m.erase(k);
+      }
+      if (type.statusSubresource) {
+        if (old.contains("status"))
+          obj["status"] = old["status"];
+        else
+          obj.erase("status");
+      }
+      if (type.resource == "customresourcedefinitions") {
+        defaultCrd(obj);
+        establishCrd(obj);
+      }
+      // Deleting objects may not gain finalizers (simplified: accepted, like removals).
+    }
+    // Reorder so apiVersion/kind come first.
+    {
+      Json out = Json::object();
+      out["apiVersion"] = type.apiVersion();
+      out["kind"] = type.kind;
+      for (auto it = obj.begin(); it != obj.end(); ++it)
+        if (it.key() != "apiVersion" && it.key() != "kind") out[it.key()] = it.value();
+      obj = out;
+    }
+    if (type.custom) {
+      auto errs = validateAndPrune(obj, type.schema);
+      if (!errs.empty()) return answer(invalidStatus(kindForMessage(type), type.group, type.kind, t.name, errs));
+    }
+    if (type.hasGeneration && differsOutsideMetadata(old, obj, type.statusSubresource || !type.custom)) {
+      obj["metadata"]["generation"] = old["metadata"].value("generation", 0) + 1;
+    }
+    // managedFields
+    if (applyFields) {
+      Json entries = Json::array();
+      bool placed = false;
+      Json src = old["metadata"].value("managedFields", Json::array());
+      for (auto e : src) {
+        bool mine = e.value("manager", "") == c.manager && e.value("operation", "") == "Apply";
+        if (mine) {
+          e["fieldsV1"] = fieldsToJson(*applyFields);
+          e["time"] = nowRfc3339();
+          e["apiVersion"] = type.apiVersion();
+          placed = true;
+        } else {
+          FieldSet fs = fieldsFromJson(e.value("fieldsV1", Json::object()));
+          FieldSet leaves = leafFields(obj, true);
+          FieldSet keep;
+          for (const auto& p : fs)
+            if (leaves.count(p) && !(c.req->get_param_value("force") == "true" && applyFields->count(p)))
+              keep.insert(p);
+          if (keep.empty()) continue;
+          e["fieldsV1"] = fieldsToJson(keep);
+        }
+        entries.push_back(e);
+      }
+      if (!placed && !applyFields->empty())
+        entries.push_back(Json{{"manager", c.manager},
+                               {"operation", "Apply"},
+                               {"apiVersion", type.apiVersion()},
+                               {"time", nowRfc3339()},
+                               {"fieldsType", "FieldsV1"},
+                               {"fieldsV1", fieldsToJson(*applyFields)}});
+      obj["metadata"]["managedFields"] = entries;
+    } else {
+      Json oldCopy = old;
+      updateManagedFields(obj, &oldCopy, c.manager, type.apiVersion(), statusOnly ? "status" : "");
+    }
+    // No-op: nothing changed.
+    if (withoutVolatile(obj) == withoutVolatile(old) &&
+        obj["metadata"].value("managedFields", Json()) == old["metadata"].value("managedFields", Json()))
+      return Answer{200, render(type, old)};
+    AdmissionCall ac{"UPDATE", &type, t.sub, t.ns, t.name, old, c.user, op == "patch" ? "PatchOptions" : "UpdateOptions",
+                     c.dryRun};
+    if (auto e = admit(ac, obj, true)) return *e;
+    if (auto e = admit(ac, obj, false)) return *e;
+    std::lock_guard<std::mutex> lk(mu);
+    Json* cur = find(type.groupResource(), keyOf(t.ns, t.name));
+    if (!cur) return notFound(type, t.name);
+    if (meta(*cur, "resourceVersion") != meta(old, "resourceVersion")) return conflict(type, t.name);
+    if (c.dryRun) return Answer{200, render(type, obj)};
+    Json stored = commit(type, obj);
+    settle();
+    return Answer{200, render(type, stored)};
+  }
+
+  Answer update(Ctx& c, const Target& t) {
+    std::string err;
+    auto parsed = parseBody(c.req->body, err);
+    if (!parsed || !parsed->is_object()) return badRequest("the body of the request was in an unknown format: " + err);
+    Json old;
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      Json* o = find(t.type->groupResource(), keyOf(t.ns, t.name));
+      if (!o) return notFound(*t.type, t.name);
+      old = *o;
+    }
+    return updateObject(c, t, old, *parsed, "update", nullptr);
+  }
+
+  Answer patch(Ctx& c, const Target& t) {
+    std::string ct = c.req->get_header_value("Content-Type");
+    std::string err;
+    Json old;
+    bool exists = false;
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      Json* o = find(t.type->groupResource(), keyOf(t.ns, t.name));
+      if (o) {
+        old = *o;
+        exists = true;
+      }
+    }
+    if (ct.find("application/apply-patch") == 0) return apply(c, t, exists ? &old : nullptr);
+    if (!exists) return notFound(*t.type, t.name);
+    auto parsed = parseBody(c.req->body, err);
+    if (!parsed) return badRequest("the body of the request was in an unknown format: " + err);
+    Json patched;
+    if (ct.find("application/json-patch+json") == 0) {
+      try {
+        patched = applyJsonPatch(old, *parsed);
+      } catch (const LogicError&) {
+        return answer(statusBody(422, "Invalid", "the server rejected our request due to an error in our request",
+                                 Json::object()));
+      }
+    } else if (ct.find("application/merge-patch+json") == 0 || ct.find("application/strategic-merge-patch+json") == 0) {
+      if (!parsed->is_object()) return badRequest("the body of the request was in an unknown format");
+      Json p = *parsed;
+      // Strategic merge patch directives are not understood: drop them (documented simplification).
+      if (p.is_object()) p.erase("$setElementOrder/spec");
+      patched = applyMergePatch(old, p);
+    } else {
+      return answer(statusBody(415, "UnsupportedMediaType",
+                               "the body of the request was in an unknown format - accepted media types include: "
+                               "application/json-patch+json, application/merge-patch+json, "
+                               "application/apply-patch+yaml",
+                               Json::object()));
+    }
+    // A patch carries the resourceVersion precondition only if it sets one explicitly.
+    std::string patchedRv = meta(patched, "resourceVersion");
+    if (patchedRv == meta(old, "resourceVersion")) patched["metadata"].erase("resourceVersion");
+    return updateObject(c, t, old, patched, "patch", nullptr);
+  }
+
+  Answer apply(Ctx& c, const Target& t, const Json* old) {
+    if (!c.req->has_param("fieldManager"))
+      return badRequest("PATCH /apply requires fieldManager to be set");
+    std::string err;
+    auto parsed = parseBody(c.req->body, err);
+    if (!parsed || !parsed->is_object()) return badRequest("error decoding YAML: " + err);
+    Json applied = *parsed;
+    if (!applied.contains("metadata") || !applied["metadata"].is_object()) applied["metadata"] = Json::object();
+    std::string bodyName = meta(applied, "name");
+    if (!bodyName.empty() && bodyName != t.name)
+      return badRequest("the name of the object (" + bodyName + ") does not match the name on the URL (" + t.name +
+                        ")");
+    applied["metadata"]["name"] = t.name;
+    bool statusOnly = t.sub == "status";
+    FieldSet fields = leafFields(applied, statusOnly || !t.type->statusSubresource);
+    if (statusOnly) {
+      FieldSet onlyStatus;
+      for (const auto& p : fields)
+        if (!p.empty() && p[0] == "status") onlyStatus.insert(p);
+      fields = onlyStatus;
+    }
+    bool force = c.param("force") == "true";
+    if (!old) {
+      if (auto e = checkNamespace(t)) return *e;
+      Target ct = t;
+      return createObject(c, ct, applied, &fields);
+    }
+    // Conflicts: a field with a different value owned by another manager.
+    std::map<std::string, std::vector<std::string>> conflicts;  // manager label -> paths
+    std::vector<std::string> order;
+    Json causes = Json::array();
+    int count = 0;
+    for (auto e : (*old)["metadata"].value("managedFields", Json::array())) {
+      if (e.value("manager", "") == c.manager && e.value("operation", "") == "Apply") continue;
+      FieldSet owned = fieldsFromJson(e.value("fieldsV1", Json::object()));
+      std::string label = "\"" + e.value("manager", "") + "\"";
+      if (e.value("operation", "") == "Update") label += " using " + e.value("apiVersion", "");
+      for (const auto& p : fields) {
+        const Json* cv = valueAt(*old, p);
+        const Json* av = valueAt(applied, p);
+        if (!cv || !av || *cv == *av) continue;
+        bool ownedHere = false;
+        for (const auto& q : owned) {
+          size_t n = std::min(p.size(), q.size());
+          if (std::equal(p.begin(), p.begin() + static_cast<long>(n), q.begin())) ownedHere = true;
+        }
+        if (!ownedHere) continue;
+        if (!conflicts.count(label)) order.push_back(label);
+        conflicts[label].push_back(fieldPathString(p));
+        causes.push_back(
+            Json{{"reason", "FieldManagerConflict"}, {"message", "conflict with " + label}, {"field", fieldPathString(p)}});
+        count++;
+      }
+    }
+    if (count > 0 && !force) {
+      std::string msg = "Apply failed with " + std::to_string(count) + (count == 1 ? " conflict: " : " conflicts: ");
+      if (count == 1) {
+        msg += "conflict with " + order[0] + ": " + conflicts[order[0]][0];
+      } else {
+        bool first = true;
+        for (const auto& l : order) {
+          if (!first) msg += "\n";
+          first = false;
+          msg += (conflicts[l].size() == 1 ? "conflict with " : "conflicts with ") + l + ":";
+          for (const auto& p : conflicts[l]) msg += "\n- " + p;
+        }
+      }
+      return answer(statusBody(409, "Conflict", msg, Json{{"causes", causes}}));
+    }
+    // Merge: drop fields this manager applied before and no longer applies (unless someone else owns them).
+    Json obj = *old;
+    FieldSet previous, others;
+    for (auto e : (*old)["metadata"].value("managedFields", Json::array())) {
+      FieldSet fs = fieldsFromJson(e.value("fieldsV1", Json::object()));
+      bool mine = e.value("manager", "") == c.manager && e.value("operation", "") == "Apply";
+      (mine ? previous : others).insert(fs.begin(), fs.end());
+    }
+    for (const auto& p : previous)
+      if (!fields.count(p) && !others.count(p)) removeAt(obj, p);
+    Json body = Json::object();
+    for (auto it = applied.begin(); it != applied.end(); ++it) {
+      if (it.key() == "apiVersion" || it.key() == "kind") continue;
+      if (it.key() == "metadata") {
+        Json m = Json::object();
+        for (const char* k : {"labels", "annotations", "finalizers", "ownerReferences"})
+          if (it.value().contains(k)) m[k] = it.value()[k];
+        body["metadata"] = m;
+        continue;
+      }
+      if (it.key() == "status" && !statusOnly && t.type->statusSubresource) continue;
+      if (statusOnly && it.key() != "status") continue;
+      body[it.key()] = it.value();
+    }
+    deepMerge(obj, body);
+    obj["metadata"].erase("resourceVersion");
+    Target t2 = t;
+    if (statusOnly) {
+      // updateObject with sub=status copies only status from the incoming object.
+    }
+    return updateObject(c, t2, *old, obj, "patch", &fields);
+  }
+
+  Answer remove(Ctx& c, const Target& t) {
+    Json opts2 = Json::object();
+    if (!c.req->body.empty()) {
+      Json b = Json::parse(c.req->body, nullptr, false);
+      if (b.is_object()) opts2 = b;
+    }
+    std::string policy = opts2.value("propagationPolicy", c.param("propagationPolicy"));
+    if (opts2.value("orphanDependents", false)) policy = "Orphan";
+    Json old;
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      Json* o = find(t.type->groupResource(), keyOf(t.ns, t.name));
+      if (!o) return notFound(*t.type, t.name);
+      old = *o;
+    }
+    if (opts2.contains("preconditions") && opts2["preconditions"].is_object()) {
+      const Json& p = opts2["preconditions"];
+      if (p.contains("uid") && p["uid"] != old["metadata"]["uid"])
+        return answer(statusBody(409, "Conflict",
+                                 "Operation cannot be fulfilled on " + t.type->groupResource() + " \"" + t.name +
+                                     "\": Precondition failed: UID in precondition: " + p["uid"].get<std::string>() +
+                                     ", UID in object meta: " + meta(old, "uid"),
+                                 grDetails(*t.type, t.name)));
+      if (p.contains("resourceVersion") && p["resourceVersion"] != old["metadata"]["resourceVersion"])
+        return answer(statusBody(409, "Conflict",
+                                 "Operation cannot be fulfilled on " + t.type->groupResource() + " \"" + t.name +
+                                     "\": Precondition failed: ResourceVersion in precondition: " +
+                                     p["resourceVersion"].get<std::string>() +
+                                     ", ResourceVersion in object meta: " + meta(old, "resourceVersion"),
+                                 grDetails(*t.type, t.name)));
+    }
+    AdmissionCall ac{"DELETE", t.type, "", t.ns, t.name, old, c.user, "DeleteOptions", c.dryRun};
+    Json none;
+    if (auto e = admit(ac, none, false)) return *e;
+    if (c.dryRun) return Answer{200, render(*t.type, old)};
+    std::lock_guard<std::mutex> lk(mu);
+    std::string gr = t.type->groupResource();
+    std::string key = keyOf(t.ns, t.name);
+    Json* cur = find(gr, key);
+    if (!cur) return notFound(*t.type, t.name);
+    std::string uid = meta(*cur, "uid");
+    if (policy == "Orphan") {
+      for (auto& [g2, objs] : store) {
+        std::vector<std::string> keys;
+        for (auto& [k2, o2] : objs) {
+          const Json& m = o2["metadata"];
+          if (!m.contains("ownerReferences")) continue;
+          for (const auto& r : m["ownerReferences"])
+            if (r.value("uid", "") == uid) keys.push_back(k2);
+        }
+        const ResourceType* dt = typeForGr(g2);
+        for (auto& k2 : keys) {
+          Json o2 = objs[k2];
+          Json refs = Json::array();
+          for (const auto& r : o2["metadata"]["ownerReferences"])
+            if (r.value("uid", "") != uid) refs.push_back(r);
+          if (refs.empty())
+            o2["metadata"].erase("ownerReferences");
+          else
+            o2["metadata"]["ownerReferences"] = refs;
+          if (dt) commit(*dt, o2);
+        }
+      }
+    }
+    bool hasFinalizers = (*cur)["metadata"].contains("finalizers") && !(*cur)["metadata"]["finalizers"].empty();
+    if (policy == "Foreground" && !(*cur)["metadata"].contains("deletionTimestamp")) {
+      Json obj = *cur;
+      if (!obj["metadata"].contains("finalizers")) obj["metadata"]["finalizers"] = Json::array();
+      obj["metadata"]["finalizers"].push_back("foregroundDeletion");
+      obj["metadata"]["deletionTimestamp"] = nowRfc3339();
+      obj["metadata"]["deletionGracePeriodSeconds"] = 0;
+      Json stored = commit(*t.type, obj);
+      settle();
+      Json* after = find(gr, key);
+      return Answer{200, render(*t.type, after ? *after : stored)};
+    }
+    if (hasFinalizers || gr == "namespaces") {
+      deleteOrMark(gr, key);
+      Json snapshot = *find(gr, key);
+      settle();
+      Json* after = find(gr, key);
+      return Answer{200, render(*t.type, after ? *after : snapshot)};
+    }
+    removeNow(gr, key);
+    settle();
+    Json d = Json::object();
+    d["name"] = t.name;
+    if (!t.type->group.empty()) d["group"] = t.type->group;
+    d["kind"] = t.type->resource;
+    d["uid"] = uid;
+    return Answer{200, statusSuccess(d)};
+  }
+
+  Answer deleteCollection(Ctx& c, const Target& t) {
+    std::string err;
+    auto ls = parseLabelSelector(c.param("labelSelector"), err);
+    if (!ls) return badRequest("unable to parse requirement: " + err);
+    auto fs = parseFieldSelector(c.param("fieldSelector"), err);
+    if (!fs) return badRequest(err);
+    std::lock_guard<std::mutex> lk(mu);
+    std::string gr = t.type->groupResource();
+    std::vector<std::string> keys;
+    Json items = Json::array();
+    if (store.count(gr))
+      for (auto& [key, obj] : store[gr]) {
+        if (!t.ns.empty() && meta(obj, "namespace") != t.ns) continue;
+        if (!matchLabels(*ls, obj["metadata"].value("labels", Json::object())) || !matchFields(*fs, obj)) continue;
+        keys.push_back(key);
+        items.push_back(renderItem(*t.type, obj));
+      }
+    for (const auto& k : keys) deleteOrMark(gr, k);
+    settle();
+    Json out{{"kind", t.type->listKind},
+             {"apiVersion", t.type->apiVersion()},
+             {"metadata", {{"resourceVersion", std::to_string(rv)}}},
+             {"items", items}};
+    return Answer{200, out};
+  }
+
+  Answer scale(Ctx& c, const Target& t) {
+    Json old;
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      Json* o = find(t.type->groupResource(), keyOf(t.ns, t.name));
+      if (!o) return notFound(*t.type, t.name);
+      old = *o;
+    }
+    auto scaleOf = [&](const Json& o) {
+      Json s{{"kind", "Scale"}, {"apiVersion", "autoscaling/v1"}};
+      Json m = Json::object();
+      for (const char* k : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"})
+        if (o["metadata"].contains(k)) m[k] = o["metadata"][k];
+      s["metadata"] = m;
+      s["spec"] = Json{{"replicas", o.value("spec", Json::object()).value("replicas", 1)}};
+      s["status"] = Json{{"replicas", o.value("status", Json::object()).value("replicas", 0)}};
+      return s;
+    };
+    if (c.method == "GET") return Answer{200, scaleOf(old)};
+    std::string err;
+    auto parsed = parseBody(c.req->body, err);
+    if (!parsed) return badRequest(err);
+    Json sc = scaleOf(old);
+    std::string ct = c.req->get_header_value("Content-Type");
+    if (c.method == "PUT")
+      sc = *parsed;
+    else if (ct.find("json-patch") != std::string::npos)
+      try {
+        sc = applyJsonPatch(sc, *parsed);
+      } catch (const LogicError&) {
+        return answer(statusBody(422, "Invalid", "the server rejected our request due to an error in our request",
+                                 Json::object()));
+      }
+    else
+      sc = applyMergePatch(sc, *parsed);
+    Json obj = old;
+    obj["spec"]["replicas"] = sc.value("spec", Json::object()).value("replicas", 0);
+    obj["metadata"].erase("resourceVersion");
+    std::string want = meta(sc, "resourceVersion");
+    if (!want.empty() && want != meta(old, "resourceVersion")) return conflict(*t.type, t.name);
+    Target t2 = t;
+    t2.sub = "";
+    Answer a = updateObject(c, t2, old, obj, "update", nullptr);
+    if (a.status == 200) a.body = scaleOf(a.body);
+    return a;
+  }
+
+  // ------------------------------------------------------------------ auth and plumbing
+  std::optional<User> authenticate(const httplib::Request& req) {
+    std::string auth = req.get_header_value("Authorization");
+    if (auth.rfind("Bearer ", 0) == 0) {
+      std::string tok = auth.substr(7);
+      if (tok == token) return User{"admin", {"system:masters", "system:authenticated"}, false};
+      if (!opts.forbiddenToken.empty() && tok == opts.forbiddenToken)
+        return User{"forbidden", {"system:authenticated"}, true};
+      return std::nullopt;
+    }
+    if (req.ssl && !opts.clientCaPem.empty()) {
+      X509* peer = SSL_get1_peer_certificate(req.ssl);
+      if (peer && SSL_get_verify_result(req.ssl) == X509_V_OK) {
+        char cn[256] = {0};
+        X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn);
+        User u{cn, {}, false};
+        X509_NAME* subj = X509_get_subject_name(peer);
+        int idx = -1;
+        while ((idx = X509_NAME_get_index_by_NID(subj, NID_organizationName, idx)) >= 0) {
+          ASN1_STRING* d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx));
+          u.groups.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(d)),
+                                static_cast<size_t>(ASN1_STRING_length(d)));
+        }
+        u.groups.push_back("system:authenticated");
+        X509_free(peer);
+        return u;
+      }
+      if (peer) X509_free(peer);
+    }
+    if (!opts.requireToken) return User{"admin", {"system:masters", "system:authenticated"}, false};
+    return std::nullopt;
+  }
+
+  void handle(const httplib::Request& req, httplib::Response& res) {
+    size_t recIdx;
+    {
+      std::unique_lock<std::mutex> lk(mu);
+      RecordedRequest r;
+      r.method = req.method;
+      r.path = req.path;
+      auto q = req.target.find('?');
+      if (q != std::string::npos) r.query = req.target.substr(q + 1);
+      r.contentType = req.get_header_value("Content-Type");
+      r.userAgent = req.get_header_value("User-Agent");
+      recorded.push_back(r);
+      recIdx = recorded.size() - 1;
+      if (delay.count() > 0) cv.wait_for(lk, delay, [&] { return stopping; });
+    }
+    Answer a = handleInner(req, res);
+    std::lock_guard<std::mutex> lk(mu);
+    if (recIdx < recorded.size()) recorded[recIdx].status = a.status < 0 ? 200 : a.status;
+  }
+
+  Answer handleInner(const httplib::Request& req, httplib::Response& res) {
+    auto write = [&](Answer a) {
+      if (a.status < 0) return a;
+      res.status = a.status;
+      for (auto& [k, v] : a.headers) res.set_header(k, v);
+      if (a.body.is_string() && a.contentType == "text/plain")
+        res.set_content(a.body.get<std::string>(), "text/plain");
+      else
+        res.set_content(a.body.dump(), a.contentType.c_str());
+      return a;
+    };
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      if (failCount > 0) {
+        failCount--;
+        int code = failStatus;
+        std::string reason = statusReasonFor(code);
+        std::string msg = code == 429 ? "Too many requests, please try again later."
+                          : code == 500 ? "Internal error occurred: injected fault"
+                                        : "injected fault";
+        Json details = Json();
+        if (code == 500) details = Json{{"causes", Json::array({Json{{"message", "injected fault"}}})}};
+        if (failRetry > 0) {
+          if (!details.is_object()) details = Json::object();
+          details["retryAfterSeconds"] = failRetry;
+        }
+        Answer a = answer(statusBody(code, reason, msg, details));
+        if (failRetry > 0) a.headers.push_back({"Retry-After", std::to_string(failRetry)});
+        return write(a);
+      }
+    }
+    auto user = authenticate(req);
+    if (!user) return write(answer(statusBody(401, "Unauthorized", "Unauthorized")));
+    if (req.get_header_value("Content-Type").rfind("application/vnd.kubernetes.protobuf", 0) == 0)
+      return write(answer(statusBody(415, "UnsupportedMediaType",
+                                     "the body of the request was in an unknown format - accepted media types include: "
+                                     "application/json, application/yaml (the test API server speaks no protobuf)",
+                                     Json::object())));
+    Ctx c;
+    c.method = req.method;
+    c.path = req.path;
+    c.req = &req;
+    c.user = *user;
+    c.dryRun = req.has_param("dryRun");
+    c.manager = req.has_param("fieldManager") ? req.get_param_value("fieldManager") : "";
+    if (c.manager.empty()) {
+      std::string ua = req.get_header_value("User-Agent");
+      c.manager = ua.substr(0, ua.find('/'));
+      if (c.manager.empty()) c.manager = "unknown";
+    }
+    try {
+      return write(dispatch(c, res));
+    } catch (const std::exception& e) {
+      return write(answer(statusBody(500, "InternalError", std::string("Internal error occurred: ") + e.what())));
+    }
+  }
+};
+
+// ====================================================================== public API
+
+TestApiServer::TestApiServer(TestApiServerOptions options) : impl_(std::make_unique<Impl>()) {
+  Impl& d = *impl_;
+  d.opts = std::move(options);
+  d.token = d.opts.token.empty() ? "test-" + randomSuffix(24) : d.opts.token;
+  d.ca = generateCa("otel-test-apiserver-ca");
+  d.serving = generateCert(d.ca, "otel-test-apiserver", {"127.0.0.1", "localhost"});
+  d.types = builtinResourceTypes();
+  std::string certPem = d.serving.certPem, keyPem = d.serving.keyPem, clientCa = d.opts.clientCaPem;
+  d.server = std::make_unique<httplib::SSLServer>([certPem, keyPem, clientCa](SSL_CTX& ctx) {
+    BIO* cb = BIO_new_mem_buf(certPem.data(), static_cast<int>(certPem.size()));
+    X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
+    BIO_free(cb);
+    BIO* kb = BIO_new_mem_buf(keyPem.data(), static_cast<int>(keyPem.size()));
+    EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
+    BIO_free(kb);
+    bool ok = cert && key && SSL_CTX_use_certificate(&ctx, cert) == 1 && SSL_CTX_use_PrivateKey(&ctx, key) == 1;
+    if (cert) X509_free(cert);
+    if (key) EVP_PKEY_free(key);
+    SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+    if (!clientCa.empty()) {
+      SSL_CTX_set_cert_store(&ctx, storeFromPem(clientCa));
+      SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
+    }
+    return ok;
+  });
+  if (!d.server->is_valid()) throw otel::Error("cannot set up the TLS server", "tests/support/api_server");
+  d.server->new_task_queue = [] { return new httplib::ThreadPool(64); };
+  d.server->set_keep_alive_timeout(1);
+  d.server->set_read_timeout(5);
+  d.server->set_payload_max_length(64 * 1024 * 1024);
+  auto h = [&d](const httplib::Request& req, httplib::Response& res) { d.handle(req, res); };
+  d.server->Get(".*", h);
+  d.server->Post(".*", h);
+  d.server->Put(".*", h);
+  d.server->Patch(".*", h);
+  d.server->Delete(".*", h);
+  if (d.opts.port > 0) {
+    if (!d.server->bind_to_port("127.0.0.1", d.opts.port))
+      throw otel::Error("cannot bind 127.0.0.1:" + std::to_string(d.opts.port), "tests/support/api_server");
+    d.port = d.opts.port;
+  } else {
+    d.port = d.server->bind_to_any_port("127.0.0.1");
+    if (d.port <= 0) throw otel::Error("cannot bind 127.0.0.1", "tests/support/api_server");
+  }
+  // Namespaces present in every cluster.
+  std::vector<std::string> nss = d.opts.namespaces;
+  if (nss.empty()) nss = {"default", "kube-system", "kube-public"};
+  {
+    std::lock_guard<std::mutex> lk(d.mu);
+    const ResourceType* nt = d.findType("", "v1", "namespaces");
+    for (const auto& n : nss) {
+      Json ns{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", n}}}};
+      d.finishCreate(*nt, ns);
+      d.commit(*nt, ns);
+    }
+  }
+  d.thread = std::thread([&d] { d.server->listen_after_bind(); });
+  for (int i = 0; i < 500 && !d.server->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+}
+
+TestApiServer::~TestApiServer() {
+  {
+    std::lock_guard<std::mutex> lk(impl_->mu);
+    impl_->stopping = true;
+    impl_->cv.notify_all();
+  }
+  impl_->server->stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+std::string TestApiServer::url() const { return "https://127.0.0.1:" + std::to_string(impl_->port); }
+int TestApiServer::port() const { return impl_->port; }
+std::string TestApiServer::caPem() const { return impl_->ca.certPem; }
+std::string TestApiServer::token() const { return impl_->token; }
+
+std::string TestApiServer::kubeconfigYaml(const std::string& ns) const {
+  std::string y;
+  y += "apiVersion: v1\nkind: Config\n";
+  y += "clusters:\n- name: test\n  cluster:\n    server: " + url() + "\n    certificate-authority-data: " +
+       base64Std(impl_->ca.certPem) + "\n";
+  y += "users:\n- name: test\n  user:\n    token: " + impl_->token + "\n";
+  y += "contexts:\n- name: test\n  context:\n    cluster: test\n    user: test\n    namespace: " + ns + "\n";
+  y += "current-context: test\npreferences: {}\n";
+  return y;
+}
+
+void TestApiServer::writeKubeconfig(const std::string& path, const std::string& ns) const {
+  std::ofstream f(path, std::ios::trunc);
+  if (!f) throw otel::Error("cannot write kubeconfig", path);
+  f << kubeconfigYaml(ns);
+  if (!f) throw otel::Error("cannot write kubeconfig", path);
+}
+
+namespace {
+std::pair<std::string, std::string> splitApiVersion(const std::string& apiVersion) {
+  auto slash = apiVersion.find('/');
+  if (slash == std::string::npos) return {"", apiVersion};
+  return {apiVersion.substr(0, slash), apiVersion.substr(slash + 1)};
+}
+}  // namespace
+
+Json TestApiServer::getObject(const std::string& apiVersion, const std::string& resource, const std::string& ns,
+                              const std::string& name) const {
+  auto [g, v] = splitApiVersion(apiVersion);
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  const ResourceType* t = impl_->findType(g, v, resource);
+  if (!t) return nullptr;
+  Json* o = impl_->find(t->groupResource(), keyOf(t->namespaced ? ns : "", name));
+  return o ? impl_->render(*t, *o) : Json();
+}
+
+Json TestApiServer::putObject(const Json& object) {
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  std::string apiVersion = object.value("apiVersion", ""), kind = object.value("kind", "");
+  const ResourceType* t = impl_->findKind(apiVersion, kind);
+  if (!t) throw otel::Error("putObject: unknown kind " + apiVersion + " " + kind, "tests/support/api_server");
+  Json obj = object;
+  if (!obj.contains("metadata") || !obj["metadata"].is_object()) obj["metadata"] = Json::object();
+  if (!t->namespaced) obj["metadata"].erase("namespace");
+  if (t->namespaced && meta(obj, "namespace").empty()) obj["metadata"]["namespace"] = "default";
+  std::string key = keyOf(meta(obj, "namespace"), meta(obj, "name"));
+  if (meta(obj, "name").empty()) throw otel::Error("putObject: metadata.name is required", "tests/support/api_server");
+  Json* old = impl_->find(t->groupResource(), key);
+  if (old) {
+    for (const char* k : {"uid", "creationTimestamp"})
+      if (!obj["metadata"].contains(k) && (*old)["metadata"].contains(k)) obj["metadata"][k] = (*old)["metadata"][k];
+  } else {
+    if (!obj["metadata"].contains("uid")) obj["metadata"]["uid"] = newUid();
+    if (!obj["metadata"].contains("creationTimestamp")) obj["metadata"]["creationTimestamp"] = nowRfc3339();
+    if (t->hasGeneration && !obj["metadata"].contains("generation")) obj["metadata"]["generation"] = 1;
+  }
+  if (t->resource == "customresourcedefinitions") {
+    Impl::defaultCrd(obj);
+    Impl::establishCrd(obj);
+  }
+  Json stored = impl_->commit(*t, obj);
+  impl_->settle();
+  return impl_->render(*t, stored);
+}
+
+bool TestApiServer::deleteObject(const std::string& apiVersion, const std::string& resource, const std::string& ns,
+                                 const std::string& name) {
+  auto [g, v] = splitApiVersion(apiVersion);
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  const ResourceType* t = impl_->findType(g, v, resource);
+  if (!t) return false;
+  std::string key = keyOf(t->namespaced ? ns : "", name);
+  if (!impl_->find(t->groupResource(), key)) return false;
+  impl_->removeNow(t->groupResource(), key);
+  return true;
+}
+
+std::vector<Json> TestApiServer::listObjects(const std::string& apiVersion, const std::string& resource,
+                                             const std::string& ns) const {
+  auto [g, v] = splitApiVersion(apiVersion);
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  std::vector<Json> out;
+  const ResourceType* t = impl_->findType(g, v, resource);
+  if (!t) return out;
+  auto it = impl_->store.find(t->groupResource());
+  if (it == impl_->store.end()) return out;
+  for (const auto& [key, obj] : it->second)
+    if (ns.empty() || meta(obj, "namespace") == ns) out.push_back(impl_->render(*t, obj));
+  return out;
+}
+
+std::int64_t TestApiServer::resourceVersion() const {
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  return impl_->rv;
+}
+
+void TestApiServer::closeWatches() {
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  impl_->closeGen++;
+  impl_->cv.notify_all();
+}
+
+void TestApiServer::forgetHistory() {
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  impl_->log.clear();
+  impl_->historyStart = impl_->rv;
+  impl_->cv.notify_all();
+}
+
+void TestApiServer::failNext(int n, int status, int retryAfterSeconds) {
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  impl_->failCount = n;
+  impl_->failStatus = status;
+  impl_->failRetry = retryAfterSeconds;
+}
+
+void TestApiServer::setDelay(std::chrono::milliseconds delay) {
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  impl_->delay = delay;
+}
+
+void TestApiServer::setServiceResolver(ServiceResolver resolver) {
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  impl_->resolver = std::move(resolver);
+}
+
+std::vector<RecordedRequest> TestApiServer::requests() const {
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  return impl_->recorded;
+}
+
+void TestApiServer::clearRequests() {
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  impl_->recorded.clear();
+}
+
+int TestApiServer::requestCount(const std::string& method, const std::string& pathPrefix) const {
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  int n = 0;
+  for (const auto& r : impl_->recorded)
+    if ((method.empty() || r.method == method) && r.path.rfind(pathPrefix, 0) == 0) n++;
+  return n;
+}
+
+int TestApiServer::activeWatches() const {
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  return impl_->activeWatches;
+}
+
+int TestApiServer::watchesStarted() const {
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  return impl_->watchesStarted;
+}
+
+int TestApiServer::webhookCalls() const {
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  return impl_->webhookCalls;
+}
+
+bool TestApiServer::waitForWatches(int n, std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lk(impl_->mu);
+  return impl_->cv.wait_for(lk, timeout, [&] { return impl_->activeWatches >= n; });
+}
+
+}  // namespace otel::testing

@@ -1,0 +1,56 @@
+// otel-test-apiserver: runs the test API server until SIGINT/SIGTERM, after writing a kubeconfig.
+//   otel-test-apiserver --kubeconfig PATH [--port N] [--namespace NS] [--no-auth]
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include <unistd.h>
+
+#include "lib/core/error.h"
+#include "tests/support/api_server.h"
+
+namespace {
+volatile std::sig_atomic_t gStop = 0;
+void onSignal(int) { gStop = 1; }
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string kubeconfig = "kubeconfig.test.yaml", ns = "default";
+  otel::testing::TestApiServerOptions opts;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::cerr << "otel-test-apiserver: " << a << " needs a value\n";
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--kubeconfig") kubeconfig = next();
+    else if (a == "--port") opts.port = std::atoi(next().c_str());
+    else if (a == "--namespace") ns = next();
+    else if (a == "--token") opts.token = next();
+    else if (a == "--no-auth") opts.requireToken = false;
+    else if (a == "-h" || a == "--help") {
+      std::cout << "usage: otel-test-apiserver [--kubeconfig PATH] [--port N] [--namespace NS] [--token T] [--no-auth]\n";
+      return 0;
+    } else {
+      std::cerr << "otel-test-apiserver: unknown argument " << a << "\n";
+      return 2;
+    }
+  }
+  try {
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    otel::testing::TestApiServer server(opts);
+    server.writeKubeconfig(kubeconfig, ns);
+    std::cout << "serving " << server.url() << "; kubeconfig written to " << kubeconfig << std::endl;
+    while (!gStop) pause();
+    std::cout << "stopping" << std::endl;
+  } catch (const otel::Error& e) {
+    std::cerr << "otel-test-apiserver: " << e.oneLine() << "\n";
+    return 1;
+  }
+  return 0;
+}
