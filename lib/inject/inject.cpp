@@ -459,6 +459,7 @@ struct Injector {
     std::string platform, runtime;
     if (l == Language::Python) platform = effectiveAnnotation(ctx.nsAnnotations, podAnnotations(pod), kPythonPlatformAnnotation);
     if (l == Language::DotNet) runtime = effectiveAnnotation(ctx.nsAnnotations, podAnnotations(pod), kDotNetRuntimeAnnotation);
+    int injected = 0;
     for (const auto& t : ts) {
       Json& c = *findTarget(pod, t);
       std::string err;
@@ -555,9 +556,11 @@ struct Injector {
       }
       injectCommonSDKConfig(inst, ctx, pod, t, t);
       done(l, t);
+      ++injected;
     }
-    // Pod level: volume and init container(s) once, before the first target init container.
-    if (!hasInitContainer(pod, initName)) {
+    // Pod level: volume and init container(s) once, before the first target init container. (Upstream
+    // adds them even when every container was skipped; we do not add an agent nobody uses.)
+    if (injected > 0 && !hasInitContainer(pod, initName)) {
       list(pod, "volumes").push_back(instrVolume(inst, l, volName));
       Json mounts = Json::array({Json{{"name", volName}, {"mountPath", mountBase}}});
       Json cmd;

@@ -278,7 +278,7 @@ FileModeResult processManifests(const std::vector<ManifestSource>& sources, cons
       *tmpl = r.pod;
       ++result.changed;
       for (size_t i = 0; i < r.actions.size(); ++i) line += (i ? "; " : "") + r.actions[i];
-      for (const auto& s : r.skips) line += "; skipped: " + s;
+      for (const auto& s : r.skips) line += (r.actions.empty() ? "skipped: " : "; skipped: ") + s;
     } else if (!r.skips.empty()) {
       line += "skipped: ";
       for (size_t i = 0; i < r.skips.size(); ++i) line += (i ? "; " : "") + r.skips[i];

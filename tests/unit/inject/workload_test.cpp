@@ -1,1 +1,42 @@
+// Workload kinds, pod template lookup, owner facts and YAML stream splitting for file mode.
 #include <gtest/gtest.h>
+
+#include "lib/inject/workload.h"
+
+using otel::Json;
+using namespace otel::inject;
+
+TEST(Workload, KindsAndShortNames) {
+  EXPECT_EQ(workloadKindFor("deploy"), "Deployment");
+  EXPECT_EQ(workloadKindFor("sts"), "StatefulSet");
+  EXPECT_EQ(workloadKindFor("cj"), "CronJob");
+  EXPECT_EQ(workloadKindFor("deployments.apps"), "Deployment");
+  EXPECT_EQ(workloadKindFor("svc"), "");
+  EXPECT_TRUE(isWorkloadKind("ReplicationController"));
+  EXPECT_FALSE(isWorkloadKind("Service"));
+}
+
+TEST(Workload, PodTemplateOfEachKind) {
+  Json cj = Json::parse(R"({"kind":"CronJob","spec":{"jobTemplate":{"spec":{"template":{"spec":{}}}}}})");
+  ASSERT_NE(podTemplate(cj), nullptr);
+  EXPECT_EQ(podTemplate(cj), &cj["spec"]["jobTemplate"]["spec"]["template"]);
+  Json pod = Json::parse(R"({"kind":"Pod","spec":{}})");
+  EXPECT_EQ(podTemplate(pod), &pod);
+  Json svc = Json::parse(R"({"kind":"Service","spec":{}})");
+  EXPECT_EQ(podTemplate(svc), nullptr);
+  auto ctx = contextForWorkload(Json::parse(R"({"kind":"Deployment","metadata":{"name":"d"}})"), "prod");
+  EXPECT_EQ(ctx.ns, "prod");
+  EXPECT_EQ(ctx.deployment, "d");
+}
+
+TEST(Workload, SplitKeepsDocumentTextExactly) {
+  auto docs = splitYamlDocuments("# lead\n---\na: 1 # c\n---\n\n---   \nb: 2\n...\n--- c: 3\n");
+  ASSERT_EQ(docs.size(), 3u);
+  EXPECT_EQ(docs[0].text, "a: 1 # c\n");
+  EXPECT_EQ(docs[0].line, 3);
+  EXPECT_EQ(docs[1].text, "b: 2\n");
+  EXPECT_EQ(docs[2].text, "c: 3\n");
+  auto one = splitYamlDocuments("a: 1");
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].text, "a: 1\n");
+}
