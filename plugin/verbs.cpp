@@ -9,6 +9,7 @@ void registerVerbs(CLI::App& app, GlobalOptions& global) {
   addInstallVerb(app, global);
   addAllocationsVerb(app, global);
   addTargetAllocatorVerb(app, global);
+  addInjectVerb(app, global);
 }
 
 }  // namespace otel::plugin

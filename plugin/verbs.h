@@ -15,5 +15,6 @@ void addCreateVerb(CLI::App& app, GlobalOptions& global);
 void addInstallVerb(CLI::App& app, GlobalOptions& global);
 void addAllocationsVerb(CLI::App& app, GlobalOptions& global);
 void addTargetAllocatorVerb(CLI::App& app, GlobalOptions& global);
+void addInjectVerb(CLI::App& app, GlobalOptions& global);
 
 }  // namespace otel::plugin

@@ -916,6 +916,10 @@ bool applySidecar(Json& pod, const PodContext& ctx, const Catalog& catalog, cons
   std::string value = opts.sidecar ? (opts.collector.empty() ? "true" : opts.collector)
                                    : effectiveAnnotation(ctx.nsAnnotations, podAnnotations(pod), kSidecarAnnotation);
   if (value.empty()) return true;
+  if (opts.sidecar && iequals(effectiveAnnotation(ctx.nsAnnotations, podAnnotations(pod), kSidecarAnnotation), "false")) {
+    result.skips.push_back(std::string("sidecar: ") + kSidecarAnnotation + " is \"false\"");
+    return true;
+  }
   const bool present = hasContainerNamed(pod, "containers", kSidecarContainerName) ||
                        hasContainerNamed(pod, "initContainers", kSidecarContainerName);
   if (iequals(value, "false")) {
@@ -1037,8 +1041,14 @@ Result injectPod(const Json& input, const PodContext& ctx, const Catalog& catalo
   for (Language l : api::kAllLanguages) {
     std::string value;
     if (!opts.languages.empty()) {
-      if (std::find(opts.languages.begin(), opts.languages.end(), l) != opts.languages.end())
+      if (std::find(opts.languages.begin(), opts.languages.end(), l) != opts.languages.end()) {
         value = opts.instrumentation.empty() ? "true" : opts.instrumentation;
+        // An explicit opt-out on the template or namespace wins over the command line.
+        if (iequals(effectiveAnnotation(ctx.nsAnnotations, podAnnotations(pod), injectAnnotation(l)), "false")) {
+          result.skips.push_back(api::languageName(l) + ": " + injectAnnotation(l) + " is \"false\"");
+          continue;
+        }
+      }
     } else {
       value = effectiveAnnotation(ctx.nsAnnotations, podAnnotations(pod), injectAnnotation(l));
     }
