@@ -40,3 +40,28 @@ TEST(Workload, SplitKeepsDocumentTextExactly) {
   ASSERT_EQ(one.size(), 1u);
   EXPECT_EQ(one[0].text, "a: 1\n");
 }
+
+#include "lib/core/yaml.h"
+#include "lib/inject/stream_gen.h"
+
+TEST(WorkloadScale, ThousandDocumentStreamIsValidOrderedAndUntouchedDocsAreByteIdentical) {
+  const std::string in = syntheticManifestStream(1000);
+  auto r = processManifests({ManifestSource{"big.yaml", in}}, FileModeOptions{});
+  EXPECT_EQ(r.changed, 250);
+  auto inDocs = splitYamlDocuments(in);
+  auto outDocs = splitYamlDocuments(r.output);
+  ASSERT_EQ(inDocs.size(), 1000u);
+  ASSERT_EQ(outDocs.size(), 1000u);
+  auto parsed = otel::parseYamlStream(r.output);  // valid YAML
+  ASSERT_EQ(parsed.size(), 1000u);
+  int changed = 0;
+  for (size_t i = 0; i < 1000; ++i) {
+    otel::Json a = otel::parseYaml(inDocs[i].text), b = parsed[i].value;
+    EXPECT_EQ(a["metadata"]["name"], b["metadata"]["name"]) << "order at " << i;
+    if (outDocs[i].text != inDocs[i].text) {
+      ++changed;
+      EXPECT_EQ(a["kind"], "Deployment");
+    }
+  }
+  EXPECT_EQ(changed, 250);
+}
