@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -1023,6 +1024,10 @@ struct TestApiServer::Impl {
     }
     res.status = 200;
     res.set_header("Cache-Control", "no-cache, private");
+    // httplib would gzip the stream when the client accepts it (kubectl does) and its compressor holds events
+    // back until a buffer fills: watch streams go uncompressed, as kube-apiserver sends them. The request object
+    // is httplib's own non-const local; dropping the header here only affects how this answer is encoded.
+    const_cast<httplib::Request*>(c.req)->headers.erase("Accept-Encoding");
     res.set_chunked_content_provider(
         "application/json",
         [this, st, type, gen](size_t, httplib::DataSink& sink) {
@@ -1766,6 +1771,9 @@ struct TestApiServer::Impl {
       if (delay.count() > 0) cv.wait_for(lk, delay, [&] { return stopping; });
     }
     Answer a = handleInner(req, res);
+    if (opts.logRequests)
+      std::fprintf(stderr, "%s %s %d accept=%s ct=%s\n", req.method.c_str(), req.target.c_str(), a.status,
+                   req.get_header_value("Accept").c_str(), req.get_header_value("Content-Type").c_str());
     std::lock_guard<std::mutex> lk(mu);
     if (recIdx < recorded.size()) recorded[recIdx].status = a.status < 0 ? 200 : a.status;
   }

@@ -29,6 +29,8 @@ struct TestApiServerOptions {
   std::size_t historyLimit = 100000;
   // How often an idle watch with allowWatchBookmarks=true gets a BOOKMARK event.
   std::chrono::milliseconds bookmarkInterval{1000};
+  // Print one line per answered request to stderr (method, target, status), for debugging clients.
+  bool logRequests = false;
   // Namespaces created at start ("default", "kube-system", "kube-public" when empty).
   std::vector<std::string> namespaces;
 };

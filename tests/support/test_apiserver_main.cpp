@@ -1,5 +1,5 @@
 // otel-test-apiserver: runs the test API server until SIGINT/SIGTERM, after writing a kubeconfig.
-//   otel-test-apiserver --kubeconfig PATH [--port N] [--namespace NS] [--no-auth]
+//   otel-test-apiserver --kubeconfig PATH [--port N] [--namespace NS] [--token T] [--no-auth] [--log]
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -32,8 +32,9 @@ int main(int argc, char** argv) {
     else if (a == "--namespace") ns = next();
     else if (a == "--token") opts.token = next();
     else if (a == "--no-auth") opts.requireToken = false;
+    else if (a == "--log") opts.logRequests = true;
     else if (a == "-h" || a == "--help") {
-      std::cout << "usage: otel-test-apiserver [--kubeconfig PATH] [--port N] [--namespace NS] [--token T] [--no-auth]\n";
+      std::cout << "usage: otel-test-apiserver [--kubeconfig PATH] [--port N] [--namespace NS] [--token T] [--no-auth] [--log]\n";
       return 0;
     } else {
       std::cerr << "otel-test-apiserver: unknown argument " << a << "\n";
