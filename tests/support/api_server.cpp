@@ -1277,6 +1277,7 @@ struct TestApiServer::Impl {
       establishCrd(established);
       commit(*t.type, established);
     }
+    settle();  // e.g. a dependent whose owners are all gone is collected, as the garbage collector would
     return Answer{201, render(*t.type, stored)};
   }
 

@@ -261,6 +261,36 @@ TEST(TestApiServer, WatchResumeBookmarksAndExpiry) {
   EXPECT_EQ(c.get(kCms + "?resourceVersion=" + afterA + "&resourceVersionMatch=Exact").status, 410);
 }
 
+TEST(TestApiServer, PeriodicBookmarksAndInitialEvents) {
+  TestApiServerOptions o;
+  o.bookmarkInterval = std::chrono::milliseconds(100);
+  TestApiServer server(o);
+  TestClient c(server);
+  c.post(kCms, cm("a"));
+  std::string rv = std::to_string(server.resourceVersion());
+  auto ev = c.watch(kCms + "?watch=1&allowWatchBookmarks=true&timeoutSeconds=5&resourceVersion=" + rv, 2);
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0]["type"], "BOOKMARK");
+  EXPECT_EQ(ev[0]["object"]["metadata"]["resourceVersion"], rv);
+  auto init = c.watch(kCms + "?watch=1&allowWatchBookmarks=true&sendInitialEvents=true&resourceVersionMatch="
+                             "NotOlderThan&timeoutSeconds=5",
+                      2);
+  ASSERT_EQ(init.size(), 2u);
+  EXPECT_EQ(init[0]["type"], "ADDED");
+  EXPECT_EQ(init[1]["type"], "BOOKMARK");
+  EXPECT_EQ(init[1]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"], "true");
+}
+
+TEST(TestApiServer, DanglingOwnerReferenceIsCollected) {
+  TestApiServer server;
+  TestClient c(server);
+  Json orphan = cm("orphan");
+  orphan["metadata"]["ownerReferences"] = Json::array(
+      {Json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"name", "ghost"}, {"uid", "00000000-0000-0000-0000-000000000000"}}});
+  EXPECT_EQ(c.post(kCms, orphan).status, 201);
+  EXPECT_EQ(c.get(kCms + "/orphan").status, 404);
+}
+
 TEST(TestApiServer, ExactListSeesThePast) {
   TestApiServer server;
   TestClient c(server);
@@ -676,6 +706,35 @@ TEST(TestApiServerAdmission, SelectorsAndFailurePolicies) {
                      "application/merge-patch+json");
   ASSERT_EQ(ign.status, 200);
   EXPECT_EQ(c.post(kPods, pod("admitted")).status, 201);
+}
+
+TEST(TestApiServerAdmission, UpdateAndDeleteCarryOldObject) {
+  Webhook hook;
+  hook.respond = [](const Json& r) { return allow(r); };
+  TestApiServer server;
+  TestClient c(server);
+  Json cfg = webhookConfig("ValidatingWebhookConfiguration", "https://127.0.0.1:" + std::to_string(hook.port) + "/v",
+                           hook.caBundle(), "Fail");
+  cfg["webhooks"][0]["rules"][0]["operations"] = Json::array({"UPDATE", "DELETE"});
+  cfg["webhooks"][0]["rules"][0]["resources"] = Json::array({"configmaps"});
+  ASSERT_EQ(c.post(kVwc, cfg).status, 201);
+  c.post(kCms, cm("a", Json::object(), {{"k", "1"}}));
+  EXPECT_EQ(hook.reviews.size(), 0u);
+  c.patch(kCms + "/a", R"({"data":{"k":"2"}})", "application/merge-patch+json");
+  ASSERT_EQ(hook.reviews.size(), 1u);
+  const Json& up = hook.reviews[0]["request"];
+  EXPECT_EQ(up["operation"], "UPDATE");
+  EXPECT_EQ(up["name"], "a");
+  EXPECT_EQ(up["object"]["data"]["k"], "2");
+  EXPECT_EQ(up["oldObject"]["data"]["k"], "1");
+  EXPECT_EQ(up["options"]["kind"], "PatchOptions");
+  c.del(kCms + "/a");
+  ASSERT_EQ(hook.reviews.size(), 2u);
+  const Json& del = hook.reviews[1]["request"];
+  EXPECT_EQ(del["operation"], "DELETE");
+  EXPECT_TRUE(del["object"].is_null());
+  EXPECT_EQ(del["oldObject"]["data"]["k"], "2");
+  EXPECT_EQ(del["options"]["kind"], "DeleteOptions");
 }
 
 TEST(TestApiServerAdmission, ValidatingWebhookDenies) {
