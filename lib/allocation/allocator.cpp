@@ -61,6 +61,8 @@ std::uint64_t rendezvousScore(std::uint64_t targetHash, std::uint64_t collectorS
 
 Allocator::Allocator(Strategy strategy, std::optional<Strategy> fallback) : strategy_(strategy), fallback_(fallback) {
   if (fallback_ && *fallback_ == Strategy::PerNode) fallback_.reset();
+  if (strategy_ != Strategy::PerNode) fallback_.reset();  // only per-node has a fallback
+  countJobs_ = strategy_ == Strategy::LeastWeighted || fallback_ == Strategy::LeastWeighted;
 }
 
 int Allocator::collectorIndex(std::string_view name) const {
@@ -133,7 +135,7 @@ void Allocator::assign(std::uint32_t slot, int collector) {
     c.members[s.pos] = last;
     slots_[last].pos = s.pos;
     c.members.pop_back();
-    --c.jobCounts[s.target.job];
+    if (countJobs_) --c.jobCounts[s.target.job];
   } else {
     --unassigned_;
   }
@@ -141,8 +143,10 @@ void Allocator::assign(std::uint32_t slot, int collector) {
     auto& c = cols_[collector];
     s.pos = static_cast<std::uint32_t>(c.members.size());
     c.members.push_back(slot);
-    if (c.jobCounts.size() <= s.target.job) c.jobCounts.resize(s.target.job + 1, 0);
-    ++c.jobCounts[s.target.job];
+    if (countJobs_) {
+      if (c.jobCounts.size() <= s.target.job) c.jobCounts.resize(s.target.job + 1, 0);
+      ++c.jobCounts[s.target.job];
+    }
   } else {
     ++unassigned_;
   }
@@ -196,7 +200,7 @@ int Allocator::pick(std::uint32_t slot, Strategy s, std::size_t total) {
   if (cols_.empty()) return -1;
   switch (s) {
     case Strategy::ConsistentHashing:
-      return ring_.locate(sl.target.address());
+      return sl.target.addressHash ? ring_.locateHash(sl.target.addressHash) : ring_.locate(sl.target.address());
     case Strategy::LeastWeighted:
       return sl.collector >= 0 ? sl.collector : pickLeastWeighted(sl.target);
     case Strategy::Rendezvous:

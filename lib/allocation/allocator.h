@@ -100,6 +100,7 @@ class Allocator {
   std::vector<std::uint32_t> free_;
   FlatIndex byHash_;
   std::size_t unassigned_ = 0;
+  bool countJobs_ = false;  // per-job counts are kept only for least-weighted
 };
 
 // Rendezvous score of a target for a collector (64-bit mix of the two hashes; highest wins).

@@ -20,6 +20,10 @@ class ConsistentRing {
 
   // Index into members() of the owner of `key` (a target's __address__), -1 without members.
   int locate(std::string_view key) const { return members_.empty() ? -1 : owners_[partitionOf(key)]; }
+  // Same, from xxhash64(key) already computed.
+  int locateHash(std::uint64_t keyHash) const {
+    return members_.empty() ? -1 : owners_[keyHash % kPartitionCount];
+  }
   int partitionOwner(std::uint64_t partition) const { return members_.empty() ? -1 : owners_[partition]; }
   static std::uint64_t partitionOf(std::string_view key);
   // ceil(1061 / members * 1.1): the most partitions a member may own.

@@ -55,7 +55,9 @@ class FlatIndex {
     return true;
   }
   void reserve(std::size_t n) {
-    while (n * 2 > cells_.size()) grow();
+    std::size_t cap = cells_.empty() ? 16 : cells_.size();
+    while (n * 2 > cap) cap *= 2;
+    if (cap != cells_.size()) rehash(cap);
   }
   std::size_t size() const { return size_; }
   std::size_t memoryBytes() const { return cells_.capacity() * sizeof(Cell); }
@@ -74,9 +76,10 @@ class FlatIndex {
       if (cells_[i].key == key) return i;
     }
   }
-  void grow() {
+  void grow() { rehash(cells_.empty() ? 16 : cells_.size() * 2); }
+  void rehash(std::size_t capacity) {
     std::vector<Cell> old = std::move(cells_);
-    cells_.assign(old.empty() ? 16 : old.size() * 2, Cell{});
+    cells_.assign(capacity, Cell{});
     mask_ = cells_.size() - 1;
     size_ = 0;
     for (const auto& c : old)

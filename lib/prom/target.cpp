@@ -118,6 +118,8 @@ std::optional<Target> TargetBuilder::build(const Labels& group, const Labels& ta
   t.job = job_;
   t.hash = hash;
   t.labels = PackedLabels::merge(group, target, isServedOut);
+  auto addr = t.address();
+  t.addressHash = XXH64(addr.data(), addr.size(), 0);
   return t;
 }
 

@@ -15,6 +15,7 @@ namespace otel::prom {
 struct Target {
   std::uint64_t hash = 0;  // identity: xxhash64 of the relabeled labels without __meta_*, and the job
   std::uint32_t job = 0;   // index of the job in the config it came from
+  std::uint64_t addressHash = 0;  // xxhash64(__address__), the consistent-hashing key (0: not computed)
   PackedLabels labels;     // served labels: discovered labels minus job/__scheme__/__metrics_path__/interval/timeout
   // TargetURL: the discovered __address__ (the consistent-hashing key).
   std::string_view address() const { return labels.get(kAddressLabel); }
