@@ -985,6 +985,7 @@ struct TestApiServer::Impl {
     std::string rvParam = c.param("resourceVersion");
     bool initial = c.param("sendInitialEvents") == "true";
     const ResourceType type = *t.type;
+    std::uint64_t gen = 0;
     {
       std::lock_guard<std::mutex> lk(mu);
       std::int64_t from = rvParam.empty() || rvParam == "0" ? -1 : std::atoll(rvParam.c_str());
@@ -1013,14 +1014,11 @@ struct TestApiServer::Impl {
       } else {
         st->pos = from;
       }
+      // Taken under the same lock as the counter, so a closeWatches() after waitForWatches() always ends it.
+      gen = closeGen;
       activeWatches++;
       watchesStarted++;
       cv.notify_all();
-    }
-    std::uint64_t gen;
-    {
-      std::lock_guard<std::mutex> lk(mu);
-      gen = closeGen;
     }
     res.status = 200;
     res.set_header("Cache-Control", "no-cache, private");

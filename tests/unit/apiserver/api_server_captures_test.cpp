@@ -137,6 +137,8 @@ TEST_F(Captures, SessionReplay) {
   auto req = [](const std::string& f) { return load(f)["request"]; };
 
   expectCapture("ns-create.json", c.post("/api/v1/namespaces", req("ns-create.json")["body"]));
+  // An exact list at an early resourceVersion that is still in the history: the (empty) past.
+  expectCapture("list-expired.json", c.get(req("list-expired.json")["path"].get<std::string>()));
   const std::string cms = "/api/v1/namespaces/capture/configmaps";
   auto created = c.post(cms, req("cm-create.json")["body"]);
   expectCapture("cm-create.json", created, true);
