@@ -2,13 +2,19 @@
 // flags -> lib/inject processManifests -> YAML stream on stdout, one summary line per workload on stderr.
 // Nothing is printed to stdout unless every document was processed.
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 
 #include "lib/api/instrumentation.h"
 #include "lib/core/error.h"
 #include "lib/core/files.h"
+#include "lib/core/yaml.h"
+#include "lib/inject/live.h"
 #include "lib/inject/workload.h"
+#include "lib/kube/client.h"
+#include "lib/kube/errors.h"
+#include "lib/kube/kubeconfig.h"
 #include "plugin/verbs.h"
 
 namespace otel::plugin {
@@ -28,6 +34,7 @@ struct InjectFlags {
   std::string goTargetExe;
   bool nativeSidecar = false;
   bool quiet = false;
+  std::string dryRun;
 };
 
 std::vector<std::string> splitList(const std::string& s) {
@@ -41,12 +48,78 @@ std::vector<std::string> splitList(const std::string& s) {
 
 std::vector<inject::ManifestSource> readSources(const InjectFlags& f) {
   if (f.files.empty())
-    throw Error("no input: live mode (deploy/NAME against a cluster) is not available in this build", "inject",
-                "pass manifests with -f FILE|DIR|- (files mode needs no cluster)");
+    throw Error("no input", "inject", "name workloads (deploy/NAME ...) or pass manifests with -f FILE|DIR|-");
   std::vector<inject::ManifestSource> out;
   for (const auto& path : expandManifestPaths(f.files, f.recursive))
     out.push_back(inject::ManifestSource{path, path == "-" ? readStdin() : readFile(path)});
   return out;
+}
+
+// Live (direct) mode: read each workload, mutate its template, write it back (409 -> fresh read, retry).
+void runLiveMode(const InjectFlags& f, const GlobalOptions& g, const inject::FileModeOptions& fo) {
+  if (!f.dryRun.empty() && f.dryRun != "client" && f.dryRun != "none")
+    throw Error("unsupported value \"" + f.dryRun + "\"", "--dry-run", "use --dry-run=client");
+  kube::LoadOptions lo;
+  lo.kubeconfig = g.kubeconfig;
+  lo.context = g.context;
+  lo.ns = g.ns;
+  kube::Client client(kube::loadRestConfig(lo));
+  inject::LiveOptions o;
+  o.inject = fo.inject;
+  o.uninject = fo.uninject;
+  o.dryRun = f.dryRun == "client";
+  o.ns = client.config().ns;
+  o.endpoint = fo.endpoint;
+  o.propagators = fo.propagators;
+  o.sampler = fo.sampler;
+  static const std::map<std::string, std::string> kApi = {
+      {"Deployment", "apps/v1"}, {"StatefulSet", "apps/v1"}, {"DaemonSet", "apps/v1"}, {"ReplicaSet", "apps/v1"},
+      {"ReplicationController", "v1"}, {"Job", "batch/v1"}, {"CronJob", "batch/v1"}, {"Pod", "v1"}};
+  inject::LiveAccess a;
+  a.get = [&](const std::string& kind, const std::string& ns, const std::string& name) {
+    return client.get(client.resourceFor(kApi.at(kind), kind), ns, name);
+  };
+  a.update = [&](const Json& obj) { return client.update(obj); };
+  a.isConflict = [](const std::exception& e) {
+    auto* api = dynamic_cast<const kube::ApiError*>(&e);
+    return api && api->isConflict();
+  };
+  a.catalog = [&](const std::string& ns) {
+    inject::Catalog c;
+    auto listAll = [&](const char* api, const char* kind, std::vector<Json>& out) {
+      try {
+        Json l = client.list(client.resourceFor(api, kind), ns);
+        for (auto& i : l["items"]) {
+          i["apiVersion"] = api;
+          i["kind"] = kind;
+          out.push_back(i);
+        }
+      } catch (const std::exception&) {  // CRD not installed: nothing of that kind
+      }
+    };
+    listAll("opentelemetry.io/v1alpha1", "Instrumentation", c.instrumentations);
+    listAll("opentelemetry.io/v1beta1", "OpenTelemetryCollector", c.collectors);
+    return c;
+  };
+  a.namespaceAnnotations = [&](const std::string& ns) {
+    try {
+      Json n = client.get(client.resourceFor("v1", "Namespace"), "", ns);
+      if (n.contains("metadata") && n["metadata"].contains("annotations")) return n["metadata"]["annotations"];
+    } catch (const std::exception&) {
+    }
+    return Json::object();
+  };
+  auto results = inject::runLive(f.selectors, o, a);
+  bool failed = false;
+  std::vector<Json> objs;
+  for (const auto& r : results) {
+    std::cerr << r.ref << ": " << r.outcome << (o.dryRun && r.changed ? " (dry run)" : "") << "\n";
+    failed = failed || r.error;
+    if (!r.object.is_null()) objs.push_back(r.object);
+  }
+  if (g.output == "yaml") std::cout << toYamlStream(objs);
+  if (g.output == "json") for (const auto& obj : objs) std::cout << obj.dump(2) << "\n";
+  if (failed) throw ExitCode{kExitError};
 }
 
 void run(const InjectFlags& f, const GlobalOptions& g, bool uninject, CLI::App* cmd) {
@@ -82,6 +155,10 @@ void run(const InjectFlags& f, const GlobalOptions& g, bool uninject, CLI::App* 
       if (!d.errors.empty()) throw Error(d.errors.front(), "--sampler");
     }
   }
+  if (f.files.empty() && !f.selectors.empty()) {
+    runLiveMode(f, g, o);
+    return;
+  }
   auto result = inject::processManifests(readSources(f), o);
   std::cout << result.output;
   std::cout.flush();
@@ -98,6 +175,7 @@ void addFileFlags(CLI::App* cmd, InjectFlags& f) {
   cmd->add_flag("-R,--recursive", f.recursive, "Read folders given with -f recursively");
   cmd->add_option("workloads", f.selectors, "Only these workloads of the input (KIND/NAME, e.g. deploy/my-app)");
   cmd->add_flag("-q,--quiet", f.quiet, "No summary on stderr");
+  cmd->add_option("--dry-run", f.dryRun, "Live mode: client = compute and print (-o yaml|json), write nothing");
 }
 
 }  // namespace
