@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= 2
 PREFIX ?= /usr/local
 BIN := $(BUILD)/bin/kubectl-otel
-VERSION := $(shell sed -n 's/^project(kubectl-otel VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+VERSION := $(shell grep -m1 -o 'kubectl-otel VERSION [0-9.]*' CMakeLists.txt | cut -d' ' -f3)
 
 .PHONY: all deps configure build test demo install install-files dist bench clean
 

@@ -3,6 +3,7 @@
 
 #include "lib/core/error.h"
 #include "lib/core/log.h"
+#include "plugin/completion.h"
 #include "plugin/options.h"
 #include "plugin/verbs.h"
 
@@ -21,6 +22,9 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", global.logLevel, "debug|info|warn|error|off")->capture_default_str();
   app.add_option("--log-format", global.logFormat, "text|json")->capture_default_str();
   registerVerbs(app, global);
+  if (argc >= 2 && std::string(argv[1]) == "__complete") {
+    return runComplete(app, std::vector<std::string>(argv + 2, argv + argc), std::cout);
+  }
   app.parse_complete_callback([&] {
     otel::log::configure(otel::log::parseLevel(global.logLevel), otel::log::parseFormat(global.logFormat));
   });
