@@ -6,6 +6,10 @@ PREFIX ?= /usr/local
 BIN := $(BUILD)/bin/kubectl-otel
 VERSION := $(shell grep -m1 -o 'kubectl-otel VERSION [0-9.]*' CMakeLists.txt | cut -d' ' -f3)
 
+# ccache (when installed) shares hits between clones in different folders.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
+
 .PHONY: all deps configure build test demo install install-files dist bench clean
 
 all: build
