@@ -121,6 +121,44 @@ PodContext contextForWorkload(const Json& workload, const std::string& defaultNa
   return ctx;
 }
 
+PodContext contextForPod(const Json& pod, const std::string& ns, const Json& nsAnnotations,
+                         const std::function<Json(const std::string&, const std::string&, const std::string&)>& lookup) {
+  PodContext ctx;
+  ctx.ns = ns;
+  ctx.nsAnnotations = nsAnnotations.is_object() ? nsAnnotations : Json::object();
+  ctx.podName = metaStr(pod, "name");
+  ctx.podUid = metaStr(pod, "uid");
+  if (pod.contains("spec")) ctx.nodeName = strAt(pod["spec"], "nodeName");
+  std::function<void(const Json&, int)> walk = [&](const Json& meta, int depth) {
+    if (depth > 3 || !meta.is_object() || !meta.contains("ownerReferences") || !meta["ownerReferences"].is_array()) return;
+    for (const auto& o : meta["ownerReferences"]) {
+      std::string kind = lower(strAt(o, "kind")), name = strAt(o, "name"), uid = strAt(o, "uid");
+      if (kind == "replicaset" || kind == "job") {
+        (kind == "job" ? ctx.job : ctx.replicaSet) = name;
+        (kind == "job" ? ctx.jobUid : ctx.replicaSetUid) = uid;
+        if (lookup) {
+          Json parent = lookup(kind == "job" ? "Job" : "ReplicaSet", ns, name);
+          if (parent.is_object() && parent.contains("metadata")) walk(parent["metadata"], depth + 1);
+        }
+      } else if (kind == "deployment") {
+        ctx.deployment = name;
+        ctx.deploymentUid = uid;
+      } else if (kind == "statefulset") {
+        ctx.statefulSet = name;
+        ctx.statefulSetUid = uid;
+      } else if (kind == "daemonset") {
+        ctx.daemonSet = name;
+        ctx.daemonSetUid = uid;
+      } else if (kind == "cronjob") {
+        ctx.cronJob = name;
+        ctx.cronJobUid = uid;
+      }
+    }
+  };
+  if (pod.contains("metadata")) walk(pod["metadata"], 0);
+  return ctx;
+}
+
 std::vector<DocumentText> splitYamlDocuments(std::string_view stream) {
   std::vector<DocumentText> out;
   std::string cur;

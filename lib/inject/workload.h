@@ -3,6 +3,7 @@
 // out in input order, untouched documents byte-identical, one summary line per workload). PURE: text in,
 // text out; errors are thrown before anything is returned, so callers write nothing on failure.
 #pragma once
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,12 @@ const Json* podTemplate(const Json& obj);
 // Namespace + owner facts the webhook would see for pods of this workload created from the template
 // (Deployment -> k8s.deployment.name; the ReplicaSet name is unknown before rollout, so left empty).
 PodContext contextForWorkload(const Json& workload, const std::string& defaultNamespace);
+
+// For the pod webhook: namespace, pod name/uid/node and the owner chain from ownerReferences, following
+// ReplicaSet -> Deployment and Job -> CronJob through `lookup` (kind, ns, name -> object or null), as
+// upstream's addParentResourceLabels does. `lookup` may be empty (owners one level deep only).
+PodContext contextForPod(const Json& pod, const std::string& ns, const Json& nsAnnotations,
+                         const std::function<Json(const std::string&, const std::string&, const std::string&)>& lookup);
 
 // Splits a YAML stream into its documents' texts exactly as written (separators removed; documents
 // that hold only whitespace or comments are dropped). Each chunk keeps its trailing newline.

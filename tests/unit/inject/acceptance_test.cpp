@@ -101,21 +101,34 @@ struct Cluster {
 // The pod a workload's controller creates, as the webhook receives it, after mutation and API server fills.
 Json simulatePod(const Json& workload, const Cluster& cluster, bool native) {
   const Json* tmpl = otel::inject::podTemplate(workload);
-  otel::inject::PodContext ctx = otel::inject::contextForWorkload(workload, kTestNamespace);
   std::string kind = workload["kind"];
   std::string name = metaStr(workload, "name");
-  if (kind == "Deployment") ctx.replicaSet = name + "-5d8f7c9b6";
-  if (kind == "CronJob") ctx.job = name + "-29000000";
+  std::string ns = metaStr(workload, "namespace");
+  // The pod as its controller creates it: owned by a ReplicaSet (Deployment) or Job (CronJob) or the
+  // workload itself; the webhook follows the chain through the API (here: `lookup`).
   Json pod = {{"apiVersion", "v1"}, {"kind", "Pod"}};
   pod["metadata"] = tmpl->contains("metadata") ? (*tmpl)["metadata"] : Json::object();
-  pod["metadata"]["namespace"] = ctx.ns;
+  pod["metadata"]["namespace"] = ns;
+  std::string ownerKind = kind, ownerName = name;
+  if (kind == "Deployment") ownerKind = "ReplicaSet", ownerName = name + "-5d8f7c9b6";
+  if (kind == "CronJob") ownerKind = "Job", ownerName = name + "-29000000";
+  if (kind != "Pod")
+    pod["metadata"]["ownerReferences"] = Json::array({Json{{"kind", ownerKind}, {"name", ownerName}, {"uid", "uid-1"}}});
   pod["spec"] = tmpl->contains("spec") ? (*tmpl)["spec"] : Json::object();
+  auto lookup = [&](const std::string& k, const std::string&, const std::string& n) -> Json {
+    if (k == ownerKind && n == ownerName && ownerKind != kind)
+      return Json{{"metadata", {{"ownerReferences", Json::array({Json{{"kind", kind}, {"name", name}, {"uid", "uid-0"}}})}}}};
+    return Json();
+  };
+  Json nsAnn = Json::object();
+  for (const auto& o : cluster.objects)
+    if (o["kind"] == "Namespace" && metaStr(o, "name") == ns && o["metadata"].contains("annotations"))
+      nsAnn = o["metadata"]["annotations"];
+  otel::inject::PodContext ctx = otel::inject::contextForPod(pod, ns, nsAnn, lookup);
   otel::inject::Catalog catalog;
   for (const auto& o : cluster.objects) {
     if (o["kind"] == "Instrumentation") catalog.instrumentations.push_back(o);
     if (o["kind"] == "OpenTelemetryCollector") catalog.collectors.push_back(o);
-    if (o["kind"] == "Namespace" && metaStr(o, "name") == ctx.ns && o["metadata"].contains("annotations"))
-      ctx.nsAnnotations = o["metadata"]["annotations"];
   }
   addServiceAccountMounts(pod);
   otel::inject::Options opts;

@@ -65,3 +65,20 @@ TEST(WorkloadScale, ThousandDocumentStreamIsValidOrderedAndUntouchedDocsAreByteI
   }
   EXPECT_EQ(changed, 250);
 }
+
+TEST(Workload, ContextForPodFollowsOwnersLikeUpstream) {
+  Json pod = Json::parse(R"({"metadata":{"name":"web-5d8-abc","uid":"u1","ownerReferences":[{"kind":"ReplicaSet","name":"web-5d8","uid":"rs1"}]},"spec":{"nodeName":"n1"}})");
+  auto lookup = [](const std::string& kind, const std::string&, const std::string& name) -> Json {
+    if (kind == "ReplicaSet" && name == "web-5d8")
+      return Json::parse(R"({"metadata":{"ownerReferences":[{"kind":"Deployment","name":"web","uid":"d1"}]}})");
+    return Json();
+  };
+  auto ctx = contextForPod(pod, "shop", Json::object(), lookup);
+  EXPECT_EQ(ctx.replicaSet, "web-5d8");
+  EXPECT_EQ(ctx.deployment, "web");
+  EXPECT_EQ(ctx.deploymentUid, "d1");
+  EXPECT_EQ(ctx.podName, "web-5d8-abc");
+  EXPECT_EQ(ctx.nodeName, "n1");
+  auto shallow = contextForPod(pod, "shop", Json::object(), nullptr);
+  EXPECT_EQ(shallow.deployment, "");
+}
