@@ -225,6 +225,90 @@ Json applyMergePatch(const Json& target, const Json& patch) {
   return result;
 }
 
+namespace {
+std::string mergeKeyOf(const Json& order, const Json& patchList) {
+  if (order.is_array() && !order.empty() && order[0].is_object() && order[0].size() == 1) return order[0].begin().key();
+  if (!patchList.is_array() || patchList.empty()) return "";
+  for (const auto& e : patchList)
+    if (!e.is_object() || !e.contains("name")) return "";
+  return "name";
+}
+
+Json mergeList(const Json& target, const Json& patchList, const Json& order) {
+  std::string key = mergeKeyOf(order, patchList);
+  if (key.empty() || !target.is_array()) {
+    if (!patchList.is_array()) return patchList;
+    Json out = Json::array();
+    for (const auto& e : patchList)
+      if (!(e.is_object() && e.value("$patch", "") == "delete")) out.push_back(e);
+    return out;
+  }
+  Json out = target;
+  for (const auto& e : patchList) {
+    if (!e.is_object() || !e.contains(key)) continue;
+    auto it = std::find_if(out.begin(), out.end(), [&](const Json& x) { return x.is_object() && x.contains(key) && x[key] == e[key]; });
+    if (e.value("$patch", "") == "delete") {
+      if (it != out.end()) out.erase(it);
+    } else if (it != out.end()) {
+      *it = applyStrategicMergePatch(*it, e);
+    } else {
+      Json clean = applyStrategicMergePatch(Json::object(), e);
+      out.push_back(clean);
+    }
+  }
+  if (order.is_array() && !order.empty()) {
+    Json sorted = Json::array();
+    for (const auto& o : order) {
+      if (!o.is_object() || !o.contains(key)) continue;
+      for (const auto& x : out)
+        if (x.is_object() && x.contains(key) && x[key] == o[key]) sorted.push_back(x);
+    }
+    for (const auto& x : out) {
+      bool listed = false;
+      for (const auto& o : order) listed = listed || (o.is_object() && o.contains(key) && x.is_object() && x.contains(key) && x[key] == o[key]);
+      if (!listed) sorted.push_back(x);
+    }
+    out = sorted;
+  }
+  return out;
+}
+}  // namespace
+
+Json applyStrategicMergePatch(const Json& target, const Json& patch) {
+  if (!patch.is_object()) return patch;
+  if (patch.value("$patch", "") == "replace") {
+    Json out = patch;
+    out.erase("$patch");
+    return out;
+  }
+  Json result = target.is_object() ? target : Json::object();
+  for (auto it = patch.begin(); it != patch.end(); ++it) {
+    const std::string& k = it.key();
+    if (k.rfind("$setElementOrder/", 0) == 0 || k == "$patch" || k.rfind("$retainKeys", 0) == 0) continue;
+    if (k.rfind("$deleteFromPrimitiveList/", 0) == 0) {
+      std::string field = k.substr(std::string("$deleteFromPrimitiveList/").size());
+      if (result.contains(field) && result[field].is_array() && it.value().is_array()) {
+        Json kept = Json::array();
+        for (const auto& v : result[field])
+          if (std::find(it.value().begin(), it.value().end(), v) == it.value().end()) kept.push_back(v);
+        result[field] = kept;
+      }
+      continue;
+    }
+    if (it.value().is_null()) {
+      result.erase(k);
+    } else if (it.value().is_array()) {
+      std::string orderKey = "$setElementOrder/" + k;
+      Json order = patch.contains(orderKey) ? patch[orderKey] : Json();
+      result[k] = mergeList(result.contains(k) ? result[k] : Json(), it.value(), order);
+    } else {
+      Json base = result.contains(k) ? result[k] : Json();
+      result[k] = applyStrategicMergePatch(base, it.value());
+    }
+  }
+  return result;
+}
+
 Json applyJsonPatch(const Json& target, const Json& patch) {
   if (!patch.is_array()) throw LogicError{"the JSON patch must be an array of operations"};
   try {

@@ -43,6 +43,12 @@ bool matchFields(const std::vector<FieldRequirement>& selector, const Json& obje
 // ---- patches ----
 // RFC 7386 merge patch (null deletes).
 Json applyMergePatch(const Json& target, const Json& patch);
+// A subset of Kubernetes strategic merge patch without schemas: maps merge as in a merge patch; a list of
+// objects is merged by key when the patch names the key through `$setElementOrder/<field>` (as kubectl
+// does) or when every patch element has a "name"; `{"$patch":"delete"}` elements remove, `$setElementOrder`
+// orders, `$patch: replace` on a map replaces it, `$deleteFromPrimitiveList/<field>` removes values;
+// every other list is replaced.
+Json applyStrategicMergePatch(const Json& target, const Json& patch);
 // RFC 6902 JSON patch. Throws LogicError on failure.
 Json applyJsonPatch(const Json& target, const Json& patch);
 

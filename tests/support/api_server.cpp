@@ -1434,12 +1434,18 @@ struct TestApiServer::Impl {
         return answer(statusBody(422, "Invalid", "the server rejected our request due to an error in our request",
                                  Json::object()));
       }
-    } else if (ct.find("application/merge-patch+json") == 0 || ct.find("application/strategic-merge-patch+json") == 0) {
+    } else if (ct.find("application/merge-patch+json") == 0) {
       if (!parsed->is_object()) return badRequest("the body of the request was in an unknown format");
-      Json p = *parsed;
-      // Strategic merge patch directives are not understood: drop them (documented simplification).
-      if (p.is_object()) p.erase("$setElementOrder/spec");
-      patched = applyMergePatch(old, p);
+      patched = applyMergePatch(old, *parsed);
+    } else if (ct.find("application/strategic-merge-patch+json") == 0) {
+      if (!parsed->is_object()) return badRequest("the body of the request was in an unknown format");
+      if (t.type->custom)
+        return answer(statusBody(415, "UnsupportedMediaType",
+                                 "the body of the request was in an unknown format - accepted media types include: "
+                                 "application/json-patch+json, application/merge-patch+json, "
+                                 "application/apply-patch+yaml",
+                                 Json::object()));
+      patched = applyStrategicMergePatch(old, *parsed);
     } else {
       return answer(statusBody(415, "UnsupportedMediaType",
                                "the body of the request was in an unknown format - accepted media types include: "

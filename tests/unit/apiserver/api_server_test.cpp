@@ -397,6 +397,40 @@ TEST(TestApiServer, DeploymentGenerationAndStatus) {
   EXPECT_EQ(s.body["spec"]["replicas"], 2);
 }
 
+TEST(TestApiServer, StrategicMergePatchMergesListsByKey) {
+  TestApiServer server;
+  TestClient c(server);
+  const std::string ds = "/apis/apps/v1/namespaces/default/deployments";
+  Json containers = Json::array({Json{{"name", "app"}, {"image", "a:1"}, {"ports", {{{"containerPort", 80}}}}},
+                                 Json{{"name", "sidecar"}, {"image", "s:1"}}});
+  Json d{{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", {{"name", "d"}}},
+         {"spec", {{"template", {{"spec", {{"containers", containers}}}}}}}};
+  ASSERT_EQ(c.post(ds, d).status, 201);
+  // What kubectl apply sends when one container's image changes.
+  auto r = c.patch(ds + "/d",
+                   R"({"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"app"},{"name":"sidecar"}],)"
+                   R"("containers":[{"image":"a:2","name":"app"}]}}}})",
+                   "application/strategic-merge-patch+json");
+  ASSERT_EQ(r.status, 200) << r.raw;
+  const Json& cs = r.body["spec"]["template"]["spec"]["containers"];
+  ASSERT_EQ(cs.size(), 2u);
+  EXPECT_EQ(cs[0]["image"], "a:2");
+  EXPECT_EQ(cs[0]["ports"][0]["containerPort"], 80);
+  EXPECT_EQ(cs[1]["name"], "sidecar");
+  EXPECT_EQ(r.body["metadata"]["generation"], 2);
+  // Deleting an element by key.
+  r = c.patch(ds + "/d", R"({"spec":{"template":{"spec":{"containers":[{"$patch":"delete","name":"sidecar"}]}}}})",
+              "application/strategic-merge-patch+json");
+  EXPECT_EQ(r.body["spec"]["template"]["spec"]["containers"].size(), 1u);
+  // Custom resources do not take strategic merge patches (415, as kube-apiserver answers).
+  ASSERT_EQ(c.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", widgetCrd(true)).status, 201);
+  c.post("/apis/example.com/v1/namespaces/default/widgets",
+         Json{{"apiVersion", "example.com/v1"}, {"kind", "Widget"}, {"metadata", {{"name", "w"}}}});
+  EXPECT_EQ(c.patch("/apis/example.com/v1/namespaces/default/widgets/w", "{}", "application/strategic-merge-patch+json")
+                .status,
+            415);
+}
+
 TEST(TestApiServer, FinalizersAndGarbageCollection) {
   TestApiServer server;
   TestClient c(server);
