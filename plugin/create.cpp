@@ -1,13 +1,19 @@
-// `kubectl otel create -f FILE|DIR|- --render` and `kubectl otel create collector NAME ...`:
-// flags -> lib/manifests (presets, render) -> YAML/JSON on stdout. Nothing touches a cluster here.
+// `kubectl otel create -f FILE|DIR|- [--render|--dry-run=client]` and `kubectl otel create collector NAME ...`:
+// flags -> lib/manifests (presets, render: validation first) -> YAML/JSON on stdout, or server-side apply
+// through lib/kube and `--wait` for the collector's Ready condition.
+#include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 #include "lib/api/collector.h"
 #include "lib/core/error.h"
 #include "lib/core/files.h"
 #include "lib/core/version.h"
 #include "lib/core/yaml.h"
+#include "lib/kube/client.h"
+#include "lib/kube/kubeconfig.h"
 #include "lib/manifests/presets.h"
 #include "lib/manifests/render.h"
 #include "plugin/verbs.h"
@@ -28,7 +34,58 @@ struct CreateOptions {
   std::string name, mode, image, configFile, preset, strategy, exporterEndpoint;
   long long replicas = -1;
   bool targetAllocator = false, prometheusCR = false;
+  bool wait = false;
+  int timeoutSeconds = 300;
 };
+
+std::unique_ptr<kube::Client> connect(const GlobalOptions& g, bool stdinUsed) {
+  kube::LoadOptions lo;
+  lo.kubeconfig = g.kubeconfig;
+  lo.context = g.context;
+  lo.ns = g.ns;
+  lo.stdinUnavailable = stdinUsed;
+  return std::make_unique<kube::Client>(kube::loadRestConfig(lo));
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// Server-side apply of every object (validated before), kubectl-style progress lines.
+void applyAll(kube::Client& client, const std::vector<Json>& objs) {
+  kube::PatchOptions po;
+  po.fieldManager = "kubectl-otel";
+  po.force = true;
+  for (const auto& o : objs) {
+    Json live = client.apply(o, po);
+    std::string av = o.value("apiVersion", "");
+    std::string group = av.find('/') == std::string::npos ? "" : "." + av.substr(0, av.find('/'));
+    std::cout << lower(o.value("kind", "")) << group << "/" << live["metadata"].value("name", "") << " serverside-applied\n";
+  }
+}
+
+// Polls the collector until the controller reports Ready (or a reconcile error, or the timeout).
+void waitReady(kube::Client& client, const Json& cr, int timeoutSeconds) {
+  auto id = client.resourceFor(cr);
+  std::string ns = cr["metadata"].value("namespace", client.config().ns);
+  std::string name = cr["metadata"].value("name", "");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSeconds);
+  std::string last;
+  while (true) {
+    std::string progress;
+    auto r = api::collectorReadiness(client.get(id, ns, name), &progress);
+    if (progress != last) std::cout << "opentelemetrycollector/" << name << ": " << progress << "\n" << std::flush;
+    last = progress;
+    if (r == api::Readiness::Ready) return;
+    if (r == api::Readiness::Failed)
+      throw Error(progress, "OpenTelemetryCollector " + ns + "/" + name, "kubectl describe otelcol " + name);
+    if (std::chrono::steady_clock::now() >= deadline)
+      throw Error("not Ready after " + std::to_string(timeoutSeconds) + "s (" + progress + ")",
+                  "OpenTelemetryCollector " + ns + "/" + name, "is the kubectl-otel controller running? kubectl otel install");
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
 
 void print(const std::vector<Json>& objs, const std::string& output) {
   if (output == "json") {
@@ -45,12 +102,12 @@ void print(const std::vector<Json>& objs, const std::string& output) {
   }
 }
 
-void checkDryRun(const CreateOptions& o) {
+// True when the objects go to the cluster (neither --dry-run=client nor --render).
+bool checkDryRun(const CreateOptions& o) {
   if (!o.dryRun.empty() && o.dryRun != "client")
     throw Error("unsupported value \"" + o.dryRun + "\"", "--dry-run", "only --dry-run=client is supported");
-  if (o.dryRun.empty() && !o.render)
-    throw Error("applying to a cluster is not available in this build", "create",
-                "use --render or --dry-run=client -o yaml and pipe the output to kubectl apply -f -");
+  if (o.wait && (!o.dryRun.empty() || o.render)) throw Error("--wait needs a cluster, not --dry-run or --render", "--wait");
+  return o.dryRun.empty() && !o.render;
 }
 
 manifests::RenderOptions renderOptions(const CreateOptions& o, const GlobalOptions& g) {
@@ -94,11 +151,15 @@ void addCreateVerb(CLI::App& app, GlobalOptions& global) {
   col->add_flag("--render", o->render, "Print every object the controller would create");
   col->add_flag("--dry-run{client}", o->dryRun, "Only print the collector (--dry-run=client)");
 
+  col->add_flag("--wait", o->wait, "After applying, wait until the collector is Ready");
+  col->add_option("--timeout", o->timeoutSeconds, "Seconds --wait waits (default 300)");
   col->callback([o, &global] {
-    checkDryRun(*o);
+    bool apply = checkDryRun(*o);
+    std::unique_ptr<kube::Client> client;
+    if (apply) client = connect(global, false);
     manifests::CollectorParams p;
     p.name = o->name;
-    p.ns = global.ns;
+    p.ns = apply ? client->config().ns : global.ns;
     p.mode = o->mode;
     if (o->replicas >= 0) p.replicas = o->replicas;
     p.image = o->image;
@@ -116,20 +177,40 @@ void addCreateVerb(CLI::App& app, GlobalOptions& global) {
     YamlDocument doc{cr, "flags", 0, 1};
     auto res = manifests::render({doc}, renderOptions(*o, global));  // validates even for --dry-run
     printWarnings(res.warnings);
-    if (o->render)
+    if (apply) {
+      applyAll(*client, {cr});
+      if (o->wait) waitReady(*client, cr, o->timeoutSeconds);
+    } else if (o->render) {
       print(res.objects, global.output);
-    else
+    } else {
       print({cr}, global.output);
+    }
   });
 
+  cmd->add_flag("--wait", o->wait, "After applying, wait until every collector is Ready");
+  cmd->add_option("--timeout", o->timeoutSeconds, "Seconds --wait waits per collector (default 300)");
   cmd->callback([o, cmd, col, &global] {
     if (col->parsed()) return;
     if (o->files.empty()) throw Error("nothing to create", "create", "use -f FILE|DIR|- or `create collector NAME`");
-    checkDryRun(*o);
+    bool apply = checkDryRun(*o);
     auto docs = readManifests(o->files, o->recursive);
-    auto res = manifests::render(docs, renderOptions(*o, global));
+    std::unique_ptr<kube::Client> client;
+    auto ropts = renderOptions(*o, global);
+    if (apply) {
+      client = connect(global, std::find(o->files.begin(), o->files.end(), "-") != o->files.end());
+      ropts.defaultNamespace = client->config().ns;
+    }
+    auto res = manifests::render(docs, ropts);  // every CR validated before anything is applied
     printWarnings(res.warnings);
-    if (o->render) {
+    if (apply) {
+      std::vector<Json> objs;
+      for (const auto& d : docs)
+        if (!d.value.is_null()) objs.push_back(d.value);
+      applyAll(*client, objs);
+      if (o->wait)
+        for (const auto& x : objs)
+          if (api::isCollector(x)) waitReady(*client, x, o->timeoutSeconds);
+    } else if (o->render) {
       print(res.objects, global.output);
     } else {
       std::vector<Json> crs;

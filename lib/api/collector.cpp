@@ -173,6 +173,38 @@ void defaultCollectorSpec(Json& cr, const Json* old) {
   if (!np || np->is_null()) ensure(spec, {"networkPolicy"})["enabled"] = true;
 }
 
+Readiness collectorReadiness(const Json& cr, std::string* progress) {
+  auto say = [&](const std::string& s) {
+    if (progress) *progress = s;
+  };
+  const Json* conds = at(cr, {"status", "conditions"});
+  const Json* ready = nullptr;
+  if (conds && conds->is_array())
+    for (const auto& c : *conds)
+      if (c.is_object() && c.value("type", "") == "Ready") ready = &c;
+  std::string replicas = str(cr, {"status", "scale", "statusReplicas"});
+  long long generation = integer(cr, {"metadata", "generation"}, 0);
+  long long observed = integer(cr, {"status", "observedGeneration"}, generation);
+  if (!ready) {
+    say(has(cr, {"status"}) ? "waiting for the controller to report readiness" : "waiting for the controller");
+    return Readiness::Pending;
+  }
+  std::string status = ready->value("status", "");
+  std::string reason = ready->value("reason", "");
+  std::string message = ready->value("message", "");
+  if (status == "False" && reason == "ReconcileError") {
+    say(message.empty() ? reason : message);
+    return Readiness::Failed;
+  }
+  if (status == "True" && observed >= generation) {
+    say("ready" + (replicas.empty() ? std::string() : " (" + replicas + " replicas)"));
+    return Readiness::Ready;
+  }
+  say("not ready yet" + (replicas.empty() ? std::string() : " (" + replicas + " replicas)") +
+      (message.empty() ? std::string() : ": " + message));
+  return Readiness::Pending;
+}
+
 std::string goStringList(const std::vector<std::string>& v) {
   std::string s = "[";
   for (size_t i = 0; i < v.size(); ++i) s += (i ? " " : "") + v[i];

@@ -65,6 +65,12 @@ void defaultCollectorSpec(Json& collector, const Json* old = nullptr);
 // Stops at the first error like upstream. Config checks: lib/collectorconfig/admission.h.
 Diagnostics validateCollectorSpec(const Json& collector, const Json* old = nullptr);
 
+// Readiness of a collector as `create --wait` sees it, from the status the controller writes:
+// Ready when condition Ready=True (and, when given, observedGeneration >= metadata.generation);
+// Failed when Ready=False with reason ReconcileError. `progress` gets a one-line description.
+enum class Readiness { Pending, Ready, Failed };
+Readiness collectorReadiness(const Json& collector, std::string* progress = nullptr);
+
 // Kubernetes IsValidPortName / IsValidPortNum messages (as k8s.io/apimachinery formats them).
 std::vector<std::string> portNameErrors(const std::string& name);
 std::vector<std::string> portNumErrors(long long port);

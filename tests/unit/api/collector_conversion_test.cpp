@@ -105,3 +105,24 @@ TEST(ConfigYaml, GoccyLayoutAndGoJson) {
 
 }  // namespace
 }  // namespace otel::api
+
+namespace otel::api {
+namespace {
+
+TEST(Readiness, FromControllerStatus) {
+  std::string progress;
+  EXPECT_EQ(collectorReadiness(parseYaml("{metadata: {name: a}}"), &progress), Readiness::Pending);
+  EXPECT_EQ(progress, "waiting for the controller");
+  Json ready = parseYaml("{metadata: {generation: 2}, status: {observedGeneration: 2, scale: {statusReplicas: 2/2}, "
+                         "conditions: [{type: Ready, status: 'True', reason: Reconciled}]}}");
+  EXPECT_EQ(collectorReadiness(ready, &progress), Readiness::Ready);
+  EXPECT_EQ(progress, "ready (2/2 replicas)");
+  ready["metadata"]["generation"] = 3;  // the controller has not seen the latest spec yet
+  EXPECT_EQ(collectorReadiness(ready), Readiness::Pending);
+  Json failed = parseYaml("{status: {conditions: [{type: Ready, status: 'False', reason: ReconcileError, message: boom}]}}");
+  EXPECT_EQ(collectorReadiness(failed, &progress), Readiness::Failed);
+  EXPECT_EQ(progress, "boom");
+}
+
+}  // namespace
+}  // namespace otel::api
