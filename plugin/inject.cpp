@@ -35,6 +35,7 @@ struct InjectFlags {
   bool nativeSidecar = false;
   bool quiet = false;
   std::string dryRun;
+  std::string mode = "direct";
 };
 
 std::vector<std::string> splitList(const std::string& s) {
@@ -67,6 +68,7 @@ void runLiveMode(const InjectFlags& f, const GlobalOptions& g, const inject::Fil
   inject::LiveOptions o;
   o.inject = fo.inject;
   o.uninject = fo.uninject;
+  o.annotate = fo.annotate;
   o.dryRun = f.dryRun == "client";
   o.ns = client.config().ns;
   o.endpoint = fo.endpoint;
@@ -125,6 +127,12 @@ void runLiveMode(const InjectFlags& f, const GlobalOptions& g, const inject::Fil
 void run(const InjectFlags& f, const GlobalOptions& g, bool uninject, CLI::App* cmd) {
   inject::FileModeOptions o;
   o.uninject = uninject;
+  if (f.mode != "direct" && f.mode != "annotate")
+    throw Error("unsupported value \"" + f.mode + "\"", "--mode", "use --mode=direct or --mode=annotate");
+  o.annotate = f.mode == "annotate" && !uninject;
+  if (o.annotate && !f.endpoint.empty())
+    throw Error("--endpoint needs --mode=direct", "--mode",
+                "the webhook needs an Instrumentation object: create one with `kubectl otel create instrumentation`");
   if (!g.ns.empty()) o.defaultNamespace = g.ns;
   o.selectors = f.selectors;
   if (!uninject) {
@@ -194,6 +202,9 @@ void addInjectVerb(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--endpoint", f->endpoint, "OTLP endpoint: use an inline Instrumentation with upstream defaults");
   cmd->add_option("--propagators", f->propagators, "With --endpoint: propagators (default tracecontext,baggage)");
   cmd->add_option("--sampler", f->sampler, "With --endpoint: TYPE or TYPE=ARG (default parentbased_traceidratio=1)");
+  cmd->add_option("--mode", f->mode,
+                  "direct (default): write the containers/env/volumes into the template; annotate: set the "
+                  "operator webhook's annotations instead (needs the controller's webhook)");
   cmd->add_option("--go-target-exe", f->goTargetExe, "With --lang go: path of the executable to instrument");
   cmd->add_flag("--native-sidecar", f->nativeSidecar,
                 "Add the sidecar as a native sidecar (init container, restartPolicy Always; Kubernetes >= 1.29)");

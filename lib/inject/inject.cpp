@@ -1157,6 +1157,45 @@ Result injectPod(const Json& input, const PodContext& ctx, const Catalog& catalo
   return result;
 }
 
+Result annotatePod(const Json& input, const Options& opts) {
+  Result result;
+  Json pod = input;
+  if (!pod.is_object()) {
+    result.errors.push_back("pod template is not an object");
+    result.pod = input;
+    return result;
+  }
+  std::vector<std::pair<std::string, std::string>> wanted;
+  for (Language l : opts.languages) {
+    wanted.emplace_back(injectAnnotation(l), opts.instrumentation.empty() ? "true" : opts.instrumentation);
+    if (l == Language::Go && !opts.goTargetExe.empty()) wanted.emplace_back(kGoTargetExeAnnotation, opts.goTargetExe);
+  }
+  if (!opts.containers.empty()) {
+    std::string names;
+    for (const auto& c : opts.containers) names += (names.empty() ? "" : ",") + c;
+    wanted.emplace_back(kContainerNamesAnnotation, names);
+  }
+  if (opts.sidecar) wanted.emplace_back(kSidecarAnnotation, opts.collector.empty() ? "true" : opts.collector);
+  for (const auto& [k, v] : wanted) {
+    if (podAnnotation(pod, k) == v) continue;
+    Json& meta = pod["metadata"];
+    if (!meta.is_object()) meta = Json::object();
+    Json& ann = meta["annotations"];
+    if (!ann.is_object()) ann = Json::object();
+    ann[k] = v;
+    result.actions.push_back("annotated " + k + "=" + v);
+  }
+  result.changed = pod != input;
+  if (!result.changed) result.skips.push_back("already annotated");
+  if (result.changed && opts.record) {
+    Json withPlaceholder = pod;
+    withPlaceholder["metadata"]["annotations"][kUndoAnnotation] = "";
+    pod["metadata"]["annotations"][kUndoAnnotation] = makeUndo(input, withPlaceholder).dump();
+  }
+  result.pod = std::move(pod);
+  return result;
+}
+
 Result uninjectPod(const Json& input) {
   Result result;
   Json pod = input;

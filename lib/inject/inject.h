@@ -79,6 +79,11 @@ struct Result {
 // webhook does: all mutations of the request are dropped).
 Result injectPod(const Json& pod, const PodContext& ctx, const Catalog& catalog, const Options& opts);
 
+// `--mode=annotate`: instead of mutating the template, sets the annotations the operator's webhook acts
+// on at pod creation (inject-<lang>, container-names, otel-go-auto-target-exe, sidecar inject), recorded
+// for exact removal like injectPod. Unchanged when the annotations already say so.
+Result annotatePod(const Json& pod, const Options& opts);
+
 // Reverses every injection recorded in kUndoAnnotation (exactly), or reports why nothing was done.
 Result uninjectPod(const Json& pod);
 

@@ -65,7 +65,7 @@ std::vector<LiveResult> runLive(const std::vector<std::string>& selectors, const
               api::inlineInstrumentation("kubectl-otel-inline", ctx.ns, opts.endpoint, opts.propagators, opts.sampler));
           if (!o.languages.empty() && o.instrumentation.empty()) o.instrumentation = ctx.ns + "/kubectl-otel-inline";
         }
-        r = injectPod(*tmpl, ctx, catalog, o);
+        r = opts.annotate ? annotatePod(*tmpl, o) : injectPod(*tmpl, ctx, catalog, o);
       }
       if (!r.errors.empty()) {
         res.error = true;
@@ -77,12 +77,13 @@ std::vector<LiveResult> runLive(const std::vector<std::string>& selectors, const
           res.outcome = "skipped: " + join(r.skips);
         else
           res.outcome = r.skips.empty() ? "already injected" : "skipped: " + join(r.skips);
+        if (opts.annotate && !r.changed) res.outcome = "already annotated";
         res.object = obj;
         break;
       }
       *tmpl = r.pod;
       res.changed = true;
-      res.outcome = (opts.uninject ? "uninjected: " : "injected: ") + join(r.actions);
+      res.outcome = (opts.uninject ? "uninjected: " : (opts.annotate ? "annotated (the webhook injects at the next rollout): " : "injected: ")) + join(r.actions);
       if (!r.skips.empty()) res.outcome += "; skipped: " + join(r.skips);
       if (opts.dryRun) {
         res.object = obj;

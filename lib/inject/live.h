@@ -26,6 +26,7 @@ struct LiveAccess {
 struct LiveOptions {
   Options inject;
   bool uninject = false;
+  bool annotate = false;  // --mode=annotate: set the webhook's annotations instead of mutating (annotatePod)
   bool dryRun = false;  // compute and return the object, write nothing
   std::string ns = "default";
   std::string endpoint;  // inline Instrumentation (see FileModeOptions)

@@ -299,7 +299,7 @@ FileModeResult processManifests(const std::vector<ManifestSource>& sources, cons
             api::inlineInstrumentation("kubectl-otel-inline", ctx.ns, opts.endpoint, opts.propagators, opts.sampler));
         if (!o.languages.empty() && o.instrumentation.empty()) o.instrumentation = ctx.ns + "/kubectl-otel-inline";
       }
-      r = injectPod(*tmpl, ctx, catalog, o);
+      r = opts.annotate ? annotatePod(*tmpl, o) : injectPod(*tmpl, ctx, catalog, o);
     }
     if (!r.errors.empty()) {
       std::string hint = r.errors.front().find("instrumentations.opentelemetry.io") != std::string::npos ||

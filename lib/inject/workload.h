@@ -50,6 +50,7 @@ struct ManifestSource {
 struct FileModeOptions {
   Options inject;
   bool uninject = false;
+  bool annotate = false;  // --mode=annotate: set the webhook's annotations instead of mutating (annotatePod)
   std::string defaultNamespace = "default";
   // --endpoint: an inline Instrumentation (with upstream defaults) in every namespace.
   std::string endpoint;

@@ -119,3 +119,25 @@ TEST(InjectLive, DryRunUnsupportedAndMissing) {
   EXPECT_TRUE(lost[0].error);
   EXPECT_EQ(lost[0].conflicts, 5);
 }
+
+TEST(InjectLive, AnnotateModeSetsWebhookAnnotationsAndUninjectRemovesThem) {
+  FakeCluster c;
+  c.put(otel::parseYaml(kDeploy));
+  const Json original = *podTemplate(c.objects.begin()->second);
+  LiveOptions o;
+  o.annotate = true;
+  o.inject.languages = {Language::Java};
+  o.inject.instrumentation = "my-inst";
+  o.inject.sidecar = true;
+  auto r = runLive({"deploy/web"}, o, c.access());
+  ASSERT_FALSE(r[0].error) << r[0].outcome;
+  const Json& ann = podTemplate(c.objects.begin()->second)->at("metadata").at("annotations");
+  EXPECT_EQ(ann["instrumentation.opentelemetry.io/inject-java"], "my-inst");
+  EXPECT_EQ(ann["sidecar.opentelemetry.io/inject"], "true");
+  EXPECT_FALSE(podTemplate(c.objects.begin()->second)->at("spec").contains("initContainers"));
+  EXPECT_EQ(runLive({"deploy/web"}, o, c.access())[0].outcome, "already annotated");
+  LiveOptions u;
+  u.uninject = true;
+  runLive({"deploy/web"}, u, c.access());
+  EXPECT_EQ(*podTemplate(c.objects.begin()->second), original);
+}
