@@ -1178,6 +1178,10 @@ Result annotatePod(const Json& input, const Options& opts) {
   if (opts.sidecar) wanted.emplace_back(kSidecarAnnotation, opts.collector.empty() ? "true" : opts.collector);
   for (const auto& [k, v] : wanted) {
     if (podAnnotation(pod, k) == v) continue;
+    if (iequals(podAnnotation(pod, k), "false")) {  // an explicit opt-out on the template wins
+      result.skips.push_back(k + " is \"false\"");
+      continue;
+    }
     Json& meta = pod["metadata"];
     if (!meta.is_object()) meta = Json::object();
     Json& ann = meta["annotations"];
@@ -1186,7 +1190,7 @@ Result annotatePod(const Json& input, const Options& opts) {
     result.actions.push_back("annotated " + k + "=" + v);
   }
   result.changed = pod != input;
-  if (!result.changed) result.skips.push_back("already annotated");
+  if (!result.changed && result.skips.empty()) result.skips.push_back("already annotated");
   if (result.changed && opts.record) {
     Json withPlaceholder = pod;
     withPlaceholder["metadata"]["annotations"][kUndoAnnotation] = "";

@@ -77,7 +77,6 @@ std::vector<LiveResult> runLive(const std::vector<std::string>& selectors, const
           res.outcome = "skipped: " + join(r.skips);
         else
           res.outcome = r.skips.empty() ? "already injected" : "skipped: " + join(r.skips);
-        if (opts.annotate && !r.changed) res.outcome = "already annotated";
         res.object = obj;
         break;
       }

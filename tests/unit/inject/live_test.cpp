@@ -135,7 +135,7 @@ TEST(InjectLive, AnnotateModeSetsWebhookAnnotationsAndUninjectRemovesThem) {
   EXPECT_EQ(ann["instrumentation.opentelemetry.io/inject-java"], "my-inst");
   EXPECT_EQ(ann["sidecar.opentelemetry.io/inject"], "true");
   EXPECT_FALSE(podTemplate(c.objects.begin()->second)->at("spec").contains("initContainers"));
-  EXPECT_EQ(runLive({"deploy/web"}, o, c.access())[0].outcome, "already annotated");
+  EXPECT_EQ(runLive({"deploy/web"}, o, c.access())[0].outcome, "skipped: already annotated");
   LiveOptions u;
   u.uninject = true;
   runLive({"deploy/web"}, u, c.access());
