@@ -91,7 +91,10 @@ std::vector<Json> templates(const std::string& text) {
 // Paths (as dotted strings) an undo touches must all be inside what injection may change.
 bool allowedPath(const Json& path) {
   std::string p;
-  for (const auto& s : path) p += "/" + (s.is_string() ? s.get<std::string>() : s.begin().value().get<std::string>());
+  for (const auto& s : path) {
+    p.push_back('/');
+    p.append(s.is_string() ? s.get<std::string>() : s.begin().value().get<std::string>());
+  }
   for (const char* ok : {"/spec/initContainers", "/spec/volumes", "/metadata/annotations/kubectl-otel/undo",
                          "/metadata/labels/sidecar.opentelemetry.io/injected", "/spec/shareProcessNamespace"})
     if (p.rfind(ok, 0) == 0) return true;
