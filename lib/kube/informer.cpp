@@ -118,7 +118,7 @@ void Informer::replace(Json items, const std::string& rv) {
   dispatch(changes);
 }
 
-bool Informer::apply(WatchEvent&& ev) {
+bool Informer::applyEvent(WatchEvent&& ev) {
   if (ev.type == EventType::Bookmark) {
     std::lock_guard lock(mu_);
     std::string rv = ev.resourceVersion();
@@ -197,7 +197,7 @@ void Informer::run(std::stop_token stop) {
       wo.timeoutSeconds = options_.watchTimeoutSeconds > 0 ? options_.watchTimeoutSeconds
                                                            : std::uniform_int_distribution<int>(300, 600)(rng);
       wo.idleTimeoutSeconds = options_.idleTimeoutSeconds;
-      WatchResult r = client_.watch(resource_, options_.ns, wo, [this](WatchEvent&& ev) { return apply(std::move(ev)); },
+      WatchResult r = client_.watch(resource_, options_.ns, wo, [this](WatchEvent&& ev) { return applyEvent(std::move(ev)); },
                                     stop);
       ++watchRestarts_;
       {

@@ -62,6 +62,9 @@ class Informer {
   std::vector<Json> byIndex(const std::string& indexName, const std::string& value) const;
   std::string lastSyncResourceVersion() const;
   int relists() const { return relists_.load(); }
+  // Applies one watch event to the cache and calls the handlers (what run() does per event; public for
+  // benchmarks and tests). Same-resourceVersion replays are dropped.
+  bool applyEvent(WatchEvent&& ev);
   int watchRestarts() const { return watchRestarts_.load(); }
 
   // "ns/name" (or "name" for cluster-scoped objects).
@@ -77,7 +80,6 @@ class Informer {
   void storeLocked(const std::string& key, const Json& obj);
   void eraseLocked(const std::string& key);
   void replace(Json items, const std::string& rv);
-  bool apply(WatchEvent&& ev);
   void resync();
 
   Client& client_;
