@@ -11,6 +11,7 @@
 #include "lib/core/files.h"
 #include "lib/core/hash.h"
 #include "lib/core/yaml.h"
+#include "tests/support/api_server.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -58,6 +59,36 @@ TEST(Cli, VersionClientJson) {
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = otel::Json::parse(r.out);
   EXPECT_EQ(j["clientVersion"]["version"], OTEL_PROJECT_VERSION);
+}
+
+TEST(Cli, VersionShowsTheServerVersionThroughTheKubeconfig) {
+  otel::testing::TestApiServer server;
+  std::string kc = tempDir("version-kc") + "/kubeconfig";
+  server.writeKubeconfig(kc);
+  Result r = sh(kBin + " --kubeconfig " + kc + " version");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Client Version: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Server Version: v1."), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(r.err.find("Warning"), std::string::npos) << r.err;
+}
+
+TEST(Cli, VersionWarnsOnOneLineWhenTheServerIsUnreachable) {
+  std::string kc = tempDir("version-down") + "/kubeconfig";
+  std::ofstream(kc) << "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n"
+                       "    server: https://127.0.0.1:1\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\n"
+                       "users:\n- name: u\n  user: {token: secret-token-value}\n";
+  Result r = sh(kBin + " --kubeconfig " + kc + " version");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Client Version: "), std::string::npos);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("Warning"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("secret-token-value"), std::string::npos) << "a token was printed: " << r.err;
+}
+
+TEST(Cli, MissingExplicitKubeconfigIsOneLineError) {
+  Result r = sh(kBin + " --kubeconfig /nonexistent/kc version");
+  EXPECT_NE(r.out.find("Client Version: "), std::string::npos);
+  EXPECT_NE(r.err.find("/nonexistent/kc"), std::string::npos) << r.err;
 }
 
 TEST(Cli, UnknownVerbIsAUsageErrorOnOneLine) {
