@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -82,13 +81,79 @@ bool parseGoInt(std::string s, Json& out) {
   return false;
 }
 
+bool isDigit(char c) { return c >= '0' && c <= '9'; }
+
+// go-yaml v2's float form: ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$ (hand-written: hot path).
+bool matchesYamlFloat(std::string_view t) {
+  size_t i = 0, n = t.size();
+  if (i < n && (t[i] == '+' || t[i] == '-')) ++i;
+  if (i < n && t[i] == '.') {
+    ++i;
+    size_t d = i;
+    while (i < n && isDigit(t[i])) ++i;
+    if (i == d) return false;
+  } else {
+    size_t d = i;
+    while (i < n && isDigit(t[i])) ++i;
+    if (i == d) return false;
+    if (i < n && t[i] == '.') {
+      ++i;
+      while (i < n && isDigit(t[i])) ++i;
+    }
+  }
+  if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < n && (t[i] == '+' || t[i] == '-')) ++i;
+    size_t d = i;
+    while (i < n && isDigit(t[i])) ++i;
+    if (i == d) return false;
+  }
+  return i == n;
+}
+
 bool parseYamlFloat(const std::string& s, Json& out) {
-  static const std::regex re(R"(^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$)");
   std::string t = s;
   t.erase(std::remove(t.begin(), t.end(), '_'), t.end());
-  if (!std::regex_match(t, re)) return false;
+  if (!matchesYamlFloat(t)) return false;
   out = std::strtod(t.c_str(), nullptr);
   return true;
+}
+
+// Timestamps (2001-12-14, 2001-12-14T...), sexagesimal numbers (12:30, -1:20:30.5), merge key and "=".
+bool isYaml11Special(std::string_view s) {
+  if (s == "<<" || s == "=") return true;
+  size_t n = s.size();
+  // \d{4}-\d\d?-\d\d?([Tt ].*)?
+  if (n >= 8 && isDigit(s[0]) && isDigit(s[1]) && isDigit(s[2]) && isDigit(s[3]) && s[4] == '-') {
+    size_t i = 5, d = i;
+    while (i < n && i < d + 2 && isDigit(s[i])) ++i;
+    if (i > d && i < n && s[i] == '-') {
+      ++i;
+      d = i;
+      while (i < n && i < d + 2 && isDigit(s[i])) ++i;
+      if (i > d && (i == n || s[i] == 'T' || s[i] == 't' || s[i] == ' ')) return true;
+    }
+  }
+  // [-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?
+  size_t i = 0;
+  if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
+  if (i >= n || !isDigit(s[i])) return false;
+  while (i < n && (isDigit(s[i]) || s[i] == '_')) ++i;
+  int groups = 0;
+  while (i < n && s[i] == ':') {
+    ++i;
+    size_t d = i;
+    while (i < n && i < d + 2 && isDigit(s[i])) ++i;
+    if (i == d) return false;
+    if (i - d == 2 && s[d] > '5') return false;
+    ++groups;
+  }
+  if (groups == 0) return false;
+  if (i < n && s[i] == '.') {
+    ++i;
+    while (i < n && (isDigit(s[i]) || s[i] == '_')) ++i;
+  }
+  return i == n;
 }
 
 bool isSpecialFloat(std::string_view s) {
@@ -276,8 +341,7 @@ bool yamlNeedsQuotes(std::string_view s) {
     if (parseGoInt(str, tmp) || parseYamlFloat(str, tmp)) return true;
   }
   // Anything a YAML 1.1 resolver might treat specially: timestamps, sexagesimal numbers, merge key.
-  static const std::regex special(R"(^(\d{4}-\d\d?-\d\d?([Tt ].*)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?|<<|=)$)");
-  if (std::regex_match(str, special)) return true;
+  if (isYaml11Special(str)) return true;
   const char first = s.front();
   static const std::string_view indicators = ",[]{}#&*!|>'\"%@`";
   if (indicators.find(first) != std::string_view::npos) return true;
