@@ -1227,4 +1227,11 @@ Result uninjectPod(const Json& input) {
   return result;
 }
 
+void addInlineInstrumentation(Catalog& catalog, Options& opts, const std::string& ns, const std::string& endpoint,
+                              const std::vector<std::string>& propagators, const std::string& sampler) {
+  if (endpoint.empty()) return;
+  catalog.instrumentations.push_back(api::inlineInstrumentation("kubectl-otel-inline", ns, endpoint, propagators, sampler));
+  if (!opts.languages.empty() && opts.instrumentation.empty()) opts.instrumentation = ns + "/kubectl-otel-inline";
+}
+
 }  // namespace otel::inject

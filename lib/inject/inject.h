@@ -79,6 +79,11 @@ struct Result {
 // webhook does: all mutations of the request are dropped).
 Result injectPod(const Json& pod, const PodContext& ctx, const Catalog& catalog, const Options& opts);
 
+// `--endpoint URL`: adds an inline Instrumentation named kubectl-otel-inline in `ns` to the catalog and,
+// when languages are requested without --instrumentation, selects it. Nothing happens for an empty endpoint.
+void addInlineInstrumentation(Catalog& catalog, Options& opts, const std::string& ns, const std::string& endpoint,
+                              const std::vector<std::string>& propagators, const std::string& sampler);
+
 // `--mode=annotate`: instead of mutating the template, sets the annotations the operator's webhook acts
 // on at pod creation (inject-<lang>, container-names, otel-go-auto-target-exe, sidecar inject), recorded
 // for exact removal like injectPod. Unchanged when the annotations already say so.

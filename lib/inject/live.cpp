@@ -60,11 +60,7 @@ std::vector<LiveResult> runLive(const std::vector<std::string>& selectors, const
         ctx.nsAnnotations = access.namespaceAnnotations ? access.namespaceAnnotations(ctx.ns) : Json::object();
         Catalog catalog = access.catalog ? access.catalog(ctx.ns) : Catalog{};
         Options o = opts.inject;
-        if (!opts.endpoint.empty()) {
-          catalog.instrumentations.push_back(
-              api::inlineInstrumentation("kubectl-otel-inline", ctx.ns, opts.endpoint, opts.propagators, opts.sampler));
-          if (!o.languages.empty() && o.instrumentation.empty()) o.instrumentation = ctx.ns + "/kubectl-otel-inline";
-        }
+        addInlineInstrumentation(catalog, o, ctx.ns, opts.endpoint, opts.propagators, opts.sampler);
         r = opts.annotate ? annotatePod(*tmpl, o) : injectPod(*tmpl, ctx, catalog, o);
       }
       if (!r.errors.empty()) {

@@ -294,11 +294,7 @@ FileModeResult processManifests(const std::vector<ManifestSource>& sources, cons
       if (auto it = nsAnnotations.find(ctx.ns); it != nsAnnotations.end()) ctx.nsAnnotations = it->second;
       Catalog catalog = base;
       Options o = opts.inject;
-      if (!opts.endpoint.empty()) {
-        catalog.instrumentations.push_back(
-            api::inlineInstrumentation("kubectl-otel-inline", ctx.ns, opts.endpoint, opts.propagators, opts.sampler));
-        if (!o.languages.empty() && o.instrumentation.empty()) o.instrumentation = ctx.ns + "/kubectl-otel-inline";
-      }
+      addInlineInstrumentation(catalog, o, ctx.ns, opts.endpoint, opts.propagators, opts.sampler);
       r = opts.annotate ? annotatePod(*tmpl, o) : injectPod(*tmpl, ctx, catalog, o);
     }
     if (!r.errors.empty()) {
