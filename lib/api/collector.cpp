@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "lib/api/collector_yaml.h"
+#include "lib/api/targetallocator.h"
 #include "lib/core/error.h"
 #include "lib/core/yaml.h"
 
@@ -186,6 +187,17 @@ Readiness collectorReadiness(const Json& cr, std::string* progress) {
   long long generation = integer(cr, {"metadata", "generation"}, 0);
   long long observed = integer(cr, {"status", "observedGeneration"}, generation);
   if (!ready) {
+    // Upstream's operator sets no conditions, only status.scale.statusReplicas "<ready>/<total>".
+    auto slash = replicas.find('/');
+    if (slash != std::string::npos && observed >= generation) {
+      std::string readyCount = replicas.substr(0, slash), total = replicas.substr(slash + 1);
+      if (!total.empty() && total != "0" && readyCount == total) {
+        say("ready (" + replicas + " replicas)");
+        return Readiness::Ready;
+      }
+      say("not ready yet (" + replicas + " replicas)");
+      return Readiness::Pending;
+    }
     say(has(cr, {"status"}) ? "waiting for the controller to report readiness" : "waiting for the controller");
     return Readiness::Pending;
   }
@@ -324,6 +336,8 @@ Diagnostics validateCollectorSpec(const Json& cr, const Json* old) {
   }
   if (boolean(spec, {"targetAllocator", "enabled"})) {
     std::string strategy = str(spec, {"targetAllocator", "allocationStrategy"});
+    checkAllocationStrategy(strategy, str(spec, {"targetAllocator", "image"}), "spec.targetAllocator.allocationStrategy", d);
+    if (!d.ok()) return d;
     if (mode != kModeStatefulSet && mode != kModeDaemonSet)
       return fail("the OpenTelemetry Collector mode is set to " + mode + ", which does not support the target allocation deployment");
     if (mode == kModeDaemonSet && strategy != "per-node")

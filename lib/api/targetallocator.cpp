@@ -34,9 +34,29 @@ Diagnostics validateTargetAllocator(const Json& ta) {
     return d;
   }
   std::string strategy = str(ta, {"spec", "allocationStrategy"}, "consistent-hashing");
+  checkAllocationStrategy(strategy, str(ta, {"spec", "image"}), "spec.allocationStrategy", d);
+  if (!d.ok()) return d;
   if (strategy == "least-weighted" && present(ta, {"spec", "podDisruptionBudget"}))
     d.errors.push_back("target allocator pdb has been configured but the allocation strategy isn't not compatible");
   return d;
+}
+
+bool isKnownAllocationStrategy(const std::string& s) {
+  return s == "least-weighted" || s == "consistent-hashing" || s == "per-node" || s == "rendezvous";
+}
+
+void checkAllocationStrategy(const std::string& strategy, const std::string& image, const std::string& field,
+                             Diagnostics& d) {
+  if (strategy.empty()) return;
+  if (!isKnownAllocationStrategy(strategy)) {
+    d.errors.push_back(field + ": Unsupported value: \"" + strategy +
+                       "\": supported values: \"least-weighted\", \"consistent-hashing\", \"per-node\", \"rendezvous\"");
+    return;
+  }
+  if (strategy == "rendezvous" && !image.empty() && image.find("kubectl-otel") == std::string::npos)
+    d.warnings.push_back(field + ": rendezvous is kubectl-otel's own strategy and the target allocator image " + image +
+                         " may not support it (upstream's allocator exits on an unknown strategy); leave the image empty "
+                         "to run kubectl-otel's allocator");
 }
 
 Json targetAllocatorFromCollector(const Json& col) {

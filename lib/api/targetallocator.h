@@ -24,6 +24,14 @@ void defaultTargetAllocator(Json& ta);
 // `allowNamespaces and denyNamespaces are mutually exclusive`, per-node/PDB and strategy checks.
 Diagnostics validateTargetAllocator(const Json& ta);
 
+// The allocation strategies the CRDs accept: upstream's three and kubectl-otel's `rendezvous`.
+bool isKnownAllocationStrategy(const std::string& strategy);
+// Checks spec...allocationStrategy (`field` is its path, e.g. "spec.targetAllocator.allocationStrategy")
+// as the API server's CRD enum does (its exact "Unsupported value" message), and warns when
+// `rendezvous` would run on an image other than kubectl-otel's (upstream's allocator refuses it).
+void checkAllocationStrategy(const std::string& strategy, const std::string& image, const std::string& field,
+                             Diagnostics& d);
+
 // The TargetAllocator CR the collector reconciler generates for a v1beta1 collector with
 // spec.targetAllocator.enabled (name = collector name, same namespace, collector labels/annotations).
 Json targetAllocatorFromCollector(const Json& collector);

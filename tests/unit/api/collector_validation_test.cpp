@@ -105,6 +105,10 @@ INSTANTIATE_TEST_SUITE_P(
              "the OpenTelemetry Collector mode is set to daemonset, which must be used with target allocation strategy per-node "},
         Case{"taPerNode", "{mode: statefulset, targetAllocator: {enabled: true, allocationStrategy: per-node}}", kPromConfig,
              "target allocation strategy per-node is only supported in OpenTelemetry Collector mode daemonset"},
+        Case{"unknownStrategy", "{mode: statefulset, targetAllocator: {enabled: true, allocationStrategy: round-robin}}",
+             kPromConfig,
+             "spec.targetAllocator.allocationStrategy: Unsupported value: \"round-robin\": supported values: "
+             "\"least-weighted\", \"consistent-hashing\", \"per-node\", \"rendezvous\""},
         Case{"noPrometheus", kSts, nullptr, kProm + "no prometheus available as part of the configuration"},
         Case{"onlyNamed", kSts,
              "{receivers: {prometheus/a: {config: {}}, prometheus/b: {config: {}}}, exporters: {debug: {}}, service: {pipelines: "
@@ -236,6 +240,33 @@ TEST(TargetAllocatorValidation, Messages) {
                       "{allocationStrategy: least-weighted, podDisruptionBudget: {maxUnavailable: 1}}}");
   EXPECT_EQ(validateTargetAllocator(lw).errors.at(0),
             "target allocator pdb has been configured but the allocation strategy isn't not compatible");
+  Json bad = parseYaml("{apiVersion: opentelemetry.io/v1alpha1, kind: TargetAllocator, metadata: {name: t}, spec: "
+                       "{allocationStrategy: random}}");
+  EXPECT_EQ(validateTargetAllocator(bad).errors.at(0),
+            "spec.allocationStrategy: Unsupported value: \"random\": supported values: \"least-weighted\", "
+            "\"consistent-hashing\", \"per-node\", \"rendezvous\"");
+}
+
+TEST(TargetAllocatorValidation, RendezvousIsAcceptedAndWarnsOnAForeignImage) {
+  Json ours = parseYaml("{apiVersion: opentelemetry.io/v1alpha1, kind: TargetAllocator, metadata: {name: t}, spec: "
+                        "{allocationStrategy: rendezvous}}");
+  auto d = validateTargetAllocator(ours);
+  EXPECT_TRUE(d.ok());
+  EXPECT_TRUE(d.warnings.empty());
+  Json upstream = ours;
+  upstream["spec"]["image"] = "ghcr.io/open-telemetry/opentelemetry-operator/target-allocator:0.110.0";
+  d = validateTargetAllocator(upstream);
+  EXPECT_TRUE(d.ok());
+  ASSERT_EQ(d.warnings.size(), 1u);
+  EXPECT_NE(d.warnings[0].find("spec.allocationStrategy: rendezvous is kubectl-otel's own strategy"), std::string::npos);
+  // the same on a collector's embedded target allocator
+  auto c = admit(collector("{mode: statefulset, targetAllocator: {enabled: true, allocationStrategy: rendezvous, image: "
+                           "example.com/ta:1}}",
+                           kPromConfig));
+  EXPECT_TRUE(c.ok());
+  bool warned = false;
+  for (const auto& w : c.warnings) warned = warned || w.find("spec.targetAllocator.allocationStrategy: rendezvous") == 0;
+  EXPECT_TRUE(warned);
 }
 
 }  // namespace
