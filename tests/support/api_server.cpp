@@ -1206,8 +1206,24 @@ struct TestApiServer::Impl {
   }
 
   // What the CRD controller writes a moment after creation: names accepted, Established.
+  // Sets the status the CRD controllers report. A condition that keeps its status keeps its
+  // lastTransitionTime (as the real controllers do), so re-applying an unchanged CRD is a no-op.
   static void establishCrd(Json& crd) {
     Json names = crd["spec"]["names"];
+    std::map<std::string, Json> previous;
+    if (crd.contains("status") && crd["status"].is_object() && crd["status"].contains("conditions"))
+      for (const auto& c : crd["status"]["conditions"])
+        if (c.is_object()) previous[c.value("type", "")] = c;
+    establishCrdFresh(crd, names);
+    for (auto& c : crd["status"]["conditions"]) {
+      auto it = previous.find(c.value("type", ""));
+      if (it != previous.end() && it->second.value("status", "") == c.value("status", "") &&
+          it->second.contains("lastTransitionTime"))
+        c["lastTransitionTime"] = it->second["lastTransitionTime"];
+    }
+  }
+
+  static void establishCrdFresh(Json& crd, const Json& names) {
     crd["status"] = Json{{"conditions",
                           Json::array({Json{{"type", "NamesAccepted"},
                                             {"status", "True"},
@@ -1320,7 +1336,9 @@ struct TestApiServer::Impl {
           obj.erase("status");
       }
       if (type.resource == "customresourcedefinitions") {
-        defaultCrd(obj);
+        Json status = obj.value("status", Json());
+        defaultCrd(obj);  // resets the status, as on create
+        if (status.is_object()) obj["status"] = status;  // an update keeps what the CRD controllers reported
         establishCrd(obj);
       }
       // Deleting objects may not gain finalizers (simplified: accepted, like removals).
@@ -1341,7 +1359,9 @@ struct TestApiServer::Impl {
     if (type.hasGeneration && differsOutsideMetadata(old, obj, type.statusSubresource || !type.custom)) {
       obj["metadata"]["generation"] = old["metadata"].value("generation", 0) + 1;
     }
-    // managedFields
+    // managedFields. Like kube-apiserver (structured-merge-diff returns no object for an apply that
+    // changes nothing), a no-op apply keeps the manager's entry and its time, so nothing is written.
+    const bool unchangedObject = withoutVolatile(obj) == withoutVolatile(old);
     if (applyFields) {
       Json entries = Json::array();
       bool placed = false;
@@ -1349,9 +1369,12 @@ struct TestApiServer::Impl {
       for (auto e : src) {
         bool mine = e.value("manager", "") == c.manager && e.value("operation", "") == "Apply";
         if (mine) {
-          e["fieldsV1"] = fieldsToJson(*applyFields);
-          e["time"] = nowRfc3339();
-          e["apiVersion"] = type.apiVersion();
+          Json fields = fieldsToJson(*applyFields);
+          if (!unchangedObject || e.value("fieldsV1", Json()) != fields || e.value("apiVersion", "") != type.apiVersion()) {
+            e["fieldsV1"] = fields;
+            e["time"] = nowRfc3339();
+            e["apiVersion"] = type.apiVersion();
+          }
           placed = true;
         } else {
           FieldSet fs = fieldsFromJson(e.value("fieldsV1", Json::object()));
