@@ -4,10 +4,13 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "lib/api/collector.h"
+#include "lib/api/instrumentation.h"
 #include "lib/core/error.h"
 #include "lib/core/files.h"
 #include "lib/core/version.h"
@@ -36,7 +39,17 @@ struct CreateOptions {
   bool targetAllocator = false, prometheusCR = false;
   bool wait = false;
   int timeoutSeconds = 300;
+  // create instrumentation
+  std::string instName, endpoint, propagators, sampler;
+  std::map<std::string, std::string> images;
 };
+
+// Objects `create` applies: the opentelemetry.io kinds (collectors, target allocators, instrumentations,
+// OpAMP bridges). Anything else in the input is left to kubectl apply.
+bool isOurs(const Json& obj) {
+  std::string av = obj.is_object() ? obj.value("apiVersion", "") : "";
+  return av.rfind("opentelemetry.io/", 0) == 0;
+}
 
 std::unique_ptr<kube::Client> connect(const GlobalOptions& g, bool stdinUsed) {
   kube::LoadOptions lo;
@@ -70,6 +83,11 @@ void waitReady(kube::Client& client, const Json& cr, int timeoutSeconds) {
   auto id = client.resourceFor(cr);
   std::string ns = cr["metadata"].value("namespace", client.config().ns);
   std::string name = cr["metadata"].value("name", "");
+  if (api::CollectorView(cr).mode() == api::kModeSidecar) {
+    std::cout << "opentelemetrycollector/" << name
+              << ": sidecar mode, nothing to wait for (the collector runs in the pods that ask for it)\n";
+    return;
+  }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSeconds);
   std::string last;
   while (true) {
@@ -128,7 +146,7 @@ void printWarnings(const std::vector<std::string>& warnings) {
 
 void addCreateVerb(CLI::App& app, GlobalOptions& global) {
   auto o = std::make_shared<CreateOptions>();
-  auto* cmd = app.add_subcommand("create", "Create collectors from YAML, or render every object the controller would create");
+  auto* cmd = app.add_subcommand("create", "Create collectors and Instrumentations from YAML or flags, or render every object the controller would create");
   cmd->add_option("-f,--filename", o->files, "Files, folders or - (stdin) with OpenTelemetryCollector/TargetAllocator CRs");
   cmd->add_flag("-R,--recursive", o->recursive, "Read folders given with -f recursively");
   cmd->add_flag("--render", o->render, "Print every object the controller would create (no cluster needed)");
@@ -145,7 +163,7 @@ void addCreateVerb(CLI::App& app, GlobalOptions& global) {
   col->add_option("--config", o->configFile, "Collector config file (YAML)");
   col->add_option("--preset", o->preset, "Built-in config: gateway|agent|sidecar (OTLP in, debug or OTLP out)");
   col->add_flag("--target-allocator", o->targetAllocator, "Enable the target allocator");
-  col->add_option("--strategy", o->strategy, "Allocation strategy: consistent-hashing|least-weighted|per-node");
+  col->add_option("--strategy", o->strategy, "Allocation strategy: consistent-hashing|least-weighted|per-node|rendezvous");
   col->add_flag("--prometheus-cr", o->prometheusCR, "Let the target allocator read ServiceMonitors/PodMonitors");
   col->add_option("--exporter-endpoint", o->exporterEndpoint, "Send to this OTLP gRPC endpoint instead of the debug exporter");
   col->add_flag("--render", o->render, "Print every object the controller would create");
@@ -187,10 +205,47 @@ void addCreateVerb(CLI::App& app, GlobalOptions& global) {
     }
   });
 
+  auto* inst = cmd->add_subcommand("instrumentation", "Create an Instrumentation (zero-code instrumentation settings) from flags");
+  inst->add_option("NAME", o->instName, "Instrumentation name")->required();
+  inst->add_option("--endpoint", o->endpoint, "OTLP endpoint the SDKs export to (http:// or https://)");
+  inst->add_option("--propagators", o->propagators, "Comma-separated propagators (default tracecontext,baggage)");
+  inst->add_option("--sampler", o->sampler, "TYPE or TYPE=ARGUMENT (default parentbased_traceidratio=1)");
+  for (const char* lang : {"java", "nodejs", "python", "dotnet", "go", "apache-httpd", "nginx"})
+    inst->add_option_function<std::string>(
+        std::string("--") + lang + "-image", [o, lang](const std::string& v) { o->images[lang] = v; },
+        std::string("Auto-instrumentation image for ") + lang + " (default: upstream's)");
+  inst->add_flag("--render", o->render, "Print the Instrumentation as the webhook stores it (defaults filled in)");
+  inst->add_flag("--dry-run{client}", o->dryRun, "Only print the Instrumentation (--dry-run=client)");
+  inst->callback([o, &global] {
+    bool apply = checkDryRun(*o);
+    std::unique_ptr<kube::Client> client;
+    if (apply) client = connect(global, false);
+    manifests::InstrumentationParams p;
+    p.name = o->instName;
+    p.ns = apply ? client->config().ns : global.ns;
+    p.endpoint = o->endpoint;
+    std::stringstream ss(o->propagators);
+    for (std::string item; std::getline(ss, item, ',');)
+      if (!item.empty()) p.propagators.push_back(item);
+    p.sampler = o->sampler;
+    p.images = o->images;
+    Json cr = manifests::instrumentationFromParams(p);
+    for (const auto& w : api::validateInstrumentation(cr).warnings) std::cerr << "Warning: " << w << "\n";
+    if (apply) {
+      applyAll(*client, {cr});
+    } else if (o->render) {
+      Json stored = cr;
+      api::defaultInstrumentation(stored);
+      print({stored}, global.output);
+    } else {
+      print({cr}, global.output);
+    }
+  });
+
   cmd->add_flag("--wait", o->wait, "After applying, wait until every collector is Ready");
   cmd->add_option("--timeout", o->timeoutSeconds, "Seconds --wait waits per collector (default 300)");
-  cmd->callback([o, cmd, col, &global] {
-    if (col->parsed()) return;
+  cmd->callback([o, cmd, col, inst, &global] {
+    if (col->parsed() || inst->parsed()) return;
     if (o->files.empty()) throw Error("nothing to create", "create", "use -f FILE|DIR|- or `create collector NAME`");
     bool apply = checkDryRun(*o);
     auto docs = readManifests(o->files, o->recursive);
@@ -204,8 +259,17 @@ void addCreateVerb(CLI::App& app, GlobalOptions& global) {
     printWarnings(res.warnings);
     if (apply) {
       std::vector<Json> objs;
-      for (const auto& d : docs)
-        if (!d.value.is_null()) objs.push_back(d.value);
+      for (const auto& d : docs) {
+        if (d.value.is_null()) continue;
+        if (api::isCollector(d.value))
+          objs.push_back(api::toV1beta1(d.value));  // stored as v1beta1: no conversion webhook needed to apply
+        else if (isOurs(d.value))
+          objs.push_back(d.value);
+        else
+          std::cerr << "Warning: " << manifests::docWhere(d) << ": " << d.value.value("kind", "object") << " "
+                    << (d.value.contains("metadata") ? d.value["metadata"].value("name", "") : "")
+                    << " not applied: create handles opentelemetry.io objects; use kubectl apply -f for the rest\n";
+      }
       applyAll(*client, objs);
       if (o->wait)
         for (const auto& x : objs)

@@ -2,7 +2,12 @@
 
 #include "lib/api/collector.h"
 #include "lib/api/common.h"
+#include "lib/api/instrumentation.h"
+#include "lib/api/targetallocator.h"
 #include "lib/core/error.h"
+
+#include <algorithm>
+#include <array>
 
 namespace otel::manifests {
 
@@ -53,9 +58,9 @@ Json collectorFromParams(const CollectorParams& p) {
   }
   if (!api::isValidMode(mode))
     throw Error("unknown mode \"" + mode + "\"", "--mode", "use deployment, daemonset, statefulset or sidecar");
-  if (!p.strategy.empty() && p.strategy != "consistent-hashing" && p.strategy != "least-weighted" && p.strategy != "per-node")
+  if (!p.strategy.empty() && !api::isKnownAllocationStrategy(p.strategy))
     throw Error("unknown allocation strategy \"" + p.strategy + "\"", "--strategy",
-                "use consistent-hashing, least-weighted or per-node");
+                "use consistent-hashing, least-weighted, per-node or rendezvous");
   if (!p.strategy.empty() && !p.targetAllocator) throw Error("--strategy needs --target-allocator", "--strategy");
   if (p.prometheusCR && !p.targetAllocator) throw Error("--prometheus-cr needs --target-allocator", "--prometheus-cr");
   if (p.replicas && *p.replicas < 0) throw Error("must not be negative", "--replicas");
@@ -81,6 +86,62 @@ Json collectorFromParams(const CollectorParams& p) {
   if (p.config && !p.exporterEndpoint.empty())
     throw Error("--exporter-endpoint only applies to --preset configs", "--exporter-endpoint");
   cr["spec"] = spec;
+  return cr;
+}
+
+Json instrumentationFromParams(const InstrumentationParams& p) {
+  if (p.name.empty())
+    throw Error("an Instrumentation name is required", "NAME", "kubectl otel create instrumentation NAME --endpoint URL");
+  static constexpr std::array<const char*, 8> kPropagators = {"tracecontext", "baggage", "b3",      "b3multi",
+                                                               "jaeger",       "xray",    "ottrace", "none"};
+  static constexpr std::array<const char*, 8> kSamplers = {"always_on",          "always_off",
+                                                           "traceidratio",       "parentbased_always_on",
+                                                           "parentbased_always_off", "parentbased_traceidratio",
+                                                           "jaeger_remote",      "xray"};
+  auto listOf = [](const auto& values) {
+    std::string s;
+    for (const char* v : values) s += (s.empty() ? "" : ", ") + std::string(v);
+    return s;
+  };
+  auto known = [](const auto& values, const std::string& v) {
+    return std::find_if(values.begin(), values.end(), [&](const char* x) { return v == x; }) != values.end();
+  };
+  Json cr = {{"apiVersion", api::kInstrumentationApiVersion}, {"kind", api::kInstrumentationKind}};
+  cr["metadata"] = Json{{"name", p.name}};
+  if (!p.ns.empty()) cr["metadata"]["namespace"] = p.ns;
+  Json spec = Json::object();
+  if (!p.endpoint.empty()) {
+    if (p.endpoint.rfind("http://", 0) != 0 && p.endpoint.rfind("https://", 0) != 0)
+      throw Error("endpoint \"" + p.endpoint + "\" needs a scheme", "--endpoint",
+                  "for example --endpoint http://otel-collector:4317");
+    spec["exporter"] = Json{{"endpoint", p.endpoint}};
+  }
+  Json props = Json::array();
+  for (const auto& prop : p.propagators.empty() ? std::vector<std::string>{"tracecontext", "baggage"} : p.propagators) {
+    if (!known(kPropagators, prop))
+      throw Error("unknown propagator \"" + prop + "\"", "--propagators", "use " + listOf(kPropagators));
+    props.push_back(prop);
+  }
+  spec["propagators"] = props;
+  std::string sampler = p.sampler.empty() ? "parentbased_traceidratio=1" : p.sampler;
+  auto eq = sampler.find('=');
+  std::string type = sampler.substr(0, eq);
+  if (!known(kSamplers, type))
+    throw Error("unknown sampler type \"" + type + "\"", "--sampler", "use " + listOf(kSamplers) + " (TYPE or TYPE=ARGUMENT)");
+  Json s = Json{{"type", type}};
+  if (eq != std::string::npos) s["argument"] = sampler.substr(eq + 1);
+  spec["sampler"] = s;
+  for (const auto& [lang, image] : p.images) {
+    auto l = api::parseLanguage(lang);
+    if (!l || *l == api::Language::Sdk)
+      throw Error("unknown language \"" + lang + "\"", "--" + lang + "-image",
+                  "images are set for java, nodejs, python, dotnet, go, apache-httpd and nginx");
+    if (image.empty()) throw Error("the image must not be empty", "--" + lang + "-image");
+    spec[api::languageSpecKey(*l)] = Json{{"image", image}};
+  }
+  cr["spec"] = spec;
+  auto d = api::validateInstrumentation(cr);
+  if (!d.errors.empty()) throw Error(d.errors.front(), d.errors.front().rfind("spec.sampler", 0) == 0 ? "--sampler" : "flags");
   return cr;
 }
 

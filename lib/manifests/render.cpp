@@ -4,6 +4,7 @@
 
 #include "lib/api/collector.h"
 #include "lib/api/common.h"
+#include "lib/api/instrumentation.h"
 #include "lib/api/targetallocator.h"
 #include "lib/collectorconfig/admission.h"
 #include "lib/core/error.h"
@@ -13,14 +14,18 @@ namespace otel::manifests {
 
 using api::str;
 
-namespace {
-
 std::string docWhere(const YamlDocument& d) {
   return d.source + ": document " + std::to_string(d.index + 1);
 }
 
+namespace {
+
 std::string fieldHint(const std::string& msg) {
   // Name the field an upstream message concerns, for the one-line error.
+  if (msg.rfind("spec.", 0) == 0 && msg.find(':') != std::string::npos) {
+    std::string f = msg.substr(0, msg.find(':'));
+    if (f.find(' ') == std::string::npos) return f;  // "spec.x.y: Unsupported value ..." (API server form)
+  }
   if (msg.find("mode") != std::string::npos && msg.find("modification") != std::string::npos) return "spec.mode";
   if (msg.find("attribute '") != std::string::npos) {
     auto b = msg.find("attribute '") + 11;
@@ -90,6 +95,7 @@ RenderResult render(const std::vector<YamlDocument>& docs, const RenderOptions& 
   };
   std::vector<Item> collectors;
   std::vector<Item> tas;
+  std::vector<Json> instrumentations;
   for (const auto& d : docs) {
     if (d.value.is_null()) continue;
     Json obj = d.value;
@@ -111,9 +117,20 @@ RenderResult render(const std::vector<YamlDocument>& docs, const RenderOptions& 
       auto v = api::validateTargetAllocator(obj);
       if (!v.ok()) throw Error(v.errors.front(), objWhere + ": " + fieldHint(v.errors.front()));
       tas.push_back({obj, where});
+    } else if (str(obj, {"kind"}) == api::kInstrumentationKind && str(obj, {"apiVersion"}) == api::kInstrumentationApiVersion) {
+      std::string objWhere = where + ": Instrumentation " + str(obj, {"metadata", "namespace"}) + "/" + str(obj, {"metadata", "name"});
+      if (str(obj, {"metadata", "name"}).empty()) throw Error("metadata.name is required", objWhere);
+      api::defaultInstrumentation(obj);  // what the webhook stores
+      auto v = api::validateInstrumentation(obj);
+      if (!v.errors.empty()) {
+        const std::string& e = v.errors.front();
+        throw Error(e, objWhere + ": " + (e.rfind("spec.", 0) == 0 ? e.substr(0, e.find_first_of(" :")) : std::string("spec")));
+      }
+      for (const auto& w : v.warnings) res.warnings.push_back(objWhere + ": " + w);
+      instrumentations.push_back(obj);
     } else {
       res.warnings.push_back(where + ": " + str(obj, {"kind"}, "object") + " " + str(obj, {"metadata", "name"}) +
-                             " skipped: not an OpenTelemetryCollector or TargetAllocator");
+                             " skipped: not an OpenTelemetryCollector, TargetAllocator or Instrumentation");
     }
   }
   // standalone TAs by namespace/name
@@ -172,6 +189,8 @@ RenderResult render(const std::vector<YamlDocument>& docs, const RenderOptions& 
     auto t = buildTargetAllocator(tas[i].cr, col, opts.build);
     res.objects.insert(res.objects.end(), t.begin(), t.end());
   }
+  // An Instrumentation creates nothing by itself: the webhook reads it when pods are created.
+  if (opts.includeCustomResources) res.objects.insert(res.objects.end(), instrumentations.begin(), instrumentations.end());
   return res;
 }
 

@@ -25,8 +25,12 @@ struct RenderResult {
 };
 
 // Throws otel::Error naming source, document, object and field on the first invalid CR; nothing is
-// returned then (no partial output). Objects of other kinds are skipped with a warning.
+// returned then (no partial output). Instrumentations are validated and returned defaulted (after the
+// collectors' objects); objects of other kinds are skipped with a warning.
 RenderResult render(const std::vector<YamlDocument>& docs, const RenderOptions& opts);
+
+// "<source>: document <n>" (1-based), how errors and warnings name an input document.
+std::string docWhere(const YamlDocument& d);
 
 // The defaulted v1beta1 form of one collector (conversion + CRD defaults + webhook defaults) and
 // its diagnostics; throws otel::Error on validation errors.

@@ -124,5 +124,17 @@ TEST(Readiness, FromControllerStatus) {
   EXPECT_EQ(progress, "boom");
 }
 
+TEST(Readiness, FromUpstreamOperatorStatusReplicas) {  // upstream sets no conditions
+  std::string progress;
+  Json partial = parseYaml("{metadata: {generation: 1}, status: {scale: {replicas: 3, statusReplicas: 1/3}}}");
+  EXPECT_EQ(collectorReadiness(partial, &progress), Readiness::Pending);
+  EXPECT_EQ(progress, "not ready yet (1/3 replicas)");
+  Json all = parseYaml("{metadata: {generation: 1}, status: {scale: {replicas: 3, statusReplicas: 3/3}}}");
+  EXPECT_EQ(collectorReadiness(all, &progress), Readiness::Ready);
+  EXPECT_EQ(progress, "ready (3/3 replicas)");
+  Json none = parseYaml("{metadata: {generation: 1}, status: {scale: {statusReplicas: 0/0}}}");
+  EXPECT_EQ(collectorReadiness(none), Readiness::Pending);
+}
+
 }  // namespace
 }  // namespace otel::api
