@@ -1,24 +1,106 @@
 // `kubectl otel install [--dry-run=client -o yaml|json]`: server-side applies (or prints, for GitOps)
 // the CRDs, namespace, RBAC, controller and webhook configurations of lib/manifests/install.h.
+// `kubectl otel uninstall [--crds] [--dry-run=client]`: deletes them again (webhooks first) and says
+// which custom resources are left in the cluster.
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "lib/core/error.h"
 #include "lib/core/version.h"
 #include "lib/core/yaml.h"
 #include "lib/kube/client.h"
+#include "lib/kube/errors.h"
 #include "lib/kube/kubeconfig.h"
 #include "lib/manifests/install.h"
 #include "plugin/verbs.h"
 
 namespace otel::plugin {
+namespace {
+
+struct Opts {
+  std::string dryRun, image;
+  bool crdsOnly = false, noCrds = false, deleteCrds = false;
+  int replicas = 1;
+};
+
+void checkDryRun(const std::string& v) {
+  if (!v.empty() && v != "client")
+    throw Error("unsupported value \"" + v + "\"", "--dry-run", "only --dry-run=client is supported");
+}
+
+manifests::InstallOptions installOptions(const Opts& o, const GlobalOptions& g) {
+  manifests::InstallOptions opts;
+  opts.image = "ghcr.io/kubectl-otel/kubectl-otel:" + otel::version();
+  if (!g.ns.empty()) opts.ns = g.ns;
+  if (!o.image.empty()) opts.image = o.image;
+  opts.replicas = o.replicas;
+  opts.crds = !o.noCrds;
+  return opts;
+}
+
+kube::Client connect(const GlobalOptions& g) {
+  kube::LoadOptions lo;
+  lo.kubeconfig = g.kubeconfig;
+  lo.context = g.context;
+  return kube::Client(kube::loadRestConfig(lo));
+}
+
+void print(const std::vector<Json>& objs, const std::string& output) {
+  if (output == "json")
+    std::cout << Json({{"apiVersion", "v1"}, {"kind", "List"}, {"items", objs}}).dump(4) << "\n";
+  else if (output.empty() || output == "yaml")
+    std::cout << toYamlStream(objs);
+  else
+    throw Error("unsupported output format \"" + output + "\"", "-o", "use -o yaml or -o json");
+}
+
+std::string ref(const Json& obj) { return obj.value("kind", "") + "/" + obj["metadata"].value("name", ""); }
+
+// The custom resources of our CRDs that exist in the cluster, per kind ("ns/name" or "name"); kinds
+// whose CRD is not installed are left out. The resource is taken from the CRD itself (no discovery).
+std::map<std::string, std::vector<std::string>> customResources(kube::Client& client) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& crd : manifests::crdObjects()) {
+    const Json& spec = crd["spec"];
+    std::string version;
+    for (const auto& v : spec["versions"])
+      if (v.value("storage", false)) version = v.value("name", "");
+    kube::ResourceId id;
+    id.apiVersion = spec.value("group", "") + "/" + version;
+    id.resource = spec["names"].value("plural", "");
+    id.kind = spec["names"].value("kind", "");
+    id.namespaced = spec.value("scope", "Namespaced") == "Namespaced";
+    Json list;
+    try {
+      list = client.list(id, "");
+    } catch (const kube::ApiError& e) {
+      if (e.isNotFound()) continue;  // CRD not installed
+      throw;
+    }
+    for (const auto& item : list["items"]) {
+      const Json& m = item["metadata"];
+      std::string ns = m.value("namespace", "");
+      out[id.kind].push_back(ns.empty() ? m.value("name", "") : ns + "/" + m.value("name", ""));
+    }
+  }
+  return out;
+}
+
+std::string describe(const std::map<std::string, std::vector<std::string>>& crs) {
+  std::string s;
+  for (const auto& [kind, names] : crs) {
+    if (names.empty()) continue;
+    s += (s.empty() ? "" : "; ") + std::to_string(names.size()) + " " + kind + " (";
+    for (size_t i = 0; i < names.size(); ++i) s += (i ? ", " : "") + names[i];
+    s += ")";
+  }
+  return s;
+}
+
+}  // namespace
 
 void addInstallVerb(CLI::App& app, GlobalOptions& global) {
-  struct Opts {
-    std::string dryRun, image;
-    bool crdsOnly = false, noCrds = false;
-    int replicas = 1;
-  };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("install", "Print (or apply) the CRDs, RBAC, controller and webhooks");
   cmd->add_flag("--dry-run{client}", o->dryRun, "Only print the objects (--dry-run=client)");
@@ -27,35 +109,59 @@ void addInstallVerb(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--crds-only", o->crdsOnly, "Only the CustomResourceDefinitions");
   cmd->add_flag("--skip-crds", o->noCrds, "Everything except the CustomResourceDefinitions");
   cmd->callback([o, &global] {
-    if (!o->dryRun.empty() && o->dryRun != "client")
-      throw Error("unsupported value \"" + o->dryRun + "\"", "--dry-run", "only --dry-run=client is supported");
-    manifests::InstallOptions opts;
-    opts.image = "ghcr.io/kubectl-otel/kubectl-otel:" + otel::version();
-    if (!global.ns.empty()) opts.ns = global.ns;
-    if (!o->image.empty()) opts.image = o->image;
-    opts.replicas = o->replicas;
-    opts.crds = !o->noCrds;
-    std::vector<Json> objs = o->crdsOnly ? manifests::crdObjects() : manifests::installObjects(opts);
-    if (o->dryRun.empty()) {
-      kube::LoadOptions lo;
-      lo.kubeconfig = global.kubeconfig;
-      lo.context = global.context;
-      kube::Client client(kube::loadRestConfig(lo));
-      kube::PatchOptions po;
-      po.fieldManager = "kubectl-otel";
-      po.force = true;
-      for (const auto& obj : objs) {
-        client.apply(obj, po);
-        std::cout << obj.value("kind", "") << "/" << obj["metadata"].value("name", "") << " serverside-applied\n";
-      }
+    checkDryRun(o->dryRun);
+    std::vector<Json> objs =
+        o->crdsOnly ? manifests::crdObjects() : manifests::installObjects(installOptions(*o, global));
+    if (!o->dryRun.empty()) return print(objs, global.output);
+    kube::Client client = connect(global);
+    kube::PatchOptions po;
+    po.fieldManager = "kubectl-otel";
+    po.force = true;
+    for (const auto& obj : objs) {
+      client.apply(obj, po);
+      std::cout << ref(obj) << " serverside-applied\n";
+    }
+  });
+
+  auto u = std::make_shared<Opts>();
+  auto* ucmd = app.add_subcommand("uninstall", "Delete what `install` created; custom resources and CRDs stay unless --crds");
+  ucmd->add_flag("--crds", u->deleteCrds,
+                 "Also delete the CRDs, and with them every OpenTelemetryCollector, Instrumentation, TargetAllocator "
+                 "and OpAMPBridge in the cluster");
+  ucmd->add_flag("--dry-run{client}", u->dryRun, "Only print what would be deleted (--dry-run=client)");
+  ucmd->callback([u, &global] {
+    checkDryRun(u->dryRun);
+    std::vector<Json> objs = manifests::uninstallObjects(installOptions(*u, global), u->deleteCrds);
+    if (!u->dryRun.empty()) {
+      if (!global.output.empty()) return print(objs, global.output);
+      for (const auto& obj : objs) std::cout << ref(obj) << " deleted (dry run)\n";
       return;
     }
-    if (global.output == "json")
-      std::cout << Json({{"apiVersion", "v1"}, {"kind", "List"}, {"items", objs}}).dump(4) << "\n";
-    else if (global.output.empty() || global.output == "yaml")
-      std::cout << toYamlStream(objs);
-    else
-      throw Error("unsupported output format \"" + global.output + "\"", "-o", "use -o yaml or -o json");
+    kube::Client client = connect(global);
+    auto before = customResources(client);
+    if (u->deleteCrds && !describe(before).empty())
+      std::cout << "deleting the CRDs also deletes " << describe(before) << "\n";
+    kube::DeleteOptions del;
+    del.propagationPolicy = "Background";
+    for (const auto& obj : objs) {
+      std::string ns = obj["metadata"].value("namespace", "");
+      try {
+        client.remove(client.resourceFor(obj), ns, obj["metadata"].value("name", ""), del);
+        std::cout << ref(obj) << " deleted\n";
+      } catch (const kube::ApiError& e) {
+        if (!e.isNotFound()) throw;
+        std::cout << ref(obj) << " not found\n";
+      }
+    }
+    if (u->deleteCrds) return;
+    std::string left = describe(before);
+    if (left.empty()) {
+      std::cout << "no custom resources left; the CRDs stay (kubectl otel uninstall --crds deletes them)\n";
+    } else {
+      std::cout << "left in the cluster: " << left << "\n"
+                << "the CRDs stay, and so do these objects and what was created for them; "
+                   "kubectl otel uninstall --crds deletes the CRDs and every object of their kinds\n";
+    }
   });
 }
 

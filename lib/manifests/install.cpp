@@ -175,4 +175,20 @@ std::vector<Json> installObjects(const InstallOptions& o) {
   return out;
 }
 
+std::vector<Json> uninstallObjects(const InstallOptions& opts, bool crds) {
+  InstallOptions o = opts;
+  o.crds = crds;
+  std::vector<Json> all = installObjects(o);
+  std::vector<Json> out;
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    const std::string kind = it->value("kind", "");
+    const std::string name = (*it)["metadata"].value("name", "");
+    if (kind == "Namespace" &&
+        (name == "default" || name == "kube-system" || name == "kube-public" || name == "kube-node-lease"))
+      continue;
+    out.push_back(*it);
+  }
+  return out;
+}
+
 }  // namespace otel::manifests

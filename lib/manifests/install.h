@@ -31,4 +31,10 @@ std::vector<Json> crdObjects();
 // Every object, in apply order (CRDs, namespace, SA, RBAC, Services, Deployment, webhooks).
 std::vector<Json> installObjects(const InstallOptions& opts);
 
+// What `kubectl otel uninstall` deletes, in delete order: the reverse of installObjects (webhook
+// configurations first, so nothing is blocked by a webhook whose controller is gone), without the
+// CRDs unless `crds` (deleting a CRD deletes every object of its kind), and without the namespace
+// when it is one Kubernetes owns (default, kube-system, kube-public, kube-node-lease).
+std::vector<Json> uninstallObjects(const InstallOptions& opts, bool crds);
+
 }  // namespace otel::manifests
