@@ -11,42 +11,18 @@
 #include "lib/core/files.h"
 #include "lib/core/hash.h"
 #include "lib/core/yaml.h"
+#include "tests/integration/cli/shell.h"
 #include "tests/support/api_server.h"
 
 namespace {
 namespace fs = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs a shell command with stdout and stderr captured to temp files.
-Result sh(const std::string& cmd) {
-  static int counter = 0;
-  fs::path dir = fs::temp_directory_path() / ("otel-cli-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  std::string o = (dir / ("out" + std::to_string(counter))).string();
-  std::string e = (dir / ("err" + std::to_string(counter++))).string();
-  int rc = std::system(("(" + cmd + ") </dev/null >" + o + " 2>" + e).c_str());
-  Result r;
-  r.code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  r.out = otel::readFile(o);
-  r.err = otel::readFile(e);
-  return r;
-}
+using otel::clitest::haveKubectl;
+using otel::clitest::Result;
+using otel::clitest::sh;
+using otel::clitest::tempDir;
 
 const std::string kBin = OTEL_CLI_BINARY;
-
-std::string tempDir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("otel-cli-" + std::to_string(::getpid()) + "-" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d.string();
-}
-
-bool haveKubectl() { return sh("command -v kubectl").code == 0; }
 
 TEST(Cli, VersionClient) {
   Result r = sh(kBin + " version --client");

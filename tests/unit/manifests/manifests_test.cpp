@@ -237,6 +237,19 @@ TEST(Presets, EveryPresetRendersAndValidates) {
   CollectorParams pn = ta;
   pn.strategy = "per-node";
   EXPECT_EQ(renderParams(pn)[0]["spec"]["mode"], "daemonset");
+  // kubectl-otel's own strategy goes through to the TA ConfigMap our allocator reads
+  CollectorParams rv = ta;
+  rv.strategy = "rendezvous";
+  auto rendered = renderParams(rv);
+  EXPECT_EQ(rendered[0]["spec"]["mode"], "statefulset");
+  EXPECT_EQ(rendered[0]["spec"]["targetAllocator"]["allocationStrategy"], "rendezvous");
+  bool taConfig = false;
+  for (const auto& o : rendered)
+    if (o["kind"] == "ConfigMap" && o["metadata"]["name"] == "scraper-targetallocator") {
+      taConfig = true;
+      EXPECT_NE(o["data"]["targetallocator.yaml"].get<std::string>().find("allocation_strategy: rendezvous"), std::string::npos);
+    }
+  EXPECT_TRUE(taConfig);
 }
 
 TEST(Presets, BadFlagsNameTheFlag) {
@@ -260,9 +273,138 @@ TEST(Presets, BadFlagsNameTheFlag) {
   bad.strategy = "per-node";
   EXPECT_EQ(where(bad), "--strategy");
   bad = p;
+  bad.targetAllocator = true;
+  bad.strategy = "round-robin";
+  EXPECT_EQ(where(bad), "--strategy");
+  bad = p;
   bad.config = Json::object();
   bad.preset = "gateway";
   EXPECT_EQ(where(bad), "--config");
+}
+
+}  // namespace
+}  // namespace otel::manifests
+
+namespace otel::manifests {
+namespace {
+
+TEST(Install, UninstallDeletesInReverseOrderAndKeepsCrdsUnlessAsked) {
+  InstallOptions o;
+  o.ns = "otel-system";
+  auto objs = uninstallObjects(o, false);
+  ASSERT_FALSE(objs.empty());
+  // webhooks go first, so nothing is blocked by a webhook whose controller is gone
+  EXPECT_EQ(objs[0]["kind"], "ValidatingWebhookConfiguration");
+  EXPECT_EQ(objs[1]["kind"], "MutatingWebhookConfiguration");
+  EXPECT_EQ(objs.back()["kind"], "Namespace");
+  EXPECT_EQ(objs.back()["metadata"]["name"], "otel-system");
+  for (const auto& x : objs) EXPECT_NE(x["kind"], "CustomResourceDefinition");
+  EXPECT_EQ(objs.size(), installObjects(o).size() - crdObjects().size());
+  auto withCrds = uninstallObjects(o, true);
+  EXPECT_EQ(withCrds.size(), installObjects(o).size());
+  EXPECT_EQ(withCrds.back()["kind"], "CustomResourceDefinition");
+  // a namespace Kubernetes owns is never deleted
+  o.ns = "default";
+  for (const auto& x : uninstallObjects(o, false)) EXPECT_NE(x["kind"], "Namespace");
+}
+
+TEST(Presets, InstrumentationFromFlags) {
+  InstrumentationParams p;
+  p.name = "my-inst";
+  p.ns = "apps";
+  p.endpoint = "http://otel-collector:4317";
+  p.sampler = "traceidratio=0.25";
+  p.propagators = {"tracecontext", "b3"};
+  p.images["java"] = "example.com/java:1";
+  p.images["apache-httpd"] = "example.com/httpd:1";
+  Json cr = instrumentationFromParams(p);
+  EXPECT_EQ(toYaml(cr),
+            "apiVersion: opentelemetry.io/v1alpha1\n"
+            "kind: Instrumentation\n"
+            "metadata:\n"
+            "  name: my-inst\n"
+            "  namespace: apps\n"
+            "spec:\n"
+            "  exporter:\n"
+            "    endpoint: http://otel-collector:4317\n"
+            "  propagators:\n"
+            "  - tracecontext\n"
+            "  - b3\n"
+            "  sampler:\n"
+            "    type: traceidratio\n"
+            "    argument: \"0.25\"\n"
+            "  apacheHttpd:\n"
+            "    image: example.com/httpd:1\n"
+            "  java:\n"
+            "    image: example.com/java:1\n");
+  InstrumentationParams d;
+  d.name = "defaults";
+  Json def = instrumentationFromParams(d);
+  EXPECT_EQ(def["spec"]["propagators"], Json::array({"tracecontext", "baggage"}));
+  EXPECT_EQ(def["spec"]["sampler"], Json({{"type", "parentbased_traceidratio"}, {"argument", "1"}}));
+  EXPECT_FALSE(def["spec"].contains("exporter"));
+  EXPECT_FALSE(def["metadata"].contains("namespace"));
+}
+
+TEST(Presets, InstrumentationBadFlagsNameTheFlag) {
+  auto error = [](InstrumentationParams p) {
+    try {
+      instrumentationFromParams(p);
+    } catch (const Error& e) {
+      return e.where() + " | " + e.what();
+    }
+    return std::string("no error");
+  };
+  InstrumentationParams p;
+  p.name = "x";
+  InstrumentationParams bad = p;
+  bad.endpoint = "otel-collector:4317";
+  EXPECT_EQ(error(bad), "--endpoint | endpoint \"otel-collector:4317\" needs a scheme");
+  bad = p;
+  bad.propagators = {"w3c"};
+  EXPECT_EQ(error(bad), "--propagators | unknown propagator \"w3c\"");
+  bad = p;
+  bad.sampler = "sometimes";
+  EXPECT_EQ(error(bad), "--sampler | unknown sampler type \"sometimes\"");
+  bad = p;
+  bad.sampler = "traceidratio=2";
+  EXPECT_EQ(error(bad), "--sampler | spec.sampler.argument should be in rage [0..1]: 2");
+  bad = p;
+  bad.images["cobol"] = "x";
+  EXPECT_EQ(error(bad), "--cobol-image | unknown language \"cobol\"");
+  bad = p;
+  bad.name = "";
+  EXPECT_EQ(error(bad), "NAME | an Instrumentation name is required");
+}
+
+TEST(Render, InstrumentationsAreValidatedAndDefaulted) {
+  const char* text = R"(apiVersion: opentelemetry.io/v1alpha1
+kind: Instrumentation
+metadata: {name: inst}
+spec:
+  exporter: {endpoint: "http://c:4317"}
+  sampler: {type: parentbased_traceidratio, argument: "0.5"}
+  java: {env: [{name: X, value: "1"}]}
+)";
+  RenderOptions o;
+  o.defaultNamespace = "apps";
+  auto res = render(parseYamlStream(text, "inst.yaml"), o);
+  ASSERT_EQ(res.objects.size(), 1u);
+  const Json& inst = res.objects[0];
+  EXPECT_EQ(inst["metadata"]["namespace"], "apps");
+  EXPECT_FALSE(inst["spec"]["java"]["image"].get<std::string>().empty());  // the webhook's default image
+  EXPECT_EQ(inst["spec"]["java"]["env"][0]["name"], "X");                    // the user's fields stay
+  EXPECT_TRUE(res.warnings.empty());
+  std::string bad = std::string(text);
+  bad.replace(bad.find("\"0.5\""), 5, "\"1.5\"");
+  try {
+    render(parseYamlStream(bad, "inst.yaml"), o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.oneLine(),
+              "inst.yaml: document 1: Instrumentation apps/inst: spec.sampler.argument: spec.sampler.argument should be in "
+              "rage [0..1]: 1.5");
+  }
 }
 
 }  // namespace
