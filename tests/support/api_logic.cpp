@@ -543,9 +543,64 @@ void validateNode(Json& v, const Json& schema, const std::string& path, std::vec
 }
 }  // namespace
 
+namespace {
+// As apiextensions-apiserver's structural defaulting (PruneNonNullableNullsWithoutDefaults, then
+// Default): under the objects that exist, a null field whose schema is neither nullable nor defaulted
+// is removed, and a missing (or non-nullable null) field with a `default` gets the default.
+void pruneNullsAndDefault(Json& v, const Json& schema) {
+  if (!schema.is_object()) return;
+  if (v.is_object()) {
+    const Json* props = schema.contains("properties") ? &schema["properties"] : nullptr;
+    const Json* additional = schema.contains("additionalProperties") && schema["additionalProperties"].is_object()
+                                 ? &schema["additionalProperties"]
+                                 : nullptr;
+    std::vector<std::string> drop;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      const Json* child = props && props->contains(it.key()) ? &(*props)[it.key()] : additional;
+      if (!child || !child->is_object()) continue;
+      if (it.value().is_null() && !child->value("nullable", false)) {
+        if (child->contains("default"))
+          it.value() = (*child)["default"];
+        else
+          drop.push_back(it.key());
+      }
+    }
+    for (const auto& k : drop) v.erase(k);
+    if (props)
+      for (auto it = props->begin(); it != props->end(); ++it)
+        if (!v.contains(it.key()) && it.value().is_object() && it.value().contains("default"))
+          v[it.key()] = it.value()["default"];
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      const Json* child = props && props->contains(it.key()) ? &(*props)[it.key()] : additional;
+      if (child) pruneNullsAndDefault(it.value(), *child);
+    }
+  } else if (v.is_array() && schema.contains("items")) {
+    for (auto& item : v) pruneNullsAndDefault(item, schema["items"]);
+  }
+}
+}  // namespace
+
 std::vector<FieldError> validateAndPrune(Json& object, const Json& schema) {
   std::vector<FieldError> errs;
   if (!schema.is_object() || !object.is_object()) return errs;
+  {
+    // apiVersion, kind and metadata are not the schema's business here
+    Json rest = Json::object();
+    for (auto it = object.begin(); it != object.end(); ++it)
+      if (it.key() != "apiVersion" && it.key() != "kind" && it.key() != "metadata") rest[it.key()] = it.value();
+    pruneNullsAndDefault(rest, schema);
+    std::vector<std::string> gone;  // written back in the object's own key order
+    for (auto it = object.begin(); it != object.end(); ++it) {
+      if (it.key() == "apiVersion" || it.key() == "kind" || it.key() == "metadata") continue;
+      if (rest.contains(it.key()))
+        it.value() = rest[it.key()];
+      else
+        gone.push_back(it.key());
+    }
+    for (const auto& k : gone) object.erase(k);
+    for (auto it = rest.begin(); it != rest.end(); ++it)
+      if (!object.contains(it.key())) object[it.key()] = it.value();
+  }
   const Json props = schema.value("properties", Json::object());
   bool preserve = schema.value("x-kubernetes-preserve-unknown-fields", false);
   std::vector<std::string> drop;
