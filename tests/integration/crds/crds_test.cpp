@@ -39,15 +39,20 @@ bool isInstallFile(const fs::path& p) {
          name.find("errors") == std::string::npos;
 }
 
+// Our CRDs, applied as `kubectl otel install --crds-only` applies them.
+void installCrds(otel::kube::Client& client) {
+  otel::kube::PatchOptions po;
+  po.fieldManager = "crds-test";
+  for (const auto& crd : otel::manifests::crdObjects()) client.apply(crd, po);
+}
+
 TEST(UpstreamExamples, AcceptedByOurCrdsWithNothingPruned) {
   fs::path root = fs::path(OTEL_SHARED_REFERENCE) / "upstream-e2e";
   if (!fs::exists(root)) GTEST_SKIP() << "no reference folder at " << root << " (a clone without ../shared)";
   otel::testing::TestApiServer server;
   kubetest::TempDir dir;
   otel::kube::Client client(kubetest::configFor(server, dir));
-  otel::kube::PatchOptions po;
-  po.fieldManager = "crds-test";
-  for (const auto& crd : otel::manifests::crdObjects()) client.apply(crd, po);
+  installCrds(client);
 
   std::vector<fs::path> files;
   for (const auto& e : fs::recursive_directory_iterator(root))
@@ -126,9 +131,7 @@ TEST(UpstreamExamples, NullsAndDefaultsAsTheApiServer) {
   otel::testing::TestApiServer server;
   kubetest::TempDir dir;
   otel::kube::Client client(kubetest::configFor(server, dir));
-  otel::kube::PatchOptions po;
-  po.fieldManager = "crds-test";
-  for (const auto& crd : otel::manifests::crdObjects()) client.apply(crd, po);
+  installCrds(client);
   Json stored = client.create(otel::parseYaml(R"(apiVersion: opentelemetry.io/v1beta1
 kind: OpenTelemetryCollector
 metadata: {name: c, namespace: default}
