@@ -332,7 +332,7 @@ std::vector<YamlDocument> flattenLists(const std::vector<YamlDocument>& docs) {
 
 // ---------------------------------------------------------------- writing
 
-bool yamlNeedsQuotes(std::string_view s) {
+bool yamlResolvesToNonString(std::string_view s) {
   if (s.empty()) return true;
   std::string str(s);
   if (isYamlNull(str) || isYaml11True(str) || isYaml11False(str) || isSpecialFloat(str)) return true;
@@ -341,12 +341,17 @@ bool yamlNeedsQuotes(std::string_view s) {
     if (parseGoInt(str, tmp) || parseYamlFloat(str, tmp)) return true;
   }
   // Anything a YAML 1.1 resolver might treat specially: timestamps, sexagesimal numbers, merge key.
-  if (isYaml11Special(str)) return true;
+  return isYaml11Special(str);
+}
+
+bool yamlPlainUnsafe(std::string_view s) {
+  if (s.empty()) return true;
   const char first = s.front();
   static const std::string_view indicators = ",[]{}#&*!|>'\"%@`";
   if (indicators.find(first) != std::string_view::npos) return true;
   // "-", "?" and ":" start a plain scalar only when followed by a non-space ("--x" stays plain, "- x" does not).
   if ((first == '-' || first == '?' || first == ':') && (s.size() == 1 || s[1] == ' ' || s[1] == '\t')) return true;
+  if (s.substr(0, 3) == "---" || s.substr(0, 3) == "...") return true;  // document markers
   if (s.front() == ' ' || s.back() == ' ' || s.front() == '\t' || s.back() == '\t') return true;
   if (s.find(": ") != std::string_view::npos || s.find(" #") != std::string_view::npos) return true;
   if (s.back() == ':') return true;
@@ -355,6 +360,8 @@ bool yamlNeedsQuotes(std::string_view s) {
   }
   return false;
 }
+
+bool yamlNeedsQuotes(std::string_view s) { return yamlResolvesToNonString(s) || yamlPlainUnsafe(s); }
 
 namespace {
 
@@ -378,6 +385,30 @@ void appendDoubleQuoted(std::string& out, std::string_view s) {
     }
   }
   out += '"';
+}
+
+bool hasControlCharacters(std::string_view s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return true;
+  return false;
+}
+
+// As gopkg.in/yaml.v2 (and so kubectl, through sigs.k8s.io/yaml) picks a style: double quotes for a
+// string that would read back as another type (or holds control characters), single quotes for one
+// that only cannot be written plain ("a: b", "*x", " lead"), plain otherwise.
+void appendQuotedAsNeeded(std::string& out, std::string_view s) {
+  if (yamlResolvesToNonString(s) || hasControlCharacters(s)) {
+    appendDoubleQuoted(out, s);
+  } else if (yamlPlainUnsafe(s)) {
+    out += '\'';
+    for (char c : s) {
+      if (c == '\'') out += '\'';
+      out += c;
+    }
+    out += '\'';
+  } else {
+    out += s;
+  }
 }
 
 // A string with newlines is written as a literal block when every line is printable and safe.
@@ -422,11 +453,7 @@ void writeScalarString(std::string& out, std::string_view s, int indent) {
     out.pop_back();  // caller adds the final newline
     return;
   }
-  if (yamlNeedsQuotes(s)) {
-    appendDoubleQuoted(out, s);
-  } else {
-    out += s;
-  }
+  appendQuotedAsNeeded(out, s);
 }
 
 std::string formatNumber(const Json& v) {
@@ -441,12 +468,10 @@ std::string formatNumber(const Json& v) {
 }
 
 std::string formatKey(const std::string& k) {
-  if (yamlNeedsQuotes(k)) {
-    std::string out;
-    appendDoubleQuoted(out, k);
-    return out;
-  }
-  return k;
+  if (!yamlNeedsQuotes(k)) return k;
+  std::string out;
+  appendQuotedAsNeeded(out, k);
+  return out;
 }
 
 bool isEmptyCollection(const Json& v) { return (v.is_object() || v.is_array()) && v.empty(); }

@@ -33,7 +33,11 @@ std::string toYaml(const Json& value);
 // Writes several documents separated by "---".
 std::string toYamlStream(const std::vector<Json>& docs);
 
-// True when a plain (unquoted) YAML 1.1 scalar with this text would not read back as the string itself.
+// True when a plain (unquoted) YAML 1.1 scalar with this text would not read back as the string itself:
+// it resolves to another type (yamlResolvesToNonString: toYaml double-quotes it) or is not valid as a
+// plain scalar (yamlPlainUnsafe: toYaml single-quotes it, as gopkg.in/yaml.v2 does).
 bool yamlNeedsQuotes(std::string_view s);
+bool yamlResolvesToNonString(std::string_view s);
+bool yamlPlainUnsafe(std::string_view s);
 
 }  // namespace otel

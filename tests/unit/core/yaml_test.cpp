@@ -131,6 +131,18 @@ TEST(YamlWrite, QuotesStringsThatWouldChangeType) {
   }
 }
 
+// gopkg.in/yaml.v2 (kubectl, sigs.k8s.io/yaml, upstream's targetallocator.yaml): double quotes when the
+// text would read back as another type, single quotes when it only cannot be plain.
+TEST(YamlWrite, QuoteStylesAsYamlV2) {
+  Json v = Json::parse(R"j({"a":"8080","b":"yes","c":"a: b","d":"#x","e":"-x","f":"","g":"null","h":"1e3","i":"~",
+    "j":" lead","k":"*star","l":"it's: here","m":"tab\there","n":"--- doc","o":"(.*)","p":"$1"})j");
+  EXPECT_EQ(toYaml(v),
+            "a: \"8080\"\nb: \"yes\"\nc: 'a: b'\nd: '#x'\ne: -x\nf: \"\"\ng: \"null\"\nh: \"1e3\"\ni: \"~\"\n"
+            "j: ' lead'\nk: '*star'\nl: 'it''s: here'\nm: \"tab\\there\"\n\"n\": '--- doc'\no: (.*)\np: $1\n");
+  EXPECT_EQ(parseYaml(toYaml(v)), v);
+  EXPECT_EQ(toYaml(Json{{"a: b", 1}, {"true", 2}}), "'a: b': 1\n\"true\": 2\n");
+}
+
 TEST(YamlWrite, KubectlStyleLayout) {
   Json v = Json::parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"a":"b"},"annotations":{}},
     "spec":{"containers":[{"name":"c","ports":[{"containerPort":80}],"args":["--x","on"]}],"volumes":[]}})");
