@@ -1,5 +1,8 @@
 #include "lib/inject/live.h"
 
+#include <map>
+#include <memory>
+
 #include "lib/api/instrumentation.h"
 #include "lib/core/error.h"
 #include "lib/inject/workload.h"
@@ -186,7 +189,23 @@ std::string explainSelectionError(const std::string& error, const std::string& n
 }
 
 std::vector<LiveResult> runLive(const std::vector<std::string>& selectors, const LiveOptions& opts,
-                                const LiveAccess& access) {
+                                const LiveAccess& given) {
+  // Instrumentations, collectors and namespace annotations are read once per namespace and run.
+  LiveAccess access = given;
+  auto catalogs = std::make_shared<std::map<std::string, Catalog>>();
+  auto nsAnnotations = std::make_shared<std::map<std::string, Json>>();
+  if (given.catalog)
+    access.catalog = [catalogs, read = given.catalog](const std::string& ns) {
+      auto it = catalogs->find(ns);
+      if (it == catalogs->end()) it = catalogs->emplace(ns, read(ns)).first;
+      return it->second;
+    };
+  if (given.namespaceAnnotations)
+    access.namespaceAnnotations = [nsAnnotations, read = given.namespaceAnnotations](const std::string& ns) {
+      auto it = nsAnnotations->find(ns);
+      if (it == nsAnnotations->end()) it = nsAnnotations->emplace(ns, read(ns)).first;
+      return it->second;
+    };
   std::vector<Target> targets;
   // 1. What to work on: the named workloads, then (--all / -l) every listed one not managed by an owner.
   for (const auto& sel : selectors) {

@@ -99,7 +99,7 @@ bool hasJavaAgent(const Json& o) {
          spec["initContainers"][0].value("name", "") == "opentelemetry-auto-instrumentation-java";
 }
 
-class InjectLive : public ::testing::Test {
+class InjectLiveCluster : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = (fs::temp_directory_path() / ("otel-inject-live-" + std::to_string(::getpid()) + "-" +
@@ -152,7 +152,7 @@ spec:
   int runs_ = 0;
 };
 
-TEST_F(InjectLive, InjectReinjectUninjectEachKind) {
+TEST_F(InjectLiveCluster, InjectReinjectUninjectEachKind) {
   for (const auto& k : kKinds) {
     SCOPED_TRACE(k.kind);
     const Json original = put(workload(k.kind, "web"));
@@ -195,10 +195,10 @@ TEST_F(InjectLive, InjectReinjectUninjectEachKind) {
   }
 }
 
-TEST_F(InjectLive, ConflictFromAConcurrentWriterIsRetriedOnAFreshRead) {
-  for (const char* kind : {"Deployment", "StatefulSet", "DaemonSet", "CronJob"}) {
+TEST_F(InjectLiveCluster, ConflictFromAConcurrentWriterIsRetriedOnAFreshRead) {
+  for (const auto& k : kKinds) {
+    const char* kind = k.kind;
     SCOPED_TRACE(kind);
-    const Kind& k = kindOf(kind);
     const Json original = put(workload(kind, "web"));
     const std::string path = std::string(std::string(k.apiVersion) == "v1" ? "/api/" : "/apis/") + k.apiVersion +
                              "/namespaces/default/" + k.resource + "/web";
@@ -241,7 +241,7 @@ TEST_F(InjectLive, ConflictFromAConcurrentWriterIsRetriedOnAFreshRead) {
   }
 }
 
-TEST_F(InjectLive, AllWithSelectorTakesExactlyTheLabelledWorkloads) {
+TEST_F(InjectLiveCluster, AllWithSelectorTakesExactlyTheLabelledWorkloads) {
   Json web = put(workload("Deployment", "web", "{team: a}"));
   put(workload("StatefulSet", "db", "{team: a}"));
   put(workload("DaemonSet", "agent", "{team: a}"));
@@ -292,7 +292,7 @@ TEST_F(InjectLive, AllWithSelectorTakesExactlyTheLabelledWorkloads) {
   EXPECT_EQ(lineCount(both.err), 2) << both.err;  // error + hint
 }
 
-TEST_F(InjectLive, DiffOutputWithClientAndServerDryRunWritesNothing) {
+TEST_F(InjectLiveCluster, DiffOutputWithClientAndServerDryRunWritesNothing) {
   put(workload("Deployment", "web"));
   const std::string before = rv("Deployment", "web");
   const auto globalRv = server_.resourceVersion();
@@ -336,7 +336,7 @@ TEST_F(InjectLive, DiffOutputWithClientAndServerDryRunWritesNothing) {
   EXPECT_NE(bad.err.find("--dry-run"), std::string::npos) << bad.err;
 }
 
-TEST_F(InjectLive, ServerDryRunReachesTheServerAndStoresNothing) {
+TEST_F(InjectLiveCluster, ServerDryRunReachesTheServerAndStoresNothing) {
   // lib/kube's WriteOptions::dryRun: the query parameter arrives, the answer is the admitted object, the store
   // and the resourceVersion stay as they were.
   otel::kube::LoadOptions lo;
@@ -370,7 +370,7 @@ TEST_F(InjectLive, ServerDryRunReachesTheServerAndStoresNothing) {
   }
 }
 
-TEST_F(InjectLive, DefaultModeIsAnnotateWhenTheControllersWebhookIsInstalled) {
+TEST_F(InjectLiveCluster, DefaultModeIsAnnotateWhenTheControllersWebhookIsInstalled) {
   const Json original = put(workload("Deployment", "web"));
   installWebhookConfiguration();
   CliRun r = kubectlOtel("inject deploy/web --lang java --instrumentation my-inst --sidecar=col");
@@ -413,7 +413,7 @@ TEST_F(InjectLive, DefaultModeIsAnnotateWhenTheControllersWebhookIsInstalled) {
   EXPECT_EQ(withoutServerFields(stored("Deployment", "web")), withoutServerFields(original));
 }
 
-TEST_F(InjectLive, OneLineErrorsWriteNothing) {
+TEST_F(InjectLiveCluster, OneLineErrorsWriteNothing) {
   put(workload("Deployment", "web"));
   put(workload("Deployment", "api"));
   const std::string webRv = rv("Deployment", "web"), apiRv = rv("Deployment", "api");
@@ -459,7 +459,7 @@ TEST_F(InjectLive, OneLineErrorsWriteNothing) {
   EXPECT_EQ(server_.requestCount("PUT"), 0);
 }
 
-TEST_F(InjectLive, FilesModeDiffShowsEachChangedDocument) {
+TEST_F(InjectLiveCluster, FilesModeDiffShowsEachChangedDocument) {
   std::ofstream(dir_ + "/app.yaml") << "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\n"
                                     << otel::toYaml(workload("Deployment", "web"));
   CliRun r = kubectlOtel("inject -f " + dir_ + "/app.yaml --lang java --endpoint http://c:4318 -o diff");

@@ -22,6 +22,7 @@ struct FakeCluster {
   int writerConflicts = 0;              // the next N updates race with another writer
   int rv = 1;
   int serverDryRuns = 0;
+  int catalogReads = 0;
   bool noInstrumentation = false;
   static std::string key(const std::string& k, const std::string& ns, const std::string& n) { return k + "/" + ns + "/" + n; }
   void put(Json o) {
@@ -64,6 +65,7 @@ struct FakeCluster {
     };
     a.isConflict = [](const std::exception& e) { return dynamic_cast<const ConflictError*>(&e) != nullptr; };
     a.catalog = [this](const std::string&) {
+      ++catalogReads;
       if (noInstrumentation) return Catalog{};
       return Catalog{{otel::parseYaml("apiVersion: opentelemetry.io/v1alpha1\nkind: Instrumentation\nmetadata: "
                                       "{name: i, namespace: default}\nspec: {exporter: {endpoint: 'http://c:4318'}}\n")},
@@ -213,6 +215,7 @@ TEST(InjectLive, AllWithSelectorSkipsOwnedWorkloads) {
   EXPECT_EQ(refs, (std::vector<std::string>{"deployment/web", "statefulset/db", "replicaset/lonely", "cronjob/nightly",
                                             "pod/bare"}));
   EXPECT_NE(r[0].outcome.find("(pods are replaced by the rollout)"), std::string::npos) << r[0].outcome;
+  EXPECT_EQ(c.catalogReads, 1);  // once per namespace, not per workload
   EXPECT_EQ(c.objects.at("Deployment/default/other")["spec"]["template"]["spec"].count("initContainers"), 0u);
 
   // Named explicitly, an owned ReplicaSet is skipped with the owner to use instead.
