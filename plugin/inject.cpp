@@ -153,10 +153,11 @@ void runLiveMode(const InjectFlags& f, const GlobalOptions& g, const inject::Fil
     lopt.labelSelector = selector;
     Json l = client.list(client.resourceFor(kApi.at(kind), kind), ns, lopt);
     std::vector<Json> items;
-    for (auto& i : l["items"]) {
-      i["apiVersion"] = kApi.at(kind);
-      i["kind"] = kind;
-      items.push_back(std::move(i));
+    for (auto& i : l["items"]) {  // list items carry no apiVersion/kind: put them first, as a GET does
+      Json item = {{"apiVersion", kApi.at(kind)}, {"kind", kind}};
+      for (auto it = i.begin(); it != i.end(); ++it)
+        if (it.key() != "apiVersion" && it.key() != "kind") item[it.key()] = it.value();
+      items.push_back(std::move(item));
     }
     return items;
   };
