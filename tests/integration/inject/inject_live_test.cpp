@@ -325,6 +325,13 @@ TEST_F(InjectLiveCluster, DiffOutputWithClientAndServerDryRunWritesNothing) {
   EXPECT_EQ(server_.resourceVersion(), globalRv);
   EXPECT_FALSE(hasJavaAgent(stored("Deployment", "web")));
 
+  // Listed (-l) workloads diff the same way: the only changes are the injection's.
+  CliRun listed = kubectlOtel("inject -l app=web --lang java --dry-run=client -o diff");
+  ASSERT_EQ(listed.code, 0) << listed.err;
+  EXPECT_EQ(listed.out.rfind("--- live/apps.v1.Deployment.default.web\n", 0), 0u) << listed.out;
+  EXPECT_EQ(listed.out.find("\n+apiVersion"), std::string::npos) << listed.out;  // same key order as a GET
+  EXPECT_EQ(listed.out.find("\n-"), std::string::npos) << listed.out;  // nothing removed by an inject
+
   // -o yaml of a dry run prints the would-be object.
   CliRun y = kubectlOtel("inject deploy/web --lang java --dry-run=client -o yaml");
   ASSERT_EQ(y.code, 0) << y.err;
