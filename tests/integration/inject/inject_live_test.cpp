@@ -358,6 +358,7 @@ TEST_F(InjectLiveCluster, ServerDryRunReachesTheServerAndStoresNothing) {
   w.dryRun = true;
   Json answer = client.update(changed, w);
   EXPECT_EQ(answer["metadata"]["labels"]["dry"], "run");
+  EXPECT_EQ(answer["metadata"]["resourceVersion"], live["metadata"]["resourceVersion"]);
   int puts = 0;
   for (const auto& q : server_.requests())
     if (q.method == "PUT") {
