@@ -41,6 +41,7 @@ std::string rolloutNote(const std::string& kind, bool annotate) {
 struct Target {
   std::string kind, name;
   Json listed;  // the object as listed (--all / -l), else null
+  std::string skip;  // set: reported as skipped, not touched
   LiveResult res;
 };
 
@@ -252,6 +253,14 @@ std::vector<LiveResult> runLive(const std::vector<std::string>& selectors, const
         t.name = name;
         t.res.ref = lower(kind) + "/" + name;
         t.listed = std::move(item);
+        // A real API server refuses changes of a running Pod's spec and of a Job's template (immutable):
+        // --all reports them instead of failing on them. Named explicitly, they are attempted.
+        if (kind == "Pod")
+          t.skip = "a running Pod's spec cannot be changed (the API server refuses it): recreate the pod from a "
+                   "manifest injected with kubectl otel inject -f, or name it (pod/" + name + ") to try";
+        if (kind == "Job")
+          t.skip = "a Job's pod template cannot be changed after creation (the API server refuses it): inject the "
+                   "manifest with kubectl otel inject -f before creating the Job, or name it (job/" + name + ") to try";
         targets.push_back(std::move(t));
       }
     }
@@ -275,6 +284,11 @@ std::vector<LiveResult> runLive(const std::vector<std::string>& selectors, const
         failed = true;
         continue;
       }
+    }
+    if (!t.skip.empty()) {
+      t.res.outcome = "skipped: " + t.skip;
+      t.res.object = t.res.before;
+      continue;
     }
     if (std::string owner = managingOwner(t.res.before); !owner.empty()) {
       t.res.outcome = "skipped: managed by " + owner + " (inject " + owner + " instead: it would undo a change here)";

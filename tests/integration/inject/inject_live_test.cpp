@@ -251,6 +251,9 @@ TEST_F(InjectLiveCluster, AllWithSelectorTakesExactlyTheLabelledWorkloads) {
   put(ownedBy(workload("Pod", "web-5d4f-x1", "{team: a}"), rs));                  // managed by its ReplicaSet
   put(ownedBy(workload("Job", "nightly-1", "{team: a}"), cron));                  // managed by its CronJob
   const std::string jobRv = rv("Job", "nightly-1");
+  put(workload("Job", "once", "{team: a}"));  // not owned: its template is immutable on a real server
+  put(workload("Pod", "bare", "{team: a}"));  // not owned: a running Pod's spec is immutable
+  const std::string onceRv = rv("Job", "once"), bareRv = rv("Pod", "bare");
   const std::string otherRv = rv("Deployment", "other"), rsRv = rv("ReplicaSet", "web-5d4f"),
                     podRv = rv("Pod", "web-5d4f-x1");
   server_.clearRequests();
@@ -263,9 +266,14 @@ TEST_F(InjectLiveCluster, AllWithSelectorTakesExactlyTheLabelledWorkloads) {
   EXPECT_EQ(rv("ReplicaSet", "web-5d4f"), rsRv);
   EXPECT_EQ(rv("Pod", "web-5d4f-x1"), podRv);
   EXPECT_EQ(rv("Job", "nightly-1"), jobRv);
+  EXPECT_EQ(rv("Job", "once"), onceRv);
+  EXPECT_EQ(rv("Pod", "bare"), bareRv);
+  EXPECT_NE(r.err.find("job/once: skipped: a Job's pod template cannot be changed after creation"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("pod/bare: skipped: a running Pod's spec cannot be changed"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("deployment/web: injected: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("(pods are replaced by the rollout)"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("injected 4 of 4 workload(s)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("injected 4 of 6 workload(s)"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("replicaset/"), std::string::npos) << r.err;
   // The server did the selecting.
   int selected = 0;

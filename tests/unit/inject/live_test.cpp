@@ -210,8 +210,10 @@ TEST(InjectLive, AllWithSelectorSkipsOwnedWorkloads) {
   std::vector<std::string> refs;
   for (const auto& x : r) {
     refs.push_back(x.ref);
-    EXPECT_TRUE(x.changed) << x.ref << ": " << x.outcome;
+    EXPECT_EQ(x.changed, x.ref != "pod/bare") << x.ref << ": " << x.outcome;
   }
+  EXPECT_EQ(r.back().outcome.rfind("skipped: a running Pod's spec cannot be changed", 0), 0u) << r.back().outcome;
+  EXPECT_FALSE(r.back().error);
   EXPECT_EQ(refs, (std::vector<std::string>{"deployment/web", "statefulset/db", "replicaset/lonely", "cronjob/nightly",
                                             "pod/bare"}));
   EXPECT_NE(r[0].outcome.find("(pods are replaced by the rollout)"), std::string::npos) << r[0].outcome;
