@@ -41,13 +41,20 @@ std::vector<Edit> edits(const std::vector<std::string>& a, const std::vector<std
   size_t suf = 0;
   while (suf < a.size() - pre && suf < b.size() - pre && a[a.size() - 1 - suf] == b[b.size() - 1 - suf]) ++suf;
   const size_t n = a.size() - pre - suf, m = b.size() - pre - suf;
-  std::vector<std::vector<unsigned>> lcs(n + 1, std::vector<unsigned>(m + 1, 0));
-  for (size_t i = n; i-- > 0;)
-    for (size_t j = m; j-- > 0;)
-      lcs[i][j] = a[pre + i] == b[pre + j] ? lcs[i + 1][j + 1] + 1 : std::max(lcs[i + 1][j], lcs[i][j + 1]);
+  // Beyond kMaxCells the middle is shown as replaced (still a correct diff, just not a minimal one),
+  // so a huge document cannot take quadratic memory.
+  constexpr size_t kMaxCells = size_t{1} << 24;
+  const bool minimal = n == 0 || m == 0 || (n + 1) * (m + 1) <= kMaxCells;
+  std::vector<std::vector<unsigned>> lcs(minimal ? n + 1 : 0, std::vector<unsigned>(minimal ? m + 1 : 0, 0));
+  if (minimal)
+    for (size_t i = n; i-- > 0;)
+      for (size_t j = m; j-- > 0;)
+        lcs[i][j] = a[pre + i] == b[pre + j] ? lcs[i + 1][j + 1] + 1 : std::max(lcs[i + 1][j], lcs[i][j + 1]);
   std::vector<Edit> out;
   for (size_t k = 0; k < pre; ++k) out.push_back({Op::Keep, k, k});
   size_t i = 0, j = 0;
+  while (!minimal && i < n) out.push_back({Op::Del, pre + i++, pre});
+  while (!minimal && j < m) out.push_back({Op::Add, pre + n, pre + j++});
   while (i < n || j < m) {
     if (i < n && j < m && a[pre + i] == b[pre + j]) {
       out.push_back({Op::Keep, pre + i++, pre + j++});

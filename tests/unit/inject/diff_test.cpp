@@ -42,3 +42,26 @@ TEST(UnifiedDiff, MissingFinalNewlineIsMarked) {
   EXPECT_EQ(unifiedDiff("a\nb", "a\nc"),
             "--- live\n+++ injected\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n");
 }
+
+TEST(UnifiedDiff, HugeTextsStayCorrectWithoutQuadraticMemory) {
+  // Changes at both ends of 5,000 lines: the middle exceeds the LCS budget and is shown as replaced.
+  std::string a, b;
+  for (int i = 0; i < 5000; ++i) {
+    a += "line " + std::to_string(i) + "\n";
+    b += (i == 0 ? std::string("first") : i == 4999 ? std::string("last") : "line " + std::to_string(i)) + "\n";
+  }
+  std::string d = unifiedDiff(a, b);
+  // Applying the diff's - and + lines in order gives back both texts.
+  std::string fromA, fromB;
+  size_t pos = d.find("@@");
+  while (pos < d.size()) {
+    size_t end = d.find('\n', pos);
+    std::string line = d.substr(pos, end - pos);
+    if (line[0] == '-' || line[0] == ' ') fromA += line.substr(1) + "\n";
+    if (line[0] == '+' || line[0] == ' ') fromB += line.substr(1) + "\n";
+    pos = end + 1;
+  }
+  EXPECT_EQ(fromA, a);
+  EXPECT_EQ(fromB, b);
+  EXPECT_EQ(d.rfind("--- live\n+++ injected\n@@ -1,5000 +1,5000 @@\n", 0), 0u) << d.substr(0, 80);
+}
