@@ -170,6 +170,11 @@ void runLiveMode(const InjectFlags& f, const GlobalOptions& g, const inject::Fil
     auto* api = dynamic_cast<const kube::ApiError*>(&e);
     return api && api->isConflict();
   };
+  a.isRefusal = [](const std::exception& e) {
+    auto* api = dynamic_cast<const kube::ApiError*>(&e);
+    return api && (api->isInvalid() || api->isForbidden() ||
+                   std::string(api->what()).find("denied the request") != std::string::npos);
+  };
   a.catalog = [&](const std::string& ns) {
     inject::Catalog c;
     auto listAll = [&](const char* api, const char* kind, std::vector<Json>& out) {

@@ -1,5 +1,6 @@
 #include "lib/inject/live.h"
 
+#include <exception>
 #include <map>
 #include <memory>
 
@@ -311,44 +312,95 @@ std::vector<LiveResult> runLive(const std::vector<std::string>& selectors, const
       }
   }
 
-  // 3. Write (a 409 Conflict: read again, mutate again, retry).
-  for (auto& t : targets) {
-    if (!t.res.changed) continue;
+  // Sends res.after (a 409 Conflict: read again, mutate again, retry). On failure res.error is set and the
+  // exception is kept in `failure` for the caller to classify.
+  auto send = [&](Target& t, bool serverDryRun, std::exception_ptr& failure) {
     LiveResult& res = t.res;
-    if (opts.dryRun == DryRun::Client) {
-      res.object = res.after;
-      continue;
-    }
+    failure = nullptr;
     for (int attempt = 0;; ++attempt) {
       try {
-        res.object = access.update(res.after, opts.dryRun == DryRun::Server);
-        break;
+        res.object = access.update(res.after, serverDryRun);
+        return;
       } catch (const std::exception& e) {
         if (!(access.isConflict && access.isConflict(e) && attempt < opts.maxConflictRetries)) {
+          failure = std::current_exception();
           res.error = true;
           res.changed = false;
           res.outcome = std::string("error: ") + e.what();
-          break;
+          return;
         }
       }
       ++res.conflicts;
       try {
         res.before = access.get(t.kind, opts.ns, t.name);
       } catch (const std::exception& e) {
+        failure = std::current_exception();
         res.error = true;
         res.changed = false;
         res.outcome = std::string("error: ") + e.what();
-        break;
+        return;
       }
       Mutation m = mutate(res.before, opts, access);
       describe(res, t.kind, m.r, opts);
       if (!res.changed) {  // someone else did it meanwhile, or an error now
         res.after = Json();
         if (!res.error) res.object = res.before;
-        break;
+        return;
       }
       res.after = std::move(m.after);
     }
+  };
+
+  // 3. Preflight (real writes of several workloads): every update is first sent with dryRun=All, so a
+  // refusal by the server (validation, an immutable field, a denying webhook, RBAC) writes nothing at all.
+  // Other preflight failures (a webhook that does not support dry runs ...) do not stop the writes.
+  size_t changedCount = 0;
+  for (const auto& t : targets) changedCount += t.res.changed ? 1 : 0;
+  if (opts.dryRun == DryRun::None && changedCount > 1 && access.isRefusal) {
+    bool refused = false;
+    for (auto& t : targets) {
+      if (!t.res.changed) continue;
+      const LiveResult saved = t.res;
+      std::exception_ptr failure;
+      send(t, true, failure);
+      bool isRefusal = false;
+      if (failure) {
+        try {
+          std::rethrow_exception(failure);
+        } catch (const std::exception& e) {
+          isRefusal = access.isRefusal(e);
+        }
+      }
+      if (isRefusal) {
+        refused = true;
+        continue;
+      }
+      if (failure) {
+        t.res = saved;  // not a verdict on the object: the real write decides
+        continue;
+      }
+      if (t.res.changed) t.res.object = Json();  // the preflight's answer is not the stored object
+    }
+    if (refused) {
+      for (auto& t : targets)
+        if (t.res.changed) {
+          t.res.changed = false;
+          t.res.object = Json();
+          t.res.outcome = "not written (the server refused another workload; nothing was written): would have " +
+                          t.res.outcome;
+        }
+    }
+  }
+
+  // 4. Write.
+  for (auto& t : targets) {
+    if (!t.res.changed) continue;
+    if (opts.dryRun == DryRun::Client) {
+      t.res.object = t.res.after;
+      continue;
+    }
+    std::exception_ptr failure;
+    send(t, opts.dryRun == DryRun::Server, failure);
   }
 
   std::vector<LiveResult> out;

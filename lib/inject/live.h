@@ -24,6 +24,10 @@ struct LiveAccess {
   std::function<Json(const Json& object, bool serverDryRun)> update;
   // Whether an exception thrown by update is a 409 Conflict (then: fresh read, mutate again, retry).
   std::function<bool(const std::exception&)> isConflict;
+  // Whether an exception thrown by update is the server refusing the object (422 Invalid, 403 Forbidden,
+  // a webhook's denial): with it, several workloads are first written with dryRun=All (preflight), so a
+  // refusal of one writes none. Empty: no preflight.
+  std::function<bool(const std::exception&)> isRefusal;
   // Instrumentations / collectors visible from a namespace, and the namespace's annotations.
   std::function<Catalog(const std::string& ns)> catalog;
   std::function<Json(const std::string& ns)> namespaceAnnotations;
@@ -65,7 +69,8 @@ std::string managingOwner(const Json& workload);
 
 // One result per named selector ("deploy/NAME") and per listed workload. Nothing is written when any
 // workload fails before writing (unsupported kind, missing object, missing Instrumentation or Collector,
-// invalid annotation value): the others then report "not written".
+// invalid annotation value) or, with isRefusal, when the server refuses one in the preflight: the others
+// then report "not written".
 std::vector<LiveResult> runLive(const std::vector<std::string>& selectors, const LiveOptions& opts,
                                 const LiveAccess& access);
 

@@ -3,19 +3,24 @@
 // causing a 409 (deterministic, through the server's request hook); --all -l; -o diff; server and client
 // dry runs; the default mode following the controller's webhook; one-line errors that write nothing.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include "lib/core/files.h"
+#include "lib/core/hash.h"
 #include "lib/core/yaml.h"
 #include "lib/kube/client.h"
 #include "lib/kube/kubeconfig.h"
 #include "lib/manifests/install.h"
 #include "tests/support/api_server.h"
+#include "tests/support/certs.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -98,6 +103,65 @@ bool hasJavaAgent(const Json& o) {
   return spec.contains("initContainers") &&
          spec["initContainers"][0].value("name", "") == "opentelemetry-auto-instrumentation-java";
 }
+
+// A validating webhook (HTTPS on 127.0.0.1) that denies every request it gets, counting dry runs.
+struct DenyingWebhook {
+  otel::testing::CertKey ca = otel::testing::generateCa("webhook-ca");
+  otel::testing::CertKey cert = otel::testing::generateCert(ca, "webhook", {"127.0.0.1"});
+  std::unique_ptr<httplib::SSLServer> server;
+  std::thread thread;
+  int port = 0;
+  std::mutex mu;
+  int calls = 0, dryRuns = 0;
+
+  explicit DenyingWebhook(const std::string& dir) {
+    std::ofstream(dir + "/wh.pem") << cert.certPem;
+    std::ofstream(dir + "/wh.key") << cert.keyPem;
+    server = std::make_unique<httplib::SSLServer>((dir + "/wh.pem").c_str(), (dir + "/wh.key").c_str());
+    server->Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
+      Json review = Json::parse(req.body);
+      {
+        std::lock_guard<std::mutex> lk(mu);
+        ++calls;
+        dryRuns += review["request"].value("dryRun", false) ? 1 : 0;
+      }
+      Json out = {{"apiVersion", "admission.k8s.io/v1"},
+                  {"kind", "AdmissionReview"},
+                  {"response",
+                   {{"uid", review["request"]["uid"]},
+                    {"allowed", false},
+                    {"status", {{"code", 403}, {"message", "frozen workload"}}}}}};
+      res.set_content(out.dump(), "application/json");
+    });
+    port = server->bind_to_any_port("127.0.0.1");
+    thread = std::thread([this] { server->listen_after_bind(); });
+    while (!server->is_running()) std::this_thread::yield();
+  }
+  ~DenyingWebhook() {
+    server->stop();
+    thread.join();
+  }
+  // Denies UPDATEs of Deployments labelled frozen=yes.
+  Json configuration() const {
+    return Json{{"apiVersion", "admissionregistration.k8s.io/v1"},
+                {"kind", "ValidatingWebhookConfiguration"},
+                {"metadata", {{"name", "freeze"}}},
+                {"webhooks", Json::array({Json{
+                                 {"name", "freeze.example.com"},
+                                 {"clientConfig",
+                                  {{"url", "https://127.0.0.1:" + std::to_string(port) + "/validate"},
+                                   {"caBundle", otel::base64Encode(ca.certPem)}}},
+                                 {"rules", Json::array({Json{{"apiGroups", {"apps"}},
+                                                             {"apiVersions", {"v1"}},
+                                                             {"operations", {"UPDATE"}},
+                                                             {"resources", {"deployments"}}}})},
+                                 {"objectSelector", {{"matchLabels", {{"frozen", "yes"}}}}},
+                                 {"failurePolicy", "Fail"},
+                                 {"sideEffects", "None"},
+                                 {"admissionReviewVersions", {"v1"}},
+                                 {"timeoutSeconds", 5}}})}};
+  }
+};
 
 class InjectLiveCluster : public ::testing::Test {
  protected:
@@ -473,6 +537,31 @@ TEST_F(InjectLiveCluster, OneLineErrorsWriteNothing) {
   EXPECT_NE(gone.err.find("not found"), std::string::npos) << gone.err;
 
   EXPECT_EQ(server_.requestCount("PUT"), 0);
+}
+
+TEST_F(InjectLiveCluster, ServerRefusalOfOneWorkloadWritesNone) {
+  DenyingWebhook hook(dir_);
+  put(hook.configuration());
+  put(workload("Deployment", "web", "{team: a}"));
+  put(workload("Deployment", "frozen", "{team: a, frozen: 'yes'}"));
+  const std::string webRv = rv("Deployment", "web"), frozenRv = rv("Deployment", "frozen");
+  CliRun r = kubectlOtel("inject -l team=a --lang java");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("deployment/frozen: error: admission webhook \"freeze.example.com\" denied the request: "
+                       "frozen workload"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("deployment/web: not written (the server refused another workload; nothing was written)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(rv("Deployment", "web"), webRv);  // the preflight (dryRun=All) stopped it: no partial write
+  EXPECT_EQ(rv("Deployment", "frozen"), frozenRv);
+  EXPECT_EQ(hook.dryRuns, hook.calls);        // the webhook saw dry runs only
+  EXPECT_EQ(r.out, "");
+  // Without the frozen one, the same run writes.
+  CliRun ok = kubectlOtel("inject -l team=a,frozen!=yes --lang java");
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_TRUE(hasJavaAgent(stored("Deployment", "web")));
 }
 
 TEST_F(InjectLiveCluster, FilesModeDiffShowsEachChangedDocument) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "lib/core/error.h"
 #include "lib/core/yaml.h"
@@ -17,11 +18,21 @@ struct ConflictError : otel::Error {
   ConflictError() : otel::Error("Operation cannot be fulfilled: the object has been modified") {}
 };
 
+struct RefusedError : otel::Error {
+  RefusedError() : otel::Error("admission webhook \"no.example.com\" denied the request: not today") {}
+};
+struct NoDryRunError : otel::Error {
+  NoDryRunError() : otel::Error("admission webhook \"side.example.com\" does not support dry run") {}
+};
+
 struct FakeCluster {
   std::map<std::string, Json> objects;  // kind/ns/name
   int writerConflicts = 0;              // the next N updates race with another writer
   int rv = 1;
   int serverDryRuns = 0;
+  int writes = 0;
+  std::set<std::string> refuse;  // names the server refuses (like a denying validating webhook)
+  bool noDryRun = false;         // dry runs fail (a webhook with side effects), real writes pass
   int catalogReads = 0;
   bool noInstrumentation = false;
   static std::string key(const std::string& k, const std::string& ns, const std::string& n) { return k + "/" + ns + "/" + n; }
@@ -51,6 +62,9 @@ struct FakeCluster {
     };
     a.update = [this](const Json& o, bool serverDryRun) {
       if (serverDryRun) ++serverDryRuns;
+      if (refuse.count(o["metadata"]["name"].get<std::string>())) throw RefusedError();
+      if (serverDryRun && noDryRun) throw NoDryRunError();
+      if (!serverDryRun) ++writes;
       std::string k = key(o["kind"], o["metadata"].value("namespace", "default"), o["metadata"]["name"]);
       if (writerConflicts > 0) {  // someone else scales the workload first
         --writerConflicts;
@@ -64,6 +78,7 @@ struct FakeCluster {
       return objects[k];
     };
     a.isConflict = [](const std::exception& e) { return dynamic_cast<const ConflictError*>(&e) != nullptr; };
+    a.isRefusal = [](const std::exception& e) { return dynamic_cast<const RefusedError*>(&e) != nullptr; };
     a.catalog = [this](const std::string&) {
       ++catalogReads;
       if (noInstrumentation) return Catalog{};
@@ -308,4 +323,37 @@ TEST(InjectLive, ConflictRetryStopsWhenTheFreshReadIsAlreadyInjected) {
   EXPECT_FALSE(r[0].changed);
   EXPECT_EQ(r[0].conflicts, 1);
   EXPECT_EQ(r[0].outcome.rfind("already injected", 0), 0u) << r[0].outcome;
+}
+
+TEST(InjectLive, PreflightRefusalOfOneWorkloadWritesNone) {
+  FakeCluster c;
+  c.put(workload("Deployment", "web", "{team: a}"));
+  c.put(workload("Deployment", "api", "{team: a}"));
+  c.refuse = {"api"};
+  LiveOptions o;
+  o.inject.languages = {Language::Java};
+  auto r = runLive({"deploy/web", "deploy/api"}, o, c.access());
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(c.writes, 0);
+  EXPECT_FALSE(r[0].error);
+  EXPECT_FALSE(r[0].changed);
+  EXPECT_EQ(r[0].outcome.rfind("not written (the server refused another workload; nothing was written)", 0), 0u)
+      << r[0].outcome;
+  EXPECT_TRUE(r[1].error);
+  EXPECT_EQ(r[1].outcome, "error: admission webhook \"no.example.com\" denied the request: not today");
+
+  // A preflight that fails for another reason (dry runs unsupported) does not stop the writes.
+  c.refuse.clear();
+  c.noDryRun = true;
+  auto ok = runLive({"deploy/web", "deploy/api"}, o, c.access());
+  EXPECT_TRUE(ok[0].changed) << ok[0].outcome;
+  EXPECT_TRUE(ok[1].changed) << ok[1].outcome;
+  EXPECT_EQ(c.writes, 2);
+
+  // One workload: no preflight (its single write is all or nothing already).
+  c.noDryRun = false;
+  c.put(workload("Deployment", "solo", "{team: b}"));
+  const int dryRuns = c.serverDryRuns;
+  EXPECT_TRUE(runLive({"deploy/solo"}, o, c.access())[0].changed);
+  EXPECT_EQ(c.serverDryRuns, dryRuns);
 }
