@@ -10,6 +10,7 @@
 #include "lib/core/error.h"
 #include "lib/core/files.h"
 #include "lib/core/yaml.h"
+#include "lib/inject/diff.h"
 #include "lib/inject/live.h"
 #include "lib/inject/workload.h"
 #include "lib/kube/client.h"
@@ -35,7 +36,9 @@ struct InjectFlags {
   bool nativeSidecar = false;
   bool quiet = false;
   std::string dryRun;
-  std::string mode = "direct";
+  std::string mode;  // "" = direct for files, chosen from the cluster for live inject
+  bool all = false;
+  std::string labelSelector;
 };
 
 std::vector<std::string> splitList(const std::string& s) {
@@ -56,10 +59,66 @@ std::vector<inject::ManifestSource> readSources(const InjectFlags& f) {
   return out;
 }
 
-// Live (direct) mode: read each workload, mutate its template, write it back (409 -> fresh read, retry).
+const std::map<std::string, std::string>& apiVersions() {
+  static const std::map<std::string, std::string> kApi = {
+      {"Deployment", "apps/v1"}, {"StatefulSet", "apps/v1"}, {"DaemonSet", "apps/v1"}, {"ReplicaSet", "apps/v1"},
+      {"ReplicationController", "v1"}, {"Job", "batch/v1"}, {"CronJob", "batch/v1"}, {"Pod", "v1"}};
+  return kApi;
+}
+
+// Without managedFields and the fields every write changes, so a diff shows only the injection.
+Json forDiff(Json obj) {
+  if (obj.is_object() && obj.contains("metadata") && obj["metadata"].is_object())
+    for (const char* k : {"managedFields", "resourceVersion", "generation"}) obj["metadata"].erase(k);
+  return obj;
+}
+
+// "apps.v1.Deployment.default.web", as kubectl diff names its files.
+std::string diffName(const Json& obj) {
+  std::string api = obj.value("apiVersion", "");
+  for (auto& c : api)
+    if (c == '/') c = '.';
+  const Json meta = obj.value("metadata", Json::object());
+  return api + "." + obj.value("kind", "") + "." + meta.value("namespace", "") + "." + meta.value("name", "");
+}
+
+// Default for live inject: annotate when the controller's pod webhook is installed, else direct.
+// Returns the mode and why it was chosen.
+std::pair<bool, std::string> chooseMode(const InjectFlags& f, kube::Client& client) {
+  if (f.mode == "direct") return {false, "--mode=direct"};
+  if (f.mode.empty() && !f.endpoint.empty())
+    return {false, "--endpoint: the inline Instrumentation exists only in the injected template"};
+  std::string cfg, readError;
+  try {
+    Json l = client.list(client.resourceFor("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"), "");
+    cfg = inject::podWebhookConfiguration(l);
+  } catch (const std::exception& e) {
+    readError = std::string("could not read mutatingwebhookconfigurations: ") + e.what();
+  }
+  if (f.mode == "annotate")
+    return {true, cfg.empty() && readError.empty() ? "--mode=annotate; warning: no pod webhook of the controller is installed, so pods "
+                                "get nothing until it is (kubectl otel install)"
+                              : "--mode=annotate"};
+  if (!cfg.empty()) return {true, "the controller's pod webhook is installed: mutatingwebhookconfiguration/" + cfg};
+  if (!readError.empty()) return {false, readError};
+  return {false, "no pod webhook of the controller is installed (kubectl otel install adds it)"};
+}
+
+// Live mode: read each workload, mutate its template (or annotate it), write it back (409 -> fresh read,
+// retry). Nothing is written when any workload fails before writing.
 void runLiveMode(const InjectFlags& f, const GlobalOptions& g, const inject::FileModeOptions& fo) {
-  if (!f.dryRun.empty() && f.dryRun != "client" && f.dryRun != "none")
-    throw Error("unsupported value \"" + f.dryRun + "\"", "--dry-run", "use --dry-run=client");
+  inject::DryRun dryRun = inject::DryRun::None;
+  if (f.dryRun == "client")
+    dryRun = inject::DryRun::Client;
+  else if (f.dryRun == "server")
+    dryRun = inject::DryRun::Server;
+  else if (!f.dryRun.empty() && f.dryRun != "none")
+    throw Error("unsupported value \"" + f.dryRun + "\"", "--dry-run", "use --dry-run=client, server or none");
+  if (g.allNamespaces)
+    throw Error("-A/--all-namespaces is not supported by inject", "-A", "name the namespace with -n NAMESPACE");
+  if (!f.selectors.empty() && (f.all || !f.labelSelector.empty()))
+    throw Error("workload names cannot be combined with --all or -l", "arguments",
+                "either name workloads (deploy/NAME ...) or select them with --all [-l SELECTOR]");
   kube::LoadOptions lo;
   lo.kubeconfig = g.kubeconfig;
   lo.context = g.context;
@@ -68,23 +127,53 @@ void runLiveMode(const InjectFlags& f, const GlobalOptions& g, const inject::Fil
   inject::LiveOptions o;
   o.inject = fo.inject;
   o.uninject = fo.uninject;
-  o.annotate = fo.annotate;
-  o.dryRun = f.dryRun == "client";
-  o.ns = client.config().ns;
+  o.dryRun = dryRun;
+  o.ns = client.config().ns.empty() ? "default" : client.config().ns;
+  o.all = f.all;
+  o.labelSelector = f.labelSelector;
   o.endpoint = fo.endpoint;
   o.propagators = fo.propagators;
   o.sampler = fo.sampler;
-  static const std::map<std::string, std::string> kApi = {
-      {"Deployment", "apps/v1"}, {"StatefulSet", "apps/v1"}, {"DaemonSet", "apps/v1"}, {"ReplicaSet", "apps/v1"},
-      {"ReplicationController", "v1"}, {"Job", "batch/v1"}, {"CronJob", "batch/v1"}, {"Pod", "v1"}};
+  std::string modeLine;  // printed with the summary
+  if (!o.uninject) {
+    auto [annotate, why] = chooseMode(f, client);
+    o.annotate = annotate;
+    if (annotate && !fo.endpoint.empty())
+      throw Error("--endpoint needs --mode=direct", "--mode",
+                  "the webhook needs an Instrumentation object: create one with `kubectl otel create instrumentation`");
+    modeLine = std::string("mode: ") + (annotate ? "annotate" : "direct") + " (" + why + ")";
+  }
+  const auto& kApi = apiVersions();
   inject::LiveAccess a;
   a.get = [&](const std::string& kind, const std::string& ns, const std::string& name) {
     return client.get(client.resourceFor(kApi.at(kind), kind), ns, name);
   };
-  a.update = [&](const Json& obj) { return client.update(obj); };
+  a.list = [&](const std::string& kind, const std::string& ns, const std::string& selector) {
+    kube::ListOptions lopt;
+    lopt.labelSelector = selector;
+    Json l = client.list(client.resourceFor(kApi.at(kind), kind), ns, lopt);
+    std::vector<Json> items;
+    for (auto& i : l["items"]) {  // list items carry no apiVersion/kind: put them first, as a GET does
+      Json item = {{"apiVersion", kApi.at(kind)}, {"kind", kind}};
+      for (auto it = i.begin(); it != i.end(); ++it)
+        if (it.key() != "apiVersion" && it.key() != "kind") item[it.key()] = it.value();
+      items.push_back(std::move(item));
+    }
+    return items;
+  };
+  a.update = [&](const Json& obj, bool serverDryRun) {
+    kube::WriteOptions w;
+    w.dryRun = serverDryRun;
+    return client.update(obj, w);
+  };
   a.isConflict = [](const std::exception& e) {
     auto* api = dynamic_cast<const kube::ApiError*>(&e);
     return api && api->isConflict();
+  };
+  a.isRefusal = [](const std::exception& e) {
+    auto* api = dynamic_cast<const kube::ApiError*>(&e);
+    return api && (api->isInvalid() || api->isForbidden() ||
+                   std::string(api->what()).find("denied the request") != std::string::npos);
   };
   a.catalog = [&](const std::string& ns) {
     inject::Catalog c;
@@ -113,23 +202,46 @@ void runLiveMode(const InjectFlags& f, const GlobalOptions& g, const inject::Fil
   };
   auto results = inject::runLive(f.selectors, o, a);
   bool failed = false;
+  int changed = 0;
   std::vector<Json> objs;
+  std::string diffs;
+  const char* dryNote = dryRun == inject::DryRun::Client   ? " (dry run)"
+                        : dryRun == inject::DryRun::Server ? " (server dry run)"
+                                                           : "";
   for (const auto& r : results) {
-    std::cerr << r.ref << ": " << r.outcome << (o.dryRun && r.changed ? " (dry run)" : "") << "\n";
+    if (!f.quiet || r.error || failed) std::cerr << r.ref << ": " << r.outcome << (r.changed ? dryNote : "") << "\n";
     failed = failed || r.error;
+    changed += r.changed ? 1 : 0;
     if (!r.object.is_null()) objs.push_back(r.object);
+    if (r.changed && !r.before.is_null()) {
+      const Json& after = dryRun == inject::DryRun::Client || r.object.is_null() ? r.after : r.object;
+      diffs += inject::unifiedDiff(
+          toYaml(forDiff(r.before)), toYaml(forDiff(after)),
+          {"live/" + diffName(r.before), (o.uninject ? "uninjected/" : "injected/") + diffName(after)});
+    }
   }
-  if (g.output == "yaml") std::cout << toYamlStream(objs);
-  if (g.output == "json") for (const auto& obj : objs) std::cout << obj.dump(2) << "\n";
+  if (results.empty() && !f.quiet)
+    std::cerr << "no workloads found in namespace \"" << o.ns << "\""
+              << (o.labelSelector.empty() ? "" : " matching " + o.labelSelector) << "\n";
+  if (!f.quiet && !failed && results.size() > 1)
+    std::cerr << (o.uninject ? "uninjected " : "injected ") << changed << " of " << results.size() << " workload(s)"
+              << dryNote << "\n";
+  if (!f.quiet && !failed && !modeLine.empty()) std::cerr << modeLine << "\n";
   if (failed) throw ExitCode{kExitError};
+  if (g.output == "yaml") std::cout << toYamlStream(objs);
+  if (g.output == "json")
+    for (const auto& obj : objs) std::cout << obj.dump(2) << "\n";
+  if (g.output == "diff") std::cout << diffs;
 }
 
 void run(const InjectFlags& f, const GlobalOptions& g, bool uninject, CLI::App* cmd) {
   inject::FileModeOptions o;
   o.uninject = uninject;
-  if (f.mode != "direct" && f.mode != "annotate")
+  if (!f.mode.empty() && f.mode != "direct" && f.mode != "annotate")
     throw Error("unsupported value \"" + f.mode + "\"", "--mode", "use --mode=direct or --mode=annotate");
-  o.annotate = f.mode == "annotate" && !uninject;
+  if (!g.output.empty() && g.output != "yaml" && g.output != "json" && g.output != "diff")
+    throw Error("unsupported output \"" + g.output + "\"", "-o", "use -o yaml, -o json or -o diff");
+  o.annotate = f.mode == "annotate" && !uninject;  // files mode: direct unless asked; live: chooseMode
   if (o.annotate && !f.endpoint.empty())
     throw Error("--endpoint needs --mode=direct", "--mode",
                 "the webhook needs an Instrumentation object: create one with `kubectl otel create instrumentation`");
@@ -163,12 +275,26 @@ void run(const InjectFlags& f, const GlobalOptions& g, bool uninject, CLI::App* 
       if (!d.errors.empty()) throw Error(d.errors.front(), "--sampler");
     }
   }
-  if (f.files.empty() && !f.selectors.empty()) {
+  if (f.files.empty() && (!f.selectors.empty() || f.all || !f.labelSelector.empty())) {
     runLiveMode(f, g, o);
     return;
   }
+  if (f.all || !f.labelSelector.empty())
+    throw Error("--all and -l select workloads in the cluster", "-f",
+                "with -f every workload of the input is injected; name some (deploy/NAME) to restrict it");
+  if (!f.dryRun.empty() && f.dryRun != "client" && f.dryRun != "none")
+    throw Error("--dry-run=" + f.dryRun + " needs the cluster", "--dry-run", "files mode writes nothing anyway");
   auto result = inject::processManifests(readSources(f), o);
-  std::cout << result.output;
+  if (g.output == "diff") {
+    for (const auto& c : result.changes) {
+      std::string name = c.source + " (document " + std::to_string(c.index) + ", " + c.ref + ")";
+      std::cout << inject::unifiedDiff(c.before, c.after, {"a/" + name, "b/" + name});
+    }
+  } else if (g.output == "json") {
+    throw Error("-o json is not supported with -f", "-o", "files mode prints the YAML stream; use -o diff or no -o");
+  } else {
+    std::cout << result.output;
+  }
   std::cout.flush();
   if (!f.quiet) {
     for (const auto& line : result.summary) std::cerr << line << "\n";
@@ -183,7 +309,14 @@ void addFileFlags(CLI::App* cmd, InjectFlags& f) {
   cmd->add_flag("-R,--recursive", f.recursive, "Read folders given with -f recursively");
   cmd->add_option("workloads", f.selectors, "Only these workloads of the input (KIND/NAME, e.g. deploy/my-app)");
   cmd->add_flag("-q,--quiet", f.quiet, "No summary on stderr");
-  cmd->add_option("--dry-run", f.dryRun, "Live mode: client = compute and print (-o yaml|json), write nothing");
+  cmd->add_option("--dry-run", f.dryRun,
+                  "Live mode: client = compute and print (-o yaml|json|diff), write nothing; server = also send the "
+                  "update with dryRun=All (admission and validation, nothing stored)");
+  cmd->add_flag("--all", f.all,
+                "Live mode: every Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, CronJob, "
+                "Job and Pod of the namespace (those managed by another workload excluded)");
+  cmd->add_option("-l,--selector", f.labelSelector,
+                  "Live mode: only workloads matching this label selector (key=value,key!=value,key in (a,b) ...)");
 }
 
 }  // namespace
@@ -203,8 +336,9 @@ void addInjectVerb(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--propagators", f->propagators, "With --endpoint: propagators (default tracecontext,baggage)");
   cmd->add_option("--sampler", f->sampler, "With --endpoint: TYPE or TYPE=ARG (default parentbased_traceidratio=1)");
   cmd->add_option("--mode", f->mode,
-                  "direct (default): write the containers/env/volumes into the template; annotate: set the "
-                  "operator webhook's annotations instead (needs the controller's webhook)");
+                  "direct: write the containers/env/volumes into the template; annotate: set the operator webhook's "
+                  "annotations instead (needs the controller's webhook). Default: -f direct; live annotate when the "
+                  "controller's pod webhook is installed, else direct");
   cmd->add_option("--go-target-exe", f->goTargetExe, "With --lang go: path of the executable to instrument");
   cmd->add_flag("--native-sidecar", f->nativeSidecar,
                 "Add the sidecar as a native sidecar (init container, restartPolicy Always; Kubernetes >= 1.29)");

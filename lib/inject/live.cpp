@@ -1,5 +1,9 @@
 #include "lib/inject/live.h"
 
+#include <exception>
+#include <map>
+#include <memory>
+
 #include "lib/api/instrumentation.h"
 #include "lib/core/error.h"
 #include "lib/inject/workload.h"
@@ -18,90 +22,391 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
+std::string strAt(const Json& j, const char* key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// What happens to running pods after the template changed.
+std::string rolloutNote(const std::string& kind, bool annotate) {
+  if (kind == "Deployment" || kind == "StatefulSet" || kind == "DaemonSet") return "pods are replaced by the rollout";
+  if (kind == "CronJob") return "Jobs created from now on get it";
+  if (kind == "Job") return "pods created from now on get it";
+  if (kind == "ReplicaSet" || kind == "ReplicationController")
+    return "running pods keep the old template until they are recreated";
+  if (kind == "Pod" && annotate) return "the webhook acts when a pod is created: recreate the pod";
+  return "";
+}
+
+struct Target {
+  std::string kind, name;
+  Json listed;  // the object as listed (--all / -l), else null
+  std::string skip;  // set: reported as skipped, not touched
+  LiveResult res;
+};
+
+struct Mutation {
+  Result r;
+  Json after;
+};
+
+// Mutates a fresh copy of the workload; selection errors come back in r.errors (live wording).
+Mutation mutate(const Json& obj, const LiveOptions& opts, const LiveAccess& access) {
+  Mutation m;
+  m.after = obj;
+  Json* tmpl = podTemplate(m.after);
+  if (!tmpl) {
+    static const std::string kNoTemplate = "no pod template (spec.template)";
+    m.r.errors.push_back(kNoTemplate);
+    return m;
+  }
+  if (opts.uninject) {
+    m.r = uninjectPod(*tmpl);
+  } else {
+    PodContext ctx = contextForWorkload(obj, opts.ns);
+    ctx.nsAnnotations = access.namespaceAnnotations ? access.namespaceAnnotations(ctx.ns) : Json::object();
+    Catalog catalog = access.catalog ? access.catalog(ctx.ns) : Catalog{};
+    Options o = opts.inject;
+    addInlineInstrumentation(catalog, o, ctx.ns, opts.endpoint, opts.propagators, opts.sampler);
+    if (opts.annotate) {
+      // The webhook would fail open on a missing Instrumentation or Collector: check them now.
+      Result check = injectPod(*tmpl, ctx, catalog, o);
+      m.r = annotatePod(*tmpl, o);
+      if (!check.errors.empty()) m.r.errors.insert(m.r.errors.begin(), check.errors.front());
+    } else {
+      m.r = injectPod(*tmpl, ctx, catalog, o);
+    }
+    for (auto& e : m.r.errors) e = explainSelectionError(e, ctx.ns, o);
+  }
+  if (m.r.changed) *tmpl = m.r.pod;
+  return m;
+}
+
+bool allAlready(const std::vector<std::string>& skips) {
+  if (skips.empty()) return false;
+  for (const auto& s : skips)
+    if (s.find("already") == std::string::npos) return false;
+  return true;
+}
+
+// Fills the outcome of a computed mutation (no write yet).
+void describe(LiveResult& res, const std::string& kind, const Result& r, const LiveOptions& opts) {
+  if (!r.errors.empty()) {
+    res.error = true;
+    res.changed = false;
+    res.outcome = "error: " + r.errors.front();
+    return;
+  }
+  if (!r.changed) {
+    res.changed = false;
+    if (opts.uninject)
+      res.outcome = r.skips.empty() ? "nothing to remove" : "skipped: " + join(r.skips);
+    else if (allAlready(r.skips))
+      res.outcome = opts.annotate ? "already annotated" : "already injected (" + join(r.skips) + ")";
+    else
+      res.outcome = r.skips.empty() ? "unchanged (nothing requested)" : "skipped: " + join(r.skips);
+    return;
+  }
+  res.changed = true;
+  std::vector<std::string> actions = r.actions;
+  if (opts.annotate && !opts.uninject)
+    for (auto& a : actions)
+      if (a.rfind("annotated ", 0) == 0) a = a.substr(10);
+  res.outcome = (opts.uninject ? "uninjected: " : opts.annotate ? "annotated for the webhook: " : "injected: ") +
+                join(actions);
+  if (!r.skips.empty()) res.outcome += "; skipped: " + join(r.skips);
+  std::string note = rolloutNote(kind, opts.annotate && !opts.uninject);
+  if (!note.empty()) res.outcome += " (" + note + ")";
+}
+
 }  // namespace
 
+const std::vector<std::string>& liveKinds() {
+  static const std::vector<std::string> kKinds = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
+                                                  "ReplicationController", "CronJob", "Job", "Pod"};
+  return kKinds;
+}
+
+std::string managingOwner(const Json& workload) {
+  const std::string kind = strAt(workload, "kind");
+  if (!workload.is_object() || !workload.contains("metadata")) return "";
+  const Json& meta = workload["metadata"];
+  if (!meta.is_object() || !meta.contains("ownerReferences") || !meta["ownerReferences"].is_array()) return "";
+  for (const auto& o : meta["ownerReferences"]) {
+    const std::string ok = strAt(o, "kind");
+    const bool manages = (kind == "ReplicaSet" && ok == "Deployment") || (kind == "Job" && ok == "CronJob") ||
+                         kind == "Pod";
+    if (manages) return lower(ok) + "/" + strAt(o, "name");
+  }
+  return "";
+}
+
+std::string podWebhookConfiguration(const Json& list) {
+  if (!list.is_object() || !list.contains("items") || !list["items"].is_array()) return "";
+  std::string found;
+  for (const auto& cfg : list["items"]) {
+    const std::string name = cfg.contains("metadata") ? strAt(cfg["metadata"], "name") : "";
+    bool pod = name == kControllerMutatingWebhookConfiguration;
+    if (cfg.contains("webhooks") && cfg["webhooks"].is_array())
+      for (const auto& w : cfg["webhooks"]) pod = pod || strAt(w, "name") == kPodWebhookName;
+    if (pod && (found.empty() || name == kControllerMutatingWebhookConfiguration)) found = name;
+  }
+  return found;
+}
+
+std::string explainSelectionError(const std::string& error, const std::string& ns, const Options& requested) {
+  auto quoted = [&](size_t from) {
+    auto a = error.find('"', from);
+    auto b = a == std::string::npos ? std::string::npos : error.find('"', a + 1);
+    return b == std::string::npos ? std::string() : error.substr(a + 1, b - a - 1);
+  };
+  // The error names the object only; the namespace comes from the flag (NS/NAME) when it was given there.
+  auto split = [&](const std::string& name, const std::string& flag, std::string& outNs, std::string& outName) {
+    outNs = ns;
+    outName = name;
+    auto slash = flag.find('/');
+    if (slash != std::string::npos && flag.substr(slash + 1) == name) outNs = flag.substr(0, slash);
+  };
+  std::string n, name;
+  if (auto p = error.find("instrumentations.opentelemetry.io \""); p != std::string::npos) {
+    split(quoted(p), requested.instrumentation, n, name);
+    return "instrumentation \"" + name + "\" not found in namespace \"" + n +
+           "\": create it with kubectl otel create instrumentation " + name + " -n " + n +
+           " --endpoint http://COLLECTOR:4318 (or use --endpoint URL for an inline Instrumentation)";
+  }
+  if (error.find("no OpenTelemetry Instrumentation instances available") != std::string::npos)
+    return "no Instrumentation in namespace \"" + ns +
+           "\": create one with kubectl otel create instrumentation NAME -n " + ns +
+           " --endpoint http://COLLECTOR:4318 (or use --endpoint URL for an inline Instrumentation)";
+  if (auto p = error.find("opentelemetrycollectors.opentelemetry.io \""); p != std::string::npos) {
+    split(quoted(p), requested.collector, n, name);
+    return "collector \"" + name + "\" not found in namespace \"" + n +
+           "\": create it with kubectl otel create collector " + name + " -n " + n + " --mode sidecar";
+  }
+  if (error.find("no OpenTelemetry Collector instances available") != std::string::npos)
+    return "no sidecar collector in namespace \"" + ns + "\": create one with kubectl otel create collector NAME -n " +
+           ns + " --mode sidecar";
+  return error;
+}
+
 std::vector<LiveResult> runLive(const std::vector<std::string>& selectors, const LiveOptions& opts,
-                                const LiveAccess& access) {
-  std::vector<LiveResult> results;
+                                const LiveAccess& given) {
+  // Instrumentations, collectors and namespace annotations are read once per namespace and run.
+  LiveAccess access = given;
+  auto catalogs = std::make_shared<std::map<std::string, Catalog>>();
+  auto nsAnnotations = std::make_shared<std::map<std::string, Json>>();
+  if (given.catalog)
+    access.catalog = [catalogs, read = given.catalog](const std::string& ns) {
+      auto it = catalogs->find(ns);
+      if (it == catalogs->end()) it = catalogs->emplace(ns, read(ns)).first;
+      return it->second;
+    };
+  if (given.namespaceAnnotations)
+    access.namespaceAnnotations = [nsAnnotations, read = given.namespaceAnnotations](const std::string& ns) {
+      auto it = nsAnnotations->find(ns);
+      if (it == nsAnnotations->end()) it = nsAnnotations->emplace(ns, read(ns)).first;
+      return it->second;
+    };
+  std::vector<Target> targets;
+  // 1. What to work on: the named workloads, then (--all / -l) every listed one not managed by an owner.
   for (const auto& sel : selectors) {
-    LiveResult res;
-    res.ref = sel;
+    Target t;
+    t.res.ref = sel;
     auto slash = sel.find('/');
-    std::string kind = slash == std::string::npos ? "" : workloadKindFor(sel.substr(0, slash));
-    if (kind.empty()) {
-      res.error = true;
-      res.outcome = "error: unsupported kind \"" + sel.substr(0, slash) +
-                    "\" (supported: Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Pod)";
-      results.push_back(res);
+    t.kind = slash == std::string::npos ? "" : workloadKindFor(sel.substr(0, slash));
+    if (slash == std::string::npos || slash + 1 == sel.size()) {
+      t.res.error = true;
+      t.res.outcome = "error: invalid workload \"" + sel + "\": want KIND/NAME (for example deploy/my-app)";
+    } else if (t.kind.empty()) {
+      t.res.error = true;
+      t.res.outcome = "error: unsupported kind \"" + sel.substr(0, slash) +
+                      "\" (supported: Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, "
+                      "CronJob, Pod)";
+    } else {
+      t.name = sel.substr(slash + 1);
+      t.res.ref = lower(t.kind) + "/" + t.name;
+    }
+    targets.push_back(std::move(t));
+  }
+  if (opts.all || !opts.labelSelector.empty()) {
+    for (const auto& kind : liveKinds()) {
+      std::vector<Json> items;
+      try {
+        if (!access.list) throw Error("listing is not available");
+        items = access.list(kind, opts.ns, opts.labelSelector);
+      } catch (const std::exception& e) {
+        Target t;
+        t.res.ref = lower(kind);
+        t.res.error = true;
+        t.res.outcome = std::string("error: listing ") + lower(kind) + "s: " + e.what();
+        targets.push_back(std::move(t));
+        continue;
+      }
+      for (auto& item : items) {
+        if (!managingOwner(item).empty()) continue;  // its owner is the workload to inject
+        std::string name = item.contains("metadata") ? strAt(item["metadata"], "name") : "";
+        bool dup = false;
+        for (const auto& t : targets) dup = dup || (t.kind == kind && t.name == name);
+        if (dup || name.empty()) continue;
+        Target t;
+        t.kind = kind;
+        t.name = name;
+        t.res.ref = lower(kind) + "/" + name;
+        t.listed = std::move(item);
+        // A real API server refuses changes of a running Pod's spec and of a Job's template (immutable):
+        // --all reports them instead of failing on them. Named explicitly, they are attempted.
+        if (kind == "Pod")
+          t.skip = "a running Pod's spec cannot be changed (the API server refuses it): recreate the pod from a "
+                   "manifest injected with kubectl otel inject -f, or name it (pod/" + name + ") to try";
+        if (kind == "Job")
+          t.skip = "a Job's pod template cannot be changed after creation (the API server refuses it): inject the "
+                   "manifest with kubectl otel inject -f before creating the Job, or name it (job/" + name + ") to try";
+        targets.push_back(std::move(t));
+      }
+    }
+  }
+
+  // 2. Plan: read and mutate everything before writing anything.
+  bool failed = false;
+  for (auto& t : targets) {
+    if (t.res.error) {
+      failed = true;
       continue;
     }
-    const std::string name = sel.substr(slash + 1);
-    res.ref = lower(kind) + "/" + name;
+    if (t.listed.is_object()) {
+      t.res.before = std::move(t.listed);
+    } else {
+      try {
+        t.res.before = access.get(t.kind, opts.ns, t.name);
+      } catch (const std::exception& e) {
+        t.res.error = true;
+        t.res.outcome = std::string("error: ") + e.what();
+        failed = true;
+        continue;
+      }
+    }
+    if (!t.skip.empty()) {
+      t.res.outcome = "skipped: " + t.skip;
+      t.res.object = t.res.before;
+      continue;
+    }
+    if (std::string owner = managingOwner(t.res.before); !owner.empty()) {
+      t.res.outcome = "skipped: managed by " + owner + " (inject " + owner + " instead: it would undo a change here)";
+      t.res.object = t.res.before;
+      continue;
+    }
+    Mutation m = mutate(t.res.before, opts, access);
+    describe(t.res, t.kind, m.r, opts);
+    failed = failed || t.res.error;
+    if (t.res.changed) t.res.after = std::move(m.after);
+    else t.res.object = t.res.before;
+  }
+  if (failed) {
+    for (auto& t : targets)
+      if (t.res.changed) {
+        t.res.changed = false;
+        t.res.object = Json();
+        t.res.outcome = "not written (another workload failed; nothing was written): would have " +
+                        t.res.outcome;
+      }
+  }
+
+  // Sends res.after (a 409 Conflict: read again, mutate again, retry). On failure res.error is set and the
+  // exception is kept in `failure` for the caller to classify.
+  auto send = [&](Target& t, bool serverDryRun, std::exception_ptr& failure) {
+    LiveResult& res = t.res;
+    failure = nullptr;
     for (int attempt = 0;; ++attempt) {
-      Json obj;
       try {
-        obj = access.get(kind, opts.ns, name);
+        res.object = access.update(res.after, serverDryRun);
+        return;
       } catch (const std::exception& e) {
-        res.error = true;
-        res.outcome = std::string("error: ") + e.what();
-        break;
-      }
-      Json* tmpl = podTemplate(obj);
-      if (!tmpl) {
-        res.error = true;
-        res.outcome = "error: no pod template";
-        break;
-      }
-      Result r;
-      if (opts.uninject) {
-        r = uninjectPod(*tmpl);
-      } else {
-        PodContext ctx = contextForWorkload(obj, opts.ns);
-        ctx.nsAnnotations = access.namespaceAnnotations ? access.namespaceAnnotations(ctx.ns) : Json::object();
-        Catalog catalog = access.catalog ? access.catalog(ctx.ns) : Catalog{};
-        Options o = opts.inject;
-        addInlineInstrumentation(catalog, o, ctx.ns, opts.endpoint, opts.propagators, opts.sampler);
-        r = opts.annotate ? annotatePod(*tmpl, o) : injectPod(*tmpl, ctx, catalog, o);
-      }
-      if (!r.errors.empty()) {
-        res.error = true;
-        res.outcome = "error: " + r.errors.front();
-        break;
-      }
-      if (!r.changed) {
-        if (opts.uninject)
-          res.outcome = "skipped: " + join(r.skips);
-        else
-          res.outcome = r.skips.empty() ? "already injected" : "skipped: " + join(r.skips);
-        res.object = obj;
-        break;
-      }
-      *tmpl = r.pod;
-      res.changed = true;
-      res.outcome = (opts.uninject ? "uninjected: " : (opts.annotate ? "annotated (the webhook injects at the next rollout): " : "injected: ")) + join(r.actions);
-      if (!r.skips.empty()) res.outcome += "; skipped: " + join(r.skips);
-      if (opts.dryRun) {
-        res.object = obj;
-        break;
-      }
-      try {
-        res.object = access.update(obj);
-        break;
-      } catch (const std::exception& e) {
-        if (access.isConflict && access.isConflict(e) && attempt < opts.maxConflictRetries) {
-          ++res.conflicts;
+        if (!(access.isConflict && access.isConflict(e) && attempt < opts.maxConflictRetries)) {
+          failure = std::current_exception();
+          res.error = true;
           res.changed = false;
-          continue;  // fresh read, mutate again
+          res.outcome = std::string("error: ") + e.what();
+          return;
         }
+      }
+      ++res.conflicts;
+      try {
+        res.before = access.get(t.kind, opts.ns, t.name);
+      } catch (const std::exception& e) {
+        failure = std::current_exception();
         res.error = true;
         res.changed = false;
         res.outcome = std::string("error: ") + e.what();
-        break;
+        return;
       }
+      Mutation m = mutate(res.before, opts, access);
+      describe(res, t.kind, m.r, opts);
+      if (!res.changed) {  // someone else did it meanwhile, or an error now
+        res.after = Json();
+        if (!res.error) res.object = res.before;
+        return;
+      }
+      res.after = std::move(m.after);
     }
-    results.push_back(std::move(res));
+  };
+
+  // 3. Preflight (real writes of several workloads): every update is first sent with dryRun=All, so a
+  // refusal by the server (validation, an immutable field, a denying webhook, RBAC) writes nothing at all.
+  // Other preflight failures (a webhook that does not support dry runs ...) do not stop the writes.
+  size_t changedCount = 0;
+  for (const auto& t : targets) changedCount += t.res.changed ? 1 : 0;
+  if (opts.dryRun == DryRun::None && changedCount > 1 && access.isRefusal) {
+    bool refused = false;
+    for (auto& t : targets) {
+      if (!t.res.changed) continue;
+      const LiveResult saved = t.res;
+      std::exception_ptr failure;
+      send(t, true, failure);
+      bool isRefusal = false;
+      if (failure) {
+        try {
+          std::rethrow_exception(failure);
+        } catch (const std::exception& e) {
+          isRefusal = access.isRefusal(e);
+        }
+      }
+      if (isRefusal) {
+        refused = true;
+        continue;
+      }
+      if (failure) {
+        t.res = saved;  // not a verdict on the object: the real write decides
+        continue;
+      }
+      if (t.res.changed) t.res.object = Json();  // the preflight's answer is not the stored object
+    }
+    if (refused) {
+      for (auto& t : targets)
+        if (t.res.changed) {
+          t.res.changed = false;
+          t.res.object = Json();
+          t.res.outcome = "not written (the server refused another workload; nothing was written): would have " +
+                          t.res.outcome;
+        }
+    }
   }
-  return results;
+
+  // 4. Write.
+  for (auto& t : targets) {
+    if (!t.res.changed) continue;
+    if (opts.dryRun == DryRun::Client) {
+      t.res.object = t.res.after;
+      continue;
+    }
+    std::exception_ptr failure;
+    send(t, opts.dryRun == DryRun::Server, failure);
+  }
+
+  std::vector<LiveResult> out;
+  out.reserve(targets.size());
+  for (auto& t : targets) out.push_back(std::move(t.res));
+  return out;
 }
 
 }  // namespace otel::inject

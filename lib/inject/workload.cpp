@@ -338,7 +338,12 @@ FileModeResult processManifests(const std::vector<ManifestSource>& sources, cons
     }
     if (!first) out += "---\n";
     first = false;
-    out += changed ? toYaml(value) : d.text;
+    if (changed)
+      result.changes.push_back(DocumentChange{d.source, d.index + 1,
+                                              value.contains("items") && !podTemplate(value) ? strAt(value, "kind")
+                                                                                             : objectRef(value),
+                                              d.text, toYaml(value)});
+    out += changed ? result.changes.back().after : d.text;
     if (!out.empty() && out.back() != '\n') out += '\n';
   }
   for (const auto& s : selectors)

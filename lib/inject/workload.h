@@ -60,8 +60,17 @@ struct FileModeOptions {
   std::vector<std::string> selectors;
 };
 
+struct DocumentChange {
+  std::string source;  // file name or "-"
+  int index = 0;       // 1-based document index in that source
+  std::string ref;     // "deployment/x" (the list's kind for a List)
+  std::string before;  // the document's text as read
+  std::string after;   // its text as written to the output
+};
+
 struct FileModeResult {
   std::string output;                // the YAML stream to print
+  std::vector<DocumentChange> changes;  // the changed documents (for -o diff)
   std::vector<std::string> summary;  // one line per workload ("deployment/x: injected java into container app")
   int changed = 0;
   int workloads = 0;

@@ -171,6 +171,7 @@ struct TestApiServer::Impl {
   int failCount = 0, failStatus = 0, failRetry = 0;
   std::chrono::milliseconds delay{0};
   ServiceResolver resolver;
+  TestApiServer::RequestHook requestHook;
   std::vector<RecordedRequest> recorded;
   int activeWatches = 0, watchesStarted = 0, webhookCalls = 0;
 
@@ -1798,6 +1799,14 @@ struct TestApiServer::Impl {
       recIdx = recorded.size() - 1;
       if (delay.count() > 0) cv.wait_for(lk, delay, [&] { return stopping; });
     }
+    TestApiServer::RequestHook hook;
+    RecordedRequest seen;
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      hook = requestHook;
+      if (hook && recIdx < recorded.size()) seen = recorded[recIdx];
+    }
+    if (hook) hook(seen);
     Answer a = handleInner(req, res);
     if (opts.logRequests)
       std::fprintf(stderr, "%s %s %d accept=%s ct=%s\n", req.method.c_str(), req.target.c_str(), a.status,
@@ -2055,6 +2064,11 @@ void TestApiServer::failNext(int n, int status, int retryAfterSeconds) {
   impl_->failCount = n;
   impl_->failStatus = status;
   impl_->failRetry = retryAfterSeconds;
+}
+
+void TestApiServer::setRequestHook(RequestHook hook) {
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  impl_->requestHook = std::move(hook);
 }
 
 void TestApiServer::setDelay(std::chrono::milliseconds delay) {

@@ -94,6 +94,12 @@ class TestApiServer {
   void failNext(int n, int status, int retryAfterSeconds = 0);
   // Every answer is delayed by this much (0 disables).
   void setDelay(std::chrono::milliseconds delay);
+  // Called before each request is handled (no server lock held; status still 0) with its method, path and
+  // query. A test can write to the store from here (putObject) as a concurrent writer would, so that, for
+  // example, the first PUT after a GET meets a newer resourceVersion and gets 409 Conflict,
+  // deterministically. An empty function removes the hook.
+  using RequestHook = std::function<void(const RecordedRequest&)>;
+  void setRequestHook(RequestHook hook);
 
   // ---- admission hooks ----
   // Maps a webhook clientConfig.service (namespace, name, port, path) to a URL "https://host:port/path".

@@ -82,3 +82,21 @@ TEST(Workload, ContextForPodFollowsOwnersLikeUpstream) {
   auto shallow = contextForPod(pod, "shop", Json::object(), nullptr);
   EXPECT_EQ(shallow.deployment, "");
 }
+
+TEST(Workload, FileModeReportsEachChangedDocumentForDiff) {
+  const std::string cm = "# a comment\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
+  const std::string deploy =
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n"
+      "      containers: [{name: app, image: x}]\n";
+  FileModeOptions o;
+  o.inject.languages = {Language::Java};
+  o.endpoint = "http://c:4318";
+  auto r = processManifests({ManifestSource{"app.yaml", cm + "---\n" + deploy}}, o);
+  ASSERT_EQ(r.changes.size(), 1u);
+  EXPECT_EQ(r.changes[0].source, "app.yaml");
+  EXPECT_EQ(r.changes[0].index, 2);
+  EXPECT_EQ(r.changes[0].ref, "deployment/web");
+  EXPECT_EQ(r.changes[0].before, deploy);
+  EXPECT_NE(r.output.find(r.changes[0].after), std::string::npos);
+  EXPECT_NE(r.changes[0].after.find("opentelemetry-auto-instrumentation-java"), std::string::npos);
+}
