@@ -19,6 +19,7 @@
 #include "lib/kube/kubeconfig.h"
 #include "lib/manifests/presets.h"
 #include "lib/manifests/render.h"
+#include "plugin/kube_options.h"
 #include "plugin/verbs.h"
 
 namespace otel::plugin {
@@ -52,12 +53,7 @@ bool isOurs(const Json& obj) {
 }
 
 std::unique_ptr<kube::Client> connect(const GlobalOptions& g, bool stdinUsed) {
-  kube::LoadOptions lo;
-  lo.kubeconfig = g.kubeconfig;
-  lo.context = g.context;
-  lo.ns = g.ns;
-  lo.stdinUnavailable = stdinUsed;
-  return std::make_unique<kube::Client>(kube::loadRestConfig(lo));
+  return std::make_unique<kube::Client>(kube::loadRestConfig(kubeLoadOptions(g, stdinUsed)));
 }
 
 std::string lower(std::string s) {

@@ -16,6 +16,7 @@
 #include "lib/kube/client.h"
 #include "lib/kube/errors.h"
 #include "lib/kube/kubeconfig.h"
+#include "plugin/kube_options.h"
 #include "plugin/verbs.h"
 
 namespace otel::plugin {
@@ -119,11 +120,7 @@ void runLiveMode(const InjectFlags& f, const GlobalOptions& g, const inject::Fil
   if (!f.selectors.empty() && (f.all || !f.labelSelector.empty()))
     throw Error("workload names cannot be combined with --all or -l", "arguments",
                 "either name workloads (deploy/NAME ...) or select them with --all [-l SELECTOR]");
-  kube::LoadOptions lo;
-  lo.kubeconfig = g.kubeconfig;
-  lo.context = g.context;
-  lo.ns = g.ns;
-  kube::Client client(kube::loadRestConfig(lo));
+  kube::Client client(kube::loadRestConfig(kubeLoadOptions(g)));
   inject::LiveOptions o;
   o.inject = fo.inject;
   o.uninject = fo.uninject;

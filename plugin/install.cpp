@@ -13,6 +13,7 @@
 #include "lib/kube/errors.h"
 #include "lib/kube/kubeconfig.h"
 #include "lib/manifests/install.h"
+#include "plugin/kube_options.h"
 #include "plugin/verbs.h"
 
 namespace otel::plugin {
@@ -40,10 +41,7 @@ manifests::InstallOptions installOptions(const Opts& o, const GlobalOptions& g) 
 }
 
 kube::Client connect(const GlobalOptions& g) {
-  kube::LoadOptions lo;
-  lo.kubeconfig = g.kubeconfig;
-  lo.context = g.context;
-  return kube::Client(kube::loadRestConfig(lo));
+  return kube::Client(kube::loadRestConfig(kubeLoadOptions(g)));
 }
 
 void print(const std::vector<Json>& objs, const std::string& output) {

@@ -7,6 +7,8 @@ namespace otel::plugin {
 struct GlobalOptions {
   std::string kubeconfig;     // --kubeconfig: exactly this file, no merging
   std::string context;        // --context
+  std::string cluster;        // --cluster: the kubeconfig cluster to use instead of the context's
+  std::string user;           // --user: the kubeconfig user to use instead of the context's
   std::string ns;             // -n/--namespace ("" = from kubeconfig context, else "default")
   bool allNamespaces = false; // -A/--all-namespaces
   std::string output;         // -o/--output (verb-specific meaning; "" = default human output)

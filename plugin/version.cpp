@@ -6,6 +6,7 @@
 #include "lib/core/version.h"
 #include "lib/kube/client.h"
 #include "lib/kube/kubeconfig.h"
+#include "plugin/kube_options.h"
 #include "plugin/verbs.h"
 
 namespace otel::plugin {
@@ -19,11 +20,7 @@ void addVersionVerb(CLI::App& app, GlobalOptions& global) {
     std::string warning;
     if (!*client) {
       try {
-        otel::kube::LoadOptions lo;
-        lo.kubeconfig = global.kubeconfig;
-        lo.context = global.context;
-        lo.ns = global.ns;
-        auto cfg = otel::kube::loadRestConfig(lo);
+        auto cfg = otel::kube::loadRestConfig(kubeLoadOptions(global));
         cfg.timeout = std::chrono::seconds(10);
         cfg.maxRetries = 0;
         otel::kube::Client c(cfg);

@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   GlobalOptions global;
   app.add_option("--kubeconfig", global.kubeconfig, "Path to the kubeconfig file (no merging)");
   app.add_option("--context", global.context, "The kubeconfig context to use");
+  app.add_option("--cluster", global.cluster, "The kubeconfig cluster to use (instead of the context's)");
+  app.add_option("--user", global.user, "The kubeconfig user to use (instead of the context's)");
   app.add_option("-n,--namespace", global.ns, "Namespace (default: the context's, else \"default\")");
   app.add_flag("-A,--all-namespaces", global.allNamespaces, "Act on all namespaces");
   app.add_option("-o,--output", global.output, "Output format (verb specific: yaml, json, wide, diff ...)");

@@ -48,6 +48,27 @@ TEST(Cli, VersionShowsTheServerVersionThroughTheKubeconfig) {
   EXPECT_EQ(r.err.find("Warning"), std::string::npos) << r.err;
 }
 
+// --cluster and --user pick kubeconfig entries other than the current context's.
+TEST(Cli, ClusterAndUserFlagsOverrideTheContext) {
+  otel::testing::TestApiServer server;
+  std::string kc = tempDir("cluster-user") + "/kubeconfig";
+  std::ofstream(kc) << "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n"
+                       "- name: down\n  cluster: {server: 'https://127.0.0.1:1'}\n"
+                       "- name: test\n  cluster:\n    server: " << server.url() << "\n"
+                       "    certificate-authority-data: " << otel::base64Encode(server.caPem()) << "\n"
+                       "contexts:\n- name: c\n  context: {cluster: down, user: nobody}\n"
+                       "users:\n- name: nobody\n  user: {token: wrong}\n"
+                       "- name: good\n  user: {token: " << server.token() << "}\n";
+  Result plain = sh(kBin + " --kubeconfig " + kc + " version");
+  EXPECT_NE(plain.err.find("Warning"), std::string::npos) << plain.err;  // the context's cluster is down
+  Result r = sh(kBin + " --kubeconfig " + kc + " --cluster test --user good version");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Server Version: v1."), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(r.err.find("Warning"), std::string::npos) << r.err;
+  Result wrongUser = sh(kBin + " --kubeconfig " + kc + " --cluster test version");
+  EXPECT_NE(wrongUser.err.find("Warning"), std::string::npos) << wrongUser.err;  // 401 with the context's user
+}
+
 TEST(Cli, VersionWarnsOnOneLineWhenTheServerIsUnreachable) {
   std::string kc = tempDir("version-down") + "/kubeconfig";
   std::ofstream(kc) << "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n"
