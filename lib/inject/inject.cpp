@@ -1,5 +1,7 @@
 #include "lib/inject/inject.h"
 
+#include "lib/inject/select.h"
+
 #include <algorithm>
 #include <map>
 #include <regex>
@@ -878,33 +880,8 @@ std::string containersAnnotationError(const std::string& v) {
 // Selects the Instrumentation for an annotation value; nullptr + error when it cannot.
 const Json* selectInstrumentation(const std::string& value, const PodContext& ctx, const std::vector<Json>& defaulted,
                                   std::string& error) {
-  auto nsOf = [&](const Json& o) {
-    std::string n = o.contains("metadata") ? strAt(o["metadata"], "namespace") : "";
-    return n.empty() ? ctx.ns : n;
-  };
-  if (iequals(value, "true")) {
-    std::vector<const Json*> found;
-    for (const auto& i : defaulted)
-      if (nsOf(i) == ctx.ns) found.push_back(&i);
-    if (found.empty()) {
-      error = "no OpenTelemetry Instrumentation instances available";
-      return nullptr;
-    }
-    if (found.size() > 1) {
-      error = "multiple OpenTelemetry Instrumentation instances available, cannot determine which one to select";
-      return nullptr;
-    }
-    return found.front();
-  }
-  std::string ns = ctx.ns, name = value;
-  if (auto slash = value.find('/'); slash != std::string::npos) {
-    ns = value.substr(0, slash);
-    name = value.substr(slash + 1);
-  }
-  for (const auto& i : defaulted)
-    if (nsOf(i) == ns && i.contains("metadata") && strAt(i["metadata"], "name") == name) return &i;
-  error = "instrumentations.opentelemetry.io \"" + name + "\" not found";
-  return nullptr;
+  return selectByAnnotation(value, ctx.ns, defaulted, {"Instrumentation", "instrumentations.opentelemetry.io", nullptr, ""},
+                            error);
 }
 
 bool hasContainerNamed(const Json& pod, const char* list, const std::string& name) {

@@ -1,5 +1,7 @@
 #include "lib/inject/sidecar.h"
 
+#include "lib/inject/select.h"
+
 #include <algorithm>
 #include <map>
 #include <regex>
@@ -16,12 +18,6 @@ std::string strAt(const Json& j, const char* key) {
   if (!j.is_object()) return "";
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-bool iequals(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 Json sortKeys(const Json& j) {
@@ -259,43 +255,14 @@ Json sidecarContainer(const Json& collector, const PodContext& ctx, const std::s
 }
 
 const Json* selectCollector(const std::string& value, const PodContext& ctx, const Catalog& catalog, std::string& error) {
-  auto nsOf = [&](const Json& o) {
-    std::string n = o.contains("metadata") ? strAt(o["metadata"], "namespace") : "";
-    return n.empty() ? ctx.ns : n;
-  };
-  auto modeOf = [](const Json& o) {
+  auto isSidecar = [](const Json& o) {
     std::string m = o.contains("spec") ? strAt(o["spec"], "mode") : "";
-    return m.empty() ? std::string("deployment") : m;
+    return m == "sidecar";  // an omitted mode is deployment
   };
-  if (iequals(value, "true")) {
-    std::vector<const Json*> found;
-    for (const auto& c : catalog.collectors)
-      if (nsOf(c) == ctx.ns && modeOf(c) == "sidecar") found.push_back(&c);
-    if (found.empty()) {
-      error = "no OpenTelemetry Collector instances available";
-      return nullptr;
-    }
-    if (found.size() > 1) {
-      error = "multiple OpenTelemetry Collector instances available, cannot determine which one to select";
-      return nullptr;
-    }
-    return found.front();
-  }
-  std::string ns = ctx.ns, name = value;
-  if (auto slash = value.find('/'); slash != std::string::npos) {
-    ns = value.substr(0, slash);
-    name = value.substr(slash + 1);
-  }
-  for (const auto& c : catalog.collectors) {
-    if (nsOf(c) != ns || !c.contains("metadata") || strAt(c["metadata"], "name") != name) continue;
-    if (modeOf(c) != "sidecar") {
-      error = "the OpenTelemetry Collector's mode is not set to sidecar";
-      return nullptr;
-    }
-    return &c;
-  }
-  error = "opentelemetrycollectors.opentelemetry.io \"" + name + "\" not found";
-  return nullptr;
+  return selectByAnnotation(value, ctx.ns, catalog.collectors,
+                            {"Collector", "opentelemetrycollectors.opentelemetry.io", isSidecar,
+                             "the OpenTelemetry Collector's mode is not set to sidecar"},
+                            error);
 }
 
 }  // namespace otel::inject
