@@ -120,6 +120,16 @@ void describe(LiveResult& res, const std::string& kind, const Result& r, const L
   if (!note.empty()) res.outcome += " (" + note + ")";
 }
 
+// All or nothing: when one workload fails, none of the planned changes is written.
+void cancelWrites(std::vector<Target>& targets, const std::string& why) {
+  for (auto& t : targets)
+    if (t.res.changed) {
+      t.res.changed = false;
+      t.res.object = Json();
+      t.res.outcome = "not written (" + why + "; nothing was written): would have " + t.res.outcome;
+    }
+}
+
 }  // namespace
 
 const std::vector<std::string>& liveKinds() {
@@ -302,15 +312,7 @@ std::vector<LiveResult> runLive(const std::vector<std::string>& selectors, const
     if (t.res.changed) t.res.after = std::move(m.after);
     else t.res.object = t.res.before;
   }
-  if (failed) {
-    for (auto& t : targets)
-      if (t.res.changed) {
-        t.res.changed = false;
-        t.res.object = Json();
-        t.res.outcome = "not written (another workload failed; nothing was written): would have " +
-                        t.res.outcome;
-      }
-  }
+  if (failed) cancelWrites(targets, "another workload failed");
 
   // Sends res.after (a 409 Conflict: read again, mutate again, retry). On failure res.error is set and the
   // exception is kept in `failure` for the caller to classify.
@@ -381,15 +383,7 @@ std::vector<LiveResult> runLive(const std::vector<std::string>& selectors, const
       }
       if (t.res.changed) t.res.object = Json();  // the preflight's answer is not the stored object
     }
-    if (refused) {
-      for (auto& t : targets)
-        if (t.res.changed) {
-          t.res.changed = false;
-          t.res.object = Json();
-          t.res.outcome = "not written (the server refused another workload; nothing was written): would have " +
-                          t.res.outcome;
-        }
-    }
+    if (refused) cancelWrites(targets, "the server refused another workload");
   }
 
   // 4. Write.
