@@ -15,7 +15,7 @@
 #include "lib/core/yaml.h"
 #include "lib/inject/inject.h"
 #include "lib/inject/workload.h"
-#include "tests/unit/inject/chainsaw_match.h"
+#include "tests/support/chainsaw.h"
 
 namespace fs = std::filesystem;
 using otel::Json;
@@ -142,23 +142,6 @@ Json simulatePod(const Json& workload, const Cluster& cluster, bool native) {
   return out;
 }
 
-// Replaces string values written as chainsaw expressions ("($APP_IMAGE)") by their value when the bindings
-// resolve them; other strings stay as written.
-void substituteBindings(Json& j, const otel::testing::MatchOptions& bo) {
-  if (j.is_string()) {
-    const std::string& s = j.get_ref<const std::string&>();
-    if (s.size() > 2 && s.front() == '(' && s.back() == ')') {
-      try {
-        Json v = otel::testing::evalExpression(s, Json(), bo);
-        if (!v.is_null()) j = v;
-      } catch (const std::exception&) {
-      }
-    }
-  } else if (j.is_object() || j.is_array()) {
-    for (auto& [k, v] : j.items()) substituteBindings(v, bo);
-  }
-}
-
 std::vector<Json> readDocs(const fs::path& p) {
   std::vector<Json> out;
   for (auto& d : otel::parseYamlStream(otel::readFile(p.string()), p.string()))
@@ -185,7 +168,7 @@ TestOutcome runChainsawTest(const fs::path& dir, const Json& test, const std::st
     if (!step.contains("try")) continue;
     for (const auto& op : step["try"]) {
       if (op.contains("apply") && op["apply"].contains("file")) {
-        otel::testing::MatchOptions bo{kTestNamespace, {}, {}};
+        otel::testing::MatchOptions bo{{{"namespace", kTestNamespace}}, {}};
         if (op["apply"].contains("bindings"))
           for (const auto& b : op["apply"]["bindings"]) {
             Json v = b.value("value", Json());
@@ -198,7 +181,7 @@ TestOutcome runChainsawTest(const fs::path& dir, const Json& test, const std::st
             bo.bindings[b.value("name", "")] = v;
           }
         for (auto& o : readDocs(dir / op["apply"]["file"].get<std::string>())) {
-          substituteBindings(o, bo);
+          o = otel::testing::applyTemplate(o, bo);
           cluster.apply(o);
         }
       } else if (op.contains("delete") && op["delete"].contains("ref")) {
@@ -212,7 +195,7 @@ TestOutcome runChainsawTest(const fs::path& dir, const Json& test, const std::st
           if (exp.value("kind", "") != "Pod") continue;
           ++out.podAsserts;
           std::string ns = metaStr(exp, "namespace").empty() ? kTestNamespace : metaStr(exp, "namespace");
-          otel::testing::MatchOptions mo{kTestNamespace, {"status"}, {}};
+          otel::testing::MatchOptions mo{{{"namespace", kTestNamespace}}, {"status"}};
           std::optional<otel::testing::MatchResult> best;
           for (const auto& pod : pods) {
             if (metaStr(pod, "namespace") != ns) continue;
@@ -221,7 +204,7 @@ TestOutcome runChainsawTest(const fs::path& dir, const Json& test, const std::st
           }
           if (best && best->ok()) {
             ++out.podPasses;
-            out.notEvaluated += best->notEvaluated;
+            out.notEvaluated += static_cast<int>(best->notEvaluated.size());
           } else {
             std::string why = best ? best->mismatches.front() : "no pod in namespace " + ns;
             if (best && best->mismatches.size() > 1) why += " (+" + std::to_string(best->mismatches.size() - 1) + " more)";

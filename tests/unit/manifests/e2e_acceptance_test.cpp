@@ -20,7 +20,7 @@
 #include "lib/manifests/build.h"
 #include "lib/manifests/render.h"
 #include "tests/unit/manifests/apiserver_defaults.h"
-#include "tests/unit/manifests/chainsaw_match.h"
+#include "tests/support/chainsaw.h"
 
 namespace fs = std::filesystem;
 
@@ -28,6 +28,15 @@ namespace otel::testing {
 namespace {
 
 const char* kNamespace = "chainsaw-test";
+
+// chainsaw bindings here are all strings ($namespace, $collectorVersion, step bindings).
+using Bindings = std::map<std::string, std::string>;
+
+MatchOptions opts(const Bindings& b) {
+  MatchOptions o;
+  for (const auto& [k, v] : b) o.bindings[k] = v;
+  return o;
+}
 const std::vector<std::string> kSuites = {"e2e", "e2e-targetallocator", "e2e-pdb", "e2e-autoscale", "e2e-targetallocator-cr"};
 
 // THE exception list: what an assert may require that our builders cannot produce, and why.
@@ -277,12 +286,12 @@ bool findMatch(const Json& exp, const std::vector<Json>& objs, const Bindings& b
     anyCandidate = true;
     Json actual = withApiServerDefaults(o);
     if (api::isCollector(o) && exp.value("apiVersion", "") == api::kV1alpha1) actual = api::toV1alpha1(actual);
-    auto r = chainsawMatch(exp, actual, b);
-    if (r.ok) {
+    auto r = chainsawMatch(exp, actual, opts(b));
+    if (r.ok()) {
       notEvaluated.insert(notEvaluated.end(), r.notEvaluated.begin(), r.notEvaluated.end());
       return true;
     }
-    if (firstMismatch.empty()) firstMismatch = api::str(o, {"metadata", "name"}) + r.mismatch;
+    if (firstMismatch.empty()) firstMismatch = api::str(o, {"metadata", "name"}) + r.mismatches.front();
   }
   why = exp.value("kind", "") + " " + expName + ": " + (anyCandidate ? firstMismatch : "no such object");
   return false;
@@ -304,7 +313,7 @@ bool createsOtel(const fs::path& dir) {
 std::vector<Json> readDocs(const fs::path& dir, const Json& op, const Bindings& b) {
   std::vector<Json> out;
   if (op.contains("resource") && op["resource"].is_object()) {
-    out.push_back(applyTemplate(op["resource"], b));
+    out.push_back(applyTemplate(op["resource"], opts(b)));
     return out;
   }
   std::string file = api::str(op, {"file"});
@@ -312,10 +321,10 @@ std::vector<Json> readDocs(const fs::path& dir, const Json& op, const Bindings& 
   for (auto& d : parseYamlStream(readFile((dir / file).string()), file)) {
     if (d.value.is_null()) continue;
     if (d.value.is_object() && d.value.value("kind", "") == "List" && d.value.contains("items")) {
-      for (const auto& item : d.value["items"]) out.push_back(applyTemplate(item, b));
+      for (const auto& item : d.value["items"]) out.push_back(applyTemplate(item, opts(b)));
       continue;
     }
-    out.push_back(applyTemplate(d.value, b));
+    out.push_back(applyTemplate(d.value, opts(b)));
   }
   return out;
 }
@@ -327,9 +336,10 @@ void addBindings(const Json* list, Bindings& b) {
     std::string name = api::str(e, {"name"});
     const Json* v = api::at(e, {"value"});
     if (name.empty() || !v || !v->is_string()) continue;
-    std::string value = v->get<std::string>(), out;
-    if (evalExpression(value, b, out))
-      b[name] = out;
+    std::string value = v->get<std::string>();
+    Json out;
+    if (evalValue(value, opts(b), out) && out.is_string())
+      b[name] = out.get<std::string>();
     else if (!(value.size() > 1 && value.front() == '('))
       b[name] = value;
   }
@@ -479,17 +489,34 @@ TEST(UpstreamE2E, ExceptionListHasReasons) {
 }
 
 TEST(ChainsawMatch, Semantics) {
-  Bindings b = {{"namespace", "ns"}};
-  EXPECT_TRUE(chainsawMatch(Json::parse(R"J({"a":{"b":1}})J"), Json::parse(R"J({"a":{"b":1,"c":2},"d":3})J"), b).ok);
-  EXPECT_FALSE(chainsawMatch(Json::parse(R"J({"a":[1]})J"), Json::parse(R"J({"a":[1,2]})J"), b).ok);
-  EXPECT_FALSE(chainsawMatch(Json::parse(R"J({"a":"x"})J"), Json::parse(R"J({"a":"y"})J"), b).ok);
-  EXPECT_TRUE(chainsawMatch(Json::parse(R"J({"n":"($namespace)"})J"), Json::parse(R"J({"n":"ns"})J"), b).ok);
-  auto r = chainsawMatch(Json::parse(R"J({"(length(x))":1})J"), Json::parse(R"J({})J"), b);
-  EXPECT_TRUE(r.ok);
+  MatchOptions b = opts({{"namespace", "ns"}});
+  EXPECT_TRUE(chainsawMatch(Json::parse(R"J({"a":{"b":1}})J"), Json::parse(R"J({"a":{"b":1,"c":2},"d":3})J"), b).ok());
+  EXPECT_FALSE(chainsawMatch(Json::parse(R"J({"a":[1]})J"), Json::parse(R"J({"a":[1,2]})J"), b).ok());
+  EXPECT_FALSE(chainsawMatch(Json::parse(R"J({"a":"x"})J"), Json::parse(R"J({"a":"y"})J"), b).ok());
+  EXPECT_TRUE(chainsawMatch(Json::parse(R"J({"a":null})J"), Json::parse(R"J({})J"), b).ok());  // null ~ absent
+  EXPECT_TRUE(chainsawMatch(Json::parse(R"J({"n":"($namespace)"})J"), Json::parse(R"J({"n":"ns"})J"), b).ok());
+  EXPECT_FALSE(chainsawMatch(Json::parse(R"J({"n":"($namespace)"})J"), Json::parse(R"J({"n":"other"})J"), b).ok());
+  // key expressions are evaluated against the actual node
+  EXPECT_TRUE(chainsawMatch(Json::parse(R"J({"(length(x))":2})J"), Json::parse(R"J({"x":[1,2]})J"), b).ok());
+  EXPECT_FALSE(chainsawMatch(Json::parse(R"J({"(length(x))":1})J"), Json::parse(R"J({"x":[1,2]})J"), b).ok());
+  EXPECT_TRUE(chainsawMatch(Json::parse(R"J({"c":{"(contains(@, 'otlp'))":true}})J"),
+                            Json::parse(R"J({"c":"receivers: otlp"})J"), b)
+                  .ok());
+  Json meta = Json::parse(R"J({"annotations":{"a":"1"},"v":[{"name":"x","p":"/x"}]})J");
+  EXPECT_TRUE(chainsawMatch(Json::parse(R"J({"(contains(keys(annotations), 'a'))":true})J"), meta, b).ok());
+  EXPECT_FALSE(chainsawMatch(Json::parse(R"J({"(!contains(keys(annotations), 'a'))":true})J"), meta, b).ok());
+  EXPECT_TRUE(chainsawMatch(Json::parse(R"J({"v":{"(length([?name == 'x' && p == '/x']) > `0`)":true}})J"), meta, b).ok());
+  EXPECT_FALSE(chainsawMatch(Json::parse(R"J({"v":{"(length([?name == 'y']) > `0`)":true}})J"), meta, b).ok());
+  EXPECT_TRUE(chainsawMatch(Json::parse(R"J({"d":{"(parse_yaml(@))":{"k":[1]}}})J"), Json::parse(R"J({"d":"k: [1]\nz: 2"})J"), b)
+                  .ok());
+  auto r = chainsawMatch(Json::parse(R"J({"(to_upper(x))":1})J"), Json::parse(R"J({})J"), b);
+  EXPECT_TRUE(r.ok());  // outside the subset: reported, never a pass or a failure
   EXPECT_EQ(r.notEvaluated.size(), 1u);
-  std::string out;
-  EXPECT_TRUE(evalExpression("(join('', ['img:', $namespace]))", b, out));
+  Json out;
+  EXPECT_TRUE(evalValue("(join('', ['img:', $namespace]))", b, out));
   EXPECT_EQ(out, "img:ns");
+  EXPECT_EQ(applyTemplate(Json::parse(R"J({"a":"($namespace)","b":"($unknown)"})J"), b),
+            Json::parse(R"J({"a":"ns","b":"($unknown)"})J"));
   EXPECT_EQ(mergePatch(Json::parse(R"J({"a":1,"b":{"c":2}})J"), Json::parse(R"J({"b":null,"d":4})J")), Json::parse(R"J({"a":1,"d":4})J"));
 }
 

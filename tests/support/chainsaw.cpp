@@ -1,7 +1,9 @@
-#include "tests/unit/inject/chainsaw_match.h"
+#include "tests/support/chainsaw.h"
 
 #include <cctype>
 #include <stdexcept>
+
+#include "lib/core/yaml.h"
 
 namespace otel::testing {
 namespace {
@@ -109,7 +111,6 @@ class Expr {
     if (c == '$') {
       ++pos_;
       std::string id = ident();
-      if (id == "namespace") return o_.ns;
       if (auto it = o_.bindings.find(id); it != o_.bindings.end()) return it->second;
       throw Unsupported("unknown binding $" + id);
     }
@@ -117,6 +118,11 @@ class Expr {
       ++pos_;
       return n;
     }
+    if (c == '!') {
+      ++pos_;
+      return !truthy(primary(n));
+    }
+    if (c == '[' && pos_ + 1 < s_.size() && s_[pos_ + 1] == '?') return postfix(n);  // filter over @
     if (c == '[') {
       ++pos_;
       Json arr = Json::array();
@@ -138,19 +144,22 @@ class Expr {
       }
       return call(id, args);
     }
-    Json v = n.is_object() && n.contains(id) ? n[id] : Json();
+    return postfix(n.is_object() && n.contains(id) ? n[id] : Json());
+  }
+  // Filters ([?expr]) and field accesses (.name) applied to v.
+  Json postfix(Json v) {
     while (true) {
       skipWs();
       if (eat("[?")) {
         size_t save = pos_;
         Json out = Json::array();
-        if (v.is_array()) {
+        if (v.is_array() && !v.empty()) {
           for (const auto& e : v) {
             pos_ = save;
             if (truthy(orExpr(e))) out.push_back(e);
           }
         } else {
-          orExpr(Json());
+          orExpr(Json());  // nothing to filter: only read past the expression
         }
         if (!eat("]")) throw Unsupported("] expected after filter");
         v = out;
@@ -173,6 +182,18 @@ class Expr {
         return false;
       }
       return Json();
+    }
+    if (f == "keys" && a.size() == 1 && a[0].is_object()) {
+      Json out = Json::array();
+      for (auto it = a[0].begin(); it != a[0].end(); ++it) out.push_back(it.key());
+      return out;
+    }
+    if (f == "parse_yaml" && a.size() == 1 && a[0].is_string()) {
+      try {
+        return parseYaml(a[0].get<std::string>());
+      } catch (const std::exception&) {
+        throw Unsupported("parse_yaml of invalid YAML");
+      }
     }
     if (f == "starts_with" && a.size() == 2 && a[0].is_string() && a[1].is_string())
       return a[0].get<std::string>().rfind(a[1].get<std::string>(), 0) == 0;
@@ -213,12 +234,13 @@ std::string show(const Json& j) {
   return s.size() > 120 ? s.substr(0, 117) + "..." : s;
 }
 
+bool isExpr(const std::string& s) { return s.size() >= 2 && s.front() == '(' && s.back() == ')'; }
+
 void match(const Json& exp, const Json& act, const std::string& path, const MatchOptions& o, MatchResult& r,
            bool top) {
   if (exp.is_object()) {
     bool onlyExpressions = !exp.empty();
-    for (auto it = exp.begin(); it != exp.end(); ++it)
-      onlyExpressions = onlyExpressions && it.key().size() >= 2 && it.key().front() == '(' && it.key().back() == ')';
+    for (auto it = exp.begin(); it != exp.end(); ++it) onlyExpressions = onlyExpressions && isExpr(it.key());
     if (!act.is_object() && !onlyExpressions) {
       r.mismatches.push_back(path + ": expected an object, got " + show(act));
       return;
@@ -230,19 +252,19 @@ void match(const Json& exp, const Json& act, const std::string& path, const Matc
         for (const auto& k : o.ignoreTop) ignored = ignored || k == key;
         if (ignored) continue;
       }
-      if (key.size() >= 2 && key.front() == '(' && key.back() == ')') {
+      if (isExpr(key)) {
         Json v;
         try {
           v = Expr(key, o).eval(act);
         } catch (const Unsupported&) {
-          ++r.notEvaluated;
+          r.notEvaluated.push_back(path + "." + key);
           continue;
         }
         match(*it, v, path + "." + key, o, r, false);
         continue;
       }
       if (!act.contains(key)) {
-        r.mismatches.push_back(path + "." + key + ": missing");
+        if (!it->is_null()) r.mismatches.push_back(path + "." + key + ": missing");  // null matches absent
         continue;
       }
       match(*it, act[key], path + "." + key, o, r, false);
@@ -262,6 +284,17 @@ void match(const Json& exp, const Json& act, const std::string& path, const Matc
     for (size_t i = 0; i < exp.size(); ++i) match(exp[i], act[i], path + "[" + std::to_string(i) + "]", o, r, false);
     return;
   }
+  if (exp.is_string() && isExpr(exp.get<std::string>())) {
+    Json v;
+    try {
+      v = Expr(exp.get<std::string>(), o).eval(act);
+    } catch (const Unsupported&) {
+      r.notEvaluated.push_back(path + " = " + exp.get<std::string>());
+      return;
+    }
+    match(v, act, path, o, r, false);
+    return;
+  }
   bool equal = exp == act;
   if (!equal && exp.is_number() && act.is_number()) equal = exp.get<double>() == act.get<double>();
   if (!equal) r.mismatches.push_back(path + ": expected " + show(exp) + ", got " + show(act));
@@ -273,10 +306,48 @@ Json evalExpression(const std::string& expr, const Json& node, const MatchOption
   return Expr(expr, opts).eval(node);
 }
 
+bool evalValue(const std::string& s, const MatchOptions& opts, Json& out) {
+  if (!isExpr(s)) return false;
+  try {
+    out = Expr(s, opts).eval(Json());
+  } catch (const Unsupported&) {
+    return false;
+  }
+  return true;
+}
+
 MatchResult chainsawMatch(const Json& expected, const Json& actual, const MatchOptions& opts) {
   MatchResult r;
   match(expected, actual, "", opts, r, true);
   return r;
+}
+
+Json applyTemplate(const Json& v, const MatchOptions& opts) {
+  if (v.is_object()) {
+    Json out = Json::object();
+    for (auto it = v.begin(); it != v.end(); ++it) out[it.key()] = applyTemplate(it.value(), opts);
+    return out;
+  }
+  if (v.is_array()) {
+    Json out = Json::array();
+    for (const auto& e : v) out.push_back(applyTemplate(e, opts));
+    return out;
+  }
+  Json value;
+  if (v.is_string() && evalValue(v.get<std::string>(), opts, value) && !value.is_null()) return value;
+  return v;
+}
+
+Json mergePatch(const Json& target, const Json& patch) {
+  if (!patch.is_object()) return patch;
+  Json out = target.is_object() ? target : Json::object();
+  for (auto it = patch.begin(); it != patch.end(); ++it) {
+    if (it.value().is_null())
+      out.erase(it.key());
+    else
+      out[it.key()] = mergePatch(out.contains(it.key()) ? out[it.key()] : Json(), it.value());
+  }
+  return out;
 }
 
 }  // namespace otel::testing
