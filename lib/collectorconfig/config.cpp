@@ -451,15 +451,7 @@ std::vector<Json> rbacRules(const Json& config) {
         for (const auto& [k, v] : cfg["metrics"].items())
           if (k.find("_utilization") != std::string::npos && v.is_object() && v.value("enabled", false)) proxy = true;
       if (proxy) rules.push_back(rule({""}, {"nodes/proxy"}, {"get"}));
-    } else if (type == "k8s_events") {
-      rules.push_back(rule({""}, {"events", "namespaces", "namespaces/status", "nodes", "nodes/spec", "pods", "pods/status",
-                                  "replicationcontrollers", "replicationcontrollers/status", "resourcequotas", "services"},
-                           gwl));
-      rules.push_back(rule({"apps"}, {"daemonsets", "deployments", "replicasets", "statefulsets"}, gwl));
-      rules.push_back(rule({"extensions"}, {"daemonsets", "deployments", "replicasets"}, gwl));
-      rules.push_back(rule({"batch"}, {"jobs", "cronjobs"}, gwl));
-      rules.push_back(rule({"autoscaling"}, {"horizontalpodautoscalers"}, gwl));
-    } else if (type == "k8s_cluster") {
+    } else if (type == "k8s_events" || type == "k8s_cluster") {  // upstream gives both the same rules
       rules.push_back(rule({""}, {"events", "namespaces", "namespaces/status", "nodes", "nodes/spec", "pods", "pods/status",
                                   "replicationcontrollers", "replicationcontrollers/status", "resourcequotas", "services"},
                            gwl));

@@ -35,6 +35,13 @@ std::string LeaderElector::observedLeader() const {
   return observed_["spec"].value("holderIdentity", "");
 }
 
+void LeaderElector::observeOwnWrite(const Json& lease) {
+  std::lock_guard lock(mu_);
+  observed_ = lease;
+  observedRaw_ = lease["spec"].dump();
+  observedTime_ = Clock::now();
+}
+
 bool LeaderElector::tryAcquireOrRenew() {
   auto now = std::chrono::system_clock::now();
   const std::string nowStr = formatRfc3339(now, true);
@@ -58,11 +65,7 @@ bool LeaderElector::tryAcquireOrRenew() {
                     {"renewTime", nowStr},
                     {"leaseTransitions", 0}}}};
     try {
-      Json created = client_.create(leaseId_, config_.ns, fresh);
-      std::lock_guard lock(mu_);
-      observed_ = created;
-      observedRaw_ = created["spec"].dump();
-      observedTime_ = Clock::now();
+      observeOwnWrite(client_.create(leaseId_, config_.ns, fresh));
       return true;
     } catch (const otel::Error&) {
       return false;  // someone else created it first (AlreadyExists) or we may not
@@ -102,11 +105,7 @@ bool LeaderElector::tryAcquireOrRenew() {
   spec["renewTime"] = nowStr;
   lease["spec"] = spec;
   try {
-    Json updated = client_.update(leaseId_, config_.ns, lease);
-    std::lock_guard lock(mu_);
-    observed_ = updated;
-    observedRaw_ = updated["spec"].dump();
-    observedTime_ = Clock::now();
+    observeOwnWrite(client_.update(leaseId_, config_.ns, lease));
     return true;
   } catch (const ApiError& e) {
     if (!e.isConflict())

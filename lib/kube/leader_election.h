@@ -43,6 +43,8 @@ class LeaderElector {
 
  private:
   void release();
+  // Records a lease we wrote (create/update succeeded) as the observed one.
+  void observeOwnWrite(const Json& lease);
   Client& client_;
   LeaderElectionConfig config_;
   ResourceId leaseId_{"coordination.k8s.io/v1", "leases", true, "Lease"};
