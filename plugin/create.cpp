@@ -34,6 +34,7 @@ struct CreateOptions {
   std::string taImage;
   std::string collectorImage;
   bool certManager = false;
+  std::string fipsDisabled;
   // create collector
   std::string name, mode, image, configFile, preset, strategy, exporterEndpoint;
   long long replicas = -1;
@@ -131,6 +132,9 @@ manifests::RenderOptions renderOptions(const CreateOptions& o, const GlobalOptio
   if (!o.taImage.empty()) r.build.targetAllocatorImage = o.taImage;
   if (!o.collectorImage.empty()) r.build.collectorImage = o.collectorImage;
   r.build.certManager = o.certManager;
+  std::stringstream ss(o.fipsDisabled);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) r.fipsDisabledComponents.push_back(item);
   return r;
 }
 
@@ -150,6 +154,8 @@ void addCreateVerb(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--target-allocator-image", o->taImage, "Run the target allocator from this image (default: kubectl-otel's own)");
   cmd->add_option("--collector-image", o->collectorImage, "Default collector image when spec.image is empty");
   cmd->add_flag("--cert-manager", o->certManager, "Render as for a cluster with cert-manager (target allocator mTLS)");
+  cmd->add_option("--fips-disabled-components", o->fipsDisabled,
+                  "Refuse collectors using these components, as on a FIPS platform (receiver.foo,exporter.bar,...)");
 
   auto* col = cmd->add_subcommand("collector", "Create an OpenTelemetryCollector from flags");
   col->add_option("NAME", o->name, "Collector name")->required();

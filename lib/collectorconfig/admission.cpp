@@ -1,5 +1,9 @@
 #include "lib/collectorconfig/admission.h"
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include "lib/api/collector.h"
 #include "lib/collectorconfig/config.h"
 #include "lib/collectorconfig/ta_rewrite.h"
@@ -37,6 +41,37 @@ std::string mtlsError(const Json& ta, bool certManager) {
 
 }  // namespace
 
+std::vector<std::string> fipsDisabledInUse(const Json& config, const std::vector<std::string>& disabled) {
+  std::vector<std::string> out;
+  if (disabled.empty()) return out;
+  auto typeOf = [](const std::string& id) { return id.substr(0, id.find('/')); };
+  auto isDisabled = [&](const char* kind, const std::string& type) {
+    return std::find(disabled.begin(), disabled.end(), std::string(kind) + "." + type) != disabled.end();
+  };
+  // The components in use: referenced by a pipeline (receivers, exporters, processors) or by
+  // service.extensions, sorted by id (upstream walks a Go map; we pick deterministically).
+  std::map<std::string, std::set<std::string>> used;
+  if (const Json* pipelines = api::at(config, {"service", "pipelines"}); pipelines && pipelines->is_object())
+    for (const auto& [name, p] : pipelines->items()) {
+      (void)name;
+      for (const char* kind : {"receivers", "exporters", "processors"})
+        if (p.is_object() && p.contains(kind) && p[kind].is_array())
+          for (const auto& id : p[kind])
+            if (id.is_string()) used[kind].insert(id.get<std::string>());
+    }
+  if (const Json* ext = api::at(config, {"service", "extensions"}); ext && ext->is_array())
+    for (const auto& id : *ext)
+      if (id.is_string()) used["extensions"].insert(id.get<std::string>());
+  for (auto [kinds, kind] : {std::pair{"receivers", "receiver"}, std::pair{"exporters", "exporter"},
+                             std::pair{"processors", "processor"}, std::pair{"extensions", "extension"}})
+    for (const auto& id : used[kinds])
+      if (isDisabled(kind, typeOf(id))) {
+        out.push_back(typeOf(id));
+        break;
+      }
+  return out;
+}
+
 api::Diagnostics validateCollector(const Json& collector, const Json* old, const AdmissionOptions& opts) {
   api::Diagnostics d;
   const Json* cfgp = api::at(collector, {"spec", "config"});
@@ -52,6 +87,11 @@ api::Diagnostics validateCollector(const Json& collector, const Json* old, const
   api::Diagnostics spec = api::validateCollectorSpec(collector, old);
   d.merge(spec);
   if (!d.ok()) return d;
+  if (auto fips = fipsDisabledInUse(config, opts.fipsDisabledComponents); !fips.empty()) {
+    d.errors.push_back("the collector configuration contains not FIPS compliant components: " + api::goStringList(fips) +
+                       ". Please remove it from the config");
+    return d;
+  }
   if (api::boolean(collector, {"spec", "targetAllocator", "enabled"})) {
     bool cr = api::boolean(collector, {"spec", "targetAllocator", "prometheusCR", "enabled"});
     d.merge(validateTargetAllocatorConfig(config, cr));

@@ -12,7 +12,14 @@ namespace otel::collectorconfig {
 
 struct AdmissionOptions {
   bool certManagerAvailable = false;
+  // On a FIPS-enabled platform: components collectors may not use, as upstream's
+  // --fips-disabled-components ("receiver.foo,exporter.bar,processor.x,extension.y" entries).
+  std::vector<std::string> fipsDisabledComponents;
 };
+
+// The FIPS check: per kind (receivers, exporters, processors, extensions, in that order) the first
+// component in use (pipelines, service.extensions; sorted by id) whose type is disabled. Empty when fine.
+std::vector<std::string> fipsDisabledInUse(const Json& config, const std::vector<std::string>& disabled);
 
 // Mutating webhook: converts nothing (input must be v1beta1), applies spec and config defaults.
 // Returns the events upstream records. Throws otel::Error on a config it cannot default

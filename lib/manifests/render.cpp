@@ -5,6 +5,7 @@
 #include "lib/api/collector.h"
 #include "lib/api/common.h"
 #include "lib/api/instrumentation.h"
+#include "lib/api/opampbridge.h"
 #include "lib/api/targetallocator.h"
 #include "lib/collectorconfig/admission.h"
 #include "lib/core/error.h"
@@ -32,6 +33,7 @@ std::string fieldHint(const std::string& msg) {
     return "spec." + msg.substr(b, msg.find('\'', b) - b);
   }
   if (msg.find("Prometheus configuration") != std::string::npos) return "spec.config.receivers";
+  if (msg.find("FIPS") != std::string::npos) return "spec.config";
   if (msg.find("target allocation") != std::string::npos) return "spec.targetAllocator";
   if (msg.find("mTLS") != std::string::npos || msg.find("certificateAuthority") != std::string::npos)
     return "spec.targetAllocator.mtls";
@@ -47,7 +49,7 @@ std::string fieldHint(const std::string& msg) {
 }  // namespace
 
 Json admitCollector(const Json& in, const std::string& where, std::vector<std::string>* warnings, const Json* old,
-                    bool certManagerAvailable) {
+                    const collectorconfig::AdmissionOptions& admission) {
   std::string name = str(in, {"metadata", "name"});
   std::string objWhere = where + ": OpenTelemetryCollector " + str(in, {"metadata", "namespace"}, "default") + "/" + name;
   if (name.empty()) throw Error("metadata.name is required", objWhere, "set metadata.name");
@@ -78,8 +80,6 @@ Json admitCollector(const Json& in, const std::string& where, std::vector<std::s
     throw Error(std::string("the OpenTelemetry config is incorrect. The port numbers are invalid: ") + e.what(),
                 objWhere + ": spec.config");
   }
-  collectorconfig::AdmissionOptions admission;
-  admission.certManagerAvailable = certManagerAvailable;
   auto d = collectorconfig::validateCollector(cr, old ? &oldBeta : nullptr, admission);
   if (warnings)
     for (const auto& w : d.warnings) warnings->push_back(objWhere + ": " + w);
@@ -95,7 +95,7 @@ RenderResult render(const std::vector<YamlDocument>& docs, const RenderOptions& 
   };
   std::vector<Item> collectors;
   std::vector<Item> tas;
-  std::vector<Json> instrumentations;
+  std::vector<Json> instrumentations;  // and OpAMP bridges: validated, printed as stored
   for (const auto& d : docs) {
     if (d.value.is_null()) continue;
     Json obj = d.value;
@@ -109,7 +109,8 @@ RenderResult render(const std::vector<YamlDocument>& docs, const RenderOptions& 
                                    .substr(0, 32);
     }
     if (api::isCollector(obj)) {
-      collectors.push_back({admitCollector(obj, where, &res.warnings, nullptr, opts.build.certManager), where});
+      collectors.push_back({admitCollector(obj, where, &res.warnings, nullptr,
+                                           {opts.build.certManager, opts.fipsDisabledComponents}), where});
     } else if (api::isTargetAllocator(obj)) {
       std::string objWhere = where + ": TargetAllocator " + str(obj, {"metadata", "namespace"}) + "/" + str(obj, {"metadata", "name"});
       if (str(obj, {"metadata", "name"}).empty()) throw Error("metadata.name is required", objWhere);
@@ -128,9 +129,24 @@ RenderResult render(const std::vector<YamlDocument>& docs, const RenderOptions& 
       }
       for (const auto& w : v.warnings) res.warnings.push_back(objWhere + ": " + w);
       instrumentations.push_back(obj);
+    } else if (api::isOpAMPBridge(obj)) {
+      std::string objWhere = where + ": OpAMPBridge " + str(obj, {"metadata", "namespace"}) + "/" + str(obj, {"metadata", "name"});
+      if (str(obj, {"metadata", "name"}).empty()) throw Error("metadata.name is required", objWhere);
+      api::defaultOpAMPBridge(obj);  // what the webhook stores
+      auto v = api::validateOpAMPBridge(obj);
+      if (!v.ok()) {
+        const std::string& e = v.errors.front();
+        std::string field = e.find("endpoint") != std::string::npos ? "spec.endpoint"
+                            : e.find("tls.") != std::string::npos  ? "spec.tls"
+                            : e.find("capabilities") != std::string::npos ? "spec.capabilities"
+                            : e.find("Ports") != std::string::npos ? "spec.ports"
+                            : "spec.replicas";
+        throw Error(e, objWhere + ": " + field);
+      }
+      instrumentations.push_back(obj);  // like an Instrumentation: printed as stored, its objects are not rendered
     } else {
       res.warnings.push_back(where + ": " + str(obj, {"kind"}, "object") + " " + str(obj, {"metadata", "name"}) +
-                             " skipped: not an OpenTelemetryCollector, TargetAllocator or Instrumentation");
+                             " skipped: not an OpenTelemetryCollector, TargetAllocator, Instrumentation or OpAMPBridge");
     }
   }
   // standalone TAs by namespace/name

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/collectorconfig/admission.h"
 #include "lib/core/json.h"
 #include "lib/core/yaml.h"
 #include "lib/manifests/build.h"
@@ -13,6 +14,8 @@ namespace otel::manifests {
 
 struct RenderOptions {
   Options build;
+  // Components collectors may not use (a FIPS platform), as upstream's --fips-disabled-components.
+  std::vector<std::string> fipsDisabledComponents;
   std::string defaultNamespace = "default";
   bool includeCustomResources = true;  // print the defaulted collector/TA CRs too
   // Give every CR a metadata.uid (as the API server would) so ownerReferences are rendered.
@@ -35,6 +38,6 @@ std::string docWhere(const YamlDocument& d);
 // The defaulted v1beta1 form of one collector (conversion + CRD defaults + webhook defaults) and
 // its diagnostics; throws otel::Error on validation errors.
 Json admitCollector(const Json& collector, const std::string& where, std::vector<std::string>* warnings = nullptr,
-                    const Json* old = nullptr, bool certManagerAvailable = false);
+                    const Json* old = nullptr, const collectorconfig::AdmissionOptions& admission = {});
 
 }  // namespace otel::manifests

@@ -271,3 +271,27 @@ TEST(TargetAllocatorValidation, RendezvousIsAcceptedAndWarnsOnAForeignImage) {
 
 }  // namespace
 }  // namespace otel::api
+
+namespace otel::api {
+namespace {
+
+// Upstream's FIPS check: per kind the first component in use whose type is disabled, printed as a Go list.
+TEST(Validation, FipsDisabledComponents) {
+  collectorconfig::AdmissionOptions fips;
+  fips.fipsDisabledComponents = {"receiver.zipkin", "exporter.debug", "extension.pprof", "processor.batch"};
+  const char* config =
+      "{receivers: {otlp: {protocols: {grpc: {}}}, zipkin/a: {}}, processors: {memory_limiter: {check_interval: 1s, "
+      "limit_percentage: 75}}, exporters: {debug: {}}, extensions: {pprof: {}}, service: {extensions: [pprof], "
+      "pipelines: {traces: {receivers: [otlp, zipkin/a], processors: [memory_limiter], exporters: [debug]}}}}";
+  EXPECT_EQ(firstError(collector("", config), nullptr, fips),
+            "the collector configuration contains not FIPS compliant components: [zipkin debug pprof]. Please remove it "
+            "from the config");
+  EXPECT_EQ(firstError(collector("", config)), "");  // not a FIPS platform: nothing disabled
+  // a disabled component that is configured but in no pipeline is not in use
+  collectorconfig::AdmissionOptions unused;
+  unused.fipsDisabledComponents = {"processor.batch"};
+  EXPECT_EQ(firstError(collector("", config), nullptr, unused), "");
+}
+
+}  // namespace
+}  // namespace otel::api

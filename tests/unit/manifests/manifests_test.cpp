@@ -409,3 +409,48 @@ spec:
 
 }  // namespace
 }  // namespace otel::manifests
+
+namespace otel::manifests {
+namespace {
+
+TEST(Render, OpAMPBridgesAreValidatedAndDefaulted) {
+  const char* ok = "apiVersion: opentelemetry.io/v1alpha1\nkind: OpAMPBridge\nmetadata: {name: br}\n"
+                   "spec: {endpoint: 'ws://opamp:4320/v1/opamp', capabilities: {AcceptsRemoteConfig: true}}\n";
+  auto res = render(parseYamlStream(ok, "b.yaml"), RenderOptions{});
+  ASSERT_EQ(res.objects.size(), 1u);
+  EXPECT_EQ(res.objects[0]["spec"]["capabilities"]["ReportsStatus"], true);
+  EXPECT_EQ(res.objects[0]["spec"]["replicas"], 1);
+  std::string bad = std::string(ok) + "---\napiVersion: opentelemetry.io/v1alpha1\nkind: OpAMPBridge\nmetadata: {name: two}\n"
+                                      "spec: {endpoint: 'ws://opamp:4320', capabilities: {ReportsStatus: true}, replicas: 3}\n";
+  try {
+    render(parseYamlStream(bad, "b.yaml"), RenderOptions{});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.oneLine(), "b.yaml: document 2: OpAMPBridge default/two: spec.replicas: replica count must not be greater than 1");
+  }
+}
+
+TEST(Render, FipsDisabledComponentsRefuseTheCollector) {
+  const char* text = R"(apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata: {name: c}
+spec:
+  config:
+    receivers: {otlp: {protocols: {grpc: {}}}}
+    exporters: {debug: {}}
+    service: {pipelines: {traces: {receivers: [otlp], exporters: [debug]}}}
+)";
+  RenderOptions o;
+  EXPECT_NO_THROW(render(parseYamlStream(text, "c.yaml"), o));
+  o.fipsDisabledComponents = {"exporter.debug"};
+  try {
+    render(parseYamlStream(text, "c.yaml"), o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.oneLine(), "c.yaml: document 1: OpenTelemetryCollector default/c: spec.config: the collector configuration "
+                           "contains not FIPS compliant components: [debug]. Please remove it from the config");
+  }
+}
+
+}  // namespace
+}  // namespace otel::manifests
