@@ -63,20 +63,8 @@ std::vector<Collector> collectors(std::size_t n) {
   return v;
 }
 
-std::vector<prom::Target> process(const prom::PromConfig& cfg) {
-  std::vector<prom::Target> out;
-  for (std::size_t j = 0; j < cfg.scrapeConfigs.size(); ++j) {
-    prom::TargetBuilder b(cfg.scrapeConfigs[j], static_cast<std::uint32_t>(j));
-    prom::Labels own;
-    for (const auto& g : cfg.scrapeConfigs[j].staticConfigs) {
-      for (const auto& addr : g.targets) {
-        own.set(prom::kAddressLabel, addr);
-        if (auto t = b.build(g.labels, own)) out.push_back(std::move(*t));
-      }
-    }
-  }
-  return out;
-}
+// The library's reload path (static groups; no file_sd here): group-wise build, relabel filter, dedup.
+std::vector<prom::Target> process(const prom::PromConfig& cfg) { return prom::buildTargets(cfg); }
 
 Strategy strategyArg(int64_t i) { return otel::allocation::allStrategies()[static_cast<std::size_t>(i)]; }
 

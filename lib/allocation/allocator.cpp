@@ -109,16 +109,19 @@ std::size_t Allocator::memoryBytes() const {
 }
 
 std::uint32_t Allocator::insertSlot(prom::Target&& t) {
-  std::uint32_t idx;
-  if (!free_.empty()) {
-    idx = free_.back();
+  std::uint32_t idx = free_.empty() ? static_cast<std::uint32_t>(slots_.size()) : free_.back();
+  byHash_.insert(t.hash, idx);
+  return insertSlot(std::move(t), idx);
+}
+
+std::uint32_t Allocator::insertSlot(prom::Target&& t, std::uint32_t idx) {
+  // `idx` is free_.back() or slots_.size(), already in byHash_.
+  if (!free_.empty() && free_.back() == idx) {
     free_.pop_back();
   } else {
-    idx = static_cast<std::uint32_t>(slots_.size());
     slots_.emplace_back();
   }
   Slot& s = slots_[idx];
-  byHash_.insert(t.hash, idx);
   s.target = std::move(t);
   s.collector = -1;
   s.live = true;
@@ -340,8 +343,12 @@ void Allocator::setTargets(std::vector<prom::Target> targets) {
   std::vector<prom::Target*> fresh;
   byHash_.reserve(targets.size());
   slots_.reserve(std::max(slots_.size(), targets.size()));
-  for (auto& t : targets) {
-    auto i = byHash_.find(t.hash);
+  if (byHash_.size() == 0) fresh.reserve(targets.size());
+  constexpr std::size_t kAhead = 8;  // index cells are random: fetch a few targets ahead
+  for (std::size_t k = 0; k < targets.size(); ++k) {
+    if (k + kAhead < targets.size()) byHash_.prefetch(targets[k + kAhead].hash);
+    auto& t = targets[k];
+    auto i = byHash_.size() ? byHash_.find(t.hash) : FlatIndex::kNone;
     if (i != FlatIndex::kNone && i < keep.size()) {
       keep[i] = 1;
       slots_[i].target.labels = std::move(t.labels);  // labels refreshed, collector kept
@@ -364,12 +371,15 @@ void Allocator::setTargets(std::vector<prom::Target> targets) {
   }
   std::vector<std::uint32_t> added;
   added.reserve(fresh.size());
-  for (auto* t : fresh) {
-    if (auto dup = byHash_.find(t->hash); dup != FlatIndex::kNone) {  // duplicate identity: the last one wins
+  for (std::size_t k = 0; k < fresh.size(); ++k) {
+    if (k + kAhead < fresh.size()) byHash_.prefetch(fresh[k + kAhead]->hash);
+    prom::Target* t = fresh[k];
+    std::uint32_t idx = free_.empty() ? static_cast<std::uint32_t>(slots_.size()) : free_.back();
+    if (auto dup = byHash_.findOrInsert(t->hash, idx); dup != FlatIndex::kNone) {  // duplicate identity: the last one wins
       slots_[dup].target = std::move(*t);
       continue;
     }
-    added.push_back(insertSlot(std::move(*t)));
+    added.push_back(insertSlot(std::move(*t), idx));
   }
   if (cols_.empty()) return;
   std::size_t total = byHash_.size();

@@ -80,6 +80,7 @@ class Allocator {
   };
 
   std::uint32_t insertSlot(prom::Target&& t);
+  std::uint32_t insertSlot(prom::Target&& t, std::uint32_t idx);
   void assign(std::uint32_t slot, int collector);
   int pick(std::uint32_t slot, Strategy s, std::size_t total);
   int pickLeastWeighted(const prom::Target& t) const;
