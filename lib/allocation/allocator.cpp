@@ -63,6 +63,81 @@ Allocator::Allocator(Strategy strategy, std::optional<Strategy> fallback) : stra
   if (fallback_ && *fallback_ == Strategy::PerNode) fallback_.reset();
   if (strategy_ != Strategy::PerNode) fallback_.reset();  // only per-node has a fallback
   countJobs_ = strategy_ == Strategy::LeastWeighted || fallback_ == Strategy::LeastWeighted;
+  useCandidates_ = strategy_ == Strategy::Rendezvous || fallback_ == Strategy::Rendezvous;
+  trackLoads_ = countJobs_ || useCandidates_;
+}
+
+void Allocator::treeBuild() {
+  treeLeaves_ = 1;
+  while (treeLeaves_ < cols_.size()) treeLeaves_ *= 2;
+  minTree_.assign(2 * treeLeaves_, -1);
+  maxTree_.assign(2 * treeLeaves_, -1);
+  for (std::size_t c = 0; c < cols_.size(); ++c) minTree_[treeLeaves_ + c] = maxTree_[treeLeaves_ + c] = static_cast<int>(c);
+  for (std::size_t i = treeLeaves_ - 1; i >= 1; --i) {
+    // All loads are equal here (cols_ were just reset): the smaller index wins both trees.
+    minTree_[i] = minTree_[2 * i] >= 0 ? minTree_[2 * i] : minTree_[2 * i + 1];
+    maxTree_[i] = maxTree_[2 * i] >= 0 ? maxTree_[2 * i] : maxTree_[2 * i + 1];
+  }
+}
+
+void Allocator::treeUpdate(int c) {
+  for (std::size_t i = (treeLeaves_ + static_cast<std::size_t>(c)) / 2; i >= 1; i /= 2) {
+    int a = minTree_[2 * i], b = minTree_[2 * i + 1];
+    minTree_[i] = b < 0 || (a >= 0 && loadOf(a) <= loadOf(b)) ? a : b;  // a < b by position: ties keep a
+    a = maxTree_[2 * i], b = maxTree_[2 * i + 1];
+    maxTree_[i] = b < 0 || (a >= 0 && loadOf(a) >= loadOf(b)) ? a : b;
+  }
+}
+
+// Calls fn(c) for up to `limit` collectors with the smallest load, in index (= name) order.
+template <class Fn>
+void Allocator::forLeastLoaded(std::size_t limit, Fn fn) const {
+  if (minTree_.size() < 2 || minTree_[1] < 0) return;
+  const std::size_t least = loadOf(minTree_[1]);
+  std::size_t found = 0;
+  // Iterative in-order descent, skipping subtrees whose minimum is above the least load.
+  std::int32_t stack[64];
+  int top = 0;
+  stack[top++] = 1;
+  while (top > 0 && found < limit) {
+    auto i = static_cast<std::size_t>(stack[--top]);
+    int m = minTree_[i];
+    if (m < 0 || loadOf(m) != least) continue;
+    if (i >= treeLeaves_) {
+      fn(m);
+      ++found;
+      continue;
+    }
+    stack[top++] = static_cast<std::int32_t>(2 * i + 1);
+    stack[top++] = static_cast<std::int32_t>(2 * i);
+  }
+}
+
+void Allocator::buildCandidates() {
+  const std::size_t n = cols_.size();
+  all_.resize(n);
+  std::iota(all_.begin(), all_.end(), 0);
+  cand_.clear();
+  if (n <= kCandidates) return;  // every collector is a candidate: plain highest-random-weight
+  const std::size_t buckets = std::size_t{1} << kBucketBits;
+  cand_.resize(buckets * kCandidates);
+  std::vector<std::pair<std::uint64_t, std::int32_t>> scored(n);
+  for (std::size_t b = 0; b < buckets; ++b) {
+    const std::uint64_t key = (b + 1) * 0xD6E8FEB86659FD93ULL;
+    for (std::size_t c = 0; c < n; ++c) scored[c] = {rendezvousScore(key, cols_[c].seed), static_cast<std::int32_t>(c)};
+    std::nth_element(scored.begin(), scored.begin() + kCandidates - 1, scored.end(),
+                     [](const auto& x, const auto& y) { return x.first > y.first || (x.first == y.first && x.second < y.second); });
+    for (std::size_t k = 0; k < kCandidates; ++k) cand_[b * kCandidates + k] = scored[k].second;
+  }
+}
+
+const std::int32_t* Allocator::candidates(std::uint64_t hash, std::size_t& count) const {
+  if (cand_.empty()) {
+    count = all_.size();
+    return all_.data();
+  }
+  count = kCandidates;
+  return cand_.data() + (hash >> (64 - kBucketBits)) * kCandidates;
 }
 
 int Allocator::collectorIndex(std::string_view name) const {
@@ -105,6 +180,7 @@ std::size_t Allocator::memoryBytes() const {
   for (const auto& s : slots_) n += s.target.labels.heapBytes();
   n += byHash_.memoryBytes();
   for (const auto& c : cols_) n += (c.members.capacity() + c.jobCounts.capacity()) * sizeof(std::uint32_t);
+  n += (minTree_.capacity() + maxTree_.capacity() + cand_.capacity() + all_.capacity()) * sizeof(std::int32_t);
   return n;
 }
 
@@ -139,6 +215,7 @@ void Allocator::assign(std::uint32_t slot, int collector) {
     slots_[last].pos = s.pos;
     c.members.pop_back();
     if (countJobs_) --c.jobCounts[s.target.job];
+    if (trackLoads_) treeUpdate(s.collector);
   } else {
     --unassigned_;
   }
@@ -150,6 +227,7 @@ void Allocator::assign(std::uint32_t slot, int collector) {
       if (c.jobCounts.size() <= s.target.job) c.jobCounts.resize(s.target.job + 1, 0);
       ++c.jobCounts[s.target.job];
     }
+    if (trackLoads_) treeUpdate(collector);
   } else {
     ++unassigned_;
   }
@@ -166,36 +244,38 @@ std::size_t Allocator::rendezvousCap(std::size_t total, double factor) const {
 
 int Allocator::pickLeastWeighted(const prom::Target& t) const {
   // Least loaded; tie -> fewer targets of this job; tie -> smallest name (collectors are sorted by name).
+  // Only the first kCandidates least-loaded collectors by name are compared, so the cost does not grow
+  // with the collector count (exact whenever at most kCandidates collectors share the least load).
   int best = -1;
-  std::size_t bestLoad = 0, bestJob = 0;
-  for (int i = 0; i < static_cast<int>(cols_.size()); ++i) {
-    std::size_t load = cols_[i].members.size();
-    if (best >= 0 && load > bestLoad) continue;
-    const auto& counts = cols_[i].jobCounts;
+  std::size_t bestJob = 0;
+  forLeastLoaded(kCandidates, [&](int c) {
+    const auto& counts = cols_[c].jobCounts;
     std::size_t jc = t.job < counts.size() ? counts[t.job] : 0;
-    if (best < 0 || load < bestLoad || jc < bestJob) {
-      best = i;
-      bestLoad = load;
+    if (best < 0 || jc < bestJob) {
+      best = c;
       bestJob = jc;
     }
-  }
+  });
   return best;
 }
 
 int Allocator::pickRendezvous(const prom::Target& t, std::size_t cap) const {
-  int best = -1, leastLoaded = -1;
+  // Highest score among the target's candidates that are below the cap; all full: the least loaded
+  // collector (smallest name on ties).
+  std::size_t count = 0;
+  const std::int32_t* cand = candidates(t.hash, count);
+  int best = -1;
   std::uint64_t bestScore = 0;
-  for (int i = 0; i < static_cast<int>(cols_.size()); ++i) {
-    std::size_t load = cols_[i].members.size();
-    if (leastLoaded < 0 || load < cols_[leastLoaded].members.size()) leastLoaded = i;
-    if (load >= cap) continue;
-    std::uint64_t sc = rendezvousScore(t.hash, cols_[i].seed);
-    if (best < 0 || sc > bestScore) {
-      best = i;
+  for (std::size_t k = 0; k < count; ++k) {
+    int c = cand[k];
+    if (loadOf(c) >= cap) continue;
+    std::uint64_t sc = rendezvousScore(t.hash, cols_[c].seed);
+    if (best < 0 || sc > bestScore || (sc == bestScore && c < best)) {
+      best = c;
       bestScore = sc;
     }
   }
-  return best >= 0 ? best : leastLoaded;
+  return best >= 0 ? best : minTree_[1];
 }
 
 int Allocator::pick(std::uint32_t slot, Strategy s, std::size_t total) {
@@ -241,17 +321,31 @@ void Allocator::rendezvousJoin(int nc) {
   std::size_t want = floorShare - cols_[nc].members.size();
   // Candidates in the order they prefer the newcomer; donors give only down to the even share, so the
   // newcomer takes at most floor(T/n) targets (the minimum churn) and everyone ends near T/n.
+  // Only targets that have the newcomer among their candidates (all of them up to kCandidates collectors).
+  std::vector<char> bucketHasNewcomer;
+  if (!cand_.empty()) {
+    bucketHasNewcomer.assign(std::size_t{1} << kBucketBits, 0);
+    for (std::size_t k = 0; k < cand_.size(); ++k)
+      if (cand_[k] == nc) bucketHasNewcomer[k / kCandidates] = 1;
+  }
   std::vector<std::pair<std::uint64_t, std::uint32_t>> cand;
-  cand.reserve(assigned);
-  for (std::uint32_t i = 0; i < slots_.size(); ++i)
-    if (slots_[i].live && slots_[i].collector >= 0 && slots_[i].collector != nc)
-      cand.emplace_back(rendezvousScore(slots_[i].target.hash, cols_[nc].seed), i);
+  cand.reserve(cand_.empty() ? assigned : assigned * kCandidates / n * 2);
+  for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+    const Slot& s = slots_[i];
+    if (!s.live || s.collector < 0 || s.collector == nc) continue;
+    if (!cand_.empty() && !bucketHasNewcomer[s.target.hash >> (64 - kBucketBits)]) continue;
+    cand.emplace_back(rendezvousScore(s.target.hash, cols_[nc].seed), i);
+  }
   std::sort(cand.begin(), cand.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (std::size_t threshold : {ceilShare, floorShare}) {
+  // Donors above the even share first; a last pass (rarely needed, with many collectors) takes from any
+  // donor still more than one target above the newcomer.
+  for (int pass = 0; pass < 3; ++pass) {
     for (const auto& [score, i] : cand) {
       if (want == 0) return;
       int donor = slots_[i].collector;
-      if (donor == nc || cols_[donor].members.size() <= threshold) continue;
+      if (donor == nc) continue;
+      std::size_t threshold = pass == 0 ? ceilShare : pass == 1 ? floorShare : cols_[nc].members.size() + 1;
+      if (cols_[donor].members.size() <= threshold) continue;
       assign(i, nc);
       --want;
     }
@@ -259,22 +353,21 @@ void Allocator::rendezvousJoin(int nc) {
 }
 
 void Allocator::rendezvousRebalanceAfterRemoval(int) {
+  if (cols_.empty()) return;
   std::size_t assigned = byHash_.size() - unassigned_;
   std::size_t cap = rendezvousCap(assigned, 1.1);
+  constexpr std::size_t kScan = 64;  // targets of the largest collector considered per move
   for (std::size_t guard = 0; guard <= assigned; ++guard) {
-    int mx = -1, mn = -1;
-    for (int i = 0; i < static_cast<int>(cols_.size()); ++i) {
-      if (mx < 0 || cols_[i].members.size() > cols_[mx].members.size()) mx = i;
-      if (mn < 0 || cols_[i].members.size() < cols_[mn].members.size()) mn = i;
-    }
-    if (mx < 0 || cols_[mx].members.size() <= cap || cols_[mx].members.size() <= cols_[mn].members.size() + 1) return;
-    std::uint32_t best = cols_[mx].members.front();
+    int mx = maxTree_[1], mn = minTree_[1];
+    if (mx < 0 || loadOf(mx) <= cap || loadOf(mx) <= loadOf(mn) + 1) return;
+    const auto& members = cols_[mx].members;
+    std::uint32_t best = members.front();
     std::uint64_t bestScore = 0;
-    for (auto s : cols_[mx].members) {
-      auto sc = rendezvousScore(slots_[s].target.hash, cols_[mn].seed);
+    for (std::size_t k = 0; k < members.size() && k < kScan; ++k) {
+      auto sc = rendezvousScore(slots_[members[k]].target.hash, cols_[mn].seed);
       if (sc >= bestScore) {
         bestScore = sc;
-        best = s;
+        best = members[k];
       }
     }
     assign(best, mn);
@@ -304,6 +397,8 @@ void Allocator::setCollectors(std::vector<Collector> collectors) {
     if (!collectors_[i].node.empty()) byNode_.emplace(collectors_[i].node, i);  // smallest name wins
   cols_.assign(collectors_.size(), CollectorState{});
   for (std::size_t i = 0; i < collectors_.size(); ++i) cols_[i].seed = xxhash64(collectors_[i].name);
+  if (trackLoads_) treeBuild();
+  if (useCandidates_) buildCandidates();
   unassigned_ = 0;
   for (std::uint32_t i = 0; i < slots_.size(); ++i) {
     Slot& s = slots_[i];

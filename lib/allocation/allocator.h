@@ -79,6 +79,20 @@ class Allocator {
     std::vector<std::uint32_t> jobCounts;  // targets per job index (least-weighted tie-break)
   };
 
+  // Rendezvous candidate lists: 2^kBucketBits buckets (by the target hash's high bits), each with the
+  // kCandidates collectors that score highest for the bucket. Least-weighted probes at most kCandidates
+  // of the least-loaded collectors. Both keep one-target updates independent of the collector count.
+  static constexpr int kBucketBits = 12;
+  static constexpr std::size_t kCandidates = 16;
+
+  std::size_t loadOf(int c) const { return cols_[c].members.size(); }
+  void treeBuild();
+  void treeUpdate(int c);
+  template <class Fn>
+  void forLeastLoaded(std::size_t limit, Fn fn) const;
+  void buildCandidates();
+  // Candidate collectors of a target hash (all collectors when there are at most kCandidates).
+  const std::int32_t* candidates(std::uint64_t hash, std::size_t& count) const;
   std::uint32_t insertSlot(prom::Target&& t);
   std::uint32_t insertSlot(prom::Target&& t, std::uint32_t idx);
   void assign(std::uint32_t slot, int collector);
@@ -102,6 +116,14 @@ class Allocator {
   FlatIndex byHash_;
   std::size_t unassigned_ = 0;
   bool countJobs_ = false;  // per-job counts are kept only for least-weighted
+  bool trackLoads_ = false;  // load tree kept for least-weighted and rendezvous
+  bool useCandidates_ = false;  // candidate lists kept for rendezvous
+  // Tournament trees over collector indices (leaves at treeLeaves_ + c): node = the collector with the
+  // smallest (load, index) / largest load (smallest index on ties) below it; -1 for none.
+  std::size_t treeLeaves_ = 0;
+  std::vector<std::int32_t> minTree_, maxTree_;
+  std::vector<std::int32_t> cand_;  // bucket-major, kCandidates per bucket (empty: every collector)
+  std::vector<std::int32_t> all_;   // 0..n-1
 };
 
 // Rendezvous score of a target for a collector (64-bit mix of the two hashes; highest wins).
