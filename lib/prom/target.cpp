@@ -247,13 +247,21 @@ void TargetBuilder::buildGroup(const Labels& group, const std::vector<std::strin
       work_.del(kDisableSharding);
       hash = targetHash(work_, config_->jobName, hashBuf_);
     } else {
-      hashBuf_.assign(hashBefore_);
-      hashBuf_ += kAddressLabel;
-      hashBuf_ += '\xff';
-      hashBuf_ += addr;
-      hashBuf_ += '\xff';
-      hashBuf_ += hashAfter_;
-      hash = XXH64(hashBuf_.data(), hashBuf_.size(), 0);
+      // hashBefore_ + "__address__\xff" + addr + "\xff" + hashAfter_, written in place.
+      const std::size_t size = hashBefore_.size() + kAddressLabel.size() + addr.size() + 2 + hashAfter_.size();
+      hashBuf_.resize(size);
+      char* p = hashBuf_.data();
+      auto put = [&p](std::string_view part) {
+        if (!part.empty()) __builtin_memcpy(p, part.data(), part.size());
+        p += part.size();
+      };
+      put(hashBefore_);
+      put(kAddressLabel);
+      *p++ = '\xff';
+      put(addr);
+      *p++ = '\xff';
+      put(hashAfter_);
+      hash = XXH64(hashBuf_.data(), size, 0);
     }
     Target& t = out.emplace_back();
     t.job = job_;
@@ -339,9 +347,11 @@ std::vector<Target> buildTargets(const PromConfig& config, const std::string& ba
   constexpr std::uint32_t kEmpty = 0xffffffffu;
   std::vector<std::uint32_t> table(cap, kEmpty);
   std::size_t w = 0;
+  auto home = [&](std::uint64_t h) { return (h ^ (h >> 29)) & (cap - 1); };
   for (std::size_t i = 0; i < out.size(); ++i) {
+    if (i + 8 < out.size()) __builtin_prefetch(&table[home(out[i + 8].hash)]);  // random cells: fetch ahead
     std::uint64_t h = out[i].hash;
-    for (std::size_t k = (h ^ (h >> 29)) & (cap - 1);; k = (k + 1) & (cap - 1)) {
+    for (std::size_t k = home(h);; k = (k + 1) & (cap - 1)) {
       if (table[k] == kEmpty) {
         table[k] = static_cast<std::uint32_t>(w);
         if (w != i) out[w] = std::move(out[i]);
