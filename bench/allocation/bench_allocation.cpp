@@ -241,6 +241,26 @@ void BM_OneTargetUpdate(benchmark::State& state) {
   state.counters["alloc_MB"] = static_cast<double>(a.memoryBytes()) / 1e6;
 }
 
+// The allocator alone: a processed target is removed and added back (no target building); the figure
+// to compare across collector counts.
+void BM_OneTargetAddRemove(benchmark::State& state) {
+  auto targets = static_cast<std::size_t>(state.range(0));
+  auto ncol = static_cast<std::size_t>(state.range(1));
+  Strategy s = strategyArg(state.range(2));
+  const auto& processed = corpus(targets, false).processed;
+  Allocator a(s, Strategy::ConsistentHashing);
+  a.setCollectors(collectors(ncol));
+  a.setTargets(processed);
+  state.SetLabel(std::string(otel::allocation::strategyName(s)));
+  std::size_t i = 0;
+  for (auto _ : state) {
+    prom::Target t = processed[i++ % processed.size()];  // the same sequence as the earlier BM_OneTargetUpdate
+    a.removeTarget(t.hash);
+    a.addTarget(std::move(t));
+  }
+  state.counters["alloc_MB"] = static_cast<double>(a.memoryBytes()) / 1e6;
+}
+
 constexpr int64_t kMillion = 1000000;
 
 // targets, collectors, relabel (targets outermost: consecutive runs share the corpus).
@@ -293,4 +313,12 @@ BENCHMARK(BM_OneTargetUpdate)
             for (int64_t s : {0, 1, 3}) b->Args({t, r, c, s});
     })
     ->ArgNames({"targets", "relabel", "collectors", "strategy"})
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_OneTargetAddRemove)
+    ->Apply([](benchmark::internal::Benchmark* b) {
+      for (int64_t t : {int64_t{10000}, int64_t{100000}, kMillion})
+        for (int64_t c : {10, 100, 1000})
+          for (int64_t s : {0, 1, 3}) b->Args({t, c, s});
+    })
+    ->ArgNames({"targets", "collectors", "strategy"})
     ->Unit(benchmark::kMicrosecond);
