@@ -70,46 +70,67 @@ Allocator::Allocator(Strategy strategy, std::optional<Strategy> fallback) : stra
 void Allocator::treeBuild() {
   treeLeaves_ = 1;
   while (treeLeaves_ < cols_.size()) treeLeaves_ *= 2;
-  minTree_.assign(2 * treeLeaves_, -1);
-  maxTree_.assign(2 * treeLeaves_, -1);
-  for (std::size_t c = 0; c < cols_.size(); ++c) minTree_[treeLeaves_ + c] = maxTree_[treeLeaves_ + c] = static_cast<int>(c);
+  minTree_.assign(2 * treeLeaves_, kNoMin);
+  maxTree_.assign(2 * treeLeaves_, kNoMax);
+  for (std::size_t c = 0; c < cols_.size(); ++c) {
+    minTree_[treeLeaves_ + c] = minKey(loadOf(static_cast<int>(c)), c);
+    maxTree_[treeLeaves_ + c] = maxKey(loadOf(static_cast<int>(c)), c);
+  }
   for (std::size_t i = treeLeaves_ - 1; i >= 1; --i) {
-    // All loads are equal here (cols_ were just reset): the smaller index wins both trees.
-    minTree_[i] = minTree_[2 * i] >= 0 ? minTree_[2 * i] : minTree_[2 * i + 1];
-    maxTree_[i] = maxTree_[2 * i] >= 0 ? maxTree_[2 * i] : maxTree_[2 * i + 1];
+    minTree_[i] = std::min(minTree_[2 * i], minTree_[2 * i + 1]);
+    maxTree_[i] = std::max(maxTree_[2 * i], maxTree_[2 * i + 1]);
   }
 }
 
 void Allocator::treeUpdate(int c) {
-  for (std::size_t i = (treeLeaves_ + static_cast<std::size_t>(c)) / 2; i >= 1; i /= 2) {
-    int a = minTree_[2 * i], b = minTree_[2 * i + 1];
-    minTree_[i] = b < 0 || (a >= 0 && loadOf(a) <= loadOf(b)) ? a : b;  // a < b by position: ties keep a
-    a = maxTree_[2 * i], b = maxTree_[2 * i + 1];
-    maxTree_[i] = b < 0 || (a >= 0 && loadOf(a) >= loadOf(b)) ? a : b;
+  std::size_t i = treeLeaves_ + static_cast<std::size_t>(c);
+  minTree_[i] = minKey(loadOf(c), static_cast<std::size_t>(c));
+  maxTree_[i] = maxKey(loadOf(c), static_cast<std::size_t>(c));
+  // Up to the root, stopping once neither tree's node changes (the nodes above it cannot change either).
+  bool minDone = false, maxDone = false;
+  for (i /= 2; i >= 1 && !(minDone && maxDone); i /= 2) {
+    if (!minDone) {
+      std::uint64_t v = std::min(minTree_[2 * i], minTree_[2 * i + 1]);
+      minDone = v == minTree_[i];
+      minTree_[i] = v;
+    }
+    if (!maxDone) {
+      std::uint64_t v = std::max(maxTree_[2 * i], maxTree_[2 * i + 1]);
+      maxDone = v == maxTree_[i];
+      maxTree_[i] = v;
+    }
   }
+}
+
+int Allocator::leastLoaded() const {
+  return minTree_.size() < 2 || minTree_[1] == kNoMin ? -1 : static_cast<int>(minTree_[1] & 0xffffffffu);
+}
+
+int Allocator::mostLoaded() const {
+  return maxTree_.size() < 2 || maxTree_[1] == kNoMax ? -1
+                                                      : static_cast<int>(0xffffffffu - (maxTree_[1] & 0xffffffffu));
 }
 
 // Calls fn(c) for up to `limit` collectors with the smallest load, in index (= name) order.
 template <class Fn>
 void Allocator::forLeastLoaded(std::size_t limit, Fn fn) const {
-  if (minTree_.size() < 2 || minTree_[1] < 0) return;
-  const std::size_t least = loadOf(minTree_[1]);
+  if (leastLoaded() < 0) return;
+  const std::uint64_t least = minTree_[1] >> 32;
   std::size_t found = 0;
   // Iterative in-order descent, skipping subtrees whose minimum is above the least load.
-  std::int32_t stack[64];
+  std::size_t stack[64];
   int top = 0;
   stack[top++] = 1;
   while (top > 0 && found < limit) {
-    auto i = static_cast<std::size_t>(stack[--top]);
-    int m = minTree_[i];
-    if (m < 0 || loadOf(m) != least) continue;
+    std::size_t i = stack[--top];
+    if (minTree_[i] == kNoMin || (minTree_[i] >> 32) != least) continue;
     if (i >= treeLeaves_) {
-      fn(m);
+      fn(static_cast<int>(minTree_[i] & 0xffffffffu));
       ++found;
       continue;
     }
-    stack[top++] = static_cast<std::int32_t>(2 * i + 1);
-    stack[top++] = static_cast<std::int32_t>(2 * i);
+    stack[top++] = 2 * i + 1;
+    stack[top++] = 2 * i;
   }
 }
 
@@ -180,7 +201,8 @@ std::size_t Allocator::memoryBytes() const {
   for (const auto& s : slots_) n += s.target.labels.heapBytes();
   n += byHash_.memoryBytes();
   for (const auto& c : cols_) n += (c.members.capacity() + c.jobCounts.capacity()) * sizeof(std::uint32_t);
-  n += (minTree_.capacity() + maxTree_.capacity() + cand_.capacity() + all_.capacity()) * sizeof(std::int32_t);
+  n += (minTree_.capacity() + maxTree_.capacity()) * sizeof(std::uint64_t);
+  n += (cand_.capacity() + all_.capacity()) * sizeof(std::int32_t);
   return n;
 }
 
@@ -275,7 +297,7 @@ int Allocator::pickRendezvous(const prom::Target& t, std::size_t cap) const {
       bestScore = sc;
     }
   }
-  return best >= 0 ? best : minTree_[1];
+  return best >= 0 ? best : leastLoaded();
 }
 
 int Allocator::pick(std::uint32_t slot, Strategy s, std::size_t total) {
@@ -358,7 +380,7 @@ void Allocator::rendezvousRebalanceAfterRemoval(int) {
   std::size_t cap = rendezvousCap(assigned, 1.1);
   constexpr std::size_t kScan = 64;  // targets of the largest collector considered per move
   for (std::size_t guard = 0; guard <= assigned; ++guard) {
-    int mx = maxTree_[1], mn = minTree_[1];
+    int mx = mostLoaded(), mn = leastLoaded();
     if (mx < 0 || loadOf(mx) <= cap || loadOf(mx) <= loadOf(mn) + 1) return;
     const auto& members = cols_[mx].members;
     std::uint32_t best = members.front();

@@ -86,8 +86,17 @@ class Allocator {
   static constexpr std::size_t kCandidates = 16;
 
   std::size_t loadOf(int c) const { return cols_[c].members.size(); }
+  // Load-tree keys: (load, index) packed so that the smallest key is the least loaded collector with the
+  // smallest name, and the largest max-key the most loaded one with the smallest name.
+  static constexpr std::uint64_t kNoMin = ~std::uint64_t{0}, kNoMax = 0;
+  static std::uint64_t minKey(std::size_t load, std::size_t c) { return (std::uint64_t{load} << 32) | c; }
+  static std::uint64_t maxKey(std::size_t load, std::size_t c) {
+    return (std::uint64_t{load} << 32) | (0xffffffffu - c);
+  }
   void treeBuild();
   void treeUpdate(int c);
+  int leastLoaded() const;  // -1 without collectors
+  int mostLoaded() const;
   template <class Fn>
   void forLeastLoaded(std::size_t limit, Fn fn) const;
   void buildCandidates();
@@ -118,10 +127,10 @@ class Allocator {
   bool countJobs_ = false;  // per-job counts are kept only for least-weighted
   bool trackLoads_ = false;  // load tree kept for least-weighted and rendezvous
   bool useCandidates_ = false;  // candidate lists kept for rendezvous
-  // Tournament trees over collector indices (leaves at treeLeaves_ + c): node = the collector with the
-  // smallest (load, index) / largest load (smallest index on ties) below it; -1 for none.
+  // Tournament trees over the collectors (leaf treeLeaves_ + c): each node holds the smallest minKey /
+  // largest maxKey below it, so the root names the least / most loaded collector.
   std::size_t treeLeaves_ = 0;
-  std::vector<std::int32_t> minTree_, maxTree_;
+  std::vector<std::uint64_t> minTree_, maxTree_;
   std::vector<std::int32_t> cand_;  // bucket-major, kCandidates per bucket (empty: every collector)
   std::vector<std::int32_t> all_;   // 0..n-1
 };
