@@ -321,17 +321,21 @@ int Allocator::pick(std::uint32_t slot, Strategy s, std::size_t total) {
 }
 
 void Allocator::placeUnassigned(std::size_t total) {
+  if (strategy_ == Strategy::Rendezvous) {
+    // Hash order makes a fresh placement a function of the sets alone; the cap keeps it balanced.
+    // (hash, slot) pairs sort without touching the slots.
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> todo;
+    todo.reserve(unassigned_);
+    for (std::uint32_t i = 0; i < slots_.size(); ++i)
+      if (slots_[i].live && slots_[i].collector < 0) todo.emplace_back(slots_[i].target.hash, i);
+    std::sort(todo.begin(), todo.end());
+    std::size_t cap = rendezvousCap(total, 1.0);
+    for (const auto& [hash, i] : todo) assign(i, pickRendezvous(slots_[i].target, cap));
+    return;
+  }
   std::vector<std::uint32_t> todo;
   for (std::uint32_t i = 0; i < slots_.size(); ++i)
     if (slots_[i].live && slots_[i].collector < 0) todo.push_back(i);
-  if (strategy_ == Strategy::Rendezvous) {
-    // Hash order makes a fresh placement a function of the sets alone; the cap keeps it balanced.
-    std::sort(todo.begin(), todo.end(),
-              [&](auto a, auto b) { return slots_[a].target.hash < slots_[b].target.hash; });
-    std::size_t cap = rendezvousCap(total, 1.0);
-    for (auto i : todo) assign(i, pickRendezvous(slots_[i].target, cap));
-    return;
-  }
   for (auto i : todo) assign(i, pick(i, strategy_, total));
 }
 
