@@ -154,6 +154,27 @@ void BM_ProcessAndSetTargets(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(targets));
 }
 
+// The allocator's periodic reload in steady state: the same discovered targets processed again and
+// handed to a long-lived allocator (diff only, nothing moves; labels refreshed).
+void BM_ReloadSteadyState(benchmark::State& state) {
+  auto targets = static_cast<std::size_t>(state.range(0));
+  auto ncol = static_cast<std::size_t>(state.range(1));
+  bool relabel = state.range(2) != 0;
+  const auto& cfg = corpus(targets, relabel).config;
+  Allocator a(Strategy::ConsistentHashing);
+  a.setCollectors(collectors(ncol));
+  a.setTargets(process(cfg));
+  PeakHeap peak;
+  for (auto _ : state) {
+    peak.start();
+    a.setTargets(process(cfg));
+    peak.add();
+  }
+  state.counters["alloc_MB"] = static_cast<double>(a.memoryBytes()) / 1e6;
+  state.counters["peak_MB"] = peak.mb();
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(targets));
+}
+
 // SetTargets alone (targets already processed) into an empty allocator, per strategy.
 void BM_SetTargets(benchmark::State& state) {
   auto targets = static_cast<std::size_t>(state.range(0));
@@ -277,6 +298,15 @@ BENCHMARK(BM_ProcessAndSetTargets)
     ->ArgNames({"targets", "collectors", "relabel"})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ProcessAndSetTargets)
+    ->Apply([](benchmark::internal::Benchmark* b) { reloadSizes(b, {kMillion}); })
+    ->ArgNames({"targets", "collectors", "relabel"})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ReloadSteadyState)
+    ->Apply([](benchmark::internal::Benchmark* b) { reloadSizes(b, {10000, 100000}); })
+    ->ArgNames({"targets", "collectors", "relabel"})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ReloadSteadyState)
     ->Apply([](benchmark::internal::Benchmark* b) { reloadSizes(b, {kMillion}); })
     ->ArgNames({"targets", "collectors", "relabel"})
     ->Iterations(1)

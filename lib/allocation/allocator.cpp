@@ -465,11 +465,22 @@ void Allocator::setTargets(std::vector<prom::Target> targets) {
   byHash_.reserve(targets.size());
   slots_.reserve(std::max(slots_.size(), targets.size()));
   if (byHash_.size() == 0) fresh.reserve(targets.size());
-  constexpr std::size_t kAhead = 8;  // index cells are random: fetch a few targets ahead
+  constexpr std::size_t kAhead = 16;  // index cells are random: fetch a few targets ahead
+  // A reload usually lists the known targets in the order their slots were made: try the slot after the
+  // last match before probing the index (a live slot with this hash is the one the index names).
+  std::uint32_t guess = 0;
+  bool sequential = false;
   for (std::size_t k = 0; k < targets.size(); ++k) {
-    if (k + kAhead < targets.size()) byHash_.prefetch(targets[k + kAhead].hash);
+    if (!sequential && k + kAhead < targets.size()) byHash_.prefetch(targets[k + kAhead].hash);
     auto& t = targets[k];
-    auto i = byHash_.size() ? byHash_.find(t.hash) : FlatIndex::kNone;
+    std::uint32_t i = FlatIndex::kNone;
+    sequential = guess < keep.size() && slots_[guess].live && slots_[guess].target.hash == t.hash;
+    if (sequential) {
+      i = guess;
+    } else if (byHash_.size()) {
+      i = byHash_.find(t.hash);
+    }
+    if (i != FlatIndex::kNone) guess = i + 1;
     if (i != FlatIndex::kNone && i < keep.size()) {
       keep[i] = 1;
       slots_[i].target.labels = std::move(t.labels);  // labels refreshed, collector kept

@@ -352,6 +352,34 @@ TEST(Allocator, RendezvousManyCollectorsFreshPlacementIsAFunctionOfTheSets) {
   checkInvariants(a);
 }
 
+TEST(Allocator, SetTargetsAgainInAnyOrderWithDuplicatesKeepsAssignments) {
+  for (Strategy s : {Strategy::ConsistentHashing, Strategy::LeastWeighted, Strategy::Rendezvous}) {
+    Allocator a(s);
+    a.setCollectors(collectors(5));
+    auto ts = makeTargets(1000);
+    a.setTargets(ts);
+    auto before = snapshot(a);
+    a.setTargets(ts);  // same order: the sequential fast path
+    EXPECT_EQ(snapshot(a), before) << strategyName(s);
+    auto shuffled = ts;
+    std::mt19937 rng(3);
+    std::shuffle(shuffled.begin(), shuffled.end(), rng);
+    shuffled.push_back(ts[10]);  // a duplicate identity
+    shuffled.insert(shuffled.begin() + 500, ts[500]);
+    a.setTargets(shuffled);
+    EXPECT_EQ(snapshot(a), before) << strategyName(s);
+    EXPECT_EQ(a.targetCount(), 1000u);
+    checkInvariants(a);
+    ts.erase(ts.begin() + 100, ts.begin() + 200);  // a gap in the middle, then the rest in order
+    a.setTargets(ts);
+    EXPECT_EQ(a.targetCount(), 900u);
+    if (s != Strategy::Rendezvous) {  // rendezvous may rebalance after removals
+      for (const auto& [h, c] : snapshot(a)) EXPECT_EQ(before[h], c) << strategyName(s);
+    }
+    checkInvariants(a);
+  }
+}
+
 TEST(Allocator, SetTargetsKeepsCollectorOfUnchangedTargets) {
   for (Strategy s : allStrategies()) {
     Allocator a(s, Strategy::LeastWeighted);
