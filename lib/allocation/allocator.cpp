@@ -63,6 +63,102 @@ Allocator::Allocator(Strategy strategy, std::optional<Strategy> fallback) : stra
   if (fallback_ && *fallback_ == Strategy::PerNode) fallback_.reset();
   if (strategy_ != Strategy::PerNode) fallback_.reset();  // only per-node has a fallback
   countJobs_ = strategy_ == Strategy::LeastWeighted || fallback_ == Strategy::LeastWeighted;
+  useCandidates_ = strategy_ == Strategy::Rendezvous || fallback_ == Strategy::Rendezvous;
+  trackLoads_ = countJobs_ || useCandidates_;
+}
+
+void Allocator::treeBuild() {
+  treeLeaves_ = 1;
+  while (treeLeaves_ < cols_.size()) treeLeaves_ *= 2;
+  minTree_.assign(2 * treeLeaves_, kNoMin);
+  maxTree_.assign(2 * treeLeaves_, kNoMax);
+  for (std::size_t c = 0; c < cols_.size(); ++c) {
+    minTree_[treeLeaves_ + c] = minKey(loadOf(static_cast<int>(c)), c);
+    maxTree_[treeLeaves_ + c] = maxKey(loadOf(static_cast<int>(c)), c);
+  }
+  for (std::size_t i = treeLeaves_ - 1; i >= 1; --i) {
+    minTree_[i] = std::min(minTree_[2 * i], minTree_[2 * i + 1]);
+    maxTree_[i] = std::max(maxTree_[2 * i], maxTree_[2 * i + 1]);
+  }
+}
+
+void Allocator::treeUpdate(int c) {
+  std::size_t i = treeLeaves_ + static_cast<std::size_t>(c);
+  minTree_[i] = minKey(loadOf(c), static_cast<std::size_t>(c));
+  maxTree_[i] = maxKey(loadOf(c), static_cast<std::size_t>(c));
+  // Up to the root, stopping once neither tree's node changes (the nodes above it cannot change either).
+  bool minDone = false, maxDone = false;
+  for (i /= 2; i >= 1 && !(minDone && maxDone); i /= 2) {
+    if (!minDone) {
+      std::uint64_t v = std::min(minTree_[2 * i], minTree_[2 * i + 1]);
+      minDone = v == minTree_[i];
+      minTree_[i] = v;
+    }
+    if (!maxDone) {
+      std::uint64_t v = std::max(maxTree_[2 * i], maxTree_[2 * i + 1]);
+      maxDone = v == maxTree_[i];
+      maxTree_[i] = v;
+    }
+  }
+}
+
+int Allocator::leastLoaded() const {
+  return minTree_.size() < 2 || minTree_[1] == kNoMin ? -1 : static_cast<int>(minTree_[1] & 0xffffffffu);
+}
+
+int Allocator::mostLoaded() const {
+  return maxTree_.size() < 2 || maxTree_[1] == kNoMax ? -1
+                                                      : static_cast<int>(0xffffffffu - (maxTree_[1] & 0xffffffffu));
+}
+
+// Calls fn(c) for up to `limit` collectors with the smallest load, in index (= name) order.
+template <class Fn>
+void Allocator::forLeastLoaded(std::size_t limit, Fn fn) const {
+  if (leastLoaded() < 0) return;
+  const std::uint64_t least = minTree_[1] >> 32;
+  std::size_t found = 0;
+  // Iterative in-order descent, skipping subtrees whose minimum is above the least load.
+  std::size_t stack[64];
+  int top = 0;
+  stack[top++] = 1;
+  while (top > 0 && found < limit) {
+    std::size_t i = stack[--top];
+    if (minTree_[i] == kNoMin || (minTree_[i] >> 32) != least) continue;
+    if (i >= treeLeaves_) {
+      fn(static_cast<int>(minTree_[i] & 0xffffffffu));
+      ++found;
+      continue;
+    }
+    stack[top++] = 2 * i + 1;
+    stack[top++] = 2 * i;
+  }
+}
+
+void Allocator::buildCandidates() {
+  const std::size_t n = cols_.size();
+  all_.resize(n);
+  std::iota(all_.begin(), all_.end(), 0);
+  cand_.clear();
+  if (n <= kCandidates) return;  // every collector is a candidate: plain highest-random-weight
+  const std::size_t buckets = std::size_t{1} << kBucketBits;
+  cand_.resize(buckets * kCandidates);
+  std::vector<std::pair<std::uint64_t, std::int32_t>> scored(n);
+  for (std::size_t b = 0; b < buckets; ++b) {
+    const std::uint64_t key = (b + 1) * 0xD6E8FEB86659FD93ULL;
+    for (std::size_t c = 0; c < n; ++c) scored[c] = {rendezvousScore(key, cols_[c].seed), static_cast<std::int32_t>(c)};
+    std::nth_element(scored.begin(), scored.begin() + kCandidates - 1, scored.end(),
+                     [](const auto& x, const auto& y) { return x.first > y.first || (x.first == y.first && x.second < y.second); });
+    for (std::size_t k = 0; k < kCandidates; ++k) cand_[b * kCandidates + k] = scored[k].second;
+  }
+}
+
+const std::int32_t* Allocator::candidates(std::uint64_t hash, std::size_t& count) const {
+  if (cand_.empty()) {
+    count = all_.size();
+    return all_.data();
+  }
+  count = kCandidates;
+  return cand_.data() + (hash >> (64 - kBucketBits)) * kCandidates;
 }
 
 int Allocator::collectorIndex(std::string_view name) const {
@@ -105,20 +201,25 @@ std::size_t Allocator::memoryBytes() const {
   for (const auto& s : slots_) n += s.target.labels.heapBytes();
   n += byHash_.memoryBytes();
   for (const auto& c : cols_) n += (c.members.capacity() + c.jobCounts.capacity()) * sizeof(std::uint32_t);
+  n += (minTree_.capacity() + maxTree_.capacity()) * sizeof(std::uint64_t);
+  n += (cand_.capacity() + all_.capacity()) * sizeof(std::int32_t);
   return n;
 }
 
 std::uint32_t Allocator::insertSlot(prom::Target&& t) {
-  std::uint32_t idx;
-  if (!free_.empty()) {
-    idx = free_.back();
+  std::uint32_t idx = free_.empty() ? static_cast<std::uint32_t>(slots_.size()) : free_.back();
+  byHash_.insert(t.hash, idx);
+  return insertSlot(std::move(t), idx);
+}
+
+std::uint32_t Allocator::insertSlot(prom::Target&& t, std::uint32_t idx) {
+  // `idx` is free_.back() or slots_.size(), already in byHash_.
+  if (!free_.empty() && free_.back() == idx) {
     free_.pop_back();
   } else {
-    idx = static_cast<std::uint32_t>(slots_.size());
     slots_.emplace_back();
   }
   Slot& s = slots_[idx];
-  byHash_.insert(t.hash, idx);
   s.target = std::move(t);
   s.collector = -1;
   s.live = true;
@@ -136,6 +237,7 @@ void Allocator::assign(std::uint32_t slot, int collector) {
     slots_[last].pos = s.pos;
     c.members.pop_back();
     if (countJobs_) --c.jobCounts[s.target.job];
+    if (trackLoads_) treeUpdate(s.collector);
   } else {
     --unassigned_;
   }
@@ -147,6 +249,7 @@ void Allocator::assign(std::uint32_t slot, int collector) {
       if (c.jobCounts.size() <= s.target.job) c.jobCounts.resize(s.target.job + 1, 0);
       ++c.jobCounts[s.target.job];
     }
+    if (trackLoads_) treeUpdate(collector);
   } else {
     ++unassigned_;
   }
@@ -163,36 +266,38 @@ std::size_t Allocator::rendezvousCap(std::size_t total, double factor) const {
 
 int Allocator::pickLeastWeighted(const prom::Target& t) const {
   // Least loaded; tie -> fewer targets of this job; tie -> smallest name (collectors are sorted by name).
+  // Only the first kCandidates least-loaded collectors by name are compared, so the cost does not grow
+  // with the collector count (exact whenever at most kCandidates collectors share the least load).
   int best = -1;
-  std::size_t bestLoad = 0, bestJob = 0;
-  for (int i = 0; i < static_cast<int>(cols_.size()); ++i) {
-    std::size_t load = cols_[i].members.size();
-    if (best >= 0 && load > bestLoad) continue;
-    const auto& counts = cols_[i].jobCounts;
+  std::size_t bestJob = 0;
+  forLeastLoaded(kCandidates, [&](int c) {
+    const auto& counts = cols_[c].jobCounts;
     std::size_t jc = t.job < counts.size() ? counts[t.job] : 0;
-    if (best < 0 || load < bestLoad || jc < bestJob) {
-      best = i;
-      bestLoad = load;
+    if (best < 0 || jc < bestJob) {
+      best = c;
       bestJob = jc;
     }
-  }
+  });
   return best;
 }
 
 int Allocator::pickRendezvous(const prom::Target& t, std::size_t cap) const {
-  int best = -1, leastLoaded = -1;
+  // Highest score among the target's candidates that are below the cap; all full: the least loaded
+  // collector (smallest name on ties).
+  std::size_t count = 0;
+  const std::int32_t* cand = candidates(t.hash, count);
+  int best = -1;
   std::uint64_t bestScore = 0;
-  for (int i = 0; i < static_cast<int>(cols_.size()); ++i) {
-    std::size_t load = cols_[i].members.size();
-    if (leastLoaded < 0 || load < cols_[leastLoaded].members.size()) leastLoaded = i;
-    if (load >= cap) continue;
-    std::uint64_t sc = rendezvousScore(t.hash, cols_[i].seed);
-    if (best < 0 || sc > bestScore) {
-      best = i;
+  for (std::size_t k = 0; k < count; ++k) {
+    int c = cand[k];
+    if (loadOf(c) >= cap) continue;
+    std::uint64_t sc = rendezvousScore(t.hash, cols_[c].seed);
+    if (best < 0 || sc > bestScore || (sc == bestScore && c < best)) {
+      best = c;
       bestScore = sc;
     }
   }
-  return best >= 0 ? best : leastLoaded;
+  return best >= 0 ? best : leastLoaded();
 }
 
 int Allocator::pick(std::uint32_t slot, Strategy s, std::size_t total) {
@@ -216,17 +321,21 @@ int Allocator::pick(std::uint32_t slot, Strategy s, std::size_t total) {
 }
 
 void Allocator::placeUnassigned(std::size_t total) {
+  if (strategy_ == Strategy::Rendezvous) {
+    // Hash order makes a fresh placement a function of the sets alone; the cap keeps it balanced.
+    // (hash, slot) pairs sort without touching the slots.
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> todo;
+    todo.reserve(unassigned_);
+    for (std::uint32_t i = 0; i < slots_.size(); ++i)
+      if (slots_[i].live && slots_[i].collector < 0) todo.emplace_back(slots_[i].target.hash, i);
+    std::sort(todo.begin(), todo.end());
+    std::size_t cap = rendezvousCap(total, 1.0);
+    for (const auto& [hash, i] : todo) assign(i, pickRendezvous(slots_[i].target, cap));
+    return;
+  }
   std::vector<std::uint32_t> todo;
   for (std::uint32_t i = 0; i < slots_.size(); ++i)
     if (slots_[i].live && slots_[i].collector < 0) todo.push_back(i);
-  if (strategy_ == Strategy::Rendezvous) {
-    // Hash order makes a fresh placement a function of the sets alone; the cap keeps it balanced.
-    std::sort(todo.begin(), todo.end(),
-              [&](auto a, auto b) { return slots_[a].target.hash < slots_[b].target.hash; });
-    std::size_t cap = rendezvousCap(total, 1.0);
-    for (auto i : todo) assign(i, pickRendezvous(slots_[i].target, cap));
-    return;
-  }
   for (auto i : todo) assign(i, pick(i, strategy_, total));
 }
 
@@ -238,17 +347,31 @@ void Allocator::rendezvousJoin(int nc) {
   std::size_t want = floorShare - cols_[nc].members.size();
   // Candidates in the order they prefer the newcomer; donors give only down to the even share, so the
   // newcomer takes at most floor(T/n) targets (the minimum churn) and everyone ends near T/n.
+  // Only targets that have the newcomer among their candidates (all of them up to kCandidates collectors).
+  std::vector<char> bucketHasNewcomer;
+  if (!cand_.empty()) {
+    bucketHasNewcomer.assign(std::size_t{1} << kBucketBits, 0);
+    for (std::size_t k = 0; k < cand_.size(); ++k)
+      if (cand_[k] == nc) bucketHasNewcomer[k / kCandidates] = 1;
+  }
   std::vector<std::pair<std::uint64_t, std::uint32_t>> cand;
-  cand.reserve(assigned);
-  for (std::uint32_t i = 0; i < slots_.size(); ++i)
-    if (slots_[i].live && slots_[i].collector >= 0 && slots_[i].collector != nc)
-      cand.emplace_back(rendezvousScore(slots_[i].target.hash, cols_[nc].seed), i);
+  cand.reserve(cand_.empty() ? assigned : assigned * kCandidates / n * 2);
+  for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+    const Slot& s = slots_[i];
+    if (!s.live || s.collector < 0 || s.collector == nc) continue;
+    if (!cand_.empty() && !bucketHasNewcomer[s.target.hash >> (64 - kBucketBits)]) continue;
+    cand.emplace_back(rendezvousScore(s.target.hash, cols_[nc].seed), i);
+  }
   std::sort(cand.begin(), cand.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (std::size_t threshold : {ceilShare, floorShare}) {
+  // Donors above the even share first; a last pass (rarely needed, with many collectors) takes from any
+  // donor still more than one target above the newcomer.
+  for (int pass = 0; pass < 3; ++pass) {
     for (const auto& [score, i] : cand) {
       if (want == 0) return;
       int donor = slots_[i].collector;
-      if (donor == nc || cols_[donor].members.size() <= threshold) continue;
+      if (donor == nc) continue;
+      std::size_t threshold = pass == 0 ? ceilShare : pass == 1 ? floorShare : cols_[nc].members.size() + 1;
+      if (cols_[donor].members.size() <= threshold) continue;
       assign(i, nc);
       --want;
     }
@@ -256,22 +379,21 @@ void Allocator::rendezvousJoin(int nc) {
 }
 
 void Allocator::rendezvousRebalanceAfterRemoval(int) {
+  if (cols_.empty()) return;
   std::size_t assigned = byHash_.size() - unassigned_;
   std::size_t cap = rendezvousCap(assigned, 1.1);
+  constexpr std::size_t kScan = 64;  // targets of the largest collector considered per move
   for (std::size_t guard = 0; guard <= assigned; ++guard) {
-    int mx = -1, mn = -1;
-    for (int i = 0; i < static_cast<int>(cols_.size()); ++i) {
-      if (mx < 0 || cols_[i].members.size() > cols_[mx].members.size()) mx = i;
-      if (mn < 0 || cols_[i].members.size() < cols_[mn].members.size()) mn = i;
-    }
-    if (mx < 0 || cols_[mx].members.size() <= cap || cols_[mx].members.size() <= cols_[mn].members.size() + 1) return;
-    std::uint32_t best = cols_[mx].members.front();
+    int mx = mostLoaded(), mn = leastLoaded();
+    if (mx < 0 || loadOf(mx) <= cap || loadOf(mx) <= loadOf(mn) + 1) return;
+    const auto& members = cols_[mx].members;
+    std::uint32_t best = members.front();
     std::uint64_t bestScore = 0;
-    for (auto s : cols_[mx].members) {
-      auto sc = rendezvousScore(slots_[s].target.hash, cols_[mn].seed);
+    for (std::size_t k = 0; k < members.size() && k < kScan; ++k) {
+      auto sc = rendezvousScore(slots_[members[k]].target.hash, cols_[mn].seed);
       if (sc >= bestScore) {
         bestScore = sc;
-        best = s;
+        best = members[k];
       }
     }
     assign(best, mn);
@@ -301,6 +423,8 @@ void Allocator::setCollectors(std::vector<Collector> collectors) {
     if (!collectors_[i].node.empty()) byNode_.emplace(collectors_[i].node, i);  // smallest name wins
   cols_.assign(collectors_.size(), CollectorState{});
   for (std::size_t i = 0; i < collectors_.size(); ++i) cols_[i].seed = xxhash64(collectors_[i].name);
+  if (trackLoads_) treeBuild();
+  if (useCandidates_) buildCandidates();
   unassigned_ = 0;
   for (std::uint32_t i = 0; i < slots_.size(); ++i) {
     Slot& s = slots_[i];
@@ -340,8 +464,23 @@ void Allocator::setTargets(std::vector<prom::Target> targets) {
   std::vector<prom::Target*> fresh;
   byHash_.reserve(targets.size());
   slots_.reserve(std::max(slots_.size(), targets.size()));
-  for (auto& t : targets) {
-    auto i = byHash_.find(t.hash);
+  if (byHash_.size() == 0) fresh.reserve(targets.size());
+  constexpr std::size_t kAhead = 16;  // index cells are random: fetch a few targets ahead
+  // A reload usually lists the known targets in the order their slots were made: try the slot after the
+  // last match before probing the index (a live slot with this hash is the one the index names).
+  std::uint32_t guess = 0;
+  bool sequential = false;
+  for (std::size_t k = 0; k < targets.size(); ++k) {
+    if (!sequential && k + kAhead < targets.size()) byHash_.prefetch(targets[k + kAhead].hash);
+    auto& t = targets[k];
+    std::uint32_t i = FlatIndex::kNone;
+    sequential = guess < keep.size() && slots_[guess].live && slots_[guess].target.hash == t.hash;
+    if (sequential) {
+      i = guess;
+    } else if (byHash_.size()) {
+      i = byHash_.find(t.hash);
+    }
+    if (i != FlatIndex::kNone) guess = i + 1;
     if (i != FlatIndex::kNone && i < keep.size()) {
       keep[i] = 1;
       slots_[i].target.labels = std::move(t.labels);  // labels refreshed, collector kept
@@ -364,12 +503,15 @@ void Allocator::setTargets(std::vector<prom::Target> targets) {
   }
   std::vector<std::uint32_t> added;
   added.reserve(fresh.size());
-  for (auto* t : fresh) {
-    if (auto dup = byHash_.find(t->hash); dup != FlatIndex::kNone) {  // duplicate identity: the last one wins
+  for (std::size_t k = 0; k < fresh.size(); ++k) {
+    if (k + kAhead < fresh.size()) byHash_.prefetch(fresh[k + kAhead]->hash);
+    prom::Target* t = fresh[k];
+    std::uint32_t idx = free_.empty() ? static_cast<std::uint32_t>(slots_.size()) : free_.back();
+    if (auto dup = byHash_.findOrInsert(t->hash, idx); dup != FlatIndex::kNone) {  // duplicate identity: the last one wins
       slots_[dup].target = std::move(*t);
       continue;
     }
-    added.push_back(insertSlot(std::move(*t)));
+    added.push_back(insertSlot(std::move(*t), idx));
   }
   if (cols_.empty()) return;
   std::size_t total = byHash_.size();

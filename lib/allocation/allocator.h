@@ -79,7 +79,31 @@ class Allocator {
     std::vector<std::uint32_t> jobCounts;  // targets per job index (least-weighted tie-break)
   };
 
+  // Rendezvous candidate lists: 2^kBucketBits buckets (by the target hash's high bits), each with the
+  // kCandidates collectors that score highest for the bucket. Least-weighted probes at most kCandidates
+  // of the least-loaded collectors. Both keep one-target updates independent of the collector count.
+  static constexpr int kBucketBits = 12;
+  static constexpr std::size_t kCandidates = 16;
+
+  std::size_t loadOf(int c) const { return cols_[c].members.size(); }
+  // Load-tree keys: (load, index) packed so that the smallest key is the least loaded collector with the
+  // smallest name, and the largest max-key the most loaded one with the smallest name.
+  static constexpr std::uint64_t kNoMin = ~std::uint64_t{0}, kNoMax = 0;
+  static std::uint64_t minKey(std::size_t load, std::size_t c) { return (std::uint64_t{load} << 32) | c; }
+  static std::uint64_t maxKey(std::size_t load, std::size_t c) {
+    return (std::uint64_t{load} << 32) | (0xffffffffu - c);
+  }
+  void treeBuild();
+  void treeUpdate(int c);
+  int leastLoaded() const;  // -1 without collectors
+  int mostLoaded() const;
+  template <class Fn>
+  void forLeastLoaded(std::size_t limit, Fn fn) const;
+  void buildCandidates();
+  // Candidate collectors of a target hash (all collectors when there are at most kCandidates).
+  const std::int32_t* candidates(std::uint64_t hash, std::size_t& count) const;
   std::uint32_t insertSlot(prom::Target&& t);
+  std::uint32_t insertSlot(prom::Target&& t, std::uint32_t idx);
   void assign(std::uint32_t slot, int collector);
   int pick(std::uint32_t slot, Strategy s, std::size_t total);
   int pickLeastWeighted(const prom::Target& t) const;
@@ -101,6 +125,14 @@ class Allocator {
   FlatIndex byHash_;
   std::size_t unassigned_ = 0;
   bool countJobs_ = false;  // per-job counts are kept only for least-weighted
+  bool trackLoads_ = false;  // load tree kept for least-weighted and rendezvous
+  bool useCandidates_ = false;  // candidate lists kept for rendezvous
+  // Tournament trees over the collectors (leaf treeLeaves_ + c): each node holds the smallest minKey /
+  // largest maxKey below it, so the root names the least / most loaded collector.
+  std::size_t treeLeaves_ = 0;
+  std::vector<std::uint64_t> minTree_, maxTree_;
+  std::vector<std::int32_t> cand_;  // bucket-major, kCandidates per bucket (empty: every collector)
+  std::vector<std::int32_t> all_;   // 0..n-1
 };
 
 // Rendezvous score of a target for a collector (64-bit mix of the two hashes; highest wins).

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
-#include <unordered_map>
 
 namespace otel::allocation {
 
@@ -23,17 +22,26 @@ double ConsistentRing::averageLoad() const {
 ConsistentRing::ConsistentRing(std::vector<std::string> members) : members_(std::move(members)) {
   if (members_.empty()) return;
   // add(): replica hashes xxhash("<name><i>") on the ring (a colliding hash belongs to the member added last).
-  std::vector<std::uint64_t> sorted;
-  std::unordered_map<std::uint64_t, int> ring;
-  sorted.reserve(members_.size() * kReplicationFactor);
+  // Kept as (hash, member) in insertion order, stably sorted by hash: the last entry of a run of equal hashes
+  // is the member added last, and every ring position of that hash maps to it (no hash map needed).
+  std::vector<std::pair<std::uint64_t, int>> points;
+  points.reserve(members_.size() * kReplicationFactor);
+  static_assert(kReplicationFactor <= 10, "replica suffixes are one decimal digit");
+  std::string replicaKey;
   for (std::size_t m = 0; m < members_.size(); ++m) {
     for (int i = 0; i < kReplicationFactor; ++i) {
-      std::uint64_t h = xxhash64(members_[m] + std::to_string(i));
-      ring[h] = static_cast<int>(m);
-      sorted.push_back(h);
+      replicaKey.assign(members_[m]);
+      replicaKey += static_cast<char>('0' + i);  // "<name><i>", i a single digit
+      points.emplace_back(xxhash64(replicaKey), static_cast<int>(m));
     }
   }
-  std::sort(sorted.begin(), sorted.end());
+  std::stable_sort(points.begin(), points.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::uint64_t> sorted(points.size());
+  std::vector<int> pointOwner(points.size());
+  for (std::size_t k = points.size(); k-- > 0;) {
+    sorted[k] = points[k].first;
+    pointOwner[k] = k + 1 < points.size() && points[k + 1].first == points[k].first ? pointOwner[k + 1] : points[k].second;
+  }
   // distributePartitions(): partition p starts at the first ring point >= xxhash(uint64 LE p) and walks
   // clockwise to the first member whose load+1 <= averageLoad.
   const double avgLoad = averageLoad();
@@ -47,7 +55,7 @@ ConsistentRing::ConsistentRing(std::vector<std::string> members) : members_(std:
     if (idx >= sorted.size()) idx = 0;
     for (std::size_t count = 1;; ++count) {
       if (count > sorted.size()) throw std::logic_error("not enough room to distribute partitions");
-      int member = ring[sorted[idx]];
+      int member = pointOwner[idx];
       if (loads[member] + 1 <= avgLoad) {
         owners_[p] = member;
         loads[member]++;

@@ -31,6 +31,23 @@ class FlatIndex {
       if (c.key == key) return false;
     }
   }
+  // Inserts key -> value, or returns the value already stored for key (one probe sequence).
+  std::uint32_t findOrInsert(std::uint64_t key, std::uint32_t value) {
+    if ((size_ + 1) * 2 > cells_.size()) grow();
+    for (std::size_t i = bucket(key);; i = (i + 1) & mask_) {
+      Cell& c = cells_[i];
+      if (c.value == kNone) {
+        c = {key, value};
+        ++size_;
+        return kNone;
+      }
+      if (c.key == key) return c.value;
+    }
+  }
+  // Hints the cache about the cell `key` starts probing at (for batched lookups).
+  void prefetch(std::uint64_t key) const {
+    if (!cells_.empty()) __builtin_prefetch(&cells_[bucket(key)]);
+  }
   void set(std::uint64_t key, std::uint32_t value) {
     if (!insert(key, value)) cells_[locate(key)].value = value;
   }

@@ -143,6 +143,33 @@ void PackedLabels::allocate(std::size_t bytes) {
   bytes_ = static_cast<std::uint32_t>(bytes);
 }
 
+void PackedLabels::appendEntry(std::string& out, std::string_view name, std::string_view value) {
+  char head[8];
+  writeU32(head, static_cast<std::uint32_t>(name.size()));
+  writeU32(head + 4, static_cast<std::uint32_t>(value.size()));
+  out.append(head, 8);
+  out.append(name);
+  out.append(value);
+}
+
+PackedLabels PackedLabels::assemble(std::string_view before, std::uint32_t nBefore, std::string_view name,
+                                    std::string_view value, std::string_view after, std::uint32_t nAfter) {
+  PackedLabels out;
+  out.allocate(4 + before.size() + 8 + name.size() + value.size() + after.size());
+  char* p = out.data_.get();
+  writeU32(p, nBefore + 1 + nAfter);
+  p += 4;
+  if (!before.empty()) __builtin_memcpy(p, before.data(), before.size());
+  p += before.size();
+  writeU32(p, static_cast<std::uint32_t>(name.size()));
+  writeU32(p + 4, static_cast<std::uint32_t>(value.size()));
+  __builtin_memcpy(p + 8, name.data(), name.size());
+  if (!value.empty()) __builtin_memcpy(p + 8 + name.size(), value.data(), value.size());
+  p += 8 + name.size() + value.size();
+  if (!after.empty()) __builtin_memcpy(p, after.data(), after.size());
+  return out;
+}
+
 std::string_view PackedLabels::get(std::string_view name) const {
   std::string_view found;
   bool done = false;

@@ -102,6 +102,13 @@ class PackedLabels {
       p += 8 + nl + vl;
     }
   }
+  // Appends one encoded entry (as stored inside a PackedLabels) to `out`: the building block of
+  // assemble(), for callers that precompute the entries shared by many label sets.
+  static void appendEntry(std::string& out, std::string_view name, std::string_view value);
+  // A set from pre-encoded, sorted entries: `before` (nBefore entries), then name=value, then `after`
+  // (nAfter entries); names must be sorted and unique across the three parts. One allocation.
+  static PackedLabels assemble(std::string_view before, std::uint32_t nBefore, std::string_view name,
+                               std::string_view value, std::string_view after, std::uint32_t nAfter);
   Labels unpack() const;
   Json toJson() const;
   std::size_t heapBytes() const { return bytes_; }

@@ -3,8 +3,8 @@
 #include <glob.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <filesystem>
-#include <unordered_map>
 
 #include "lib/core/error.h"
 #include "lib/core/files.h"
@@ -34,6 +34,41 @@ TargetBuilder::TargetBuilder(const ScrapeConfig& config, std::uint32_t jobIndex,
   // Labels::fromPairs sorts, keeps the last duplicate and drops empty values (an empty seed is no seed).
   seeds_ = Labels::fromPairs(std::move(seeds)).items();
   disableSharding_ = {std::string(kDisableSharding), "true"};
+  // 1: reads __address__ or may write/delete it whatever the labels; 2: labelmap that may write it,
+  // decided per group from the group's label names; 0: neither.
+  touchesAddress_.reserve(config.relabelConfigs.size());
+  for (const auto& r : config.relabelConfigs) {
+    using A = RelabelAction;
+    char touch = 0;
+    for (const auto& src : r.sourceLabels)
+      if (src == kAddressLabel) touch = 1;
+    switch (r.action) {
+      case A::Replace:
+        if (r.targetLabel == kAddressLabel || r.targetLabel.find('$') != std::string::npos) touch = 1;
+        break;
+      case A::Lowercase:
+      case A::Uppercase:
+      case A::HashMod:
+      case A::KeepEqual:
+      case A::DropEqual:
+        if (r.targetLabel == kAddressLabel) touch = 1;
+        break;
+      case A::LabelMap:
+        if (r.regex.matches(kAddressLabel)) touch = 1;  // copies its value
+        else if (touch == 0) touch = 2;
+        break;
+      case A::LabelDrop:
+        if (r.regex.matches(kAddressLabel)) touch = 1;
+        break;
+      case A::LabelKeep:
+        if (!r.regex.matches(kAddressLabel)) touch = 1;
+        break;
+      case A::Keep:
+      case A::Drop:
+        break;
+    }
+    touchesAddress_.push_back(touch);
+  }
 }
 
 namespace {
@@ -123,6 +158,119 @@ std::optional<Target> TargetBuilder::build(const Labels& group, const Labels& ta
   return t;
 }
 
+namespace {
+// True when the labelmap rule would set __address__ on `labels` (a name matching its regex expands to it).
+bool labelMapWritesAddress(const RelabelConfig& rule, const Labels& labels, RelabelScratch& sc) {
+  for (const auto& l : labels) {
+    if (!rule.regex.match(l.name, sc.groups)) continue;
+    sc.target.clear();
+    rule.regex.expand(sc.target, rule.replacement, sc.groups);
+    if (sc.target == kAddressLabel) return true;
+  }
+  return false;
+}
+}  // namespace
+
+void TargetBuilder::buildGroup(const Labels& group, const std::vector<std::string>& addresses,
+                               std::vector<Target>& out) const {
+  auto oneByOne = [&] {
+    for (const auto& addr : addresses) {
+      own_.set(kAddressLabel, addr);  // an empty address deletes it, as build() expects
+      if (auto t = build(group, own_)) out.push_back(std::move(*t));
+    }
+  };
+  if (addresses.size() < 2 ||
+      std::any_of(addresses.begin(), addresses.end(), [](const std::string& a) { return a.empty(); })) {
+    oneByOne();
+    return;
+  }
+  // Served labels: the group's, minus the served-out names and its own __address__ (the target's wins),
+  // split around where __address__ sorts.
+  servedBefore_.clear();
+  servedAfter_.clear();
+  std::uint32_t nBefore = 0, nAfter = 0;
+  for (const auto& l : group) {
+    std::string_view name = l.name;
+    if (name == kAddressLabel || isServedOut(name)) continue;
+    if (name < kAddressLabel) {
+      PackedLabels::appendEntry(servedBefore_, name, l.value);
+      ++nBefore;
+    } else {
+      PackedLabels::appendEntry(servedAfter_, name, l.value);
+      ++nAfter;
+    }
+  }
+  const auto& rules = config_->relabelConfigs;
+  const bool relabeling = filter_ && !rules.empty();
+  std::size_t prefix = 0;
+  if (relabeling) {
+    // The rules before the first one that reads or may write __address__ see the same labels for every
+    // target of the group (only __address__ differs): run them once, on the first target.
+    own_.set(kAddressLabel, addresses[0]);
+    mergeSeeded(group, own_, seeds_, &disableSharding_, merged_);
+    work_.assignSorted(merged_);
+    for (; prefix < rules.size(); ++prefix) {
+      if (touchesAddress_[prefix] == 1) break;
+      if (touchesAddress_[prefix] == 2 && labelMapWritesAddress(rules[prefix], work_, scratch_)) break;
+      if (!relabelOne(rules[prefix], work_, config_->nameValidation, scratch_)) return;  // drops the whole group
+    }
+    if (work_.get(kAddressLabel) != addresses[0]) {  // cannot happen (see touchesAddress_); stay exact anyway
+      oneByOne();
+      return;
+    }
+    snapshot_ = work_;
+  } else {
+    // Identity hash input: the non-meta seeded labels in name order, with __address__'s place left open.
+    mergeSeeded(group, Labels{}, seeds_, nullptr, merged_);
+    hashBefore_.clear();
+    hashAfter_.clear();
+    for (const Label* l : merged_) {
+      std::string_view name = l->name;
+      if (name == kAddressLabel || name.starts_with(kMetaLabelPrefix)) continue;
+      std::string& buf = name < kAddressLabel ? hashBefore_ : hashAfter_;
+      buf += name;
+      buf += '\xff';
+      buf += l->value;
+      buf += '\xff';
+    }
+    hashAfter_ += config_->jobName;
+  }
+  for (const auto& addr : addresses) {
+    std::uint64_t hash;
+    if (relabeling) {
+      work_ = snapshot_;  // element-wise: reuses the strings' buffers
+      work_.set(kAddressLabel, addr);
+      bool kept = true;
+      for (std::size_t r = prefix; kept && r < rules.size(); ++r)
+        kept = relabelOne(rules[r], work_, config_->nameValidation, scratch_);
+      if (!kept) continue;
+      work_.del(kDisableSharding);
+      hash = targetHash(work_, config_->jobName, hashBuf_);
+    } else {
+      // hashBefore_ + "__address__\xff" + addr + "\xff" + hashAfter_, written in place.
+      const std::size_t size = hashBefore_.size() + kAddressLabel.size() + addr.size() + 2 + hashAfter_.size();
+      hashBuf_.resize(size);
+      char* p = hashBuf_.data();
+      auto put = [&p](std::string_view part) {
+        if (!part.empty()) __builtin_memcpy(p, part.data(), part.size());
+        p += part.size();
+      };
+      put(hashBefore_);
+      put(kAddressLabel);
+      *p++ = '\xff';
+      put(addr);
+      *p++ = '\xff';
+      put(hashAfter_);
+      hash = XXH64(hashBuf_.data(), size, 0);
+    }
+    Target& t = out.emplace_back();
+    t.job = job_;
+    t.hash = hash;
+    t.labels = PackedLabels::assemble(servedBefore_, nBefore, kAddressLabel, addr, servedAfter_, nAfter);
+    t.addressHash = XXH64(addr.data(), addr.size(), 0);
+  }
+}
+
 std::optional<Labels> TargetBuilder::finalLabels(const Labels& merged) const {
   Labels lb = seeded(merged);
   if (!relabel(config_->relabelConfigs, lb, config_->nameValidation)) return std::nullopt;
@@ -177,28 +325,46 @@ std::vector<TargetGroup> loadFileSd(const ScrapeConfig& config, const std::strin
 
 std::vector<Target> buildTargets(const PromConfig& config, const std::string& baseDir, bool relabelFilter) {
   std::vector<Target> out;
-  std::unordered_map<std::uint64_t, std::size_t> index;
+  std::vector<std::vector<TargetGroup>> fileGroups(config.scrapeConfigs.size());
+  std::size_t total = 0;
+  for (std::size_t j = 0; j < config.scrapeConfigs.size(); ++j) {
+    fileGroups[j] = loadFileSd(config.scrapeConfigs[j], baseDir);
+    for (const auto& g : config.scrapeConfigs[j].staticConfigs) total += g.targets.size();
+    for (const auto& g : fileGroups[j]) total += g.targets.size();
+  }
+  out.reserve(total);
   for (std::size_t j = 0; j < config.scrapeConfigs.size(); ++j) {
     const auto& sc = config.scrapeConfigs[j];
     TargetBuilder b(sc, static_cast<std::uint32_t>(j), relabelFilter);
-    auto fileGroups = loadFileSd(sc, baseDir);
-    Labels own;
-    auto addGroup = [&](const TargetGroup& g) {
-      for (const auto& addr : g.targets) {
-        own.set(kAddressLabel, addr);
-        auto t = b.build(g.labels, own);
-        if (!t) continue;
-        auto [it, inserted] = index.emplace(t->hash, out.size());
-        if (inserted) {
-          out.push_back(std::move(*t));
-        } else {
-          out[it->second] = std::move(*t);
-        }
-      }
-    };
-    for (const auto& g : sc.staticConfigs) addGroup(g);
-    for (const auto& g : fileGroups) addGroup(g);
+    for (const auto& g : sc.staticConfigs) b.buildGroup(g.labels, g.targets, out);
+    for (const auto& g : fileGroups[j]) b.buildGroup(g.labels, g.targets, out);
   }
+  // Deduplicate by identity: a repeated identity keeps the first one's position and the last one's
+  // content. Open addressing over positions in the compacted vector.
+  if (out.size() < 2) return out;
+  std::size_t cap = 16;
+  while (cap < out.size() * 2) cap *= 2;
+  constexpr std::uint32_t kEmpty = 0xffffffffu;
+  std::vector<std::uint32_t> table(cap, kEmpty);
+  std::size_t w = 0;
+  auto home = [&](std::uint64_t h) { return (h ^ (h >> 29)) & (cap - 1); };
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (i + 8 < out.size()) __builtin_prefetch(&table[home(out[i + 8].hash)]);  // random cells: fetch ahead
+    std::uint64_t h = out[i].hash;
+    for (std::size_t k = home(h);; k = (k + 1) & (cap - 1)) {
+      if (table[k] == kEmpty) {
+        table[k] = static_cast<std::uint32_t>(w);
+        if (w != i) out[w] = std::move(out[i]);
+        ++w;
+        break;
+      }
+      if (out[table[k]].hash == h) {
+        out[table[k]] = std::move(out[i]);
+        break;
+      }
+    }
+  }
+  out.erase(out.begin() + static_cast<std::ptrdiff_t>(w), out.end());
   return out;
 }
 

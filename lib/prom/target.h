@@ -35,6 +35,12 @@ class TargetBuilder {
   std::optional<Target> build(const Labels& merged) const { return build(merged, Labels{}); }
   // Same for a target group: `group` labels overlaid by the target's own labels (e.g. __address__).
   std::optional<Target> build(const Labels& group, const Labels& target) const;
+  // Every target of one group (`group` labels, one target per address in `addresses`), appended to `out`
+  // in order: exactly what build(group, {__address__: a}) gives for each address, but the work that is
+  // the same for every target of the group is done once per group: merging and seeding, the identity-hash
+  // and served-label prefixes, and the relabel rules before the first one that reads or may write
+  // __address__ (a rule that drops there drops the whole group).
+  void buildGroup(const Labels& group, const std::vector<std::string>& addresses, std::vector<Target>& out) const;
   // Prometheus' final scrape labels (promtool check service-discovery "labels"): relabeled, __meta_*
   // removed, instance defaulted to __address__; nullopt when dropped or without __address__.
   std::optional<Labels> finalLabels(const Labels& merged) const;
@@ -47,8 +53,12 @@ class TargetBuilder {
   bool filter_;
   std::vector<Label> seeds_;  // sorted
   Label disableSharding_;
+  // Per rule: true when the rule reads __address__ or may write it for some label set (ends the
+  // per-group relabel prefix in buildGroup; labelmap is checked against the group's names instead).
+  std::vector<char> touchesAddress_;
   // Scratch (reused across targets; the builder is not thread-safe).
-  mutable Labels work_;
+  mutable Labels work_, snapshot_, own_;
+  mutable std::string servedBefore_, servedAfter_, hashBefore_, hashAfter_;
   mutable std::vector<const Label*> merged_;
   mutable RelabelScratch scratch_;
   mutable std::string hashBuf_;

@@ -227,6 +227,25 @@ TEST(Allocator, RendezvousJoinMovesAtMostBoundAndStaysBalanced) {
   checkInvariants(a);
 }
 
+TEST(Allocator, RendezvousJoinBoundWithHundredsOfCollectors) {
+  constexpr int kTargets = 30000;
+  for (int n : {200, 500}) {
+    Allocator a(Strategy::Rendezvous);
+    a.setCollectors(collectors(n));
+    a.setTargets(makeTargets(kTargets, 4));
+    std::vector<std::string> namesBefore, namesAfter;
+    auto before = fastSnapshot(a, namesBefore);
+    a.setCollectors(collectors(n + 1));
+    auto after = fastSnapshot(a, namesAfter);
+    std::size_t m = 0;
+    for (std::size_t i = 0; i < before.size(); ++i) m += before[i].second != after[i].second;
+    EXPECT_LE(static_cast<double>(m), 1.1 * kTargets / (n + 1)) << "n=" << n;
+    EXPECT_GE(static_cast<double>(m), 0.9 * kTargets / (n + 1)) << "n=" << n;
+    EXPECT_LE(spread(a), 1.15) << "n=" << n;
+    checkInvariants(a);
+  }
+}
+
 TEST(Allocator, RendezvousLeaveMovesOnlyTheLeaversTargets) {
   Allocator a(Strategy::Rendezvous);
   a.setCollectors(collectors(10));
@@ -268,6 +287,97 @@ TEST(Allocator, RendezvousStaysBalancedUnderRemovals) {
   for (std::size_t i = 0; i < hs.size() && i < 600; ++i) a.removeTarget(hs[i]);
   EXPECT_LE(spread(a), 1.15);
   checkInvariants(a);
+}
+
+// More collectors than kCandidates: rendezvous picks among per-bucket candidate lists, least-weighted
+// compares a bounded number of least-loaded collectors; invariants and balance must hold all the same.
+TEST(Allocator, ManyCollectorsOneTargetUpdatesKeepInvariantsAndBalance) {
+  for (Strategy s : {Strategy::LeastWeighted, Strategy::Rendezvous}) {
+    SCOPED_TRACE(std::string(strategyName(s)));
+    Allocator a(s);
+    a.setCollectors(collectors(40));
+    for (int i = 0; i < 4000; ++i) a.addTarget(makeTarget(i, static_cast<std::uint32_t>(i % 3)));
+    checkInvariants(a);
+    auto loads = a.loads();
+    if (s == Strategy::LeastWeighted) {
+      EXPECT_LE(*std::max_element(loads.begin(), loads.end()) - *std::min_element(loads.begin(), loads.end()), 1u);
+    }
+    EXPECT_LE(spread(a), 1.15);
+    std::mt19937 rng(5);
+    for (int step = 0; step < 3000; ++step) {
+      auto hs = a.targetsOf(static_cast<int>(rng() % 40));
+      if (!hs.empty()) a.removeTarget(hs[rng() % hs.size()]->hash);
+      if (step % 2 == 0) a.addTarget(makeTarget(10000 + step, static_cast<std::uint32_t>(step % 3)));
+    }
+    checkInvariants(a);
+    ASSERT_EQ(a.unassignedCount(), 0u);
+    EXPECT_LE(spread(a), 1.15);
+  }
+}
+
+TEST(Allocator, LeastWeightedManyCollectorsPrefersFewerOfTheJob) {
+  Allocator a(Strategy::LeastWeighted);
+  a.setCollectors(collectors(30));
+  for (int i = 0; i < 30; ++i) a.addTarget(makeTarget(i, 0));  // one job-0 target each
+  // All at load 1: a job-1 target goes to the smallest name, the next job-0 target as well (job counts tie).
+  a.addTarget(makeTarget(100, 1));
+  EXPECT_EQ(a.collectors()[a.collectorOf(makeTarget(100, 1).hash)].name, "collector-0");
+  a.addTarget(makeTarget(101, 1));  // collector-0 has 2 now; least loaded by name: collector-1
+  EXPECT_EQ(a.collectors()[a.collectorOf(makeTarget(101, 1).hash)].name, "collector-1");
+  checkInvariants(a);
+}
+
+TEST(Allocator, RendezvousManyCollectorsFreshPlacementIsAFunctionOfTheSets) {
+  auto ts = makeTargets(6000);
+  Allocator a(Strategy::Rendezvous), b(Strategy::Rendezvous);
+  a.setCollectors(collectors(60));
+  a.setTargets(ts);
+  std::reverse(ts.begin(), ts.end());
+  auto cs = collectors(60);
+  std::reverse(cs.begin(), cs.end());
+  b.setTargets(ts);
+  b.setCollectors(cs);
+  EXPECT_EQ(snapshot(a), snapshot(b));
+  EXPECT_LE(spread(a), 1.15);
+  // A leave moves only the leaver's targets.
+  auto before = snapshot(a);
+  cs = collectors(60);
+  cs.erase(cs.begin() + 17);
+  a.setCollectors(cs);
+  for (const auto& [h, c] : snapshot(a)) {
+    if (before[h] != "collector-17") {
+      EXPECT_EQ(before[h], c);
+    }
+  }
+  checkInvariants(a);
+}
+
+TEST(Allocator, SetTargetsAgainInAnyOrderWithDuplicatesKeepsAssignments) {
+  for (Strategy s : {Strategy::ConsistentHashing, Strategy::LeastWeighted, Strategy::Rendezvous}) {
+    Allocator a(s);
+    a.setCollectors(collectors(5));
+    auto ts = makeTargets(1000);
+    a.setTargets(ts);
+    auto before = snapshot(a);
+    a.setTargets(ts);  // same order: the sequential fast path
+    EXPECT_EQ(snapshot(a), before) << strategyName(s);
+    auto shuffled = ts;
+    std::mt19937 rng(3);
+    std::shuffle(shuffled.begin(), shuffled.end(), rng);
+    shuffled.push_back(ts[10]);  // a duplicate identity
+    shuffled.insert(shuffled.begin() + 500, ts[500]);
+    a.setTargets(shuffled);
+    EXPECT_EQ(snapshot(a), before) << strategyName(s);
+    EXPECT_EQ(a.targetCount(), 1000u);
+    checkInvariants(a);
+    ts.erase(ts.begin() + 100, ts.begin() + 200);  // a gap in the middle, then the rest in order
+    a.setTargets(ts);
+    EXPECT_EQ(a.targetCount(), 900u);
+    if (s != Strategy::Rendezvous) {  // rendezvous may rebalance after removals
+      for (const auto& [h, c] : snapshot(a)) EXPECT_EQ(before[h], c) << strategyName(s);
+    }
+    checkInvariants(a);
+  }
 }
 
 TEST(Allocator, SetTargetsKeepsCollectorOfUnchangedTargets) {
