@@ -89,20 +89,33 @@ std::pair<bool, std::string> chooseMode(const InjectFlags& f, kube::Client& clie
   if (f.mode == "direct") return {false, "--mode=direct"};
   if (f.mode.empty() && !f.endpoint.empty())
     return {false, "--endpoint: the inline Instrumentation exists only in the injected template"};
-  std::string cfg, readError;
+  std::string cfg, readError, unserved;
   try {
     Json l = client.list(client.resourceFor("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"), "");
     cfg = inject::podWebhookConfiguration(l);
+    // A configuration alone injects nothing: its service must have a ready endpoint (a controller running).
+    if (auto t = inject::podWebhookTarget(l); t && !t->url) {
+      kube::ListOptions lo;
+      lo.labelSelector = "kubernetes.io/service-name=" + t->serviceName;
+      Json slices = client.list(client.resourceFor("discovery.k8s.io/v1", "EndpointSlice"), t->serviceNamespace, lo);
+      if (!inject::anyReadyEndpoint(slices))
+        unserved = "mutatingwebhookconfiguration/" + cfg + " is installed but its service " + t->serviceNamespace + "/" +
+                   t->serviceName + " has no ready endpoint (is the controller running?)";
+    }
   } catch (const std::exception& e) {
-    readError = std::string("could not read mutatingwebhookconfigurations: ") + e.what();
+    readError = std::string("could not read the pod webhook's configuration: ") + e.what();
   }
-  if (f.mode == "annotate")
-    return {true, cfg.empty() && readError.empty() ? "--mode=annotate; warning: no pod webhook of the controller is installed, so pods "
-                                "get nothing until it is (kubectl otel install)"
-                              : "--mode=annotate"};
-  if (!cfg.empty()) return {true, "the controller's pod webhook is installed: mutatingwebhookconfiguration/" + cfg};
+  if (f.mode == "annotate") {
+    if (cfg.empty() && readError.empty())
+      return {true, "--mode=annotate; warning: no pod webhook of the controller is installed, so pods get nothing until it "
+                    "is: kubectl otel install"};
+    if (!unserved.empty()) return {true, "--mode=annotate; warning: " + unserved + ", so pods get nothing until it is"};
+    return {true, "--mode=annotate"};
+  }
+  if (!unserved.empty()) return {false, unserved};
+  if (!cfg.empty()) return {true, "the controller's pod webhook is installed and served: mutatingwebhookconfiguration/" + cfg};
   if (!readError.empty()) return {false, readError};
-  return {false, "no pod webhook of the controller is installed (kubectl otel install adds it)"};
+  return {false, "no pod webhook of the controller is installed; kubectl otel install adds it"};
 }
 
 // Live mode: read each workload, mutate its template (or annotate it), write it back (409 -> fresh read,

@@ -145,8 +145,9 @@ std::string managingOwner(const Json& workload) {
   if (!meta.is_object() || !meta.contains("ownerReferences") || !meta["ownerReferences"].is_array()) return "";
   for (const auto& o : meta["ownerReferences"]) {
     const std::string ok = strAt(o, "kind");
-    const bool manages = (kind == "ReplicaSet" && ok == "Deployment") || (kind == "Job" && ok == "CronJob") ||
-                         kind == "Pod";
+    const bool controller = o.is_object() && o.value("controller", false) == true;
+    const bool manages = controller || (kind == "ReplicaSet" && ok == "Deployment") ||
+                         (kind == "Job" && ok == "CronJob") || kind == "Pod";
     if (manages) return lower(ok) + "/" + strAt(o, "name");
   }
   return "";
@@ -163,6 +164,41 @@ std::string podWebhookConfiguration(const Json& list) {
     if (pod && (found.empty() || name == kControllerMutatingWebhookConfiguration)) found = name;
   }
   return found;
+}
+
+std::optional<PodWebhookTarget> podWebhookTarget(const Json& list) {
+  const std::string name = podWebhookConfiguration(list);
+  if (name.empty()) return std::nullopt;
+  for (const auto& cfg : list["items"]) {
+    if (!cfg.contains("metadata") || strAt(cfg["metadata"], "name") != name || !cfg.contains("webhooks")) continue;
+    for (const auto& w : cfg["webhooks"]) {
+      if (strAt(w, "name") != kPodWebhookName && name != kControllerMutatingWebhookConfiguration) continue;
+      if (!w.contains("clientConfig") || !w["clientConfig"].is_object()) continue;
+      const Json& cc = w["clientConfig"];
+      PodWebhookTarget t;
+      if (cc.contains("service") && cc["service"].is_object()) {
+        t.serviceNamespace = strAt(cc["service"], "namespace");
+        t.serviceName = strAt(cc["service"], "name");
+      } else {
+        t.url = !strAt(cc, "url").empty();
+      }
+      if (strAt(w, "name") == kPodWebhookName || t.url || !t.serviceName.empty()) return t;
+    }
+  }
+  return std::nullopt;
+}
+
+bool anyReadyEndpoint(const Json& slices) {
+  if (!slices.is_object() || !slices.contains("items") || !slices["items"].is_array()) return false;
+  for (const auto& s : slices["items"]) {
+    if (!s.is_object() || !s.contains("endpoints") || !s["endpoints"].is_array()) continue;
+    for (const auto& e : s["endpoints"]) {
+      const Json cond = e.is_object() ? e.value("conditions", Json::object()) : Json::object();
+      const Json ready = cond.is_object() ? cond.value("ready", Json()) : Json();
+      if (ready.is_null() || (ready.is_boolean() && ready.get<bool>())) return true;
+    }
+  }
+  return false;
 }
 
 std::string explainSelectionError(const std::string& error, const std::string& ns, const Options& requested) {
@@ -302,7 +338,12 @@ std::vector<LiveResult> runLive(const std::vector<std::string>& selectors, const
       continue;
     }
     if (std::string owner = managingOwner(t.res.before); !owner.empty()) {
-      t.res.outcome = "skipped: managed by " + owner + " (inject " + owner + " instead: it would undo a change here)";
+      const std::string ownerKind = owner.substr(0, owner.find('/'));
+      bool injectable = false;
+      for (const auto& k : liveKinds()) injectable = injectable || lower(k) == ownerKind;
+      t.res.outcome = "skipped: managed by " + owner +
+                      (injectable ? " (inject " + owner + " instead: it would undo a change here)"
+                                  : " (its controller would undo a change here)");
       t.res.object = t.res.before;
       continue;
     }
@@ -359,12 +400,16 @@ std::vector<LiveResult> runLive(const std::vector<std::string>& selectors, const
   size_t changedCount = 0;
   for (const auto& t : targets) changedCount += t.res.changed ? 1 : 0;
   if (opts.dryRun == DryRun::None && changedCount > 1 && access.isRefusal) {
-    bool refused = false;
+    bool refused = false, failedOnRetry = false;
     for (auto& t : targets) {
       if (!t.res.changed) continue;
       const LiveResult saved = t.res;
       std::exception_ptr failure;
       send(t, true, failure);
+      if (!failure && t.res.error) {  // a 409, then the fresh read could not be injected: a failure like any other
+        failedOnRetry = true;
+        continue;
+      }
       bool isRefusal = false;
       if (failure) {
         try {
@@ -384,6 +429,7 @@ std::vector<LiveResult> runLive(const std::vector<std::string>& selectors, const
       if (t.res.changed) t.res.object = Json();  // the preflight's answer is not the stored object
     }
     if (refused) cancelWrites(targets, "the server refused another workload");
+    else if (failedOnRetry) cancelWrites(targets, "another workload failed");
   }
 
   // 4. Write.

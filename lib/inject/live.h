@@ -4,6 +4,7 @@
 // all-or-nothing writing and the per-workload results are tested without a server.
 #pragma once
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,10 +62,11 @@ struct LiveResult {
   Json object;        // what the server answered (dry run client: `after`; unchanged: `before`)
 };
 
-// Kinds --all lists, in this order. ReplicaSets owned by a Deployment, Jobs owned by a CronJob and Pods
-// owned by anything are left to their owner (skipped when named, not selected by --all).
+// Kinds --all lists, in this order. A workload with a controller owner (a ReplicaSet of a Deployment, a
+// Job of a CronJob, a Deployment of an OpenTelemetryCollector or of another operator) and a Pod with any
+// owner are left to their owner (skipped when named, not selected by --all).
 const std::vector<std::string>& liveKinds();
-// "deployment/web" when the workload is managed by an owner whose template would undo a change; "" else.
+// "deployment/web" when the workload is managed by an owner that would undo a change; "" else.
 std::string managingOwner(const Json& workload);
 
 // One result per named selector ("deploy/NAME") and per listed workload. Nothing is written when any
@@ -80,6 +82,16 @@ inline constexpr const char* kControllerMutatingWebhookConfiguration = "kubectl-
 inline constexpr const char* kPodWebhookName = "mpod.kb.io";
 // The name of the first MutatingWebhookConfiguration of a list (items) that holds the pod webhook; "" if none.
 std::string podWebhookConfiguration(const Json& mutatingWebhookConfigurations);
+
+// Where the pod webhook of that configuration is served: a Service (namespace, name), or a URL.
+struct PodWebhookTarget {
+  std::string serviceNamespace, serviceName;
+  bool url = false;  // clientConfig.url: served outside the cluster, taken as served
+};
+std::optional<PodWebhookTarget> podWebhookTarget(const Json& mutatingWebhookConfigurations);
+// True when an EndpointSlice list (items) has an endpoint that is ready (a missing `ready` counts as
+// ready, as for kube-proxy).
+bool anyReadyEndpoint(const Json& endpointSlices);
 
 // The live-mode wording for a selection error of injectPod: a missing Instrumentation or Collector becomes
 // `instrumentation "x" not found in namespace "ns": create it with kubectl otel create instrumentation ...`.

@@ -210,6 +210,14 @@ spec:
     for (const auto& o : otel::manifests::installObjects({}))
       if (o.value("kind", "") == "MutatingWebhookConfiguration") put(o);
   }
+  // The EndpointSlice a running controller gives the webhook Service (ready or not).
+  void webhookEndpoint(bool ready) {
+    server_.putObject(otel::parseYaml(
+        std::string("{apiVersion: discovery.k8s.io/v1, kind: EndpointSlice, metadata: {name: kubectl-otel-webhook-x, "
+                    "namespace: kubectl-otel-system, labels: {kubernetes.io/service-name: kubectl-otel-webhook}}, "
+                    "addressType: IPv4, endpoints: [{addresses: [10.0.0.7], conditions: {ready: ") +
+        (ready ? "true" : "false") + "}}], ports: [{name: webhook, port: 9443}]}"));
+  }
 
   TestApiServer server_;
   std::string dir_, kubeconfig_;
@@ -450,9 +458,29 @@ TEST_F(InjectLiveCluster, ServerDryRunReachesTheServerAndStoresNothing) {
   }
 }
 
+TEST_F(InjectLiveCluster, DefaultModeIsDirectWhileNothingServesTheWebhook) {
+  const Json original = put(workload("Deployment", "web"));
+  installWebhookConfiguration();  // installed, but no controller runs: annotations would inject nothing
+  CliRun r = kubectlOtel("inject deploy/web --lang java --endpoint http://c:4318");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(hasJavaAgent(stored("Deployment", "web")));
+  EXPECT_NE(r.err.find("mode: direct (--endpoint"), std::string::npos) << r.err;
+  ASSERT_EQ(kubectlOtel("uninject deploy/web").code, 0);
+  webhookEndpoint(false);
+  r = kubectlOtel("inject deploy/web --lang java --instrumentation my-inst");
+  EXPECT_NE(r.err.find("mode: direct (mutatingwebhookconfiguration/kubectl-otel-mutating-webhook-configuration is installed "
+                       "but its service kubectl-otel-system/kubectl-otel-webhook has no ready endpoint"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(hasJavaAgent(stored("Deployment", "web")));  // written directly, not left to a webhook
+  ASSERT_EQ(kubectlOtel("uninject deploy/web").code, 0);
+  EXPECT_EQ(withoutServerFields(stored("Deployment", "web")), withoutServerFields(original));
+}
+
 TEST_F(InjectLiveCluster, DefaultModeIsAnnotateWhenTheControllersWebhookIsInstalled) {
   const Json original = put(workload("Deployment", "web"));
   installWebhookConfiguration();
+  webhookEndpoint(true);
   CliRun r = kubectlOtel("inject deploy/web --lang java --instrumentation my-inst --sidecar=col");
   // No collector "col": an error naming it and the fix, nothing written.
   EXPECT_EQ(r.code, 1);
@@ -465,7 +493,7 @@ TEST_F(InjectLiveCluster, DefaultModeIsAnnotateWhenTheControllersWebhookIsInstal
 
   r = kubectlOtel("inject deploy/web --lang java --instrumentation my-inst --containers app");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.err.find("mode: annotate (the controller's pod webhook is installed: "
+  EXPECT_NE(r.err.find("mode: annotate (the controller's pod webhook is installed and served: "
                        "mutatingwebhookconfiguration/kubectl-otel-mutating-webhook-configuration)"),
             std::string::npos)
       << r.err;

@@ -1,6 +1,8 @@
 // Live mode over an in-memory store with resourceVersion checks and a concurrent writer causing 409s.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <map>
 #include <set>
 
@@ -28,6 +30,7 @@ struct NoDryRunError : otel::Error {
 struct FakeCluster {
   std::map<std::string, Json> objects;  // kind/ns/name
   int writerConflicts = 0;              // the next N updates race with another writer
+  std::function<void(Json&)> otherWriter;  // what that writer changes (default: scales the workload)
   int rv = 1;
   int serverDryRuns = 0;
   int writes = 0;
@@ -69,7 +72,10 @@ struct FakeCluster {
       if (writerConflicts > 0) {  // someone else scales the workload first
         --writerConflicts;
         Json other = objects[k];
-        other["spec"]["replicas"] = other["spec"].value("replicas", 1) + 1;
+        if (otherWriter)
+          otherWriter(other);
+        else
+          other["spec"]["replicas"] = other["spec"].value("replicas", 1) + 1;
         put(other);
       }
       if (objects[k]["metadata"]["resourceVersion"] != o["metadata"]["resourceVersion"]) throw ConflictError();
@@ -299,6 +305,60 @@ TEST(InjectLive, PodWebhookConfigurationByNameOrUpstreamWebhook) {
                 "items: [{metadata: {name: a-upstream}, webhooks: [{name: mpod.kb.io}]},"
                 " {metadata: {name: kubectl-otel-mutating-webhook-configuration}, webhooks: []}]")),
             "kubectl-otel-mutating-webhook-configuration");
+}
+
+// A 409 in the preflight, and the fresh read can no longer be injected: nothing is written at all.
+TEST(InjectLive, FailureAfterAConflictInThePreflightWritesNone) {
+  FakeCluster c;
+  for (const char* name : {"api", "web"}) {
+    Json w = workload("Deployment", name, "{team: a}");
+    w["spec"]["template"]["metadata"]["annotations"] = {{"instrumentation.opentelemetry.io/inject-java", "i"}};
+    c.put(w);
+  }
+  // The first update sent (api's preflight) races with a writer that sets an invalid annotation value.
+  c.writerConflicts = 1;
+  c.otherWriter = [](Json& o) {
+    o["spec"]["template"]["metadata"]["annotations"]["instrumentation.opentelemetry.io/inject-java"] = "not a name!";
+  };
+  LiveOptions o;  // no --lang: the templates' annotations decide, as the webhook would
+  auto r = runLive({"deploy/api", "deploy/web"}, o, c.access());
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(c.writes, 0) << r[0].outcome << " | " << r[1].outcome;
+  EXPECT_TRUE(r[0].error) << r[0].outcome;
+  EXPECT_FALSE(r[1].changed) << r[1].outcome;
+  EXPECT_EQ(r[1].outcome.rfind("not written (another workload failed; nothing was written)", 0), 0u) << r[1].outcome;
+}
+
+TEST(InjectLive, PodWebhookTargetAndReadyEndpoints) {
+  auto t = podWebhookTarget(otel::parseYaml(
+      "items: [{metadata: {name: kubectl-otel-mutating-webhook-configuration}, webhooks: [{name: mpod.kb.io, "
+      "clientConfig: {service: {namespace: sys, name: hook, port: 443}}}]}]"));
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->serviceNamespace, "sys");
+  EXPECT_EQ(t->serviceName, "hook");
+  EXPECT_FALSE(t->url);
+  auto byUrl = podWebhookTarget(otel::parseYaml(
+      "items: [{metadata: {name: up}, webhooks: [{name: mpod.kb.io, clientConfig: {url: 'https://x/mutate'}}]}]"));
+  ASSERT_TRUE(byUrl.has_value());
+  EXPECT_TRUE(byUrl->url);
+  EXPECT_FALSE(podWebhookTarget(otel::parseYaml("items: []")).has_value());
+  EXPECT_FALSE(anyReadyEndpoint(otel::parseYaml("items: []")));
+  EXPECT_FALSE(anyReadyEndpoint(otel::parseYaml("items: [{endpoints: [{conditions: {ready: false}}]}]")));
+  EXPECT_TRUE(anyReadyEndpoint(otel::parseYaml("items: [{endpoints: [{conditions: {ready: false}}, {conditions: {ready: true}}]}]")));
+  EXPECT_TRUE(anyReadyEndpoint(otel::parseYaml("items: [{endpoints: [{addresses: [10.0.0.1]}]}]")));  // unknown = ready
+  EXPECT_FALSE(anyReadyEndpoint(otel::parseYaml("items: [{endpoints: null}]")));
+}
+
+TEST(InjectLive, AnyControllerOwnerManagesTheWorkload) {
+  // A collector's own Deployment (owned by the OpenTelemetryCollector) or another operator's: left alone.
+  EXPECT_EQ(managingOwner(workload("Deployment", "gw-collector", "{}", "OpenTelemetryCollector/gw")),
+            "opentelemetrycollector/gw");
+  EXPECT_EQ(managingOwner(workload("StatefulSet", "db", "{}", "Rollout/db")), "rollout/db");
+  EXPECT_EQ(managingOwner(workload("Deployment", "web", "{}")), "");
+  // a non-controller owner reference (e.g. for garbage collection only) does not manage it
+  Json gcOnly = workload("Deployment", "web", "{}");
+  gcOnly["metadata"]["ownerReferences"] = Json::array({{{"kind", "ConfigMap"}, {"name", "x"}}});
+  EXPECT_EQ(managingOwner(gcOnly), "");
 }
 
 TEST(InjectLive, ConflictRetryStopsWhenTheFreshReadIsAlreadyInjected) {
