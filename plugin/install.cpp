@@ -53,6 +53,16 @@ void print(const std::vector<Json>& objs, const std::string& output) {
     throw Error("unsupported output format \"" + output + "\"", "-o", "use -o yaml or -o json");
 }
 
+// The live object, or null when it does not exist.
+Json getOrNull(kube::Client& client, const Json& obj) {
+  try {
+    return client.get(client.resourceFor(obj), obj["metadata"].value("namespace", ""), obj["metadata"].value("name", ""));
+  } catch (const kube::ApiError& e) {
+    if (e.isNotFound()) return Json();
+    throw;
+  }
+}
+
 std::string ref(const Json& obj) { return obj.value("kind", "") + "/" + obj["metadata"].value("name", ""); }
 
 // The custom resources of our CRDs that exist in the cluster, per kind ("ns/name" or "name"); kinds
@@ -116,6 +126,13 @@ void addInstallVerb(CLI::App& app, GlobalOptions& global) {
     po.fieldManager = "kubectl-otel";
     po.force = true;
     for (const auto& obj : objs) {
+      if (obj.value("kind", "") == "Namespace") {
+        Json live = getOrNull(client, obj);
+        if (!live.is_null() && !manifests::namespaceCreatedByInstall(live)) {  // the user's: not ours to label or delete
+          std::cout << ref(obj) << " exists, kept as it is\n";
+          continue;
+        }
+      }
       client.apply(obj, po);
       std::cout << ref(obj) << " serverside-applied\n";
     }
@@ -143,6 +160,13 @@ void addInstallVerb(CLI::App& app, GlobalOptions& global) {
     del.propagationPolicy = "Background";
     for (const auto& obj : objs) {
       std::string ns = obj["metadata"].value("namespace", "");
+      if (obj.value("kind", "") == "Namespace") {
+        Json live = getOrNull(client, obj);
+        if (!live.is_null() && !manifests::namespaceCreatedByInstall(live)) {
+          std::cout << ref(obj) << " kept (kubectl otel install did not create it)\n";
+          continue;
+        }
+      }
       try {
         client.remove(client.resourceFor(obj), ns, obj["metadata"].value("name", ""), del);
         std::cout << ref(obj) << " deleted\n";

@@ -191,4 +191,10 @@ std::vector<Json> uninstallObjects(const InstallOptions& opts, bool crds) {
   return out;
 }
 
+bool namespaceCreatedByInstall(const Json& ns) {
+  if (!ns.is_object() || !ns.contains("metadata") || !ns["metadata"].is_object()) return false;
+  const Json labels = ns["metadata"].value("labels", Json::object());
+  return labels.is_object() && labels.value("app.kubernetes.io/name", "") == "kubectl-otel";
+}
+
 }  // namespace otel::manifests

@@ -37,4 +37,8 @@ std::vector<Json> installObjects(const InstallOptions& opts);
 // when it is one Kubernetes owns (default, kube-system, kube-public, kube-node-lease).
 std::vector<Json> uninstallObjects(const InstallOptions& opts, bool crds);
 
+// True when a live Namespace carries the labels `install` gives the namespace it creates. `install` does
+// not apply its Namespace over one that exists without them, so `uninstall` deletes only its own.
+bool namespaceCreatedByInstall(const Json& ns);
+
 }  // namespace otel::manifests

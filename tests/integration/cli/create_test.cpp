@@ -309,3 +309,37 @@ TEST_F(CreateCli, DryRunOutputReappliesWithKubectl) {
 }
 
 }  // namespace
+
+namespace {
+
+// install -n into a namespace the user already has: the namespace is not labelled or taken over, and
+// uninstall leaves it (and what is in it) alone.
+TEST_F(CreateCli, UninstallKeepsANamespaceInstallDidNotCreate) {
+  server_.putObject(otel::parseYaml("{apiVersion: v1, kind: Namespace, metadata: {name: observability, labels: {team: o}}}"));
+  Result r = otel("-n observability install");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Namespace/observability exists, kept as it is\n"), std::string::npos) << r.out;
+  Json ns = server_.getObject("v1", "namespaces", "", "observability");
+  EXPECT_FALSE(ns["metadata"]["labels"].contains("app.kubernetes.io/name")) << ns.dump();
+  EXPECT_FALSE(server_.getObject("apps/v1", "deployments", "observability", "kubectl-otel-controller").is_null());
+  server_.putObject(otel::parseYaml("{apiVersion: opentelemetry.io/v1beta1, kind: OpenTelemetryCollector, metadata: "
+                                    "{name: mine, namespace: observability}, spec: {mode: deployment, config: {}}}"));
+  Result u = otel("-n observability uninstall");
+  ASSERT_EQ(u.code, 0) << u.err;
+  EXPECT_NE(u.out.find("Namespace/observability kept (kubectl otel install did not create it)\n"), std::string::npos)
+      << u.out;
+  EXPECT_TRUE(server_.getObject("apps/v1", "deployments", "observability", "kubectl-otel-controller").is_null());
+  ns = server_.getObject("v1", "namespaces", "", "observability");
+  ASSERT_FALSE(ns.is_null());
+  EXPECT_FALSE(ns["metadata"].contains("deletionTimestamp")) << ns.dump();
+  EXPECT_FALSE(collector("mine", "observability").is_null());
+  // the namespace install creates itself is deleted again
+  Result own = otel("install");
+  ASSERT_EQ(own.code, 0) << own.err;
+  EXPECT_NE(own.out.find("Namespace/kubectl-otel-system serverside-applied\n"), std::string::npos) << own.out;
+  Result u2 = otel("uninstall");
+  ASSERT_EQ(u2.code, 0) << u2.err;
+  EXPECT_NE(u2.out.find("Namespace/kubectl-otel-system deleted\n"), std::string::npos) << u2.out;
+}
+
+}  // namespace
