@@ -261,16 +261,11 @@ void addCreateVerb(CLI::App& app, GlobalOptions& global) {
     printWarnings(res.warnings);
     if (apply) {
       std::vector<Json> objs;
+      // exactly what render accepted (it refused any other opentelemetry.io object and warned about the rest)
       for (const auto& d : docs) {
-        if (d.value.is_null()) continue;
-        if (api::isCollector(d.value))
-          objs.push_back(api::toV1beta1(d.value));  // stored as v1beta1: no conversion webhook needed to apply
-        else if (isOurs(d.value))
-          objs.push_back(d.value);
-        else
-          std::cerr << "Warning: " << manifests::docWhere(d) << ": " << d.value.value("kind", "object") << " "
-                    << (d.value.contains("metadata") ? d.value["metadata"].value("name", "") : "")
-                    << " not applied: create handles opentelemetry.io objects; use kubectl apply -f for the rest\n";
+        if (d.value.is_null() || !isOurs(d.value)) continue;
+        objs.push_back(api::isCollector(d.value) ? api::toV1beta1(d.value)  // stored as v1beta1: no conversion webhook
+                                                 : d.value);
       }
       applyAll(*client, objs);
       if (o->wait)

@@ -111,7 +111,7 @@ RenderResult render(const std::vector<YamlDocument>& docs, const RenderOptions& 
     if (api::isCollector(obj)) {
       collectors.push_back({admitCollector(obj, where, &res.warnings, nullptr,
                                            {opts.build.certManager, opts.fipsDisabledComponents}), where});
-    } else if (api::isTargetAllocator(obj)) {
+    } else if (api::isTargetAllocator(obj) && str(obj, {"apiVersion"}) == "opentelemetry.io/v1alpha1") {
       std::string objWhere = where + ": TargetAllocator " + str(obj, {"metadata", "namespace"}) + "/" + str(obj, {"metadata", "name"});
       if (str(obj, {"metadata", "name"}).empty()) throw Error("metadata.name is required", objWhere);
       api::defaultTargetAllocator(obj);
@@ -129,7 +129,7 @@ RenderResult render(const std::vector<YamlDocument>& docs, const RenderOptions& 
       }
       for (const auto& w : v.warnings) res.warnings.push_back(objWhere + ": " + w);
       instrumentations.push_back(obj);
-    } else if (api::isOpAMPBridge(obj)) {
+    } else if (api::isOpAMPBridge(obj) && str(obj, {"apiVersion"}) == "opentelemetry.io/v1alpha1") {
       std::string objWhere = where + ": OpAMPBridge " + str(obj, {"metadata", "namespace"}) + "/" + str(obj, {"metadata", "name"});
       if (str(obj, {"metadata", "name"}).empty()) throw Error("metadata.name is required", objWhere);
       api::defaultOpAMPBridge(obj);  // what the webhook stores
@@ -144,9 +144,16 @@ RenderResult render(const std::vector<YamlDocument>& docs, const RenderOptions& 
         throw Error(e, objWhere + ": " + field);
       }
       instrumentations.push_back(obj);  // like an Instrumentation: printed as stored, its objects are not rendered
+    } else if (str(obj, {"apiVersion"}).rfind("opentelemetry.io/", 0) == 0) {
+      // ours, but a kind or version the CRDs do not serve: the API server would refuse it
+      throw Error("unsupported kind \"" + str(obj, {"kind"}) + "\" in apiVersion \"" + str(obj, {"apiVersion"}) + "\"",
+                  where + ": " + str(obj, {"kind"}, "object") + " " + str(obj, {"metadata", "name"}) + ": apiVersion",
+                  "served: OpenTelemetryCollector opentelemetry.io/v1beta1 and v1alpha1; Instrumentation, TargetAllocator "
+                  "and OpAMPBridge opentelemetry.io/v1alpha1");
     } else {
       res.warnings.push_back(where + ": " + str(obj, {"kind"}, "object") + " " + str(obj, {"metadata", "name"}) +
-                             " skipped: not an OpenTelemetryCollector, TargetAllocator, Instrumentation or OpAMPBridge");
+                             " skipped: kubectl otel create takes OpenTelemetryCollector, TargetAllocator, Instrumentation "
+                             "and OpAMPBridge objects (use kubectl apply for the rest)");
     }
   }
   // standalone TAs by namespace/name

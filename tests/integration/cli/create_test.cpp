@@ -157,7 +157,10 @@ TEST_F(CreateCli, CreateFromFileAppliesOurKindsOnly) {
   EXPECT_EQ(r.out,
             "opentelemetrycollector.opentelemetry.io/from-file serverside-applied\n"
             "instrumentation.opentelemetry.io/inst serverside-applied\n");
-  EXPECT_NE(r.err.find("ConfigMap unrelated not applied"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ConfigMap unrelated skipped: kubectl otel create takes OpenTelemetryCollector"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("ConfigMap unrelated", r.err.find("ConfigMap unrelated") + 1), std::string::npos)
+      << "one warning per foreign object: " << r.err;
   EXPECT_TRUE(server_.getObject("v1", "configmaps", "default", "unrelated").is_null());
   // the v1alpha1 collector is stored as v1beta1 with its string config parsed
   Json cr = collector("from-file");
@@ -171,6 +174,21 @@ TEST_F(CreateCli, CreateFromFileAppliesOurKindsOnly) {
   Result again = otel("create -f " + file);
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_EQ(server_.resourceVersion(), rv) << "an identical re-apply must not write";
+}
+
+TEST_F(CreateCli, AnUnservedOpenTelemetryKindStopsEverything) {
+  installCrds();
+  auto rv = server_.resourceVersion();
+  std::string file = write("v1beta1-inst.yaml", std::string(kCollectorFile) +
+                                                    "---\napiVersion: opentelemetry.io/v1beta1\nkind: Instrumentation\n"
+                                                    "metadata: {name: newer}\nspec: {}\n");
+  Result r = otel("create -f " + file);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err.rfind("error: " + file + ": document 4: Instrumentation newer: apiVersion: unsupported kind "
+                        "\"Instrumentation\" in apiVersion \"opentelemetry.io/v1beta1\"\n", 0),
+            0u)
+      << r.err;
+  EXPECT_EQ(server_.resourceVersion(), rv) << "something was written";
 }
 
 TEST_F(CreateCli, CreateInstrumentationAppliesAndPrints) {
