@@ -545,8 +545,10 @@ void validateNode(Json& v, const Json& schema, const std::string& path, std::vec
 
 namespace {
 // As apiextensions-apiserver's structural defaulting (PruneNonNullableNullsWithoutDefaults, then
-// Default): under the objects that exist, a null field whose schema is neither nullable nor defaulted
-// is removed, and a missing (or non-nullable null) field with a `default` gets the default.
+// Default): under the objects that exist, a null declared property whose schema is neither nullable nor
+// defaulted is removed, and a missing (or non-nullable null) property with a `default` gets the default.
+// Null values of maps (additionalProperties) are kept (validation then refuses them); null array items
+// are not defaulted (not needed by our CRDs).
 void pruneNullsAndDefault(Json& v, const Json& schema) {
   if (!schema.is_object()) return;
   if (v.is_object()) {
@@ -556,7 +558,8 @@ void pruneNullsAndDefault(Json& v, const Json& schema) {
                                  : nullptr;
     std::vector<std::string> drop;
     for (auto it = v.begin(); it != v.end(); ++it) {
-      const Json* child = props && props->contains(it.key()) ? &(*props)[it.key()] : additional;
+      // only declared properties: a null map value (additionalProperties) stays and fails validation
+      const Json* child = props && props->contains(it.key()) ? &(*props)[it.key()] : nullptr;
       if (!child || !child->is_object()) continue;
       if (it.value().is_null() && !child->value("nullable", false)) {
         if (child->contains("default"))

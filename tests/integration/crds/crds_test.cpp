@@ -149,6 +149,21 @@ spec:
   EXPECT_TRUE(stored["spec"]["config"]["processors"]["batch"].is_null());
   EXPECT_EQ(stored["spec"]["targetAllocator"]["allocationStrategy"], "consistent-hashing");
   EXPECT_FALSE(stored["spec"].contains("autoscaler"));  // defaults only under objects that exist
+  // a null value in a map (additionalProperties) is not dropped: the server refuses it
+  Json bad = otel::parseYaml(R"(apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata: {name: d, namespace: default}
+spec:
+  nodeSelector: {disk: null}
+  config: {receivers: {}, exporters: {}, service: {pipelines: {}}}
+)");
+  try {
+    client.create(bad);
+    ADD_FAILURE() << "a null nodeSelector value was accepted";
+  } catch (const otel::kube::ApiError& e) {
+    EXPECT_EQ(e.code(), 422);
+    EXPECT_NE(std::string(e.what()).find("spec.nodeSelector.disk"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
