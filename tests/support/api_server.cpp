@@ -419,6 +419,38 @@ struct TestApiServer::Impl {
   }
   static std::string kindForMessage(const ResourceType& t) { return t.group.empty() ? t.kind : t.kind + "." + t.group; }
 
+  // The immutability rules of built-in kinds our clients run into: a Pod's spec may change only in its
+  // container images, activeDeadlineSeconds and tolerations; a Job's spec.template not at all. The
+  // messages are kube's, without the Go value dump kube appends (docs/testing.md).
+  static std::vector<FieldError> immutableFieldErrors(const ResourceType& type, const Json& old, const Json& obj) {
+    std::vector<FieldError> errs;
+    if (type.group.empty() && type.resource == "pods") {
+      auto mutableParts = [](Json spec) {
+        if (!spec.is_object()) return spec;
+        for (const char* list : {"containers", "initContainers"})
+          if (spec.contains(list) && spec[list].is_array())
+            for (auto& c : spec[list])
+              if (c.is_object()) c.erase("image");
+        spec.erase("activeDeadlineSeconds");
+        spec.erase("tolerations");
+        return spec;
+      };
+      if (mutableParts(old.value("spec", Json())) != mutableParts(obj.value("spec", Json())))
+        errs.push_back({"spec",
+                        "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,"
+                        "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions "
+                        "to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it "
+                        "was previously negative)",
+                        "FieldValueForbidden"});
+    } else if (type.group == "batch" && type.resource == "jobs") {
+      const Json before = old.contains("spec") ? old["spec"].value("template", Json()) : Json();
+      const Json after = obj.contains("spec") ? obj["spec"].value("template", Json()) : Json();
+      if (before != after)
+        errs.push_back({"spec.template", "Invalid value: core.PodTemplateSpec{...}: field is immutable"});
+    }
+    return errs;
+  }
+
   // ------------------------------------------------------------------ rendering
   Json render(const ResourceType& t, Json obj) const {
     if (t.custom) obj["apiVersion"] = t.apiVersion();
@@ -1355,6 +1387,10 @@ struct TestApiServer::Impl {
     }
     if (type.custom) {
       auto errs = validateAndPrune(obj, type.schema);
+      if (!errs.empty()) return answer(invalidStatus(kindForMessage(type), type.group, type.kind, t.name, errs));
+    }
+    if (!statusOnly) {
+      auto errs = immutableFieldErrors(type, old, obj);
       if (!errs.empty()) return answer(invalidStatus(kindForMessage(type), type.group, type.kind, t.name, errs));
     }
     if (type.hasGeneration && differsOutsideMetadata(old, obj, type.statusSubresource || !type.custom)) {
