@@ -239,8 +239,9 @@ void runLiveMode(const InjectFlags& f, const GlobalOptions& g, const inject::Fil
   if (!f.quiet && !failed && !modeLine.empty()) std::cerr << modeLine << "\n";
   if (failed) throw ExitCode{kExitError};
   if (g.output == "yaml") std::cout << toYamlStream(objs);
-  if (g.output == "json")
-    for (const auto& obj : objs) std::cout << obj.dump(2) << "\n";
+  if (g.output == "json")  // one object as is, several as a List (as kubectl get -o json prints them)
+    std::cout << (objs.size() == 1 ? objs.front() : Json({{"apiVersion", "v1"}, {"kind", "List"}, {"items", objs}})).dump(4)
+              << "\n";
   if (g.output == "diff") std::cout << diffs;
 }
 

@@ -113,7 +113,7 @@ Json instrumentationFromParams(const InstrumentationParams& p) {
   if (!p.endpoint.empty()) {
     if (p.endpoint.rfind("http://", 0) != 0 && p.endpoint.rfind("https://", 0) != 0)
       throw Error("endpoint \"" + p.endpoint + "\" needs a scheme", "--endpoint",
-                  "for example --endpoint http://otel-collector:4317");
+                  "for example --endpoint http://otel-collector:4318");
     spec["exporter"] = Json{{"endpoint", p.endpoint}};
   }
   Json props = Json::array();

@@ -11,7 +11,7 @@
 #include "lib/core/files.h"
 #include "lib/core/hash.h"
 #include "lib/core/yaml.h"
-#include "tests/integration/cli/shell.h"
+#include "tests/support/shell.h"
 #include "tests/support/api_server.h"
 
 namespace {

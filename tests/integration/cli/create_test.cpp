@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "lib/core/yaml.h"
-#include "tests/integration/cli/shell.h"
+#include "tests/support/shell.h"
 #include "tests/support/api_server.h"
 
 namespace {

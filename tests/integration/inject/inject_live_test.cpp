@@ -20,6 +20,7 @@
 #include "lib/kube/kubeconfig.h"
 #include "lib/manifests/install.h"
 #include "tests/support/api_server.h"
+#include "tests/support/shell.h"
 #include "tests/support/certs.h"
 
 namespace {
@@ -27,11 +28,7 @@ namespace fs = std::filesystem;
 using otel::Json;
 using otel::testing::TestApiServer;
 
-struct CliRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using CliRun = otel::clitest::Result;
 
 int lineCount(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
@@ -190,15 +187,7 @@ spec:
   }
 
   CliRun kubectlOtel(const std::string& args) {
-    std::string o = dir_ + "/out" + std::to_string(runs_), e = dir_ + "/err" + std::to_string(runs_++);
-    int rc = std::system((std::string(OTEL_CLI_BINARY) + " --kubeconfig " + kubeconfig_ + " " + args + " </dev/null >" +
-                          o + " 2>" + e)
-                             .c_str());
-    CliRun r;
-    r.code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-    r.out = otel::readFile(o);
-    r.err = otel::readFile(e);
-    return r;
+    return otel::clitest::sh(std::string(OTEL_CLI_BINARY) + " --kubeconfig " + kubeconfig_ + " " + args);
   }
   Json put(const Json& o) { return server_.putObject(o); }
   Json stored(const std::string& kind, const std::string& name) {
@@ -224,7 +213,6 @@ spec:
 
   TestApiServer server_;
   std::string dir_, kubeconfig_;
-  int runs_ = 0;
 };
 
 TEST_F(InjectLiveCluster, InjectReinjectUninjectEachKind) {
@@ -269,6 +257,20 @@ TEST_F(InjectLiveCluster, InjectReinjectUninjectEachKind) {
     EXPECT_NE(twice.err.find(lowerRef + ": skipped: nothing to remove"), std::string::npos) << twice.err;
     EXPECT_EQ(rv(k.kind, "web"), rvBack);  // no write
   }
+}
+
+TEST_F(InjectLiveCluster, JsonOutputIsAListForSeveralWorkloads) {
+  put(workload("Deployment", "web"));
+  put(workload("Deployment", "api"));
+  CliRun two = kubectlOtel("inject deploy/web deploy/api --lang java --endpoint http://c:4318 --dry-run=client -o json");
+  ASSERT_EQ(two.code, 0) << two.err;
+  Json list = Json::parse(two.out);
+  EXPECT_EQ(list["kind"], "List");
+  ASSERT_EQ(list["items"].size(), 2u);
+  EXPECT_TRUE(hasJavaAgent(list["items"][0]));
+  CliRun one = kubectlOtel("inject deploy/web --lang java --endpoint http://c:4318 --dry-run=client -o json");
+  ASSERT_EQ(one.code, 0) << one.err;
+  EXPECT_EQ(Json::parse(one.out)["kind"], "Deployment");
 }
 
 TEST_F(InjectLiveCluster, ImmutableTemplatesAreRefusedAndNothingIsWritten) {

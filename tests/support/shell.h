@@ -1,4 +1,4 @@
-// Running the real kubectl-otel binary from tests: a shell command with stdout, stderr and the exit code
+// Running the real kubectl-otel binary (or kubectl) from tests: a shell command with stdout, stderr and the exit code
 // captured, and per-process temporary folders.
 #pragma once
 #include <sys/wait.h>
