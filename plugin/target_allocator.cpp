@@ -10,6 +10,7 @@
 #include "lib/http/server.h"
 #include "lib/targetallocator/config.h"
 #include "lib/targetallocator/service.h"
+#include "lib/core/heap.h"
 #include "plugin/verbs.h"
 
 namespace otel::plugin {
@@ -35,6 +36,7 @@ void run(CLI::App* cmd, const TaFlags& f) {
   if (given("--enable-prometheus-cr-watcher")) o.prometheusCrEnabled = f.promCr;
   if (given("--collectors")) o.collectors = f.collectors;
   auto config = targetallocator::loadConfig(f.configFile, o);
+  if (!f.check) tuneHeapForReloads();  // a long-lived server reloading targets keeps its heap between reloads
   targetallocator::Service service(config);
   if (f.check) {
     std::cout << "config ok: " << config.prom.scrapeConfigs.size() << " jobs, " << service.targetCount()
