@@ -1,5 +1,6 @@
 // `kubectl otel target-allocator`: the Prometheus target allocator server (upstream flags and
 // targetallocator.yaml). Standalone until Kubernetes discovery lands: collectors from --collectors.
+#include <cerrno>
 #include <signal.h>
 
 #include <iostream>
@@ -21,6 +22,7 @@ struct TaFlags {
   std::string configFile = "/conf/targetallocator.yaml";
   std::string listenAddr, httpsListenAddr, caFile, certFile, keyFile, collectors;
   bool enableHttps = false, allowInsecure = false, promCr = false, check = false;
+  int reloadSeconds = 5;
 };
 
 void run(CLI::App* cmd, const TaFlags& f) {
@@ -36,7 +38,7 @@ void run(CLI::App* cmd, const TaFlags& f) {
   if (given("--enable-prometheus-cr-watcher")) o.prometheusCrEnabled = f.promCr;
   if (given("--collectors")) o.collectors = f.collectors;
   auto config = targetallocator::loadConfig(f.configFile, o);
-  if (!f.check) tuneHeapForReloads();  // a long-lived server reloading targets keeps its heap between reloads
+  if (!f.check) tuneHeapForReloads();  // the server reloads targets every --reload-interval: keep the heap
   targetallocator::Service service(config);
   if (f.check) {
     std::cout << "config ok: " << config.prom.scrapeConfigs.size() << " jobs, " << service.targetCount()
@@ -68,8 +70,20 @@ void run(CLI::App* cmd, const TaFlags& f) {
              {"jobs", std::to_string(config.prom.scrapeConfigs.size())},
              {"targets", std::to_string(service.targetCount())},
              {"collectors", std::to_string(config.collectors.size())}});
+  // Every reload interval the file SD files are read again and the targets re-allocated (diffed: only
+  // what changed moves), as upstream's discovery reload does; a failed reload keeps the previous targets.
   int sig = 0;
-  sigwait(&set, &sig);
+  while (true) {
+    timespec interval{f.reloadSeconds, 0};
+    sig = sigtimedwait(&set, nullptr, &interval);
+    if (sig > 0) break;
+    if (errno != EAGAIN) continue;  // EINTR
+    try {
+      service.reloadTargets();
+    } catch (const std::exception& e) {
+      log::warn("target reload failed; keeping the previous targets", {{"error", e.what()}});
+    }
+  }
   log::info("shutting down", {{"signal", std::to_string(sig)}});
   server.stop();
   if (https) https->stop();
@@ -91,6 +105,9 @@ void addTargetAllocatorVerb(CLI::App& app, GlobalOptions&) {
   cmd->add_flag("--allow-insecure-auth-secrets", f->allowInsecure, "Serve secrets in /scrape_configs over plain HTTP");
   cmd->add_flag("--enable-prometheus-cr-watcher", f->promCr, "Watch Prometheus CRs (not available yet)");
   cmd->add_flag("--check", f->check, "Load and allocate, print a summary, exit (no server)");
+  cmd->add_option("--reload-interval", f->reloadSeconds, "Seconds between re-reading file SD files and re-allocating")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   cmd->callback([cmd, f] { run(cmd, *f); });
 }
 
