@@ -117,10 +117,10 @@ TEST(Allocator, EveryTargetAssignedExactlyOnceUnderRandomChanges) {
           if (!hs.empty()) a.removeTarget(hs[rng() % hs.size()]);
           break;
         }
-        case 2: a.setCollectors(collectors(2 + rng() % 8)); break;
+        case 2: a.setCollectors(collectors(2 + rng() % 60)); break;  // above 16: candidate tables, tie limits
         case 3: {
-          auto cs = collectors(8);
-          cs.erase(cs.begin() + rng() % 8);
+          auto cs = collectors(40);
+          cs.erase(cs.begin() + rng() % 40);
           a.setCollectors(cs);
           break;
         }
@@ -133,6 +133,18 @@ TEST(Allocator, EveryTargetAssignedExactlyOnceUnderRandomChanges) {
       }
       checkInvariants(a);
       ASSERT_EQ(a.unassignedCount(), 0u);
+      if (s == Strategy::LeastWeighted) {
+        // The load tree agrees with a full scan: a new target lands on a least-loaded collector.
+        auto loads = a.loads();
+        const std::size_t least = *std::min_element(loads.begin(), loads.end());
+        prom::Target probe = makeTarget(900000 + step, 0);
+        a.addTarget(probe);
+        const int c = a.collectorOf(probe.hash);
+        ASSERT_GE(c, 0);
+        EXPECT_EQ(loads[static_cast<std::size_t>(c)], least) << "step " << step;
+        a.removeTarget(probe.hash);
+        checkInvariants(a);
+      }
     }
     a.setCollectors({});
     EXPECT_EQ(a.unassignedCount(), a.targetCount());
