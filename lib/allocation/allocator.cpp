@@ -405,6 +405,12 @@ void Allocator::setCollectors(std::vector<Collector> collectors) {
   collectors.erase(std::unique(collectors.begin(), collectors.end(),
                                [](const auto& a, const auto& b) { return a.name == b.name; }),
                    collectors.end());
+  // The same collectors again (the discovery resync): nothing to do, and the rendezvous candidate
+  // tables (4,096 · n scores) are not rebuilt.
+  if (collectors.size() == collectors_.size() &&
+      std::equal(collectors.begin(), collectors.end(), collectors_.begin(),
+                 [](const auto& a, const auto& b) { return a.name == b.name && a.node == b.node; }))
+    return;
   // Old index -> new index (removed collectors -> -1).
   std::vector<int> remap(collectors_.size(), -1);
   std::unordered_map<std::string, int> newByName;

@@ -151,6 +151,21 @@ TEST(Allocator, EveryTargetAssignedExactlyOnceUnderRandomChanges) {
   }
 }
 
+TEST(Allocator, TheSameCollectorsAgainMoveNothing) {
+  for (Strategy s : {Strategy::ConsistentHashing, Strategy::LeastWeighted, Strategy::Rendezvous}) {
+    SCOPED_TRACE(std::string(strategyName(s)));
+    Allocator a(s);
+    a.setCollectors(collectors(40));
+    a.setTargets(makeTargets(5000, 3));
+    auto before = snapshot(a);
+    auto again = collectors(40);
+    std::reverse(again.begin(), again.end());  // order does not matter
+    a.setCollectors(again);
+    EXPECT_EQ(moved(before, snapshot(a)), 0u);
+    checkInvariants(a);
+  }
+}
+
 TEST(Allocator, ConsistentHashingEqualsRing) {
   Allocator a(Strategy::ConsistentHashing);
   a.setCollectors(collectors(7));
