@@ -1,5 +1,7 @@
 #include "lib/inject/inject.h"
 
+#include "lib/api/common.h"
+
 #include "lib/inject/select.h"
 
 #include <algorithm>
@@ -27,12 +29,6 @@ constexpr const char* kPodUidVar = "OTEL_RESOURCE_ATTRIBUTES_POD_UID";
 constexpr const char* kNodeNameVar = "OTEL_RESOURCE_ATTRIBUTES_NODE_NAME";
 constexpr const char* kResourceAttrsVar = "OTEL_RESOURCE_ATTRIBUTES";
 
-std::string strAt(const Json& j, const char* key) {
-  if (!j.is_object()) return "";
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
 bool iequals(const std::string& a, const std::string& b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
@@ -46,10 +42,10 @@ const Json& podAnnotations(const Json& pod) {
     return pod["metadata"]["annotations"];
   return kEmpty;
 }
-std::string podAnnotation(const Json& pod, const std::string& key) { return strAt(podAnnotations(pod), key.c_str()); }
+std::string podAnnotation(const Json& pod, const std::string& key) { return api::str(podAnnotations(pod), {key}); }
 std::string podLabel(const Json& pod, const std::string& key) {
   if (pod.contains("metadata") && pod["metadata"].is_object() && pod["metadata"].contains("labels"))
-    return strAt(pod["metadata"]["labels"], key.c_str());
+    return api::str(pod["metadata"]["labels"], {key});
   return "";
 }
 
@@ -147,7 +143,7 @@ void setInitSecurityContext(Json& pod, const InstrumentationView& inst, Language
   if (!sc) sc = appSc;
   if (!hasList(pod, "initContainers")) return;
   for (auto& c : pod["spec"]["initContainers"])
-    if (strAt(c, "name") == name) {
+    if (api::str(c, {"name"}) == name) {
       if (sc)
         c["securityContext"] = *sc;
       else
@@ -187,7 +183,7 @@ ResourceMap createResourceMap(const InstrumentationView& inst, const PodContext&
   if (container.contains("env")) {
     int idx = indexOfEnv(container["env"], kResourceAttrsVar);
     if (idx >= 0) {
-      std::string v = strAt(container["env"][static_cast<size_t>(idx)], "value");
+      std::string v = api::str(container["env"][static_cast<size_t>(idx)], {"value"});
       size_t start = 0;
       while (start <= v.size()) {
         size_t comma = v.find(',', start);
@@ -204,7 +200,7 @@ ResourceMap createResourceMap(const InstrumentationView& inst, const PodContext&
   for (const auto& [k, v] : inst.resourceAttributes())
     if (!existing[k]) res[k] = v;
   const bool uid = inst.addK8sUIDAttributes();
-  std::string cname = strAt(container, "name");
+  std::string cname = api::str(container, {"name"});
   std::vector<std::pair<std::string, std::string>> k8s = {
       {"k8s.namespace.name", ctx.ns},
       {"k8s.container.name", cname},
@@ -252,14 +248,14 @@ std::string chooseServiceName(const Json& pod, bool useLabels, ResourceMap& res,
   for (const char* k : {"k8s.deployment.name", "k8s.replicaset.name", "k8s.statefulset.name", "k8s.daemonset.name",
                         "k8s.cronjob.name", "k8s.job.name", "k8s.pod.name"})
     if (auto it = res.find(k); it != res.end() && !it->second.empty()) return it->second;
-  return strAt(container, "name");
+  return api::str(container, {"name"});
 }
 
 std::string chooseServiceVersion(const Json& pod, bool useLabels, const Json& container) {
   if (std::string v = chooseLabelOrAnnotation(pod, useLabels, "service.version", {"app.kubernetes.io/version"});
       !v.empty())
     return v;
-  return parseImageVersion(strAt(container, "image"));
+  return parseImageVersion(api::str(container, {"image"}));
 }
 
 // ---- exporter -------------------------------------------------------------------------------------
@@ -272,7 +268,7 @@ std::string truncateName(std::string s) {
 
 void addVolumeOnce(Json& pod, const Json& volume) {
   Json& vols = list(pod, "volumes");
-  if (indexByName(vols, strAt(volume, "name")) < 0) vols.push_back(volume);
+  if (indexByName(vols, api::str(volume, {"name"})) < 0) vols.push_back(volume);
 }
 
 void configureExporter(const InstrumentationView& inst, Json& pod, const Target& target) {
@@ -283,7 +279,7 @@ void configureExporter(const InstrumentationView& inst, Json& pod, const Target&
   }
   const Json* tls = inst.tls();
   if (!tls) return;
-  std::string secret = strAt(*tls, "secretName"), cm = strAt(*tls, "configMapName");
+  std::string secret = api::str(*tls, {"secretName"}), cm = api::str(*tls, {"configMapName"});
   std::string secretVol = truncateName("otel-auto-secret-" + secret);
   std::string secretPath = "/otel-auto-instrumentation-secret-" + secret;
   std::string cmVol = truncateName("otel-auto-configmap-" + cm);
@@ -294,9 +290,9 @@ void configureExporter(const InstrumentationView& inst, Json& pod, const Target&
     Json* c = findTarget(pod, target);
     appendIfNotSet(containerEnv(*c), Json::array({Json{{"name", var}, {"value", v}}}));
   };
-  add("OTEL_EXPORTER_OTLP_CERTIFICATE", strAt(*tls, "ca_file"), cm.empty() ? secretPath : cmPath);
-  add("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", strAt(*tls, "cert_file"), secretPath);
-  add("OTEL_EXPORTER_OTLP_CLIENT_KEY", strAt(*tls, "key_file"), secretPath);
+  add("OTEL_EXPORTER_OTLP_CERTIFICATE", api::str(*tls, {"ca_file"}), cm.empty() ? secretPath : cmPath);
+  add("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", api::str(*tls, {"cert_file"}), secretPath);
+  add("OTEL_EXPORTER_OTLP_CLIENT_KEY", api::str(*tls, {"key_file"}), secretPath);
   auto mount = [&](const std::string& vol, const std::string& path, Json volume) {
     addVolumeOnce(pod, volume);
     Json* c = findTarget(pod, target);
@@ -344,7 +340,7 @@ void injectCommonSDKConfig(const InstrumentationView& inst, const PodContext& ct
     res["k8s.pod.uid"] = std::string("$(") + kPodUidVar + ")";
   }
   int idx = indexOfEnv(env, kResourceAttrsVar);
-  if (idx < 0 || strAt(env[static_cast<size_t>(idx)], "value").find("service.version") == std::string::npos) {
+  if (idx < 0 || api::str(env[static_cast<size_t>(idx)], {"value"}).find("service.version") == std::string::npos) {
     std::string v = chooseServiceVersion(pod, useLabels, appCopy);
     if (!v.empty()) res["service.version"] = v;
   }
@@ -362,7 +358,7 @@ void injectCommonSDKConfig(const InstrumentationView& inst, const PodContext& ct
     appendEnv(env, kResourceAttrsVar, resStr);
   } else {
     Json& e = env[static_cast<size_t>(idx)];
-    std::string cur = strAt(e, "value");
+    std::string cur = api::str(e, {"value"});
     if (cur.empty() || cur.back() != ',') resStr = "," + resStr;
     e["value"] = cur + resStr;
   }
@@ -422,7 +418,7 @@ struct Injector {
   std::vector<Target> targets(const LangRequest& req) {
     std::vector<std::string> names = req.containers;
     if (names.empty() && hasList(pod, "containers") && !pod["spec"]["containers"].empty())
-      names.push_back(strAt(pod["spec"]["containers"][0], "name"));
+      names.push_back(api::str(pod["spec"]["containers"][0], {"name"}));
     std::vector<std::pair<int, Target>> inits;
     std::vector<Target> regular;
     for (const auto& n : names) {
@@ -499,7 +495,7 @@ struct Injector {
           appendEnv(env, "PYTHONPATH", prefix + ":/otel-auto-instrumentation-python");
         else
           env[static_cast<size_t>(i)]["value"] =
-              prefix + ":" + strAt(env[static_cast<size_t>(i)], "value") + ":/otel-auto-instrumentation-python";
+              prefix + ":" + api::str(env[static_cast<size_t>(i)], {"value"}) + ":/otel-auto-instrumentation-python";
       }
       addMount(c, volName, l == Language::Java ? mountBase + "-" + t.name : mountBase);
       injectCommonEnvVar(inst, c);
@@ -515,7 +511,7 @@ struct Injector {
           if (i < 0)
             appendEnv(env2, "JAVA_TOOL_OPTIONS", arg);
           else if (!env2[static_cast<size_t>(i)].contains("valueFrom"))
-            setOrAppend(env2, "JAVA_TOOL_OPTIONS", strAt(env2[static_cast<size_t>(i)], "value") + arg);
+            setOrAppend(env2, "JAVA_TOOL_OPTIONS", api::str(env2[static_cast<size_t>(i)], {"value"}) + arg);
           break;
         }
         case Language::NodeJS: {
@@ -524,7 +520,7 @@ struct Injector {
           if (i < 0)
             appendEnv(env2, "NODE_OPTIONS", arg);
           else if (!env2[static_cast<size_t>(i)].contains("valueFrom"))
-            setOrAppend(env2, "NODE_OPTIONS", strAt(env2[static_cast<size_t>(i)], "value") + arg);
+            setOrAppend(env2, "NODE_OPTIONS", api::str(env2[static_cast<size_t>(i)], {"value"}) + arg);
           if (indexOfEnv(env2, "OTEL_METRICS_EXPORTER") < 0) appendEnv(env2, "OTEL_METRICS_EXPORTER", "otlp");
           break;
         }
@@ -543,7 +539,7 @@ struct Injector {
             if (i < 0)
               appendEnv(env2, n, v);
             else if (concat)
-              env2[static_cast<size_t>(i)]["value"] = strAt(env2[static_cast<size_t>(i)], "value") + ":" + v;
+              env2[static_cast<size_t>(i)]["value"] = api::str(env2[static_cast<size_t>(i)], {"value"}) + ":" + v;
           };
           set("CORECLR_ENABLE_PROFILING", "1", false);
           set("CORECLR_PROFILER", "{918728DD-259F-4A6A-AC2B-B85E1B658318}", false);
@@ -580,8 +576,8 @@ struct Injector {
         if (sec.contains("extensions") && sec["extensions"].is_array()) {
           int i = 0;
           for (const auto& ext : sec["extensions"]) {
-            Json c = makeInitContainer(std::string(kVolumePrefix) + "-extension-" + std::to_string(i++), strAt(ext, "image"),
-                                       Json::array({"cp", "-r", strAt(ext, "dir") + "/.", mountBase + "/extensions"}),
+            Json c = makeInitContainer(std::string(kVolumePrefix) + "-extension-" + std::to_string(i++), api::str(ext, {"image"}),
+                                       Json::array({"cp", "-r", api::str(ext, {"dir"}) + "/.", mountBase + "/extensions"}),
                                        inst.resources(l), mounts, "");
             insertInitContainer(pod, c, ts.front());
           }
@@ -597,7 +593,7 @@ struct Injector {
   void goLanguage(const LangRequest& req) {
     InstrumentationView inst(*req.inst);
     std::string name = req.containers.empty() && hasList(pod, "containers") && !pod["spec"]["containers"].empty()
-                           ? strAt(pod["spec"]["containers"][0], "name")
+                           ? api::str(pod["spec"]["containers"][0], {"name"})
                            : (req.containers.empty() ? "" : req.containers.front());
     Target app{false, name};
     if (hasInitContainer(pod, name)) {
@@ -653,7 +649,7 @@ struct Injector {
     std::string endpoint = inst.endpoint();
     if (endpoint.empty()) endpoint = "http://localhost:4317/";
     std::string serviceName = chooseServiceName(pod, inst.useLabelsForResourceAttributes(), res, container);
-    std::string sns = strAt(pod.contains("metadata") ? pod["metadata"] : Json::object(), "namespace");
+    std::string sns = api::str(pod.contains("metadata") ? pod["metadata"] : Json::object(), {"namespace"});
     if (sns.empty()) sns = res.count("k8s.namespace.name") ? res["k8s.namespace.name"] : "";
     if (sns.empty()) sns = l == Language::Nginx ? "nginx" : "apache-httpd";
     const Json& sec = inst.language(l);
@@ -668,11 +664,11 @@ struct Injector {
     attrs[prefix + "ResolveBackends"] = l == Language::Nginx ? "ON" : " ON";
     attrs[prefix + "TraceAsError"] = l == Language::Nginx ? "ON" : " ON";
     if (sec.contains("attrs") && sec["attrs"].is_array())
-      for (const auto& a : sec["attrs"]) attrs[strAt(a, "name")] = strAt(a, "value");
+      for (const auto& a : sec["attrs"]) attrs[api::str(a, {"name"})] = api::str(a, {"value"});
     std::string out;
     if (l == Language::ApacheHttpd) {
       const std::string d = kWebAgentDir;
-      std::string suffix = strAt(sec, "version") == "2.2" ? "22" : "";
+      std::string suffix = api::str(sec, {"version"}) == "2.2" ? "22" : "";
       out = "\n#Load the Otel Webserver SDK\n";
       for (const char* lib : {"common", "resources", "trace", "otlp_recordable", "exporter_ostream_span", "exporter_otlp_grpc"})
         out += "LoadFile " + d + "/sdk_lib/lib/libopentelemetry_" + lib + ".so\n";
@@ -709,13 +705,13 @@ struct Injector {
       const std::string agentVol = nginx ? "otel-nginx-agent" : "otel-apache-agent";
       std::string confDir, confFile;
       if (nginx) {
-        std::string f = strAt(sec, "configFile");
+        std::string f = api::str(sec, {"configFile"});
         if (f.empty()) f = "/etc/nginx/nginx.conf";
         auto slash = f.rfind('/');
         confDir = slash == std::string::npos ? "." : (slash == 0 ? "/" : f.substr(0, slash));
         confFile = f.substr(slash == std::string::npos ? 0 : slash + 1);
       } else {
-        confDir = strAt(sec, "configPath");
+        confDir = api::str(sec, {"configPath"});
         if (confDir.empty()) confDir = "/usr/local/apache2/conf";
         if (confDir.size() > 1 && confDir.back() == '/') confDir.pop_back();
       }
@@ -752,7 +748,7 @@ struct Injector {
         if (c2.contains("volumeMounts") && c2["volumeMounts"].is_array()) {
           Json& vm = c2["volumeMounts"];
           for (size_t i = 0; i < vm.size(); ++i)
-            if (strAt(vm[i], "mountPath").find(confDir) != std::string::npos) {
+            if (api::str(vm[i], {"mountPath"}).find(confDir) != std::string::npos) {
               vm.erase(i);
               break;
             }
@@ -807,7 +803,7 @@ struct Injector {
           Json& env2 = containerEnv(*findTarget(pod, t));
           int i = indexOfEnv(env2, "LD_LIBRARY_PATH");
           if (i >= 0)
-            env2[static_cast<size_t>(i)]["value"] = strAt(env2[static_cast<size_t>(i)], "value") + ":" + d + "/sdk_lib/lib";
+            env2[static_cast<size_t>(i)]["value"] = api::str(env2[static_cast<size_t>(i)], {"value"}) + ":" + d + "/sdk_lib/lib";
           else
             appendEnv(env2, "LD_LIBRARY_PATH", d + "/sdk_lib/lib");
         }
@@ -819,7 +815,7 @@ struct Injector {
         Json& c = *findTarget(pod, t);
         Json sc = c.contains("securityContext") ? c["securityContext"] : Json();
         for (auto& ic : pod["spec"]["initContainers"])
-          if (strAt(ic, "name") == kApacheAttach || strAt(ic, "name") == kApacheClone) {
+          if (api::str(ic, {"name"}) == kApacheAttach || api::str(ic, {"name"}) == kApacheClone) {
             if (sc.is_null())
               ic.erase("securityContext");
             else
@@ -940,9 +936,9 @@ bool applySidecar(Json& pod, const PodContext& ctx, const Catalog& catalog, cons
     list(pod, "containers").push_back(c);
   Json vols = sidecarVolumes(*collector);
   for (const auto& v : vols) addVolumeOnce(pod, v);
-  std::string cns = collector->contains("metadata") ? strAt((*collector)["metadata"], "namespace") : "";
+  std::string cns = collector->contains("metadata") ? api::str((*collector)["metadata"], {"namespace"}) : "";
   if (cns.empty()) cns = ctx.ns;
-  std::string cname = strAt((*collector)["metadata"], "name");
+  std::string cname = api::str((*collector)["metadata"], {"name"});
   Json& meta = pod["metadata"];
   if (!meta.is_object()) meta = Json::object();
   Json& labels = meta["labels"];
@@ -963,8 +959,8 @@ std::string containerNamesAnnotation(Language l) {
 }
 
 std::string effectiveAnnotation(const Json& nsAnnotations, const Json& podAnns, const std::string& key) {
-  std::string pod = strAt(podAnns, key.c_str());
-  std::string ns = strAt(nsAnnotations, key.c_str());
+  std::string pod = api::str(podAnns, {key});
+  std::string ns = api::str(nsAnnotations, {key});
   if (ns.empty()) return pod;
   if (pod.empty()) return ns;
   if (!iequals(pod, "true")) return pod;
@@ -975,7 +971,7 @@ std::string effectiveAnnotation(const Json& nsAnnotations, const Json& podAnns, 
 bool isAutoInstrumentationInjected(const Json& pod) {
   if (hasList(pod, "initContainers"))
     for (const auto& c : pod["spec"]["initContainers"]) {
-      std::string n = strAt(c, "name");
+      std::string n = api::str(c, {"name"});
       for (const char* known : {"opentelemetry-auto-instrumentation-dotnet", "opentelemetry-auto-instrumentation-java",
                                 "opentelemetry-auto-instrumentation-nodejs", "opentelemetry-auto-instrumentation-python",
                                 kApacheAttach, kApacheClone})
@@ -983,7 +979,7 @@ bool isAutoInstrumentationInjected(const Json& pod) {
     }
   if (hasList(pod, "containers"))
     for (const auto& c : pod["spec"]["containers"]) {
-      std::string n = strAt(c, "name");
+      std::string n = api::str(c, {"name"});
       if (n == kGoSidecarName) return true;
       if (n != kSidecarContainerName && c.contains("env") && indexOfEnv(c["env"], kNodeNameVar) >= 0) return true;
     }

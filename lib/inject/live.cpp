@@ -1,10 +1,12 @@
 #include "lib/inject/live.h"
 
 #include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 
 #include "lib/api/instrumentation.h"
+#include "lib/api/common.h"
 #include "lib/core/error.h"
 #include "lib/inject/workload.h"
 
@@ -22,10 +24,15 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-std::string strAt(const Json& j, const char* key) {
-  if (!j.is_object()) return "";
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+// `read`, called at most once per namespace (the answers are kept for the run).
+template <class V>
+std::function<V(const std::string&)> perNamespace(std::function<V(const std::string&)> read) {
+  auto cache = std::make_shared<std::map<std::string, V>>();
+  return [cache, read = std::move(read)](const std::string& ns) {
+    auto it = cache->find(ns);
+    if (it == cache->end()) it = cache->emplace(ns, read(ns)).first;
+    return it->second;
+  };
 }
 
 // What happens to running pods after the template changed.
@@ -139,16 +146,16 @@ const std::vector<std::string>& liveKinds() {
 }
 
 std::string managingOwner(const Json& workload) {
-  const std::string kind = strAt(workload, "kind");
+  const std::string kind = api::str(workload, {"kind"});
   if (!workload.is_object() || !workload.contains("metadata")) return "";
   const Json& meta = workload["metadata"];
   if (!meta.is_object() || !meta.contains("ownerReferences") || !meta["ownerReferences"].is_array()) return "";
   for (const auto& o : meta["ownerReferences"]) {
-    const std::string ok = strAt(o, "kind");
+    const std::string ok = api::str(o, {"kind"});
     const bool controller = o.is_object() && o.value("controller", false) == true;
     const bool manages = controller || (kind == "ReplicaSet" && ok == "Deployment") ||
                          (kind == "Job" && ok == "CronJob") || kind == "Pod";
-    if (manages) return lower(ok) + "/" + strAt(o, "name");
+    if (manages) return lower(ok) + "/" + api::str(o, {"name"});
   }
   return "";
 }
@@ -157,10 +164,10 @@ std::string podWebhookConfiguration(const Json& list) {
   if (!list.is_object() || !list.contains("items") || !list["items"].is_array()) return "";
   std::string found;
   for (const auto& cfg : list["items"]) {
-    const std::string name = cfg.contains("metadata") ? strAt(cfg["metadata"], "name") : "";
+    const std::string name = cfg.contains("metadata") ? api::str(cfg["metadata"], {"name"}) : "";
     bool pod = name == kControllerMutatingWebhookConfiguration;
     if (cfg.contains("webhooks") && cfg["webhooks"].is_array())
-      for (const auto& w : cfg["webhooks"]) pod = pod || strAt(w, "name") == kPodWebhookName;
+      for (const auto& w : cfg["webhooks"]) pod = pod || api::str(w, {"name"}) == kPodWebhookName;
     if (pod && (found.empty() || name == kControllerMutatingWebhookConfiguration)) found = name;
   }
   return found;
@@ -170,19 +177,19 @@ std::optional<PodWebhookTarget> podWebhookTarget(const Json& list) {
   const std::string name = podWebhookConfiguration(list);
   if (name.empty()) return std::nullopt;
   for (const auto& cfg : list["items"]) {
-    if (!cfg.contains("metadata") || strAt(cfg["metadata"], "name") != name || !cfg.contains("webhooks")) continue;
+    if (!cfg.contains("metadata") || api::str(cfg["metadata"], {"name"}) != name || !cfg.contains("webhooks")) continue;
     for (const auto& w : cfg["webhooks"]) {
-      if (strAt(w, "name") != kPodWebhookName && name != kControllerMutatingWebhookConfiguration) continue;
+      if (api::str(w, {"name"}) != kPodWebhookName && name != kControllerMutatingWebhookConfiguration) continue;
       if (!w.contains("clientConfig") || !w["clientConfig"].is_object()) continue;
       const Json& cc = w["clientConfig"];
       PodWebhookTarget t;
       if (cc.contains("service") && cc["service"].is_object()) {
-        t.serviceNamespace = strAt(cc["service"], "namespace");
-        t.serviceName = strAt(cc["service"], "name");
+        t.serviceNamespace = api::str(cc["service"], {"namespace"});
+        t.serviceName = api::str(cc["service"], {"name"});
       } else {
-        t.url = !strAt(cc, "url").empty();
+        t.url = !api::str(cc, {"url"}).empty();
       }
-      if (strAt(w, "name") == kPodWebhookName || t.url || !t.serviceName.empty()) return t;
+      if (api::str(w, {"name"}) == kPodWebhookName || t.url || !t.serviceName.empty()) return t;
     }
   }
   return std::nullopt;
@@ -240,20 +247,8 @@ std::vector<LiveResult> runLive(const std::vector<std::string>& selectors, const
                                 const LiveAccess& given) {
   // Instrumentations, collectors and namespace annotations are read once per namespace and run.
   LiveAccess access = given;
-  auto catalogs = std::make_shared<std::map<std::string, Catalog>>();
-  auto nsAnnotations = std::make_shared<std::map<std::string, Json>>();
-  if (given.catalog)
-    access.catalog = [catalogs, read = given.catalog](const std::string& ns) {
-      auto it = catalogs->find(ns);
-      if (it == catalogs->end()) it = catalogs->emplace(ns, read(ns)).first;
-      return it->second;
-    };
-  if (given.namespaceAnnotations)
-    access.namespaceAnnotations = [nsAnnotations, read = given.namespaceAnnotations](const std::string& ns) {
-      auto it = nsAnnotations->find(ns);
-      if (it == nsAnnotations->end()) it = nsAnnotations->emplace(ns, read(ns)).first;
-      return it->second;
-    };
+  if (given.catalog) access.catalog = perNamespace(given.catalog);
+  if (given.namespaceAnnotations) access.namespaceAnnotations = perNamespace(given.namespaceAnnotations);
   std::vector<Target> targets;
   // 1. What to work on: the named workloads, then (--all / -l) every listed one not managed by an owner.
   for (const auto& sel : selectors) {
@@ -291,7 +286,7 @@ std::vector<LiveResult> runLive(const std::vector<std::string>& selectors, const
       }
       for (auto& item : items) {
         if (!managingOwner(item).empty()) continue;  // its owner is the workload to inject
-        std::string name = item.contains("metadata") ? strAt(item["metadata"], "name") : "";
+        std::string name = item.contains("metadata") ? api::str(item["metadata"], {"name"}) : "";
         bool dup = false;
         for (const auto& t : targets) dup = dup || (t.kind == kind && t.name == name);
         if (dup || name.empty()) continue;

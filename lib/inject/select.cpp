@@ -2,15 +2,11 @@
 
 #include <algorithm>
 
+#include "lib/api/common.h"
+
 namespace otel::inject {
 
 namespace {
-
-std::string metaString(const Json& o, const char* key) {
-  if (!o.is_object() || !o.contains("metadata") || !o["metadata"].is_object()) return "";
-  const Json& m = o["metadata"];
-  return m.contains(key) && m[key].is_string() ? m[key].get<std::string>() : "";
-}
 
 bool isTrue(const std::string& v) {
   static const std::string t = "true";
@@ -24,7 +20,7 @@ bool isTrue(const std::string& v) {
 const Json* selectByAnnotation(const std::string& value, const std::string& ns, const std::vector<Json>& items,
                                const SelectRules& rules, std::string& error) {
   auto nsOf = [&](const Json& o) {
-    std::string n = metaString(o, "namespace");
+    std::string n = api::str(o, {"metadata", "namespace"});
     return n.empty() ? ns : n;
   };
   if (isTrue(value)) {
@@ -47,7 +43,7 @@ const Json* selectByAnnotation(const std::string& value, const std::string& ns, 
     name = value.substr(slash + 1);
   }
   for (const auto& o : items) {
-    if (nsOf(o) != wantNs || metaString(o, "name") != name) continue;
+    if (nsOf(o) != wantNs || api::str(o, {"metadata", "name"}) != name) continue;
     if (rules.eligible && !rules.eligible(o)) {
       error = rules.notEligibleError;
       return nullptr;

@@ -1,5 +1,6 @@
 #include "lib/inject/sidecar.h"
 
+#include "lib/api/common.h"
 #include "lib/inject/select.h"
 
 #include <algorithm>
@@ -13,12 +14,6 @@
 
 namespace otel::inject {
 namespace {
-
-std::string strAt(const Json& j, const char* key) {
-  if (!j.is_object()) return "";
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
 
 Json sortKeys(const Json& j) {
   if (j.is_object()) {
@@ -129,13 +124,13 @@ Json collectorPorts(const Json& collector) {
           continue;
         const Json& pc = rc["protocols"][kp.protocol];
         int port = kp.port;
-        if (int p = portFromEndpoint(strAt(pc, "endpoint")); p > 0) port = p;
+        if (int p = portFromEndpoint(api::str(pc, {"endpoint"})); p > 0) port = p;
         std::string n = portName(name, kp.protocol);
         Json port_j = {{"name", n}, {"containerPort", port}, {"protocol", kp.transport}};
         ports[n] = port_j;
       }
       if (multi) continue;
-      int port = portFromEndpoint(strAt(rc, "endpoint"));
+      int port = portFromEndpoint(api::str(rc, {"endpoint"}));
       const char* transport = "TCP";
       for (const auto& sp : kSingle)
         if (type == sp.receiver) {
@@ -160,7 +155,7 @@ Json sidecarVolumes(const Json& collector) {
     for (const auto& v : spec["volumes"]) out.push_back(v);
   if (spec.contains("configmaps") && spec["configmaps"].is_array())
     for (const auto& cm : spec["configmaps"]) {
-      std::string n = strAt(cm, "name");
+      std::string n = api::str(cm, {"name"});
       if (n.empty()) continue;
       out.push_back(Json{{"name", "configmap-" + n}, {"configMap", Json{{"name", n}}}});
     }
@@ -171,7 +166,7 @@ Json sidecarContainer(const Json& collector, const PodContext& ctx, const std::s
   const Json& spec = collector.is_object() && collector.contains("spec") ? collector["spec"] : Json::object();
   Json c = Json::object();
   c["name"] = kSidecarContainerName;
-  std::string image = strAt(spec, "image");
+  std::string image = api::str(spec, {"image"});
   c["image"] = image.empty() ? defaultImage : image;
   // Args: the CR's args sorted as --k=v, then the config from the environment.
   Json args = Json::array();
@@ -220,9 +215,9 @@ Json sidecarContainer(const Json& collector, const PodContext& ctx, const std::s
     for (const auto& m : spec["volumeMounts"]) mounts.push_back(m);
   if (spec.contains("configmaps") && spec["configmaps"].is_array())
     for (const auto& cm : spec["configmaps"]) {
-      std::string n = strAt(cm, "name");
+      std::string n = api::str(cm, {"name"});
       if (n.empty()) continue;
-      std::string mp = strAt(cm, "mountpath");
+      std::string mp = api::str(cm, {"mountpath"});
       mounts.push_back(Json{{"name", "configmap-" + n}, {"mountPath", "/var/conf/" + mp + "/configmap-" + n}});
     }
   if (!mounts.empty()) c["volumeMounts"] = mounts;
@@ -238,8 +233,8 @@ Json sidecarContainer(const Json& collector, const PodContext& ctx, const std::s
       std::string path = "/";
       if (cfg.contains("extensions") && cfg["extensions"].is_object() && cfg["extensions"].contains(name)) {
         const Json& ext = cfg["extensions"][name];
-        if (int p = portFromEndpoint(strAt(ext, "endpoint")); p > 0) port = p;
-        if (!strAt(ext, "path").empty()) path = strAt(ext, "path");
+        if (int p = portFromEndpoint(api::str(ext, {"endpoint"})); p > 0) port = p;
+        if (!api::str(ext, {"path"}).empty()) path = api::str(ext, {"path"});
       }
       Json probe = {{"httpGet", Json{{"path", path}, {"port", port}}}};
       c["livenessProbe"] = probe;
@@ -250,13 +245,13 @@ Json sidecarContainer(const Json& collector, const PodContext& ctx, const std::s
   }
   if (spec.contains("securityContext") && spec["securityContext"].is_object())
     c["securityContext"] = spec["securityContext"];
-  if (!strAt(spec, "imagePullPolicy").empty()) c["imagePullPolicy"] = strAt(spec, "imagePullPolicy");
+  if (!api::str(spec, {"imagePullPolicy"}).empty()) c["imagePullPolicy"] = api::str(spec, {"imagePullPolicy"});
   return c;
 }
 
 const Json* selectCollector(const std::string& value, const PodContext& ctx, const Catalog& catalog, std::string& error) {
   auto isSidecar = [](const Json& o) {
-    std::string m = o.contains("spec") ? strAt(o["spec"], "mode") : "";
+    std::string m = o.contains("spec") ? api::str(o["spec"], {"mode"}) : "";
     return m == "sidecar";  // an omitted mode is deployment
   };
   return selectByAnnotation(value, ctx.ns, catalog.collectors,

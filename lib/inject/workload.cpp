@@ -4,19 +4,15 @@
 #include <map>
 
 #include "lib/api/instrumentation.h"
+#include "lib/api/common.h"
 #include "lib/core/error.h"
 #include "lib/core/yaml.h"
 
 namespace otel::inject {
 namespace {
 
-std::string strAt(const Json& j, const char* key) {
-  if (!j.is_object()) return "";
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
 std::string metaStr(const Json& obj, const char* key) {
-  return obj.is_object() && obj.contains("metadata") ? strAt(obj["metadata"], key) : "";
+  return api::str(obj, {"metadata", key});
 }
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -54,12 +50,12 @@ struct Doc {
 
 std::string where(const Doc& d, const Json& obj) {
   std::string w = d.source + ": document " + std::to_string(d.index + 1);
-  std::string kind = strAt(obj, "kind"), name = metaStr(obj, "name");
+  std::string kind = api::str(obj, {"kind"}), name = metaStr(obj, "name");
   if (!kind.empty()) w += " (" + kind + (name.empty() ? "" : " " + name) + ")";
   return w;
 }
 
-std::string objectRef(const Json& obj) { return lower(strAt(obj, "kind")) + "/" + metaStr(obj, "name"); }
+std::string objectRef(const Json& obj) { return lower(api::str(obj, {"kind"})) + "/" + metaStr(obj, "name"); }
 
 const char* kCreateHint =
     "create it with `kubectl otel create instrumentation NAME --endpoint URL`, pass its YAML with -f, or use "
@@ -90,7 +86,7 @@ std::string workloadKindFor(const std::string& resource) {
 
 Json* podTemplate(Json& obj) {
   if (!obj.is_object()) return nullptr;
-  std::string kind = strAt(obj, "kind");
+  std::string kind = api::str(obj, {"kind"});
   if (kind == "Pod") return &obj;
   if (!isWorkloadKind(kind) || !obj.contains("spec") || !obj["spec"].is_object()) return nullptr;
   Json* spec = &obj["spec"];
@@ -107,7 +103,7 @@ PodContext contextForWorkload(const Json& workload, const std::string& defaultNa
   PodContext ctx;
   ctx.ns = metaStr(workload, "namespace");
   if (ctx.ns.empty()) ctx.ns = defaultNamespace;
-  std::string kind = strAt(workload, "kind"), name = metaStr(workload, "name");
+  std::string kind = api::str(workload, {"kind"}), name = metaStr(workload, "name");
   if (kind == "Deployment") ctx.deployment = name;
   if (kind == "ReplicaSet") ctx.replicaSet = name;
   if (kind == "StatefulSet") ctx.statefulSet = name;
@@ -116,7 +112,7 @@ PodContext contextForWorkload(const Json& workload, const std::string& defaultNa
   if (kind == "CronJob") ctx.cronJob = name;
   if (kind == "Pod") {
     ctx.podName = name;
-    if (workload.contains("spec")) ctx.nodeName = strAt(workload["spec"], "nodeName");
+    if (workload.contains("spec")) ctx.nodeName = api::str(workload["spec"], {"nodeName"});
   }
   return ctx;
 }
@@ -128,11 +124,11 @@ PodContext contextForPod(const Json& pod, const std::string& ns, const Json& nsA
   ctx.nsAnnotations = nsAnnotations.is_object() ? nsAnnotations : Json::object();
   ctx.podName = metaStr(pod, "name");
   ctx.podUid = metaStr(pod, "uid");
-  if (pod.contains("spec")) ctx.nodeName = strAt(pod["spec"], "nodeName");
+  if (pod.contains("spec")) ctx.nodeName = api::str(pod["spec"], {"nodeName"});
   std::function<void(const Json&, int)> walk = [&](const Json& meta, int depth) {
     if (depth > 3 || !meta.is_object() || !meta.contains("ownerReferences") || !meta["ownerReferences"].is_array()) return;
     for (const auto& o : meta["ownerReferences"]) {
-      std::string kind = lower(strAt(o, "kind")), name = strAt(o, "name"), uid = strAt(o, "uid");
+      std::string kind = lower(api::str(o, {"kind"})), name = api::str(o, {"name"}), uid = api::str(o, {"uid"});
       if (kind == "replicaset" || kind == "job") {
         (kind == "job" ? ctx.job : ctx.replicaSet) = name;
         (kind == "job" ? ctx.jobUid : ctx.replicaSetUid) = uid;
@@ -226,8 +222,8 @@ FileModeResult processManifests(const std::vector<ManifestSource>& sources, cons
   Catalog base;
   std::map<std::string, Json> nsAnnotations;
   auto visit = [&](const Json& obj) {
-    std::string kind = strAt(obj, "kind");
-    std::string api = strAt(obj, "apiVersion");
+    std::string kind = api::str(obj, {"kind"});
+    std::string api = api::str(obj, {"apiVersion"});
     if (kind == api::kInstrumentationKind && api.rfind("opentelemetry.io/", 0) == 0) base.instrumentations.push_back(obj);
     if (kind == "OpenTelemetryCollector" && api.rfind("opentelemetry.io/", 0) == 0) base.collectors.push_back(obj);
     if (kind == "Namespace" && obj.contains("metadata") && obj["metadata"].contains("annotations") &&
@@ -269,7 +265,7 @@ FileModeResult processManifests(const std::vector<ManifestSource>& sources, cons
   auto selected = [&](const Json& obj) {
     if (selectors.empty()) return true;
     for (auto& s : selectors)
-      if (s.kind == strAt(obj, "kind") && s.name == metaStr(obj, "name")) {
+      if (s.kind == api::str(obj, {"kind"}) && s.name == metaStr(obj, "name")) {
         s.found = true;
         return true;
       }
@@ -279,7 +275,7 @@ FileModeResult processManifests(const std::vector<ManifestSource>& sources, cons
   // 4. Mutate every selected workload.
   FileModeResult result;
   auto process = [&](Json& obj, const Doc& d) -> bool {
-    if (!isWorkloadKind(strAt(obj, "kind")) || !selected(obj)) return false;
+    if (!isWorkloadKind(api::str(obj, {"kind"})) || !selected(obj)) return false;
     Json* tmpl = podTemplate(obj);
     ++result.workloads;
     if (!tmpl) {
@@ -329,8 +325,8 @@ FileModeResult processManifests(const std::vector<ManifestSource>& sources, cons
     bool changed = false;
     Json value = d.value;
     if (value.is_object()) {
-      if (value.contains("items") && value["items"].is_array() && strAt(value, "kind").size() >= 4 &&
-          strAt(value, "kind").substr(strAt(value, "kind").size() - 4) == "List") {
+      if (value.contains("items") && value["items"].is_array() && api::str(value, {"kind"}).size() >= 4 &&
+          api::str(value, {"kind"}).substr(api::str(value, {"kind"}).size() - 4) == "List") {
         for (auto& item : value["items"]) changed = process(item, d) || changed;
       } else {
         changed = process(value, d);
@@ -340,7 +336,7 @@ FileModeResult processManifests(const std::vector<ManifestSource>& sources, cons
     first = false;
     if (changed)
       result.changes.push_back(DocumentChange{d.source, d.index + 1,
-                                              value.contains("items") && !podTemplate(value) ? strAt(value, "kind")
+                                              value.contains("items") && !podTemplate(value) ? api::str(value, {"kind"})
                                                                                              : objectRef(value),
                                               d.text, toYaml(value)});
     out += changed ? result.changes.back().after : d.text;
