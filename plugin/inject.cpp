@@ -60,13 +60,6 @@ std::vector<inject::ManifestSource> readSources(const InjectFlags& f) {
   return out;
 }
 
-const std::map<std::string, std::string>& apiVersions() {
-  static const std::map<std::string, std::string> kApi = {
-      {"Deployment", "apps/v1"}, {"StatefulSet", "apps/v1"}, {"DaemonSet", "apps/v1"}, {"ReplicaSet", "apps/v1"},
-      {"ReplicationController", "v1"}, {"Job", "batch/v1"}, {"CronJob", "batch/v1"}, {"Pod", "v1"}};
-  return kApi;
-}
-
 // Without managedFields and the fields every write changes, so a diff shows only the injection.
 Json forDiff(Json obj) {
   if (obj.is_object() && obj.contains("metadata") && obj["metadata"].is_object())
@@ -83,39 +76,25 @@ std::string diffName(const Json& obj) {
   return api + "." + obj.value("kind", "") + "." + meta.value("namespace", "") + "." + meta.value("name", "");
 }
 
-// Default for live inject: annotate when the controller's pod webhook is installed, else direct.
-// Returns the mode and why it was chosen.
-std::pair<bool, std::string> chooseMode(const InjectFlags& f, kube::Client& client) {
-  if (f.mode == "direct") return {false, "--mode=direct"};
-  if (f.mode.empty() && !f.endpoint.empty())
-    return {false, "--endpoint: the inline Instrumentation exists only in the injected template"};
-  std::string cfg, readError, unserved;
+// Reads what lib/inject's chooseLiveMode needs: the pod webhook's configuration and whether its Service
+// has a ready endpoint (a controller running).
+inject::PodWebhookState podWebhookState(kube::Client& client) {
+  inject::PodWebhookState s;
   try {
     Json l = client.list(client.resourceFor("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"), "");
-    cfg = inject::podWebhookConfiguration(l);
-    // A configuration alone injects nothing: its service must have a ready endpoint (a controller running).
+    s.configuration = inject::podWebhookConfiguration(l);
     if (auto t = inject::podWebhookTarget(l); t && !t->url) {
       kube::ListOptions lo;
       lo.labelSelector = "kubernetes.io/service-name=" + t->serviceName;
       Json slices = client.list(client.resourceFor("discovery.k8s.io/v1", "EndpointSlice"), t->serviceNamespace, lo);
       if (!inject::anyReadyEndpoint(slices))
-        unserved = "mutatingwebhookconfiguration/" + cfg + " is installed but its service " + t->serviceNamespace + "/" +
-                   t->serviceName + " has no ready endpoint (is the controller running?)";
+        s.unserved = "mutatingwebhookconfiguration/" + s.configuration + " is installed but its service " +
+                     t->serviceNamespace + "/" + t->serviceName + " has no ready endpoint (is the controller running?)";
     }
   } catch (const std::exception& e) {
-    readError = std::string("could not read the pod webhook's configuration: ") + e.what();
+    s.readError = std::string("could not read the pod webhook's configuration: ") + e.what();
   }
-  if (f.mode == "annotate") {
-    if (cfg.empty() && readError.empty())
-      return {true, "--mode=annotate; warning: no pod webhook of the controller is installed, so pods get nothing until it "
-                    "is: kubectl otel install"};
-    if (!unserved.empty()) return {true, "--mode=annotate; warning: " + unserved + ", so pods get nothing until it is"};
-    return {true, "--mode=annotate"};
-  }
-  if (!unserved.empty()) return {false, unserved};
-  if (!cfg.empty()) return {true, "the controller's pod webhook is installed and served: mutatingwebhookconfiguration/" + cfg};
-  if (!readError.empty()) return {false, readError};
-  return {false, "no pod webhook of the controller is installed; kubectl otel install adds it"};
+  return s;
 }
 
 // Live mode: read each workload, mutate its template (or annotate it), write it back (409 -> fresh read,
@@ -146,25 +125,27 @@ void runLiveMode(const InjectFlags& f, const GlobalOptions& g, const inject::Fil
   o.sampler = fo.sampler;
   std::string modeLine;  // printed with the summary
   if (!o.uninject) {
-    auto [annotate, why] = chooseMode(f, client);
+    const bool inlineEndpoint = !f.endpoint.empty();
+    auto [annotate, why] = inject::chooseLiveMode(
+        f.mode, inlineEndpoint,
+        inject::liveModeNeedsClusterState(f.mode, inlineEndpoint) ? podWebhookState(client) : inject::PodWebhookState{});
     o.annotate = annotate;
     if (annotate && !fo.endpoint.empty())
       throw Error("--endpoint needs --mode=direct", "--mode",
                   "the webhook needs an Instrumentation object: create one with `kubectl otel create instrumentation`");
     modeLine = std::string("mode: ") + (annotate ? "annotate" : "direct") + " (" + why + ")";
   }
-  const auto& kApi = apiVersions();
   inject::LiveAccess a;
   a.get = [&](const std::string& kind, const std::string& ns, const std::string& name) {
-    return client.get(client.resourceFor(kApi.at(kind), kind), ns, name);
+    return client.get(client.resourceFor(inject::liveKindApiVersion(kind), kind), ns, name);
   };
   a.list = [&](const std::string& kind, const std::string& ns, const std::string& selector) {
     kube::ListOptions lopt;
     lopt.labelSelector = selector;
-    Json l = client.list(client.resourceFor(kApi.at(kind), kind), ns, lopt);
+    Json l = client.list(client.resourceFor(inject::liveKindApiVersion(kind), kind), ns, lopt);
     std::vector<Json> items;
     for (auto& i : l["items"]) {  // list items carry no apiVersion/kind: put them first, as a GET does
-      Json item = {{"apiVersion", kApi.at(kind)}, {"kind", kind}};
+      Json item = {{"apiVersion", inject::liveKindApiVersion(kind)}, {"kind", kind}};
       for (auto it = i.begin(); it != i.end(); ++it)
         if (it.key() != "apiVersion" && it.key() != "kind") item[it.key()] = it.value();
       items.push_back(std::move(item));

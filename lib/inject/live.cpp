@@ -139,10 +139,29 @@ void cancelWrites(std::vector<Target>& targets, const std::string& why) {
 
 }  // namespace
 
+namespace {
+// The kinds live mode works on, in --all's order, with their apiVersions.
+const std::vector<std::pair<std::string, std::string>>& kindTable() {
+  static const std::vector<std::pair<std::string, std::string>> kTable = {
+      {"Deployment", "apps/v1"}, {"StatefulSet", "apps/v1"}, {"DaemonSet", "apps/v1"}, {"ReplicaSet", "apps/v1"},
+      {"ReplicationController", "v1"}, {"CronJob", "batch/v1"}, {"Job", "batch/v1"}, {"Pod", "v1"}};
+  return kTable;
+}
+}  // namespace
+
 const std::vector<std::string>& liveKinds() {
-  static const std::vector<std::string> kKinds = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
-                                                  "ReplicationController", "CronJob", "Job", "Pod"};
+  static const std::vector<std::string> kKinds = [] {
+    std::vector<std::string> v;
+    for (const auto& [kind, api] : kindTable()) v.push_back(kind);
+    return v;
+  }();
   return kKinds;
+}
+
+std::string liveKindApiVersion(const std::string& kind) {
+  for (const auto& [k, api] : kindTable())
+    if (k == kind) return api;
+  throw Error("unsupported kind \"" + kind + "\"");
 }
 
 std::string managingOwner(const Json& workload) {
@@ -206,6 +225,28 @@ bool anyReadyEndpoint(const Json& slices) {
     }
   }
   return false;
+}
+
+bool liveModeNeedsClusterState(const std::string& requested, bool inlineEndpoint) {
+  return requested != "direct" && !(requested.empty() && inlineEndpoint);
+}
+
+std::pair<bool, std::string> chooseLiveMode(const std::string& requested, bool inlineEndpoint, const PodWebhookState& s) {
+  if (requested == "direct") return {false, "--mode=direct"};
+  if (requested.empty() && inlineEndpoint)
+    return {false, "--endpoint: the inline Instrumentation exists only in the injected template"};
+  if (requested == "annotate") {
+    if (s.configuration.empty() && s.readError.empty())
+      return {true, "--mode=annotate; warning: no pod webhook of the controller is installed, so pods get nothing until it "
+                    "is: kubectl otel install"};
+    if (!s.unserved.empty()) return {true, "--mode=annotate; warning: " + s.unserved + ", so pods get nothing until it is"};
+    return {true, "--mode=annotate"};
+  }
+  if (!s.unserved.empty()) return {false, s.unserved};
+  if (!s.configuration.empty())
+    return {true, "the controller's pod webhook is installed and served: mutatingwebhookconfiguration/" + s.configuration};
+  if (!s.readError.empty()) return {false, s.readError};
+  return {false, "no pod webhook of the controller is installed; kubectl otel install adds it"};
 }
 
 std::string explainSelectionError(const std::string& error, const std::string& ns, const Options& requested) {

@@ -5,6 +5,7 @@
 #pragma once
 #include <functional>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,8 @@ struct LiveResult {
 // Job of a CronJob, a Deployment of an OpenTelemetryCollector or of another operator) and a Pod with any
 // owner are left to their owner (skipped when named, not selected by --all).
 const std::vector<std::string>& liveKinds();
+// The apiVersion of one of liveKinds() ("apps/v1", "batch/v1", "v1"); throws otel::Error for another kind.
+std::string liveKindApiVersion(const std::string& kind);
 // "deployment/web" when the workload is managed by an owner that would undo a change; "" else.
 std::string managingOwner(const Json& workload);
 
@@ -92,6 +95,19 @@ std::optional<PodWebhookTarget> podWebhookTarget(const Json& mutatingWebhookConf
 // True when an EndpointSlice list (items) has an endpoint that is ready (a missing `ready` counts as
 // ready, as for kube-proxy).
 bool anyReadyEndpoint(const Json& endpointSlices);
+
+// What the cluster says about the pod webhook (read by the caller).
+struct PodWebhookState {
+  std::string configuration;  // the MutatingWebhookConfiguration holding it; "" when none is installed
+  std::string unserved;       // set when it is installed but its Service has no ready endpoint (why)
+  std::string readError;      // set when the configurations could not be read
+};
+// The live mode: annotate (true) or direct (false), and the reason the summary prints. `requested` is the
+// --mode flag ("", "direct" or "annotate"); `inlineEndpoint`: --endpoint was given. Annotate by default
+// only when a served pod webhook would act on the annotations.
+std::pair<bool, std::string> chooseLiveMode(const std::string& requested, bool inlineEndpoint, const PodWebhookState& s);
+// False when chooseLiveMode decides without the cluster's state (--mode=direct, or --endpoint by default).
+bool liveModeNeedsClusterState(const std::string& requested, bool inlineEndpoint);
 
 // The live-mode wording for a selection error of injectPod: a missing Instrumentation or Collector becomes
 // `instrumentation "x" not found in namespace "ns": create it with kubectl otel create instrumentation ...`.

@@ -417,3 +417,35 @@ TEST(InjectLive, PreflightRefusalOfOneWorkloadWritesNone) {
   EXPECT_TRUE(runLive({"deploy/solo"}, o, c.access())[0].changed);
   EXPECT_EQ(c.serverDryRuns, dryRuns);
 }
+
+namespace otel::inject {
+namespace {
+
+TEST(InjectLive, ChooseLiveMode) {
+  PodWebhookState none, served{"kubectl-otel-mutating-webhook-configuration", "", ""},
+      unserved{"cfg", "mutatingwebhookconfiguration/cfg is installed but its service ns/svc has no ready endpoint", ""},
+      unreadable{"", "", "could not read the pod webhook's configuration: forbidden"};
+  EXPECT_FALSE(liveModeNeedsClusterState("direct", false));
+  EXPECT_FALSE(liveModeNeedsClusterState("", true));
+  EXPECT_TRUE(liveModeNeedsClusterState("", false));
+  EXPECT_TRUE(liveModeNeedsClusterState("annotate", true));
+  EXPECT_EQ(chooseLiveMode("direct", false, served), std::make_pair(false, std::string("--mode=direct")));
+  EXPECT_FALSE(chooseLiveMode("", true, served).first);  // --endpoint: only direct can carry it
+  EXPECT_EQ(chooseLiveMode("", false, served),
+            std::make_pair(true, std::string("the controller's pod webhook is installed and served: "
+                                             "mutatingwebhookconfiguration/kubectl-otel-mutating-webhook-configuration")));
+  EXPECT_EQ(chooseLiveMode("", false, unserved), std::make_pair(false, unserved.unserved));
+  EXPECT_EQ(chooseLiveMode("", false, unreadable), std::make_pair(false, unreadable.readError));
+  EXPECT_EQ(chooseLiveMode("", false, none).second,
+            "no pod webhook of the controller is installed; kubectl otel install adds it");
+  EXPECT_TRUE(chooseLiveMode("annotate", false, none).first);  // asked for: done, with a warning
+  EXPECT_NE(chooseLiveMode("annotate", false, none).second.find("warning: no pod webhook"), std::string::npos);
+  EXPECT_NE(chooseLiveMode("annotate", false, unserved).second.find("warning: " + unserved.unserved), std::string::npos);
+  EXPECT_EQ(chooseLiveMode("annotate", false, served).second, "--mode=annotate");
+  EXPECT_EQ(liveKindApiVersion("CronJob"), "batch/v1");
+  EXPECT_EQ(liveKindApiVersion("ReplicationController"), "v1");
+  EXPECT_THROW(liveKindApiVersion("Service"), otel::Error);
+}
+
+}  // namespace
+}  // namespace otel::inject
