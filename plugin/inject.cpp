@@ -233,7 +233,7 @@ void run(const InjectFlags& f, const GlobalOptions& g, bool uninject, CLI::App* 
     throw Error("unsupported value \"" + f.mode + "\"", "--mode", "use --mode=direct or --mode=annotate");
   if (!g.output.empty() && g.output != "yaml" && g.output != "json" && g.output != "diff")
     throw Error("unsupported output \"" + g.output + "\"", "-o", "use -o yaml, -o json or -o diff");
-  o.annotate = f.mode == "annotate" && !uninject;  // files mode: direct unless asked; live: chooseMode
+  o.annotate = f.mode == "annotate" && !uninject;  // files mode: direct unless asked; live: inject::chooseLiveMode
   if (o.annotate && !f.endpoint.empty())
     throw Error("--endpoint needs --mode=direct", "--mode",
                 "the webhook needs an Instrumentation object: create one with `kubectl otel create instrumentation`");
