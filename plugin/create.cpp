@@ -6,7 +6,6 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <thread>
 
 #include "lib/api/collector.h"
@@ -20,6 +19,7 @@
 #include "lib/manifests/presets.h"
 #include "lib/manifests/render.h"
 #include "plugin/kube_options.h"
+#include "plugin/output.h"
 #include "plugin/verbs.h"
 
 namespace otel::plugin {
@@ -102,21 +102,6 @@ void waitReady(kube::Client& client, const Json& cr, int timeoutSeconds) {
   }
 }
 
-void print(const std::vector<Json>& objs, const std::string& output) {
-  if (output == "json") {
-    if (objs.size() == 1) {
-      std::cout << objs.front().dump(4) << "\n";
-    } else {
-      Json list = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", objs}};
-      std::cout << list.dump(4) << "\n";
-    }
-  } else if (output.empty() || output == "yaml") {
-    std::cout << toYamlStream(objs);
-  } else {
-    throw Error("unsupported output format \"" + output + "\"", "-o", "use -o yaml or -o json");
-  }
-}
-
 // True when the objects go to the cluster (neither --dry-run=client nor --render).
 bool checkDryRun(const CreateOptions& o) {
   if (!o.dryRun.empty() && o.dryRun != "client")
@@ -132,9 +117,7 @@ manifests::RenderOptions renderOptions(const CreateOptions& o, const GlobalOptio
   if (!o.taImage.empty()) r.build.targetAllocatorImage = o.taImage;
   if (!o.collectorImage.empty()) r.build.collectorImage = o.collectorImage;
   r.build.certManager = o.certManager;
-  std::stringstream ss(o.fipsDisabled);
-  for (std::string item; std::getline(ss, item, ',');)
-    if (!item.empty()) r.fipsDisabledComponents.push_back(item);
+  r.fipsDisabledComponents = splitList(o.fipsDisabled);
   return r;
 }
 
@@ -201,9 +184,9 @@ void addCreateVerb(CLI::App& app, GlobalOptions& global) {
       applyAll(*client, {cr});
       if (o->wait) waitReady(*client, cr, o->timeoutSeconds);
     } else if (o->render) {
-      print(res.objects, global.output);
+      printObjects(res.objects, global.output);
     } else {
-      print({cr}, global.output);
+      printObjects({cr}, global.output);
     }
   });
 
@@ -226,9 +209,7 @@ void addCreateVerb(CLI::App& app, GlobalOptions& global) {
     p.name = o->instName;
     p.ns = apply ? client->config().ns : global.ns;
     p.endpoint = o->endpoint;
-    std::stringstream ss(o->propagators);
-    for (std::string item; std::getline(ss, item, ',');)
-      if (!item.empty()) p.propagators.push_back(item);
+    p.propagators = splitList(o->propagators);
     p.sampler = o->sampler;
     p.images = o->images;
     Json cr = manifests::instrumentationFromParams(p);
@@ -238,9 +219,9 @@ void addCreateVerb(CLI::App& app, GlobalOptions& global) {
     } else if (o->render) {
       Json stored = cr;
       api::defaultInstrumentation(stored);
-      print({stored}, global.output);
+      printObjects({stored}, global.output);
     } else {
-      print({cr}, global.output);
+      printObjects({cr}, global.output);
     }
   });
 
@@ -272,12 +253,12 @@ void addCreateVerb(CLI::App& app, GlobalOptions& global) {
         for (const auto& x : objs)
           if (api::isCollector(x)) waitReady(*client, x, o->timeoutSeconds);
     } else if (o->render) {
-      print(res.objects, global.output);
+      printObjects(res.objects, global.output);
     } else {
       std::vector<Json> crs;
       for (const auto& d : docs)
         if (!d.value.is_null()) crs.push_back(d.value);
-      print(crs, global.output);
+      printObjects(crs, global.output);
     }
     (void)cmd;
   });

@@ -4,7 +4,6 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <sstream>
 
 #include "lib/api/instrumentation.h"
 #include "lib/core/error.h"
@@ -17,6 +16,7 @@
 #include "lib/kube/errors.h"
 #include "lib/kube/kubeconfig.h"
 #include "plugin/kube_options.h"
+#include "plugin/output.h"
 #include "plugin/verbs.h"
 
 namespace otel::plugin {
@@ -41,15 +41,6 @@ struct InjectFlags {
   bool all = false;
   std::string labelSelector;
 };
-
-std::vector<std::string> splitList(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
 
 std::vector<inject::ManifestSource> readSources(const InjectFlags& f) {
   if (f.files.empty())
@@ -219,10 +210,7 @@ void runLiveMode(const InjectFlags& f, const GlobalOptions& g, const inject::Fil
               << dryNote << "\n";
   if (!f.quiet && !failed && !modeLine.empty()) std::cerr << modeLine << "\n";
   if (failed) throw ExitCode{kExitError};
-  if (g.output == "yaml") std::cout << toYamlStream(objs);
-  if (g.output == "json")  // one object as is, several as a List (as kubectl get -o json prints them)
-    std::cout << (objs.size() == 1 ? objs.front() : Json({{"apiVersion", "v1"}, {"kind", "List"}, {"items", objs}})).dump(4)
-              << "\n";
+  if (g.output == "yaml" || g.output == "json") printObjects(objs, g.output);
   if (g.output == "diff") std::cout << diffs;
 }
 

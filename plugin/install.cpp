@@ -14,6 +14,7 @@
 #include "lib/kube/kubeconfig.h"
 #include "lib/manifests/install.h"
 #include "plugin/kube_options.h"
+#include "plugin/output.h"
 #include "plugin/verbs.h"
 
 namespace otel::plugin {
@@ -42,15 +43,6 @@ manifests::InstallOptions installOptions(const Opts& o, const GlobalOptions& g) 
 
 kube::Client connect(const GlobalOptions& g) {
   return kube::Client(kube::loadRestConfig(kubeLoadOptions(g)));
-}
-
-void print(const std::vector<Json>& objs, const std::string& output) {
-  if (output == "json")
-    std::cout << Json({{"apiVersion", "v1"}, {"kind", "List"}, {"items", objs}}).dump(4) << "\n";
-  else if (output.empty() || output == "yaml")
-    std::cout << toYamlStream(objs);
-  else
-    throw Error("unsupported output format \"" + output + "\"", "-o", "use -o yaml or -o json");
 }
 
 // The live object, or null when it does not exist.
@@ -120,7 +112,7 @@ void addInstallVerb(CLI::App& app, GlobalOptions& global) {
     checkDryRun(o->dryRun);
     std::vector<Json> objs =
         o->crdsOnly ? manifests::crdObjects() : manifests::installObjects(installOptions(*o, global));
-    if (!o->dryRun.empty()) return print(objs, global.output);
+    if (!o->dryRun.empty()) return printObjects(objs, global.output);
     kube::Client client = connect(global);
     kube::PatchOptions po;
     po.fieldManager = "kubectl-otel";
@@ -148,7 +140,7 @@ void addInstallVerb(CLI::App& app, GlobalOptions& global) {
     checkDryRun(u->dryRun);
     std::vector<Json> objs = manifests::uninstallObjects(installOptions(*u, global), u->deleteCrds);
     if (!u->dryRun.empty()) {
-      if (!global.output.empty()) return print(objs, global.output);
+      if (!global.output.empty()) return printObjects(objs, global.output);
       for (const auto& obj : objs) std::cout << ref(obj) << " deleted (dry run)\n";
       return;
     }

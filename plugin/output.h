@@ -1,0 +1,17 @@
+// Small helpers the verb files share: printing objects (-o yaml|json) and comma-separated flag values.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "lib/core/json.h"
+
+namespace otel::plugin {
+
+// -o yaml (or none): a YAML stream; -o json: one object as is, several as a `kind: List` (as kubectl
+// prints them). Another format is a one-line error naming -o.
+void printObjects(const std::vector<Json>& objs, const std::string& output);
+
+// "a,b,,c" -> {"a", "b", "c"}.
+std::vector<std::string> splitList(const std::string& s);
+
+}  // namespace otel::plugin
