@@ -19,18 +19,7 @@ class FlatIndex {
     }
   }
   // Inserts key -> value; returns false (and changes nothing) when the key exists.
-  bool insert(std::uint64_t key, std::uint32_t value) {
-    if ((size_ + 1) * 2 > cells_.size()) grow();
-    for (std::size_t i = bucket(key);; i = (i + 1) & mask_) {
-      Cell& c = cells_[i];
-      if (c.value == kNone) {
-        c = {key, value};
-        ++size_;
-        return true;
-      }
-      if (c.key == key) return false;
-    }
-  }
+  bool insert(std::uint64_t key, std::uint32_t value) { return findOrInsert(key, value) == kNone; }
   // Inserts key -> value, or returns the value already stored for key (one probe sequence).
   std::uint32_t findOrInsert(std::uint64_t key, std::uint32_t value) {
     if ((size_ + 1) * 2 > cells_.size()) grow();
