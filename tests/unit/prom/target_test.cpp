@@ -120,7 +120,9 @@ TEST(BuildGroup, RulesTouchingAddressSameAsOneByOne) {
   };
   for (const char* r : rules) {
     SCOPED_TRACE(r);
-    std::string yaml = std::string("scrape_configs:\n  - job_name: j\n") + kGroups + "    relabel_configs:\n";
+    std::string yaml = "scrape_configs:\n  - job_name: j\n";
+    yaml += kGroups;
+    yaml += "    relabel_configs:\n";
     std::istringstream in(r);
     for (std::string line; std::getline(in, line);) yaml += "      " + line + "\n";
     expectSame(config(yaml));
@@ -143,7 +145,9 @@ TEST(BuildGroup, RandomRuleChainsSameAsOneByOne) {
   };
   std::mt19937 rng(11);
   for (int round = 0; round < 150; ++round) {
-    std::string yaml = std::string("scrape_configs:\n  - job_name: j\n") + kGroups + "    relabel_configs:\n";
+    std::string yaml = "scrape_configs:\n  - job_name: j\n";
+    yaml += kGroups;
+    yaml += "    relabel_configs:\n";
     int n = 1 + static_cast<int>(rng() % 5);
     for (int i = 0; i < n; ++i) yaml += std::string("      - ") + pool[rng() % std::size(pool)] + "\n";
     SCOPED_TRACE(yaml);
