@@ -46,6 +46,8 @@ TEST(Simulate, ChurnSideBySide) {
   auto text = renderSimulation(r);
   EXPECT_NE(text.find("rendezvous"), std::string::npos);
   EXPECT_NE(text.find("MOVED"), std::string::npos);
+  // the table's columns: STRATEGY 20 wide, SPREAD 8 and UNASSIGNED 12 right-aligned
+  EXPECT_NE(text.find("\nSTRATEGY              SPREAD  UNASSIGNED  SPREAD'   MOVED"), std::string::npos) << text;
   Json j = simulationJson(r, in, true);
   EXPECT_EQ(j["strategies"][0]["strategy"], "consistent-hashing");
   EXPECT_EQ(j["strategies"][0]["assignments"].size(), 10000u);
