@@ -46,6 +46,34 @@ std::string fieldHint(const std::string& msg) {
   return "spec";
 }
 
+// The field an Instrumentation message concerns ("spec.sampler.argument ..." names it).
+std::string instrumentationField(const std::string& e) {
+  return e.rfind("spec.", 0) == 0 ? e.substr(0, e.find_first_of(" :")) : std::string("spec");
+}
+
+std::string opampBridgeField(const std::string& e) {
+  if (e.find("endpoint") != std::string::npos) return "spec.endpoint";
+  if (e.find("tls.") != std::string::npos) return "spec.tls";
+  if (e.find("capabilities") != std::string::npos) return "spec.capabilities";
+  if (e.find("Ports") != std::string::npos) return "spec.ports";
+  return "spec.replicas";
+}
+
+// A CR printed as its webhook stores it (defaulted, then validated); errors name document, object and
+// field, warnings are collected.
+template <class Defaulter, class Validator>
+Json admitAsStored(Json obj, const std::string& where, Defaulter defaulter, Validator validate,
+                   std::string (*fieldOf)(const std::string&), std::vector<std::string>& warnings) {
+  std::string objWhere = where + ": " + str(obj, {"kind"}) + " " + str(obj, {"metadata", "namespace"}) + "/" +
+                         str(obj, {"metadata", "name"});
+  if (str(obj, {"metadata", "name"}).empty()) throw Error("metadata.name is required", objWhere);
+  defaulter(obj);
+  auto v = validate(obj);
+  if (!v.errors.empty()) throw Error(v.errors.front(), objWhere + ": " + fieldOf(v.errors.front()));
+  for (const auto& w : v.warnings) warnings.push_back(objWhere + ": " + w);
+  return obj;
+}
+
 }  // namespace
 
 Json admitCollector(const Json& in, const std::string& where, std::vector<std::string>* warnings, const Json* old,
@@ -95,7 +123,7 @@ RenderResult render(const std::vector<YamlDocument>& docs, const RenderOptions& 
   };
   std::vector<Item> collectors;
   std::vector<Item> tas;
-  std::vector<Json> instrumentations;  // and OpAMP bridges: validated, printed as stored
+  std::vector<Json> stored;  // Instrumentations and OpAMP bridges: validated, printed as the webhook stores them
   for (const auto& d : docs) {
     if (d.value.is_null()) continue;
     Json obj = d.value;
@@ -119,31 +147,11 @@ RenderResult render(const std::vector<YamlDocument>& docs, const RenderOptions& 
       if (!v.ok()) throw Error(v.errors.front(), objWhere + ": " + fieldHint(v.errors.front()));
       tas.push_back({obj, where});
     } else if (str(obj, {"kind"}) == api::kInstrumentationKind && str(obj, {"apiVersion"}) == api::kInstrumentationApiVersion) {
-      std::string objWhere = where + ": Instrumentation " + str(obj, {"metadata", "namespace"}) + "/" + str(obj, {"metadata", "name"});
-      if (str(obj, {"metadata", "name"}).empty()) throw Error("metadata.name is required", objWhere);
-      api::defaultInstrumentation(obj);  // what the webhook stores
-      auto v = api::validateInstrumentation(obj);
-      if (!v.errors.empty()) {
-        const std::string& e = v.errors.front();
-        throw Error(e, objWhere + ": " + (e.rfind("spec.", 0) == 0 ? e.substr(0, e.find_first_of(" :")) : std::string("spec")));
-      }
-      for (const auto& w : v.warnings) res.warnings.push_back(objWhere + ": " + w);
-      instrumentations.push_back(obj);
+      stored.push_back(admitAsStored(std::move(obj), where, api::defaultInstrumentation, api::validateInstrumentation,
+                                     instrumentationField, res.warnings));
     } else if (api::isOpAMPBridge(obj) && str(obj, {"apiVersion"}) == "opentelemetry.io/v1alpha1") {
-      std::string objWhere = where + ": OpAMPBridge " + str(obj, {"metadata", "namespace"}) + "/" + str(obj, {"metadata", "name"});
-      if (str(obj, {"metadata", "name"}).empty()) throw Error("metadata.name is required", objWhere);
-      api::defaultOpAMPBridge(obj);  // what the webhook stores
-      auto v = api::validateOpAMPBridge(obj);
-      if (!v.ok()) {
-        const std::string& e = v.errors.front();
-        std::string field = e.find("endpoint") != std::string::npos ? "spec.endpoint"
-                            : e.find("tls.") != std::string::npos  ? "spec.tls"
-                            : e.find("capabilities") != std::string::npos ? "spec.capabilities"
-                            : e.find("Ports") != std::string::npos ? "spec.ports"
-                            : "spec.replicas";
-        throw Error(e, objWhere + ": " + field);
-      }
-      instrumentations.push_back(obj);  // like an Instrumentation: printed as stored, its objects are not rendered
+      stored.push_back(admitAsStored(std::move(obj), where, api::defaultOpAMPBridge, api::validateOpAMPBridge,
+                                     opampBridgeField, res.warnings));
     } else if (str(obj, {"apiVersion"}).rfind("opentelemetry.io/", 0) == 0) {
       // ours, but a kind or version the CRDs do not serve: the API server would refuse it
       throw Error("unsupported kind \"" + str(obj, {"kind"}) + "\" in apiVersion \"" + str(obj, {"apiVersion"}) + "\"",
@@ -212,8 +220,9 @@ RenderResult render(const std::vector<YamlDocument>& docs, const RenderOptions& 
     auto t = buildTargetAllocator(tas[i].cr, col, opts.build);
     res.objects.insert(res.objects.end(), t.begin(), t.end());
   }
-  // An Instrumentation creates nothing by itself: the webhook reads it when pods are created.
-  if (opts.includeCustomResources) res.objects.insert(res.objects.end(), instrumentations.begin(), instrumentations.end());
+  // An Instrumentation creates nothing by itself (the webhook reads it when pods are created); an OpAMP
+  // bridge's own objects are not rendered yet.
+  if (opts.includeCustomResources) res.objects.insert(res.objects.end(), stored.begin(), stored.end());
   return res;
 }
 
