@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "lib/core/files.h"
 
@@ -46,5 +48,17 @@ inline std::string tempDir(const std::string& name) {
 }
 
 inline bool haveKubectl() { return sh("command -v kubectl").code == 0; }
+
+// Polls `cond` until it holds or `limit` has passed (the last answer decides): how tests wait on
+// something another process or thread does, with a bound and no fixed sleep.
+template <typename F>
+bool eventually(F cond, std::chrono::milliseconds limit = std::chrono::seconds(30)) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // between two looks at the condition
+  }
+  return cond();
+}
 
 }  // namespace otel::clitest

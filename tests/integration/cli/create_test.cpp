@@ -46,12 +46,7 @@ class CreateCli : public ::testing::Test {
   }
   // Waits (bounded) until the collector exists in the server.
   bool waitForCollector(const std::string& name) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (!collector(name).is_null()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polls a condition, bounded above
-    }
-    return false;
+    return otel::clitest::eventually([&] { return !collector(name).is_null(); });
   }
   otel::testing::TestApiServer server_;
   std::string dir_, kubeconfig_;

@@ -14,22 +14,12 @@
 
 namespace {
 
+using otel::clitest::eventually;
 using otel::clitest::Result;
 using otel::clitest::sh;
 using otel::clitest::tempDir;
 
 const std::string kBin = OTEL_CLI_BINARY;
-
-// Polls `cond` (bounded): true when it held within the time.
-template <typename F>
-bool eventually(F cond, std::chrono::seconds limit = std::chrono::seconds(30)) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polls a condition, bounded above
-  }
-  return cond();
-}
 
 std::string httpGet(int port, const std::string& path) {
   Result r = sh("bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port) + " && printf \"GET " + path +
