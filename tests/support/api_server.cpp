@@ -1206,7 +1206,10 @@ struct TestApiServer::Impl {
       else
         obj["status"] = Json::object();
     }
-    if (t.resource == "customresourcedefinitions") defaultCrd(obj);
+    if (t.resource == "customresourcedefinitions") {
+      defaultCrd(obj);
+      initialCrdStatus(obj);
+    }
     if (t.custom) {
       auto errs = validateAndPrune(obj, t.schema);
       if (!errs.empty()) return answer(invalidStatus(kindForMessage(t), t.group, t.kind, name, errs));
@@ -1225,6 +1228,10 @@ struct TestApiServer::Impl {
       names["singular"] = s;
     }
     if (!spec.contains("conversion")) spec["conversion"] = Json{{"strategy", "None"}};
+  }
+
+  // The status a CRD has in the create answer, before the CRD controllers have looked at it.
+  static void initialCrdStatus(Json& crd) {
     crd["status"] = Json{{"conditions", nullptr},
                          {"acceptedNames", {{"plural", ""}, {"kind", ""}}},
                          {"storedVersions", storedVersions(crd)}};
@@ -1238,37 +1245,26 @@ struct TestApiServer::Impl {
     return stored;
   }
 
-  // What the CRD controller writes a moment after creation: names accepted, Established.
-  // Sets the status the CRD controllers report. A condition that keeps its status keeps its
-  // lastTransitionTime (as the real controllers do), so re-applying an unchanged CRD is a no-op.
+  // What the CRD controllers write: names accepted, Established. A condition that keeps its status keeps
+  // its lastTransitionTime (they only stamp transitions), so re-applying an unchanged CRD is a no-op.
   static void establishCrd(Json& crd) {
-    Json names = crd["spec"]["names"];
     std::map<std::string, Json> previous;
-    if (crd.contains("status") && crd["status"].is_object() && crd["status"].contains("conditions"))
+    if (crd.contains("status") && crd["status"].is_object() && crd["status"].value("conditions", Json()).is_array())
       for (const auto& c : crd["status"]["conditions"])
         if (c.is_object()) previous[c.value("type", "")] = c;
-    establishCrdFresh(crd, names);
-    for (auto& c : crd["status"]["conditions"]) {
-      auto it = previous.find(c.value("type", ""));
-      if (it != previous.end() && it->second.value("status", "") == c.value("status", "") &&
-          it->second.contains("lastTransitionTime"))
-        c["lastTransitionTime"] = it->second["lastTransitionTime"];
-    }
-  }
-
-  static void establishCrdFresh(Json& crd, const Json& names) {
-    crd["status"] = Json{{"conditions",
-                          Json::array({Json{{"type", "NamesAccepted"},
-                                            {"status", "True"},
-                                            {"lastTransitionTime", nowRfc3339()},
-                                            {"reason", "NoConflicts"},
-                                            {"message", "no conflicts found"}},
-                                       Json{{"type", "Established"},
-                                            {"status", "True"},
-                                            {"lastTransitionTime", nowRfc3339()},
-                                            {"reason", "InitialNamesAccepted"},
-                                            {"message", "the initial names have been accepted"}}})},
-                         {"acceptedNames", names},
+    auto condition = [&](const char* type, const char* reason, const char* message) {
+      auto it = previous.find(type);
+      bool same = it != previous.end() && it->second.value("status", "") == "True" && it->second.contains("lastTransitionTime");
+      return Json{{"type", type},
+                  {"status", "True"},
+                  {"lastTransitionTime", same ? it->second["lastTransitionTime"] : Json(nowRfc3339())},
+                  {"reason", reason},
+                  {"message", message}};
+    };
+    crd["status"] = Json{{"conditions", Json::array({condition("NamesAccepted", "NoConflicts", "no conflicts found"),
+                                                      condition("Established", "InitialNamesAccepted",
+                                                                "the initial names have been accepted")})},
+                         {"acceptedNames", crd["spec"]["names"]},
                          {"storedVersions", storedVersions(crd)}};
   }
 
@@ -1369,10 +1365,8 @@ struct TestApiServer::Impl {
           obj.erase("status");
       }
       if (type.resource == "customresourcedefinitions") {
-        Json status = obj.value("status", Json());
-        defaultCrd(obj);  // resets the status, as on create
-        if (status.is_object()) obj["status"] = status;  // an update keeps what the CRD controllers reported
-        establishCrd(obj);
+        defaultCrd(obj);
+        establishCrd(obj);  // keeps the condition times of the stored status
       }
       // Deleting objects may not gain finalizers (simplified: accepted, like removals).
     }
