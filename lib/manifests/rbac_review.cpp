@@ -1,0 +1,163 @@
+#include "lib/manifests/rbac_review.h"
+
+#include <utility>
+
+#include "lib/collectorconfig/config.h"
+#include "lib/core/error.h"
+#include "lib/manifests/naming.h"
+
+namespace otel::manifests {
+
+namespace {
+
+std::vector<std::string> strings(const Json& rule, const char* key) {
+  std::vector<std::string> out;
+  if (rule.is_object() && rule.contains(key) && rule[key].is_array())
+    for (const auto& v : rule[key])
+      if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+Json policyRule(std::vector<std::string> groups, std::vector<std::string> resources, std::vector<std::string> verbs) {
+  return Json{{"apiGroups", std::move(groups)}, {"resources", std::move(resources)}, {"verbs", std::move(verbs)}};
+}
+
+Json urlRule(std::vector<std::string> urls, std::vector<std::string> verbs) {
+  return Json{{"nonResourceURLs", std::move(urls)}, {"verbs", std::move(verbs)}};
+}
+
+// The checks the subject is denied. Throws what the reviewer throws.
+std::vector<AccessCheck> denied(const AccessReviewer& reviewer, const AccessSubject& who, const std::vector<AccessCheck>& checks) {
+  std::vector<bool> answers = reviewer(who, checks);
+  if (answers.size() != checks.size())
+    throw Error("the access review answered " + std::to_string(answers.size()) + " of " + std::to_string(checks.size()) +
+                " questions");
+  std::vector<AccessCheck> out;
+  for (size_t i = 0; i < checks.size(); ++i)
+    if (!answers[i]) out.push_back(checks[i]);
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+std::string notChecked(const std::string& what, const Error& e) {
+  return "the RBAC of " + what + " was not checked: " + e.what();
+}
+
+}  // namespace
+
+std::string serviceAccountUser(const std::string& ns, const std::string& name) {
+  return "system:serviceaccount:" + ns + ":" + name;
+}
+
+std::vector<AccessCheck> accessChecks(const std::vector<Json>& rules) {
+  std::vector<AccessCheck> out;
+  for (const auto& rule : rules) {
+    auto verbs = strings(rule, "verbs");
+    auto groups = strings(rule, "apiGroups");
+    auto resources = strings(rule, "resources");
+    for (const auto& v : verbs)
+      for (const auto& g : groups)
+        for (const auto& r : resources) out.push_back({v, g, r, ""});
+    for (const auto& v : verbs)
+      for (const auto& u : strings(rule, "nonResourceURLs")) out.push_back({v, "", "", u});
+  }
+  return out;
+}
+
+std::vector<std::string> missingRulesByResource(const std::string& user, const std::vector<AccessCheck>& deniedChecks) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> byResource;  // first-seen order
+  for (const auto& c : deniedChecks) {
+    std::string key = !c.path.empty() ? "nonResourceURL: " + c.path : c.group.empty() ? c.resource : c.group + "/" + c.resource;
+    auto it = byResource.begin();
+    while (it != byResource.end() && it->first != key) ++it;
+    if (it == byResource.end()) it = byResource.insert(byResource.end(), {key, {}});
+    it->second.push_back(c.verb);
+  }
+  std::vector<std::string> out;
+  for (const auto& [key, verbs] : byResource)
+    out.push_back("missing the following rules for " + user + " - " + key + ": [" + joined(verbs, ",") + "]");
+  return out;
+}
+
+std::vector<Json> targetAllocatorPrometheusCRRules(const std::vector<std::string>& monitoringResources) {
+  const std::vector<std::string> gwl = {"get", "list", "watch"};
+  std::vector<Json> rules = {
+      policyRule({""}, {"nodes", "nodes/metrics", "services", "endpoints", "pods", "namespaces"}, gwl),
+      policyRule({""}, {"configmaps"}, {"get"}),
+      policyRule({"discovery.k8s.io"}, {"endpointslices"}, gwl),
+      policyRule({"networking.k8s.io"}, {"ingresses"}, gwl),
+      urlRule({"/metrics"}, {"get"}),
+      urlRule({"/api", "/api/*", "/apis", "/apis/*"}, {"get"}),
+  };
+  if (!monitoringResources.empty()) rules.push_back(policyRule({"monitoring.coreos.com"}, monitoringResources, gwl));
+  return rules;
+}
+
+std::vector<Json> operatorRbacRules() {
+  return {policyRule({"rbac.authorization.k8s.io"}, {"clusterrolebindings", "clusterroles"},
+                     {"create", "delete", "get", "list", "patch", "update"})};
+}
+
+api::Diagnostics reviewCollectorRbac(const Json& collector, const RbacReviewOptions& opts, const AccessReviewer& reviewer) {
+  api::Diagnostics d;
+  std::string name = api::str(collector, {"metadata", "name"});
+  std::string ns = api::str(collector, {"metadata", "namespace"});
+  const Json empty = Json::object();
+  const Json* specp = api::at(collector, {"spec"});
+  const Json& spec = specp ? *specp : empty;
+
+  if (api::boolean(spec, {"targetAllocator", "enabled"}) && api::boolean(spec, {"targetAllocator", "prometheusCR", "enabled"})) {
+    std::string sa = api::str(spec, {"targetAllocator", "serviceAccount"});
+    if (sa.empty()) sa = naming::targetAllocator(name);
+    std::string user = serviceAccountUser(ns, sa);
+    try {
+      auto missing = denied(reviewer, {user, {}, false}, accessChecks(targetAllocatorPrometheusCRRules(opts.monitoringResources)));
+      for (auto& w : missingRulesByResource(user, missing)) d.warnings.push_back(std::move(w));
+    } catch (const Error& e) {
+      d.warnings.push_back(notChecked("the target allocator's service account " + ns + "/" + sa, e));
+    }
+  }
+
+  const Json* config = api::at(spec, {"config"});
+  auto rules = config ? collectorconfig::rbacRules(*config) : std::vector<Json>{};
+  if (rules.empty()) return d;
+  auto checks = accessChecks(rules);
+  std::string ownSa = api::str(spec, {"serviceAccount"});
+  if (opts.operatorCreatesRbac) {
+    if (opts.requester.empty()) return d;
+    std::string sa = ownSa.empty() ? naming::collector(name) : ownSa;
+    std::vector<AccessCheck> delta;
+    try {
+      delta = denied(reviewer, {serviceAccountUser(ns, sa), {}, false}, checks);
+    } catch (const Error& e) {
+      d.warnings.push_back(notChecked("the collector's service account " + ns + "/" + sa, e));
+      return d;
+    }
+    if (delta.empty()) return d;  // the operator would grant nothing new
+    try {
+      auto refused = denied(reviewer, {opts.requester, {}, true}, delta);
+      if (!refused.empty())
+        d.errors.push_back("user \"" + opts.requester +
+                           "\" is not allowed to create a collector whose config would grant permissions they do not hold: " +
+                           joined(missingRulesByResource(opts.requester, refused), "; "));
+    } catch (const Error& e) {
+      d.warnings.push_back(notChecked("user \"" + opts.requester + "\"", e));
+    }
+  } else if (!ownSa.empty()) {
+    std::string user = serviceAccountUser(ns, ownSa);
+    try {
+      for (auto& w : missingRulesByResource(user, denied(reviewer, {user, {}, false}, checks)))
+        d.warnings.push_back("RBAC rules are missing: " + w);
+    } catch (const Error& e) {
+      d.warnings.push_back(notChecked("the service account " + ns + "/" + ownSa, e));
+    }
+  }
+  return d;
+}
+
+}  // namespace otel::manifests
