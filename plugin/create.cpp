@@ -20,6 +20,7 @@
 #include "lib/manifests/render.h"
 #include "plugin/kube_options.h"
 #include "plugin/output.h"
+#include "plugin/rbac_check.h"
 #include "plugin/verbs.h"
 
 namespace otel::plugin {
@@ -54,7 +55,30 @@ bool isOurs(const Json& obj) {
 }
 
 std::unique_ptr<kube::Client> connect(const GlobalOptions& g, bool stdinUsed) {
-  return std::make_unique<kube::Client>(kube::loadRestConfig(kubeLoadOptions(g, stdinUsed)));
+  auto cfg = kube::loadRestConfig(kubeLoadOptions(g, stdinUsed));
+  // the RBAC checks ask one access review per permission: client-go's 5 QPS would make them crawl
+  cfg.qps = 50;
+  cfg.burst = 100;
+  return std::make_unique<kube::Client>(std::move(cfg));
+}
+
+// The collector webhook's RBAC checks (lib/manifests/rbac_review) for the collectors about to be applied,
+// asked of the cluster. Warnings are printed; the first refusal throws before anything is written.
+void checkRbac(kube::Client& client, const std::vector<std::pair<Json, std::string>>& collectors) {
+  if (collectors.empty()) return;
+  auto reviewer = clusterAccessReviewer(client);
+  auto opts = clusterRbacReviewOptions(client, reviewer);
+  for (const auto& [cr, where] : collectors) {
+    Json beta = api::toV1beta1(cr);
+    if (api::str(beta, {"metadata", "namespace"}).empty()) beta["metadata"]["namespace"] = client.config().ns;
+    auto d = manifests::reviewCollectorRbac(beta, opts, reviewer);
+    std::string objWhere = where + ": OpenTelemetryCollector " + api::str(beta, {"metadata", "namespace"}) + "/" +
+                           api::str(beta, {"metadata", "name"});
+    for (const auto& w : d.warnings) std::cerr << "Warning: " << objWhere << ": " << w << "\n";
+    if (!d.ok())
+      throw Error(d.errors.front(), objWhere + ": spec.config",
+                  "ask for these permissions, or have someone who holds them create the collector");
+  }
 }
 
 std::string lower(std::string s) {
@@ -181,6 +205,7 @@ void addCreateVerb(CLI::App& app, GlobalOptions& global) {
     auto res = manifests::render({doc}, renderOptions(*o, global));  // validates even for --dry-run
     printWarnings(res.warnings);
     if (apply) {
+      checkRbac(*client, {{cr, "flags"}});
       applyAll(*client, {cr});
       if (o->wait) waitReady(*client, cr, o->timeoutSeconds);
     } else if (o->render) {
@@ -242,12 +267,15 @@ void addCreateVerb(CLI::App& app, GlobalOptions& global) {
     printWarnings(res.warnings);
     if (apply) {
       std::vector<Json> objs;
+      std::vector<std::pair<Json, std::string>> collectors;
       // exactly what render accepted (it refused any other opentelemetry.io object and warned about the rest)
       for (const auto& d : docs) {
         if (d.value.is_null() || !isOurs(d.value)) continue;
+        if (api::isCollector(d.value)) collectors.push_back({d.value, manifests::docWhere(d)});
         objs.push_back(api::isCollector(d.value) ? api::toV1beta1(d.value)  // stored as v1beta1: no conversion webhook
                                                  : d.value);
       }
+      checkRbac(*client, collectors);
       applyAll(*client, objs);
       if (o->wait)
         for (const auto& x : objs)

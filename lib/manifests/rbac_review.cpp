@@ -131,20 +131,27 @@ api::Diagnostics reviewCollectorRbac(const Json& collector, const RbacReviewOpti
   if (opts.operatorCreatesRbac) {
     if (opts.requester.empty()) return d;
     std::string sa = ownSa.empty() ? naming::collector(name) : ownSa;
+    std::string saWhere = "the collector's service account " + ns + "/" + sa;
     std::vector<AccessCheck> delta;
+    std::string saNotChecked;  // why the account's permissions are unknown ("" = known)
     try {
       delta = denied(reviewer, {serviceAccountUser(ns, sa), {}, false}, checks);
     } catch (const Error& e) {
-      d.warnings.push_back(notChecked("the collector's service account " + ns + "/" + sa, e));
-      return d;
+      delta = checks;  // unknown: the requester must then hold everything for the answer to be sure
+      saNotChecked = e.what();
     }
     if (delta.empty()) return d;  // the operator would grant nothing new
     try {
       auto refused = denied(reviewer, {opts.requester, {}, true}, delta);
-      if (!refused.empty())
+      std::string missing = joined(missingRulesByResource(opts.requester, refused), "; ");
+      if (refused.empty()) return d;
+      if (saNotChecked.empty())
         d.errors.push_back("user \"" + opts.requester +
-                           "\" is not allowed to create a collector whose config would grant permissions they do not hold: " +
-                           joined(missingRulesByResource(opts.requester, refused), "; "));
+                           "\" is not allowed to create a collector whose config would grant permissions they do not hold: " + missing);
+      else
+        d.warnings.push_back("user \"" + opts.requester + "\" may be refused: unless " + saWhere +
+                             " already holds them, the collector's config would grant permissions the user does not hold (" +
+                             notChecked(saWhere, Error(saNotChecked)) + "): " + missing);
     } catch (const Error& e) {
       d.warnings.push_back(notChecked("user \"" + opts.requester + "\"", e));
     }

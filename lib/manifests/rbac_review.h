@@ -73,8 +73,10 @@ struct RbacReviewOptions {
 //    hold: <missing ...>; <missing ...>`;
 //  - auto-RBAC not available and spec.serviceAccount set: that account's missing rules -> warnings
 //    "RBAC rules are missing: <missing ...>" (the build validator's).
-// A check the reviewer cannot answer becomes a warning saying it was not done and why (the CLI runs
-// these checks before the API server sees the object; the webhook stays the one to enforce).
+// A check the reviewer cannot answer becomes a warning saying it was not done and why. When only the
+// collector's service account cannot be asked about (creating SubjectAccessReviews needs a permission
+// namespace admins rarely have), the requester is asked about every rule: holding them all settles it;
+// otherwise a warning says the request may be refused and which permissions the user lacks.
 api::Diagnostics reviewCollectorRbac(const Json& collector, const RbacReviewOptions& opts, const AccessReviewer& reviewer);
 
 }  // namespace otel::manifests

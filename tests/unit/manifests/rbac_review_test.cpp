@@ -216,15 +216,53 @@ TEST(RbacReview, TargetAllocatorPrometheusCRServiceAccountWarnings) {
   EXPECT_FALSE(t2.asked.empty());
 }
 
-TEST(RbacReview, AQuestionTheClusterRefusesBecomesAWarningNotAVerdict) {
+TEST(RbacReview, AnAccountTheClusterWillNotAnswerForMeansAskingTheRequesterAboutEverything) {
   TableReviewer t;
   t.unreachable = {kCollectorSa};
+  t.grant("alice", {"get", "watch", "list"}, "pods");
   otel::manifests::RbacReviewOptions o;
   o.requester = "alice";
   auto d = otel::manifests::reviewCollectorRbac(collector(kK8sAttributes), o, t.fn());
+  EXPECT_TRUE(d.ok()) << "no verdict without knowing what the account holds";
+  ASSERT_EQ(d.warnings.size(), 1u);
+  EXPECT_EQ(d.warnings[0],
+            "user \"alice\" may be refused: unless the collector's service account team-a/obs-collector already holds them, "
+            "the collector's config would grant permissions the user does not hold (the RBAC of the collector's service "
+            "account team-a/obs-collector was not checked: subjectaccessreviews.authorization.k8s.io is forbidden): "
+            "missing the following rules for alice - namespaces: [get,watch,list]; "
+            "missing the following rules for alice - apps/replicasets: [get,watch,list]");
+  size_t selfQuestions = 0;
+  for (const auto& [who, c] : t.asked) selfQuestions += who.self ? 1 : 0;
+  EXPECT_EQ(selfQuestions, 9u) << "every rule: 3 resources x 3 verbs";
+
+  // Holding everything settles it: nothing to say.
+  TableReviewer admin;
+  admin.unreachable = {kCollectorSa};
+  admin.grants["root"] = {"*"};
+  o.requester = "root";
+  d = otel::manifests::reviewCollectorRbac(collector(kK8sAttributes), o, admin.fn());
+  EXPECT_TRUE(d.ok());
+  EXPECT_TRUE(d.warnings.empty());
+
+  // The requester cannot be asked either: one warning naming the user.
+  TableReviewer none;
+  none.unreachable = {kCollectorSa, "carol"};
+  o.requester = "carol";
+  d = otel::manifests::reviewCollectorRbac(collector(kK8sAttributes), o, none.fn());
   EXPECT_TRUE(d.ok());
   ASSERT_EQ(d.warnings.size(), 1u);
-  EXPECT_EQ(d.warnings[0], "the RBAC of the collector's service account team-a/obs-collector was not checked: "
+  EXPECT_EQ(d.warnings[0], "the RBAC of user \"carol\" was not checked: subjectaccessreviews.authorization.k8s.io is forbidden");
+}
+
+TEST(RbacReview, AServiceAccountTheClusterWillNotAnswerForIsAWarningWithoutAutoRbac) {
+  TableReviewer t;
+  t.unreachable = {"system:serviceaccount:team-a:custom"};
+  otel::manifests::RbacReviewOptions o;
+  o.operatorCreatesRbac = false;
+  auto d = otel::manifests::reviewCollectorRbac(collector(std::string("  serviceAccount: custom\n") + kK8sAttributes), o, t.fn());
+  EXPECT_TRUE(d.ok());
+  ASSERT_EQ(d.warnings.size(), 1u);
+  EXPECT_EQ(d.warnings[0], "the RBAC of the service account team-a/custom was not checked: "
                            "subjectaccessreviews.authorization.k8s.io is forbidden");
 }
 
