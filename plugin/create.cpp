@@ -10,6 +10,7 @@
 
 #include "lib/api/collector.h"
 #include "lib/api/instrumentation.h"
+#include "lib/api/targetallocator.h"
 #include "lib/core/error.h"
 #include "lib/core/files.h"
 #include "lib/core/version.h"
@@ -62,17 +63,20 @@ std::unique_ptr<kube::Client> connect(const GlobalOptions& g, bool stdinUsed) {
   return std::make_unique<kube::Client>(std::move(cfg));
 }
 
-// The collector webhook's RBAC checks (lib/manifests/rbac_review) for the collectors about to be applied,
-// asked of the cluster. Warnings are printed; the first refusal throws before anything is written.
-void checkRbac(kube::Client& client, const std::vector<std::pair<Json, std::string>>& collectors) {
-  if (collectors.empty()) return;
+// The collector and TargetAllocator webhooks' RBAC checks (lib/manifests/rbac_review) for the objects about
+// to be applied (with where they come from), asked of the cluster. Warnings are printed; the first refusal
+// throws before anything is written.
+void checkRbac(kube::Client& client, const std::vector<std::pair<Json, std::string>>& objects) {
+  if (std::none_of(objects.begin(), objects.end(), [](const auto& o) { return manifests::needsRbacReview(o.first); })) return;
   auto reviewer = clusterAccessReviewer(client);
   auto opts = clusterRbacReviewOptions(client, reviewer);
-  for (const auto& [cr, where] : collectors) {
-    Json beta = api::toV1beta1(cr);
+  for (const auto& [obj, where] : objects) {
+    bool isCollector = api::isCollector(obj);
+    Json beta = isCollector ? api::toV1beta1(obj) : obj;
     if (api::str(beta, {"metadata", "namespace"}).empty()) beta["metadata"]["namespace"] = client.config().ns;
-    auto d = manifests::reviewCollectorRbac(beta, opts, reviewer);
-    std::string objWhere = where + ": OpenTelemetryCollector " + api::str(beta, {"metadata", "namespace"}) + "/" +
+    auto d = isCollector ? manifests::reviewCollectorRbac(beta, opts, reviewer)
+                         : manifests::reviewTargetAllocatorRbac(beta, opts, reviewer);
+    std::string objWhere = where + ": " + api::str(beta, {"kind"}) + " " + api::str(beta, {"metadata", "namespace"}) + "/" +
                            api::str(beta, {"metadata", "name"});
     for (const auto& w : d.warnings) std::cerr << "Warning: " << objWhere << ": " << w << "\n";
     if (!d.ok())
@@ -267,15 +271,15 @@ void addCreateVerb(CLI::App& app, GlobalOptions& global) {
     printWarnings(res.warnings);
     if (apply) {
       std::vector<Json> objs;
-      std::vector<std::pair<Json, std::string>> collectors;
+      std::vector<std::pair<Json, std::string>> reviewed;  // collectors and TargetAllocators
       // exactly what render accepted (it refused any other opentelemetry.io object and warned about the rest)
       for (const auto& d : docs) {
         if (d.value.is_null() || !isOurs(d.value)) continue;
-        if (api::isCollector(d.value)) collectors.push_back({d.value, manifests::docWhere(d)});
+        if (api::isCollector(d.value) || api::isTargetAllocator(d.value)) reviewed.push_back({d.value, manifests::docWhere(d)});
         objs.push_back(api::isCollector(d.value) ? api::toV1beta1(d.value)  // stored as v1beta1: no conversion webhook
                                                  : d.value);
       }
-      checkRbac(*client, collectors);
+      checkRbac(*client, reviewed);
       applyAll(*client, objs);
       if (o->wait)
         for (const auto& x : objs)

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "lib/api/collector.h"
 #include "lib/collectorconfig/config.h"
 #include "lib/core/error.h"
 #include "lib/manifests/naming.h"
@@ -46,6 +47,19 @@ std::string joined(const std::vector<std::string>& v, const char* sep) {
 
 std::string notChecked(const std::string& what, const Error& e) {
   return "the RBAC of " + what + " was not checked: " + e.what();
+}
+
+// The TA service account's missing prometheusCR rules (account "" = <name>-targetallocator) as warnings.
+void checkTargetAllocatorAccount(const std::string& ns, std::string sa, const std::string& name, const RbacReviewOptions& opts,
+                                 const AccessReviewer& reviewer, api::Diagnostics& d) {
+  if (sa.empty()) sa = naming::targetAllocator(name);
+  std::string user = serviceAccountUser(ns, sa);
+  try {
+    auto missing = denied(reviewer, {user, {}, false}, accessChecks(targetAllocatorPrometheusCRRules(opts.monitoringResources)));
+    for (auto& w : missingRulesByResource(user, missing)) d.warnings.push_back(std::move(w));
+  } catch (const Error& e) {
+    d.warnings.push_back(notChecked("the target allocator's service account " + ns + "/" + sa, e));
+  }
 }
 
 }  // namespace
@@ -111,17 +125,8 @@ api::Diagnostics reviewCollectorRbac(const Json& collector, const RbacReviewOpti
   const Json* specp = api::at(collector, {"spec"});
   const Json& spec = specp ? *specp : empty;
 
-  if (api::boolean(spec, {"targetAllocator", "enabled"}) && api::boolean(spec, {"targetAllocator", "prometheusCR", "enabled"})) {
-    std::string sa = api::str(spec, {"targetAllocator", "serviceAccount"});
-    if (sa.empty()) sa = naming::targetAllocator(name);
-    std::string user = serviceAccountUser(ns, sa);
-    try {
-      auto missing = denied(reviewer, {user, {}, false}, accessChecks(targetAllocatorPrometheusCRRules(opts.monitoringResources)));
-      for (auto& w : missingRulesByResource(user, missing)) d.warnings.push_back(std::move(w));
-    } catch (const Error& e) {
-      d.warnings.push_back(notChecked("the target allocator's service account " + ns + "/" + sa, e));
-    }
-  }
+  if (api::boolean(spec, {"targetAllocator", "enabled"}) && api::boolean(spec, {"targetAllocator", "prometheusCR", "enabled"}))
+    checkTargetAllocatorAccount(ns, api::str(spec, {"targetAllocator", "serviceAccount"}), name, opts, reviewer, d);
 
   const Json* config = api::at(spec, {"config"});
   auto rules = config ? collectorconfig::rbacRules(*config) : std::vector<Json>{};
@@ -164,6 +169,25 @@ api::Diagnostics reviewCollectorRbac(const Json& collector, const RbacReviewOpti
       d.warnings.push_back(notChecked("the service account " + ns + "/" + ownSa, e));
     }
   }
+  return d;
+}
+
+bool needsRbacReview(const Json& object) {
+  if (!api::isCollector(object)) return api::boolean(object, {"spec", "prometheusCR", "enabled"});
+  Json beta = api::toV1beta1(object);
+  const Json* config = api::at(beta, {"spec", "config"});
+  return (api::boolean(beta, {"spec", "targetAllocator", "enabled"}) &&
+          api::boolean(beta, {"spec", "targetAllocator", "prometheusCR", "enabled"})) ||
+         (config && !collectorconfig::rbacRules(*config).empty());
+}
+
+api::Diagnostics reviewTargetAllocatorRbac(const Json& targetAllocator, const RbacReviewOptions& opts,
+                                          const AccessReviewer& reviewer) {
+  api::Diagnostics d;
+  if (api::boolean(targetAllocator, {"spec", "prometheusCR", "enabled"}))
+    checkTargetAllocatorAccount(api::str(targetAllocator, {"metadata", "namespace"}),
+                                api::str(targetAllocator, {"spec", "serviceAccount"}),
+                                api::str(targetAllocator, {"metadata", "name"}), opts, reviewer, d);
   return d;
 }
 

@@ -79,4 +79,13 @@ struct RbacReviewOptions {
 // otherwise a warning says the request may be refused and which permissions the user lacks.
 api::Diagnostics reviewCollectorRbac(const Json& collector, const RbacReviewOptions& opts, const AccessReviewer& reviewer);
 
+// True when one of the checks above would ask anything about this collector (either API version) or
+// TargetAllocator: its config needs RBAC, or a target allocator reads prometheus-operator CRs.
+bool needsRbacReview(const Json& object);
+
+// The TargetAllocator webhook's check (v1alpha1 TargetAllocator with spec.prometheusCR.enabled): the
+// missing rules of spec.serviceAccount (else <name>-targetallocator) as warnings, as for collectors.
+api::Diagnostics reviewTargetAllocatorRbac(const Json& targetAllocator, const RbacReviewOptions& opts,
+                                          const AccessReviewer& reviewer);
+
 }  // namespace otel::manifests

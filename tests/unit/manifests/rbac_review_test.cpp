@@ -266,6 +266,48 @@ TEST(RbacReview, AServiceAccountTheClusterWillNotAnswerForIsAWarningWithoutAutoR
                            "subjectaccessreviews.authorization.k8s.io is forbidden");
 }
 
+TEST(RbacReview, StandaloneTargetAllocatorWithPrometheusCR) {
+  Json ta = otel::parseYaml("apiVersion: opentelemetry.io/v1alpha1\nkind: TargetAllocator\n"
+                            "metadata: {name: shared, namespace: mon}\nspec: {prometheusCR: {enabled: true}}\n",
+                            "test");
+  TableReviewer t;
+  t.grants["system:serviceaccount:mon:shared-targetallocator"] = {"*"};
+  otel::manifests::RbacReviewOptions o;
+  o.monitoringResources = {"podmonitors"};
+  auto d = otel::manifests::reviewTargetAllocatorRbac(ta, o, t.fn());
+  EXPECT_TRUE(d.ok());
+  EXPECT_TRUE(d.warnings.empty());
+  ASSERT_FALSE(t.asked.empty());
+  EXPECT_EQ(t.asked.back().second, (AccessCheck{"watch", "monitoring.coreos.com", "podmonitors", ""}));
+
+  ta["spec"]["serviceAccount"] = "custom";
+  d = otel::manifests::reviewTargetAllocatorRbac(ta, o, t.fn());
+  ASSERT_EQ(d.warnings.size(), 15u) << "custom holds nothing: 10 resources, /metrics and 4 discovery paths";
+  EXPECT_EQ(d.warnings.front(), "missing the following rules for system:serviceaccount:mon:custom - nodes: [get,list,watch]");
+
+  // prometheusCR off: nothing asked
+  TableReviewer quiet;
+  ta["spec"]["prometheusCR"]["enabled"] = false;
+  EXPECT_TRUE(otel::manifests::reviewTargetAllocatorRbac(ta, o, quiet.fn()).warnings.empty());
+  EXPECT_TRUE(quiet.asked.empty());
+}
+
+TEST(RbacReview, NeedsReviewOnlyWhenAQuestionWouldBeAsked) {
+  EXPECT_TRUE(otel::manifests::needsRbacReview(collector(kK8sAttributes)));
+  EXPECT_TRUE(otel::manifests::needsRbacReview(collector(kTaPrometheusCR)));
+  EXPECT_FALSE(otel::manifests::needsRbacReview(
+      collector("  config:\n    receivers: {otlp: {protocols: {grpc: {}}}}\n    exporters: {debug: {}}\n"
+                "    service: {pipelines: {traces: {receivers: [otlp], exporters: [debug]}}}\n")));
+  // v1alpha1: the config is a string
+  Json alpha = otel::parseYaml("apiVersion: opentelemetry.io/v1alpha1\nkind: OpenTelemetryCollector\nmetadata: {name: a}\n"
+                               "spec:\n  config: |\n    receivers: {kubeletstats: {}}\n    exporters: {debug: {}}\n"
+                               "    service: {pipelines: {metrics: {receivers: [kubeletstats], exporters: [debug]}}}\n",
+                               "test");
+  EXPECT_TRUE(otel::manifests::needsRbacReview(alpha));
+  EXPECT_TRUE(otel::manifests::needsRbacReview(Json{{"kind", "TargetAllocator"}, {"spec", {{"prometheusCR", {{"enabled", true}}}}}}));
+  EXPECT_FALSE(otel::manifests::needsRbacReview(Json{{"kind", "TargetAllocator"}, {"spec", Json::object()}}));
+}
+
 TEST(RbacReview, OperatorRulesAreUpstreamsAutodetectQuestions) {
   auto checks = otel::manifests::accessChecks(otel::manifests::operatorRbacRules());
   EXPECT_EQ(checks.size(), 12u);
