@@ -86,7 +86,8 @@ std::vector<std::string> strings(const Json& obj, const char* field) {
 // groups, extra, uid}; a SelfSubjectAccessReviewSpec has only the two attribute fields.
 Json specOut(ReviewKind kind, const Json& spec) {
   Json out = Json::object();
-  if (present(spec, "resourceAttributes")) out["resourceAttributes"] = resourceAttributesOut(spec["resourceAttributes"]);
+  if (present(spec, "resourceAttributes"))
+    out["resourceAttributes"] = resourceAttributesOut(spec["resourceAttributes"]);
   if (present(spec, "nonResourceAttributes"))
     out["nonResourceAttributes"] = nonResourceAttributesOut(spec["nonResourceAttributes"]);
   if (kind == ReviewKind::SelfSubjectAccessReview) return out;
@@ -107,7 +108,8 @@ void validateSelector(const Json& attrs, const char* name, std::vector<ReviewErr
   if (!raw.empty() && hasRequirements)
     errs.push_back(invalid(path + ".rawSelector", Json(raw), "may not specified at the same time as requirements"));
   if (raw.empty() && !hasRequirements)
-    errs.push_back(required(path + ".requirements", "when " + path + " is specified, requirements or rawSelector is required"));
+    errs.push_back(
+        required(path + ".requirements", "when " + path + " is specified, requirements or rawSelector is required"));
 }
 
 // NewInvalid(authorization.Kind(""), "", errs): the review decoded into the internal type has no kind, so the
@@ -132,13 +134,15 @@ ReviewAnswer invalidAnswer(const std::vector<ReviewError>& errs) {
 }
 
 // The create handler's decoding of a body of another kind into the expected type.
-std::optional<ReviewAnswer> kindMismatch(const Json& body, const std::string& expected, const std::string& internalGroup) {
+std::optional<ReviewAnswer> kindMismatch(const Json& body, const std::string& expected,
+                                         const std::string& internalGroup) {
   std::string kind = str(body, "kind");
   if (kind.empty() || kind == expected) return std::nullopt;
   std::string apiVersion = str(body, "apiVersion");
   std::string version = apiVersion.substr(apiVersion.find('/') == std::string::npos ? 0 : apiVersion.find('/') + 1);
-  std::string msg = kind + " in version " + goQuote(version) + " cannot be handled as a " + expected + ": converting (" +
-                    version + "." + kind + ") to (" + internalGroup + "." + expected + "): unknown conversion";
+  std::string msg = kind + " in version " + goQuote(version) + " cannot be handled as a " + expected +
+                    ": converting (" + version + "." + kind + ") to (" + internalGroup + "." + expected +
+                    "): unknown conversion";
   return ReviewAnswer{400, statusBody(400, "BadRequest", msg)};
 }
 
@@ -187,7 +191,8 @@ ReviewAnswer accessReview(ReviewKind kind, const Json& body, const std::string& 
       errs.push_back(invalid("spec.resourceAttributes.namespace", Json(str(out["resourceAttributes"], "namespace")),
                              "must match metadata.namespace"));
     if (hasNonResource)
-      errs.push_back(invalid("spec.nonResourceAttributes", out["nonResourceAttributes"], "disallowed on this kind of request"));
+      errs.push_back(
+          invalid("spec.nonResourceAttributes", out["nonResourceAttributes"], "disallowed on this kind of request"));
   }
   if (!errs.empty()) return invalidAnswer(errs);
 

@@ -855,8 +855,8 @@ struct TestApiServer::Impl {
       if (!t.name.empty() || (t.type->namespaced && t.ns.empty()))
         return answer(statusBody(404, "NotFound", "the server could not find the requested resource", Json::object()));
       if (c.method != "POST")
-        return answer(statusBody(405, "MethodNotAllowed", "the server does not allow this method on the requested resource",
-                                 Json::object()));
+        return answer(statusBody(405, "MethodNotAllowed",
+                                 "the server does not allow this method on the requested resource", Json::object()));
       return review(c, t);
     }
     if (!t.sub.empty() && t.sub != "status" && t.sub != "scale")

@@ -17,7 +17,7 @@ namespace otel::testing {
 struct TestUser {
   std::string token;
   std::string name;
-  std::vector<std::string> groups;
+  std::vector<std::string> groups = {};  // defaulted, so {"token", "name"} compiles without a warning
 };
 
 struct TestApiServerOptions {
