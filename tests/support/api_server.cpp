@@ -1,12 +1,14 @@
 #include "tests/support/api_server.h"
 
 #include <httplib.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <atomic>
 #include <condition_variable>
@@ -19,8 +21,10 @@
 #include <thread>
 
 #include "lib/core/error.h"
+#include "tests/support/access_review.h"
 #include "tests/support/api_logic.h"
 #include "tests/support/certs.h"
+#include "tests/support/rbac.h"
 #include "tests/support/resources.h"
 
 namespace otel::testing {
@@ -49,11 +53,36 @@ struct Answer {
 
 Answer answer(const Json& status) { return Answer{status.value("code", 500), status}; }
 
+// An authenticated user. `forbidden` marks options.forbiddenToken's user, refused every resource request.
 struct User {
   std::string name;
   std::vector<std::string> groups;
   bool forbidden = false;
+  std::map<std::string, std::vector<std::string>> extra;
+  UserInfo info() const {
+    UserInfo u;
+    u.name = name;
+    u.groups = groups;
+    u.extra = extra;
+    return u;
+  }
 };
+
+User makeUser(std::string name, std::vector<std::string> groups, bool forbidden = false) {
+  User u;
+  u.name = std::move(name);
+  u.groups = std::move(groups);
+  u.forbidden = forbidden;
+  return u;
+}
+
+// A YAML scalar for a kubeconfig: plain when it is a simple word, JSON-quoted otherwise.
+std::string yamlScalar(const std::string& s) {
+  bool plain = !s.empty();
+  for (char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') plain = false;
+  return plain ? s : Json(s).dump();
+}
 
 std::string keyOf(const std::string& ns, const std::string& name) { return ns + "/" + name; }
 
@@ -637,6 +666,11 @@ struct TestApiServer::Impl {
     Json ui = Json::object();
     ui["username"] = c.user.name;
     ui["groups"] = c.user.groups;
+    if (!c.user.extra.empty()) {
+      Json extra = Json::object();
+      for (const auto& [k, v] : c.user.extra) extra[k] = v;
+      ui["extra"] = extra;
+    }
     req["userInfo"] = ui;
     req["object"] = obj.is_object() ? obj : Json();
     req["oldObject"] = c.oldObject.is_object() ? c.oldObject : Json();
@@ -816,22 +850,14 @@ struct TestApiServer::Impl {
     if (!target)
       return answer(statusBody(404, "NotFound", "the server could not find the requested resource", Json::object()));
     Target& t = *target;
-    if (c.user.forbidden) {
-      std::string verb = c.method == "GET" ? (t.name.empty() ? (c.param("watch") == "true" || c.param("watch") == "1" ? "watch" : "list") : "get")
-                         : c.method == "POST" ? "create"
-                         : c.method == "PUT" ? "update"
-                         : c.method == "PATCH" ? "patch"
-                                               : "delete";
-      std::string msg = t.type->groupResource() + (t.name.empty() ? "" : " \"" + t.name + "\"") +
-                        " is forbidden: User \"" + c.user.name + "\" cannot " + verb + " resource \"" +
-                        t.type->resource + "\" in API group \"" + t.type->group + "\"" +
-                        (t.ns.empty() ? (t.type->namespaced ? " at the cluster scope" : " at the cluster scope")
-                                      : " in the namespace \"" + t.ns + "\"");
-      Json d = Json::object();
-      if (!t.name.empty()) d["name"] = t.name;
-      if (!t.type->group.empty()) d["group"] = t.type->group;
-      d["kind"] = t.type->resource;
-      return answer(statusBody(403, "Forbidden", msg, d));
+    if (t.type->review) {
+      // Create-only: POST to the collection (namespaced: in a namespace); never stored.
+      if (!t.name.empty() || (t.type->namespaced && t.ns.empty()))
+        return answer(statusBody(404, "NotFound", "the server could not find the requested resource", Json::object()));
+      if (c.method != "POST")
+        return answer(statusBody(405, "MethodNotAllowed",
+                                 "the server does not allow this method on the requested resource", Json::object()));
+      return review(c, t);
     }
     if (!t.sub.empty() && t.sub != "status" && t.sub != "scale")
       return answer(statusBody(404, "NotFound", "the server could not find the requested resource", Json::object()));
@@ -905,6 +931,61 @@ struct TestApiServer::Impl {
                 {"goVersion", "go1.23.0"},
                 {"compiler", "gc"},
                 {"platform", "linux/amd64"}};
+  }
+
+  // The access reviews (access_review.h): evaluated against the stored RBAC objects, never stored.
+  Answer review(Ctx& c, const Target& t) {
+    std::string err;
+    auto parsed = parseBody(c.req->body, err);
+    if (!parsed || !parsed->is_object()) return badRequest("the body of the request was in an unknown format: " + err);
+    ReviewAnswer r;
+    if (t.type->resource == "selfsubjectreviews") {
+      r = selfSubjectReview(*parsed, c.user.info(), nowRfc3339());
+    } else {
+      ReviewKind kind = t.type->resource == "subjectaccessreviews"       ? ReviewKind::SubjectAccessReview
+                        : t.type->resource == "selfsubjectaccessreviews" ? ReviewKind::SelfSubjectAccessReview
+                                                                         : ReviewKind::LocalSubjectAccessReview;
+      RbacPolicy policy;
+      {
+        std::lock_guard<std::mutex> lk(mu);
+        policy = rbacPolicy();
+      }
+      r = accessReview(kind, *parsed, t.ns, c.user.info(), policy);
+    }
+    return Answer{r.status, r.body};
+  }
+
+  // The stored Roles, ClusterRoles and bindings (mu held).
+  RbacPolicy rbacPolicy() const {
+    RbacPolicy p;
+    auto collect = [&](const char* gr, std::vector<Json>& into) {
+      auto it = store.find(gr);
+      if (it == store.end()) return;
+      for (const auto& [key, obj] : it->second) into.push_back(obj);
+    };
+    collect("roles.rbac.authorization.k8s.io", p.roles);
+    collect("clusterroles.rbac.authorization.k8s.io", p.clusterRoles);
+    collect("rolebindings.rbac.authorization.k8s.io", p.roleBindings);
+    collect("clusterrolebindings.rbac.authorization.k8s.io", p.clusterRoleBindings);
+    return p;
+  }
+
+  // kube-apiserver's authorization filter: system:masters is allowed, the forbiddenToken user is refused every
+  // resource request, everyone else is decided by RBAC. Returns the 403 answer of a refusal.
+  std::optional<Answer> authorizeRequest(const User& user, const httplib::Request& req) {
+    std::map<std::string, std::string> query;
+    for (const auto& [k, v] : req.params) query.emplace(k, v);  // the first value of each parameter
+    AuthzAttributes a = requestAttributes(req.method, req.path, query);
+    UserInfo info = user.info();
+    if (std::find(info.groups.begin(), info.groups.end(), kSystemMasters) != info.groups.end()) return std::nullopt;
+    if (user.forbidden && a.resourceRequest) return answer(forbiddenStatus(info, a, ""));
+    AuthzDecision d;
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      d = authorize(rbacPolicy(), info, a);
+    }
+    if (d.allowed) return std::nullopt;
+    return answer(forbiddenStatus(info, a, d.reason));
   }
 
   Answer get(const Target& t) {
@@ -1172,7 +1253,22 @@ struct TestApiServer::Impl {
       m["name"] = gen + randomSuffix(5);
     }
     std::string name = meta(obj, "name");
-    std::string why = (t.resource == "namespaces" || t.resource == "services") && t.group.empty()
+    if (t.group == "rbac.authorization.k8s.io") {
+      // RBAC objects only need a valid path segment name (kube's ValidateRBACName), e.g. "system:basic-user".
+      std::vector<FieldError> errs;
+      auto bad = [&](const std::string& why) {
+        errs.push_back({"metadata.name", "Invalid value: \"" + name + "\": " + why});
+      };
+      if (name == "." || name == "..") {
+        bad("may not be '" + name + "'");
+      } else {
+        if (name.find('/') != std::string::npos) bad("may not contain '/'");
+        if (name.find('%') != std::string::npos) bad("may not contain '%'");
+      }
+      if (!errs.empty()) return answer(invalidStatus(kindForMessage(t), t.group, t.kind, name, errs));
+    }
+    std::string why = t.group == "rbac.authorization.k8s.io" ? ""
+                      : (t.resource == "namespaces" || t.resource == "services") && t.group.empty()
                           ? validateDnsLabel(name)
                           : validateDnsSubdomain(name);
     if (!why.empty())
@@ -1786,9 +1882,16 @@ struct TestApiServer::Impl {
     std::string auth = req.get_header_value("Authorization");
     if (auth.rfind("Bearer ", 0) == 0) {
       std::string tok = auth.substr(7);
-      if (tok == token) return User{"admin", {"system:masters", "system:authenticated"}, false};
+      if (tok == token) return makeUser("admin", {kSystemMasters, kSystemAuthenticated});
       if (!opts.forbiddenToken.empty() && tok == opts.forbiddenToken)
-        return User{"forbidden", {"system:authenticated"}, true};
+        return makeUser("forbidden", {kSystemAuthenticated}, true);
+      for (const auto& u : opts.users) {
+        if (u.token.empty() || u.token != tok) continue;
+        User user = makeUser(u.name, u.groups);
+        if (std::find(user.groups.begin(), user.groups.end(), kSystemAuthenticated) == user.groups.end())
+          user.groups.push_back(kSystemAuthenticated);
+        return user;
+      }
       return std::nullopt;
     }
     if (req.ssl && !opts.clientCaPem.empty()) {
@@ -1796,7 +1899,7 @@ struct TestApiServer::Impl {
       if (peer && SSL_get_verify_result(req.ssl) == X509_V_OK) {
         char cn[256] = {0};
         X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn);
-        User u{cn, {}, false};
+        User u = makeUser(cn, {});
         X509_NAME* subj = X509_get_subject_name(peer);
         int idx = -1;
         while ((idx = X509_NAME_get_index_by_NID(subj, NID_organizationName, idx)) >= 0) {
@@ -1804,13 +1907,26 @@ struct TestApiServer::Impl {
           u.groups.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(d)),
                                 static_cast<size_t>(ASN1_STRING_length(d)));
         }
-        u.groups.push_back("system:authenticated");
+        if (std::find(u.groups.begin(), u.groups.end(), kSystemAuthenticated) == u.groups.end())
+          u.groups.push_back(kSystemAuthenticated);
+        // kube-apiserver records which certificate authenticated the user.
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int mdLen = 0;
+        if (X509_digest(peer, EVP_sha256(), md, &mdLen) == 1) {
+          std::string hex;
+          char b[3];
+          for (unsigned int i = 0; i < mdLen; ++i) {
+            std::snprintf(b, sizeof b, "%02x", md[i]);
+            hex += b;
+          }
+          u.extra["authentication.kubernetes.io/credential-id"] = {"X509SHA256=" + hex};
+        }
         X509_free(peer);
         return u;
       }
       if (peer) X509_free(peer);
     }
-    if (!opts.requireToken) return User{"admin", {"system:masters", "system:authenticated"}, false};
+    if (!opts.requireToken) return makeUser("admin", {kSystemMasters, kSystemAuthenticated});
     return std::nullopt;
   }
 
@@ -1878,6 +1994,7 @@ struct TestApiServer::Impl {
     }
     auto user = authenticate(req);
     if (!user) return write(answer(statusBody(401, "Unauthorized", "Unauthorized")));
+    if (auto refusal = authorizeRequest(*user, req)) return write(*refusal);
     if (req.get_header_value("Content-Type").rfind("application/vnd.kubernetes.protobuf", 0) == 0)
       return write(answer(statusBody(415, "UnsupportedMediaType",
                                      "the body of the request was in an unknown format - accepted media types include: "
@@ -1960,6 +2077,15 @@ TestApiServer::TestApiServer(TestApiServerOptions options) : impl_(std::make_uni
       d.finishCreate(*nt, ns);
       d.commit(*nt, ns);
     }
+    // The bootstrap RBAC policy, as kube-apiserver's RBAC post-start hook writes it.
+    std::vector<Json> policy = bootstrapClusterRoles();
+    for (auto& b : bootstrapClusterRoleBindings()) policy.push_back(std::move(b));
+    for (auto& obj : policy) {
+      const ResourceType* t = d.findKind(obj["apiVersion"].get<std::string>(), obj["kind"].get<std::string>());
+      obj["metadata"]["uid"] = newUid();
+      obj["metadata"]["creationTimestamp"] = nowRfc3339();
+      d.commit(*t, obj);
+    }
   }
   d.thread = std::thread([&d] { d.server->listen_after_bind(); });
   for (int i = 0; i < 500 && !d.server->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -1980,21 +2106,33 @@ int TestApiServer::port() const { return impl_->port; }
 std::string TestApiServer::caPem() const { return impl_->ca.certPem; }
 std::string TestApiServer::token() const { return impl_->token; }
 
-std::string TestApiServer::kubeconfigYaml(const std::string& ns) const {
+std::string TestApiServer::kubeconfigYaml(const std::string& ns) const { return kubeconfigYaml(ns, impl_->token); }
+
+std::string TestApiServer::kubeconfigYaml(const std::string& ns, const std::string& token) const {
+  std::string user = "test";
+  if (token != impl_->token)
+    for (const auto& u : impl_->opts.users)
+      if (u.token == token && !u.name.empty()) user = u.name;
+  user = yamlScalar(user);
   std::string y;
   y += "apiVersion: v1\nkind: Config\n";
   y += "clusters:\n- name: test\n  cluster:\n    server: " + url() + "\n    certificate-authority-data: " +
        base64Std(impl_->ca.certPem) + "\n";
-  y += "users:\n- name: test\n  user:\n    token: " + impl_->token + "\n";
-  y += "contexts:\n- name: test\n  context:\n    cluster: test\n    user: test\n    namespace: " + ns + "\n";
+  y += "users:\n- name: " + user + "\n  user:\n    token: " + yamlScalar(token) + "\n";
+  y += "contexts:\n- name: test\n  context:\n    cluster: test\n    user: " + user + "\n    namespace: " +
+       yamlScalar(ns) + "\n";
   y += "current-context: test\npreferences: {}\n";
   return y;
 }
 
 void TestApiServer::writeKubeconfig(const std::string& path, const std::string& ns) const {
+  writeKubeconfig(path, ns, impl_->token);
+}
+
+void TestApiServer::writeKubeconfig(const std::string& path, const std::string& ns, const std::string& token) const {
   std::ofstream f(path, std::ios::trunc);
   if (!f) throw otel::Error("cannot write kubeconfig", path);
-  f << kubeconfigYaml(ns);
+  f << kubeconfigYaml(ns, token);
   if (!f) throw otel::Error("cannot write kubeconfig", path);
 }
 
@@ -2021,6 +2159,7 @@ Json TestApiServer::putObject(const Json& object) {
   std::string apiVersion = object.value("apiVersion", ""), kind = object.value("kind", "");
   const ResourceType* t = impl_->findKind(apiVersion, kind);
   if (!t) throw otel::Error("putObject: unknown kind " + apiVersion + " " + kind, "tests/support/api_server");
+  if (t->review) throw otel::Error("putObject: " + kind + " is never stored", "tests/support/api_server");
   Json obj = object;
   if (!obj.contains("metadata") || !obj["metadata"].is_object()) obj["metadata"] = Json::object();
   if (!t->namespaced) obj["metadata"].erase("namespace");

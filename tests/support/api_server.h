@@ -12,16 +12,28 @@
 
 namespace otel::testing {
 
+// A user that authenticates with a bearer token: the server sees `name` with `groups` plus
+// system:authenticated, and authorizes it with RBAC (docs/testing.md).
+struct TestUser {
+  std::string token;
+  std::string name;
+  std::vector<std::string> groups = {};  // defaulted, so {"token", "name"} compiles without a warning
+};
+
 struct TestApiServerOptions {
   // When true, every request needs "Authorization: Bearer <token>" (or a client certificate signed by
   // clientCaPem) and gets a 401 Status otherwise.
   bool requireToken = true;
-  // The accepted bearer token; empty means a random one is generated (read it with token()).
+  // The superuser's bearer token (user "admin", groups system:masters and system:authenticated); empty means
+  // a random one is generated (read it with token()).
   std::string token;
-  // A second token that authenticates but is forbidden everything (403 Status), for client error tests.
+  // A second token that authenticates (user "forbidden") but is refused every resource request (403 Status),
+  // for client error tests.
   std::string forbiddenToken;
+  // More token users, authorized by RBAC against the stored Roles, ClusterRoles and bindings.
+  std::vector<TestUser> users;
   // PEM CA: when set, the TLS layer asks for a client certificate and accepts those signed by this CA
-  // (a valid client certificate authenticates like the token; its CN is the user name).
+  // (user = CN, groups = O plus system:authenticated; authorized by RBAC unless in system:masters).
   std::string clientCaPem;
   // 0 picks a random free port.
   int port = 0;
@@ -61,11 +73,17 @@ class TestApiServer {
   std::string caPem() const;
   std::string token() const;
   // A kubeconfig (cluster "test", user "test", context "test", current) with server,
-  // certificate-authority-data and token; `ns` becomes the context's namespace.
+  // certificate-authority-data and the superuser's token; `ns` becomes the context's namespace.
   std::string kubeconfigYaml(const std::string& ns = "default") const;
   void writeKubeconfig(const std::string& path, const std::string& ns = "default") const;
+  // The same for another bearer token (a TestUser's): same cluster and CA; the user entry is named after the
+  // TestUser with that token ("test" for the superuser's token or an unknown one).
+  std::string kubeconfigYaml(const std::string& ns, const std::string& token) const;
+  void writeKubeconfig(const std::string& path, const std::string& ns, const std::string& token) const;
 
   // ---- direct store access (no admission, no validation, no auth; events are emitted) ----
+  // The store starts with the bootstrap RBAC policy (ClusterRoles cluster-admin, system:discovery,
+  // system:basic-user, system:public-info-viewer and their ClusterRoleBindings) besides the namespaces.
   // apiVersion "v1" or "group/version"; resource is the plural ("configmaps"); ns "" for cluster scope.
   // Returns null when missing.
   Json getObject(const std::string& apiVersion, const std::string& resource, const std::string& ns,

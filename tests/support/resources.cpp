@@ -95,6 +95,7 @@ const std::vector<std::string> kVerbs = {"create", "delete", "deletecollection",
                                          "watch"};
 // Namespaces cannot be deleted as a collection.
 std::vector<std::string> verbsFor(const ResourceType& t) {
+  if (t.review) return {"create"};
   if (t.group.empty() && t.resource == "namespaces")
     return {"create", "delete", "get", "list", "patch", "update", "watch"};
   // The apiextensions server lists custom resource verbs in its own order.
@@ -135,6 +136,35 @@ std::vector<ResourceType> builtinResourceTypes() {
     t.hasGeneration = r.generation;
     out.push_back(std::move(t));
   }
+  // The access reviews (create-only, never stored), after apps as kube-apiserver lists the groups.
+  struct ReviewRow {
+    const char* group;
+    const char* resource;
+    const char* kind;
+    bool namespaced;
+  };
+  static const ReviewRow reviews[] = {
+      {"authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview", false},
+      {"authorization.k8s.io", "localsubjectaccessreviews", "LocalSubjectAccessReview", true},
+      {"authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview", false},
+      {"authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview", false},
+  };
+  auto pos = std::find_if(out.begin(), out.end(), [](const ResourceType& t) { return t.group == "batch"; });
+  std::vector<ResourceType> reviewTypes;
+  for (const auto& r : reviews) {
+    ResourceType t;
+    t.group = r.group;
+    t.version = "v1";
+    t.resource = r.resource;
+    t.kind = r.kind;
+    t.listKind = t.kind + "List";
+    std::string singular = t.resource.substr(0, t.resource.size() - 1);
+    t.singular = singular;
+    t.namespaced = r.namespaced;
+    t.review = true;
+    reviewTypes.push_back(std::move(t));
+  }
+  out.insert(pos, reviewTypes.begin(), reviewTypes.end());
   return out;
 }
 
@@ -225,7 +255,7 @@ Json discoveryResourceList(const std::vector<ResourceType>& types, const std::st
     r["verbs"] = strings(verbsFor(t));
     if (!t.shortNames.empty()) r["shortNames"] = strings(t.shortNames);
     if (!t.categories.empty()) r["categories"] = strings(t.categories);
-    r["storageVersionHash"] = storageHash(t);
+    if (!t.review) r["storageVersionHash"] = storageHash(t);  // only stored resources have one
     resources.push_back(r);
     if (t.scaleSubresource)
       resources.push_back(Json{{"name", t.resource + "/scale"}, {"singularName", ""}, {"namespaced", t.namespaced},

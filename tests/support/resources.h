@@ -22,6 +22,7 @@ struct ResourceType {
   bool scaleSubresource = false;
   bool hasGeneration = false;
   bool custom = false;  // served from a CRD
+  bool review = false;  // an access review: create-only, evaluated and never stored (verbs ["create"])
   Json schema;          // openAPIV3Schema for custom resources (null = none)
   std::string apiVersion() const { return group.empty() ? version : group + "/" + version; }
   std::string groupResource() const { return resource + (group.empty() ? "" : "." + group); }

@@ -326,7 +326,8 @@ TEST(ClientAuth, TlsServerNameAndClientCertificate) {
   otel::testing::TestApiServerOptions opts;
   opts.clientCaPem = clientCa.certPem;
   otel::testing::TestApiServer server(opts);
-  auto leaf = otel::testing::generateCert(clientCa, "alice", {}, true);
+  // O=system:masters: the certificate's user is a superuser (client certificates are authorized like tokens).
+  auto leaf = otel::testing::generateCert(clientCa, "alice", {}, true, {"system:masters"});
   TempDir dir;
   // The kubeconfig names 127.0.0.1 but verifies the certificate as "localhost" (CONNECT_TO).
   std::string kc = dir.file("kc", "current-context: c\n"

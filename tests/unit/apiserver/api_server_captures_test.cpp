@@ -100,7 +100,7 @@ TEST_F(Captures, DiscoveryMatchesCaptures) {
   for (auto& g : apis.body["groups"]) groups[g["name"].get<std::string>()] = g;
   for (const char* g : {"apps", "batch", "coordination.k8s.io", "policy", "autoscaling", "rbac.authorization.k8s.io",
                         "admissionregistration.k8s.io", "networking.k8s.io", "discovery.k8s.io",
-                        "apiextensions.k8s.io"}) {
+                        "apiextensions.k8s.io", "authentication.k8s.io", "authorization.k8s.io"}) {
     ASSERT_TRUE(groups.count(g)) << g;
     for (auto& cg : capApis["groups"]) {
       if (cg["name"] == g && std::string(g) != "autoscaling") {
@@ -125,7 +125,11 @@ TEST_F(Captures, DiscoveryMatchesCaptures) {
   for (auto [g, r] : std::vector<std::pair<std::string, std::string>>{
            {"apps", "deployments"}, {"apps", "statefulsets"}, {"batch", "jobs"}, {"coordination.k8s.io", "leases"},
            {"admissionregistration.k8s.io", "mutatingwebhookconfigurations"},
-           {"apiextensions.k8s.io", "customresourcedefinitions"}})
+           {"apiextensions.k8s.io", "customresourcedefinitions"},
+           {"authorization.k8s.io", "subjectaccessreviews"},
+           {"authorization.k8s.io", "selfsubjectaccessreviews"},
+           {"authorization.k8s.io", "localsubjectaccessreviews"},
+           {"authentication.k8s.io", "selfsubjectreviews"}})
     EXPECT_EQ(findRes(agg.body, g, r), findRes(capAgg["body"], g, r)) << g << "/" << r;
   auto aggCore = c.get("/api", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
   EXPECT_EQ(aggCore.body["items"][0]["versions"][0]["version"], "v1");

@@ -111,6 +111,12 @@ TEST(TestApiServer, ClientCertificateAuthenticates) {
   TestApiServerOptions o;
   o.clientCaPem = clientCa.certPem;
   TestApiServer server(o);
+  // The certificate's O is a group: RBAC lets the group "devs" read configmaps.
+  server.putObject(Json::parse(R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole",
+    "metadata":{"name":"cm-reader"},"rules":[{"verbs":["get","list"],"apiGroups":[""],"resources":["configmaps"]}]})"));
+  server.putObject(Json::parse(R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding",
+    "metadata":{"name":"devs-read-cm"},"subjects":[{"kind":"Group","apiGroup":"rbac.authorization.k8s.io","name":"devs"}],
+    "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"cm-reader"}})"));
   auto dir = std::filesystem::temp_directory_path() / ("cc-" + std::to_string(server.port()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "c.pem") << clientCert.certPem;
@@ -122,6 +128,20 @@ TEST(TestApiServer, ClientCertificateAuthenticates) {
   auto r = cli.Get(kCms.c_str());
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
+  // Not a superuser: what RBAC does not grant is refused.
+  auto secrets = cli.Get("/api/v1/namespaces/default/secrets");
+  ASSERT_TRUE(secrets);
+  EXPECT_EQ(secrets->status, 403);
+  // The server sees CN as the user, O and system:authenticated as groups.
+  auto who = cli.Post("/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                      R"({"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"})", "application/json");
+  ASSERT_TRUE(who);
+  EXPECT_EQ(who->status, 201);
+  Json info = Json::parse(who->body)["status"]["userInfo"];
+  EXPECT_EQ(info["username"], "alice");
+  EXPECT_EQ(info["groups"], Json::array({"devs", "system:authenticated"}));
+  ASSERT_TRUE(info["extra"].contains("authentication.kubernetes.io/credential-id"));
+  EXPECT_EQ(info["extra"]["authentication.kubernetes.io/credential-id"][0].get<std::string>().rfind("X509SHA256=", 0), 0u);
   std::filesystem::remove_all(dir);
 }
 
