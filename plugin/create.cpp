@@ -6,6 +6,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "lib/api/collector.h"
@@ -63,13 +64,26 @@ std::unique_ptr<kube::Client> connect(const GlobalOptions& g, bool stdinUsed) {
   return std::make_unique<kube::Client>(std::move(cfg));
 }
 
+void printWarnings(const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings) std::cerr << "Warning: " << w << "\n";
+}
+
 // The collector and TargetAllocator webhooks' RBAC checks (lib/manifests/rbac_review) for the objects about
-// to be applied (with where they come from), asked of the cluster. Warnings are printed; the first refusal
-// throws before anything is written.
+// to be applied (with where they come from), asked of the cluster. Every object's warnings are printed,
+// then the first refusal throws (before anything is written).
 void checkRbac(kube::Client& client, const std::vector<std::pair<Json, std::string>>& objects) {
-  if (std::none_of(objects.begin(), objects.end(), [](const auto& o) { return manifests::needsRbacReview(o.first); })) return;
+  manifests::RbacNeeds needs;
+  for (const auto& o : objects) {
+    auto n = manifests::rbacNeeds(o.first);
+    needs.configRules = needs.configRules || n.configRules;
+    needs.prometheusCR = needs.prometheusCR || n.prometheusCR;
+  }
+  if (!needs.any()) return;
   auto reviewer = clusterAccessReviewer(client);
-  auto opts = clusterRbacReviewOptions(client, reviewer);
+  std::vector<std::string> warnings;
+  auto opts = clusterRbacReviewOptions(client, reviewer, needs, warnings);
+  printWarnings(warnings);
+  std::optional<Error> refusal;  // the first one
   for (const auto& [obj, where] : objects) {
     bool isCollector = api::isCollector(obj);
     Json beta = isCollector ? api::toV1beta1(obj) : obj;
@@ -78,11 +92,12 @@ void checkRbac(kube::Client& client, const std::vector<std::pair<Json, std::stri
                          : manifests::reviewTargetAllocatorRbac(beta, opts, reviewer);
     std::string objWhere = where + ": " + api::str(beta, {"kind"}) + " " + api::str(beta, {"metadata", "namespace"}) + "/" +
                            api::str(beta, {"metadata", "name"});
-    for (const auto& w : d.warnings) std::cerr << "Warning: " << objWhere << ": " << w << "\n";
-    if (!d.ok())
-      throw Error(d.errors.front(), objWhere + ": spec.config",
-                  "ask for these permissions, or have someone who holds them create the collector");
+    for (auto& w : d.warnings) w = objWhere + ": " + w;
+    printWarnings(d.warnings);
+    if (!d.ok() && !refusal) refusal = Error(d.errors.front(), objWhere + ": spec.config",
+                                             "ask for these permissions, or have someone who holds them create the collector");
   }
+  if (refusal) throw *refusal;  // after every object's warnings
 }
 
 std::string lower(std::string s) {
@@ -147,10 +162,6 @@ manifests::RenderOptions renderOptions(const CreateOptions& o, const GlobalOptio
   r.build.certManager = o.certManager;
   r.fipsDisabledComponents = splitList(o.fipsDisabled);
   return r;
-}
-
-void printWarnings(const std::vector<std::string>& warnings) {
-  for (const auto& w : warnings) std::cerr << "Warning: " << w << "\n";
 }
 
 }  // namespace

@@ -27,18 +27,27 @@ Json attributes(const manifests::AccessCheck& c) {
   return Json{{"resourceAttributes", ra}};
 }
 
-// The served resources of a group version; empty when the group version is not served.
-std::vector<std::string> servedResources(kube::Client& client, const std::string& groupVersion) {
+// The monitoring.coreos.com kinds upstream's target allocator reads that some served version has.
+std::vector<std::string> monitoringResources(kube::Client& client) {
+  Json group;
   try {
-    Json list = client.requestJson({"GET", "/apis/" + groupVersion, "", "", "application/json"});
-    std::vector<std::string> out;
-    for (const auto& r : list.value("resources", Json::array()))
-      if (r.is_object()) out.push_back(r.value("name", ""));
-    return out;
+    group = client.requestJson({"GET", "/apis/monitoring.coreos.com", "", "", "application/json"});
   } catch (const kube::ApiError& e) {
     if (e.isNotFound()) return {};
     throw;
   }
+  std::vector<std::string> served;
+  for (const auto& v : group.value("versions", Json::array())) {
+    std::string gv = v.is_object() ? v.value("groupVersion", "") : "";
+    if (gv.empty()) continue;
+    Json list = client.requestJson({"GET", "/apis/" + gv, "", "", "application/json"});
+    for (const auto& r : list.value("resources", Json::array()))
+      if (r.is_object()) served.push_back(r.value("name", ""));
+  }
+  std::vector<std::string> out;
+  for (const char* r : {"servicemonitors", "podmonitors", "probes", "scrapeconfigs"})
+    if (std::find(served.begin(), served.end(), r) != served.end()) out.push_back(r);
+  return out;
 }
 
 }  // namespace
@@ -62,40 +71,49 @@ manifests::AccessReviewer clusterAccessReviewer(kube::Client& client) {
   };
 }
 
-manifests::RbacReviewOptions clusterRbacReviewOptions(kube::Client& client, const manifests::AccessReviewer& reviewer) {
+manifests::RbacReviewOptions clusterRbacReviewOptions(kube::Client& client, const manifests::AccessReviewer& reviewer,
+                                                      const manifests::RbacNeeds& needs, std::vector<std::string>& warnings) {
   manifests::RbacReviewOptions o;
-  const auto& cfg = client.config();
-  o.requester = !cfg.impersonateUser.empty() ? cfg.impersonateUser : cfg.userName;
-  try {
-    Json self = client.create(kSelfSubjectReviews, "", Json{{"apiVersion", kSelfSubjectReviews.apiVersion},
-                                                            {"kind", kSelfSubjectReviews.kind}});
-    std::string name = api::str(self, {"status", "userInfo", "username"});
-    if (!name.empty()) o.requester = name;
-  } catch (const kube::ApiError&) {
-    // a server before Kubernetes 1.28 (or one that refuses it): keep the kubeconfig's name
-  }
-
-  // The installed controller: its service account lives where its webhook Service does.
-  try {
-    Json mwc = client.get(kMutatingWebhookConfigurations, "", inject::kControllerMutatingWebhookConfiguration);
-    std::string ns;
-    for (const auto& w : mwc.value("webhooks", Json::array()))
-      if (ns.empty()) ns = api::str(w, {"clientConfig", "service", "namespace"});
-    if (!ns.empty()) {
-      auto checks = manifests::accessChecks(manifests::operatorRbacRules());
-      auto answers = reviewer({manifests::serviceAccountUser(ns, manifests::kControllerName), {}, false}, checks);
-      for (bool a : answers) o.operatorCreatesRbac = o.operatorCreatesRbac && a;
+  if (needs.configRules) {
+    std::string name = client.config().impersonateUser;  // "" = unknown until the cluster says
+    try {
+      Json self = client.create(kSelfSubjectReviews, "", Json{{"apiVersion", kSelfSubjectReviews.apiVersion},
+                                                              {"kind", kSelfSubjectReviews.kind}});
+      if (!api::str(self, {"status", "userInfo", "username"}).empty()) name = api::str(self, {"status", "userInfo", "username"});
+    } catch (const kube::ApiError&) {
+      // before Kubernetes 1.28, or refused: the SelfSubjectAccessReviews need no name, only the messages do
     }
-  } catch (const Error&) {
-    // not installed, or not readable/askable by this user: as `kubectl otel install`'s controller, which may
-  }
+    o.requester = name;
 
-  auto v1 = servedResources(client, "monitoring.coreos.com/v1");
-  auto v1alpha1 = servedResources(client, "monitoring.coreos.com/v1alpha1");
-  auto served = [](const std::vector<std::string>& in, const char* r) { return std::find(in.begin(), in.end(), r) != in.end(); };
-  for (const char* r : {"servicemonitors", "podmonitors", "probes"})
-    if (served(v1, r)) o.monitoringResources.push_back(r);
-  if (served(v1alpha1, "scrapeconfigs")) o.monitoringResources.push_back("scrapeconfigs");
+    // The installed controller: its service account lives where its webhook Service does.
+    std::string ns;
+    try {
+      Json mwc = client.get(kMutatingWebhookConfigurations, "", inject::kControllerMutatingWebhookConfiguration);
+      for (const auto& w : mwc.value("webhooks", Json::array()))
+        if (ns.empty()) ns = api::str(w, {"clientConfig", "service", "namespace"});
+    } catch (const kube::ApiError&) {
+      // not installed (404), or not readable (403, as for namespace admins): as `kubectl otel install`'s
+      // controller, which may
+    }
+    if (!ns.empty()) {
+      try {
+        auto answers = reviewer({manifests::serviceAccountUser(ns, manifests::kControllerName), {}, false},
+                                manifests::accessChecks(manifests::operatorRbacRules()));
+        for (bool a : answers) o.operatorCreatesRbac = o.operatorCreatesRbac && a;
+      } catch (const Error& e) {
+        warnings.push_back("the RBAC of the controller's service account " + ns + "/" + manifests::kControllerName +
+                           " was not checked (" + e.what() + "): assuming it creates collectors' ClusterRoles");
+      }
+    }
+  }
+  if (needs.prometheusCR) {
+    try {
+      o.monitoringResources = monitoringResources(client);
+    } catch (const Error& e) {
+      warnings.push_back("the monitoring.coreos.com kinds served could not be read (" + std::string(e.what()) +
+                         "): the target allocator's account is not asked about them");
+    }
+  }
   return o;
 }
 

@@ -17,10 +17,12 @@ namespace otel::plugin {
 // SubjectAccessReviews).
 manifests::AccessReviewer clusterAccessReviewer(kube::Client& client);
 
-// What the checks need to know about the cluster: who runs the request (SelfSubjectReview; else the
-// impersonated user or the kubeconfig user's name), whether the installed controller may create
-// ClusterRoles and bindings (true when no controller is installed: `kubectl otel install`'s may), and
-// the monitoring.coreos.com resources served.
-manifests::RbacReviewOptions clusterRbacReviewOptions(kube::Client& client, const manifests::AccessReviewer& reviewer);
+// What the checks need to know about the cluster, asked only when `needs` says a check will use it:
+// who runs the request (SelfSubjectReview; else the user the kubeconfig impersonates; else unknown,
+// "the current user"), whether the installed controller may create ClusterRoles and bindings (true when
+// no controller is installed or its webhook configuration cannot be read: `kubectl otel install`'s may), and the monitoring.coreos.com kinds served
+// (any version). A question the cluster will not answer adds a line to `warnings`.
+manifests::RbacReviewOptions clusterRbacReviewOptions(kube::Client& client, const manifests::AccessReviewer& reviewer,
+                                                      const manifests::RbacNeeds& needs, std::vector<std::string>& warnings);
 
 }  // namespace otel::plugin

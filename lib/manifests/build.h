@@ -31,6 +31,10 @@ struct Options {
 // sha256 (hex) of Go's encoding/json of the config struct: ConfigMap suffix and pod annotation.
 std::string configHash(const Json& config);
 
+// The service account a collector's pods run as: spec.serviceAccount, else <name>-collector (which the
+// operator creates).
+std::string collectorServiceAccount(const Json& collector);
+
 // Labels: CR labels + selector labels + app.kubernetes.io/name (unless set) + version.
 Json selectorLabels(const Json& crMeta, const std::string& component);
 Json objectLabels(const Json& crMeta, const std::string& name, const std::string& image, const std::string& component);

@@ -124,10 +124,7 @@ void copyIf(Json& dst, const Json& src, const char* from, const char* to = nullp
   }
 }
 
-std::string serviceAccountName(const Ctx& c) {
-  std::string sa = str(c.spec, {"serviceAccount"});
-  return sa.empty() ? naming::collector(c.name) : sa;
-}
+std::string serviceAccountName(const Ctx& c) { return collectorServiceAccount(c.cr); }
 
 // spec.ports (first) + inferred, dedup by (port, protocol), name clash -> port-<num>.
 std::vector<Json> mergeSpecPorts(const Ctx& c, const std::vector<Json>& inferred) {
@@ -675,6 +672,11 @@ std::vector<Json> buildCollector(const Json& cr, const Json* ta, const Options& 
     }
   }
   return out;
+}
+
+std::string collectorServiceAccount(const Json& collector) {
+  std::string sa = str(collector, {"spec", "serviceAccount"});
+  return sa.empty() ? naming::collector(str(collector, {"metadata", "name"})) : sa;
 }
 
 }  // namespace otel::manifests

@@ -5,6 +5,7 @@
 #include "lib/api/collector.h"
 #include "lib/collectorconfig/config.h"
 #include "lib/core/error.h"
+#include "lib/manifests/build.h"
 #include "lib/manifests/naming.h"
 
 namespace otel::manifests {
@@ -117,10 +118,39 @@ std::vector<Json> operatorRbacRules() {
                      {"create", "delete", "get", "list", "patch", "update"})};
 }
 
+namespace {
+
+// "user \"alice\"", or "the current user" when the name is unknown.
+std::string userPhrase(const std::string& name) { return name.empty() ? "the current user" : "user \"" + name + "\""; }
+
+std::string requiredNamespace(const Json& object) {
+  std::string ns = api::str(object, {"metadata", "namespace"});
+  if (ns.empty())
+    throw Error("metadata.namespace is required to name its service accounts",
+                api::str(object, {"kind"}, "object") + " " + api::str(object, {"metadata", "name"}));
+  return ns;
+}
+
+}  // namespace
+
+RbacNeeds rbacNeeds(const Json& object) {
+  RbacNeeds n;
+  if (!api::isCollector(object)) {
+    n.prometheusCR = api::boolean(object, {"spec", "prometheusCR", "enabled"});
+    return n;
+  }
+  Json beta = api::toV1beta1(object);
+  const Json* config = api::at(beta, {"spec", "config"});
+  n.prometheusCR = api::boolean(beta, {"spec", "targetAllocator", "enabled"}) &&
+                   api::boolean(beta, {"spec", "targetAllocator", "prometheusCR", "enabled"});
+  n.configRules = config && !collectorconfig::rbacRules(*config).empty();
+  return n;
+}
+
 api::Diagnostics reviewCollectorRbac(const Json& collector, const RbacReviewOptions& opts, const AccessReviewer& reviewer) {
   api::Diagnostics d;
   std::string name = api::str(collector, {"metadata", "name"});
-  std::string ns = api::str(collector, {"metadata", "namespace"});
+  std::string ns = requiredNamespace(collector);
   const Json empty = Json::object();
   const Json* specp = api::at(collector, {"spec"});
   const Json& spec = specp ? *specp : empty;
@@ -134,31 +164,31 @@ api::Diagnostics reviewCollectorRbac(const Json& collector, const RbacReviewOpti
   auto checks = accessChecks(rules);
   std::string ownSa = api::str(spec, {"serviceAccount"});
   if (opts.operatorCreatesRbac) {
-    if (opts.requester.empty()) return d;
-    std::string sa = ownSa.empty() ? naming::collector(name) : ownSa;
-    std::string saWhere = "the collector's service account " + ns + "/" + sa;
+    if (!opts.requester) return d;
+    const std::string& requester = *opts.requester;
+    std::string saWhere = "the collector's service account " + ns + "/" + collectorServiceAccount(collector);
     std::vector<AccessCheck> delta;
     std::string saNotChecked;  // why the account's permissions are unknown ("" = known)
     try {
-      delta = denied(reviewer, {serviceAccountUser(ns, sa), {}, false}, checks);
+      delta = denied(reviewer, {serviceAccountUser(ns, collectorServiceAccount(collector)), {}, false}, checks);
     } catch (const Error& e) {
       delta = checks;  // unknown: the requester must then hold everything for the answer to be sure
       saNotChecked = e.what();
     }
     if (delta.empty()) return d;  // the operator would grant nothing new
     try {
-      auto refused = denied(reviewer, {opts.requester, {}, true}, delta);
-      std::string missing = joined(missingRulesByResource(opts.requester, refused), "; ");
+      auto refused = denied(reviewer, {requester, {}, true}, delta);
       if (refused.empty()) return d;
+      std::string missing = joined(missingRulesByResource(requester.empty() ? "the current user" : requester, refused), "; ");
       if (saNotChecked.empty())
-        d.errors.push_back("user \"" + opts.requester +
-                           "\" is not allowed to create a collector whose config would grant permissions they do not hold: " + missing);
+        d.errors.push_back(userPhrase(requester) +
+                           " is not allowed to create a collector whose config would grant permissions they do not hold: " + missing);
       else
-        d.warnings.push_back("user \"" + opts.requester + "\" may be refused: unless " + saWhere +
-                             " already holds them, the collector's config would grant permissions the user does not hold (" +
-                             notChecked(saWhere, Error(saNotChecked)) + "): " + missing);
+        d.warnings.push_back(userPhrase(requester) + " may be refused: " + saWhere + " could not be checked (" + saNotChecked +
+                             "), and unless it holds them already the config would grant permissions the user does not hold: " +
+                             missing);
     } catch (const Error& e) {
-      d.warnings.push_back(notChecked("user \"" + opts.requester + "\"", e));
+      d.warnings.push_back("the RBAC of " + userPhrase(requester) + " was not checked: " + e.what());
     }
   } else if (!ownSa.empty()) {
     std::string user = serviceAccountUser(ns, ownSa);
@@ -172,20 +202,13 @@ api::Diagnostics reviewCollectorRbac(const Json& collector, const RbacReviewOpti
   return d;
 }
 
-bool needsRbacReview(const Json& object) {
-  if (!api::isCollector(object)) return api::boolean(object, {"spec", "prometheusCR", "enabled"});
-  Json beta = api::toV1beta1(object);
-  const Json* config = api::at(beta, {"spec", "config"});
-  return (api::boolean(beta, {"spec", "targetAllocator", "enabled"}) &&
-          api::boolean(beta, {"spec", "targetAllocator", "prometheusCR", "enabled"})) ||
-         (config && !collectorconfig::rbacRules(*config).empty());
-}
+bool needsRbacReview(const Json& object) { return rbacNeeds(object).any(); }
 
 api::Diagnostics reviewTargetAllocatorRbac(const Json& targetAllocator, const RbacReviewOptions& opts,
                                           const AccessReviewer& reviewer) {
   api::Diagnostics d;
   if (api::boolean(targetAllocator, {"spec", "prometheusCR", "enabled"}))
-    checkTargetAllocatorAccount(api::str(targetAllocator, {"metadata", "namespace"}),
+    checkTargetAllocatorAccount(requiredNamespace(targetAllocator),
                                 api::str(targetAllocator, {"spec", "serviceAccount"}),
                                 api::str(targetAllocator, {"metadata", "name"}), opts, reviewer, d);
   return d;

@@ -5,6 +5,7 @@
 // (SubjectAccessReview / SelfSubjectAccessReview against a cluster, or a table in tests).
 #pragma once
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,11 +61,13 @@ struct RbacReviewOptions {
   bool operatorCreatesRbac = true;
   // monitoring.coreos.com resources the cluster serves (servicemonitors, podmonitors, probes, scrapeconfigs).
   std::vector<std::string> monitoringResources;
-  // The requesting user (name for messages; asked with self = true). Empty: no privilege escalation check.
-  std::string requester;
+  // The requesting user, asked about with self = true (a SelfSubjectAccessReview needs no name): its name
+  // for messages ("" when unknown: "the current user"). Unset: no request, no privilege escalation check.
+  std::optional<std::string> requester;
 };
 
-// The three checks of upstream's collector webhook, on a defaulted v1beta1 collector:
+// The three checks of upstream's collector webhook, on a v1beta1 collector with metadata.namespace
+// (throws otel::Error without one):
 //  - target allocator with prometheusCR: the TA service account's missing rules -> warnings
 //    (upstream's text, unprefixed);
 //  - auto-RBAC available and the config needs rules: the rules the collector's service account does
@@ -79,8 +82,15 @@ struct RbacReviewOptions {
 // otherwise a warning says the request may be refused and which permissions the user lacks.
 api::Diagnostics reviewCollectorRbac(const Json& collector, const RbacReviewOptions& opts, const AccessReviewer& reviewer);
 
-// True when one of the checks above would ask anything about this collector (either API version) or
-// TargetAllocator: its config needs RBAC, or a target allocator reads prometheus-operator CRs.
+// What the checks above would ask about this collector (either API version) or TargetAllocator: its
+// config needs RBAC (service accounts, the requester, the operator's own permissions), and/or a target
+// allocator reads prometheus-operator CRs (its account; the monitoring.coreos.com kinds served).
+struct RbacNeeds {
+  bool configRules = false;
+  bool prometheusCR = false;
+  bool any() const { return configRules || prometheusCR; }
+};
+RbacNeeds rbacNeeds(const Json& object);
 bool needsRbacReview(const Json& object);
 
 // The TargetAllocator webhook's check (v1alpha1 TargetAllocator with spec.prometheusCR.enabled): the

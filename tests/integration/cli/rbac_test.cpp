@@ -127,9 +127,14 @@ TEST_F(RbacCli, OnlyWhatTheServiceAccountLacksIsAskedOfTheUser) {
           "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "enricher-base"},
           "subjects": [{"kind": "ServiceAccount", "name": "enricher-collector", "namespace": "default"}]})");
   allowAliceToRead("rs-reader", "apps", R"(["replicasets"])");
+  server_.clearRequests();
   Result r = as(alice_, "create -f " + write("enricher.yaml", kEnricher));
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err, "");
+  EXPECT_EQ(server_.requestCount("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"), 3)
+      << "alice is asked about apps/replicasets (get, watch, list) only";
+  EXPECT_EQ(server_.requestCount("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews"), 9)
+      << "the collector's account: 3 resources x 3 verbs";
 }
 
 TEST_F(RbacCli, AUserWhoCannotAskAboutTheAccountIsWarnedNotRefused) {
@@ -138,8 +143,8 @@ TEST_F(RbacCli, AUserWhoCannotAskAboutTheAccountIsWarnedNotRefused) {
   Result r = as(alice_, "create -f " + write("enricher.yaml", kEnricher));
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("Warning: "), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("OpenTelemetryCollector default/enricher: user \"alice\" may be refused: unless the collector's "
-                       "service account default/enricher-collector already holds them"),
+  EXPECT_NE(r.err.find("OpenTelemetryCollector default/enricher: user \"alice\" may be refused: the collector's service "
+                       "account default/enricher-collector could not be checked ("),
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("cannot create resource \"subjectaccessreviews\" in API group \"authorization.k8s.io\""),
@@ -151,6 +156,79 @@ TEST_F(RbacCli, AUserWhoCannotAskAboutTheAccountIsWarnedNotRefused) {
       << r.err;
   EXPECT_EQ(r.err.find("pods"), std::string::npos) << "alice holds pods: " << r.err;
   EXPECT_FALSE(collector("enricher").is_null());
+}
+
+TEST_F(RbacCli, TheImpersonatedUserIsTheOneChecked) {
+  allowAliceAccessReviews();
+  // the admin's token acting as alice (kubeconfig `as:`): the checks are alice's, and so is the refusal
+  std::string yaml = server_.kubeconfigYaml("default");
+  auto at = yaml.find("    token: ");
+  ASSERT_NE(at, std::string::npos);
+  yaml.insert(yaml.find('\n', at) + 1, "    as: alice\n");
+  std::string asAlice = write("as-alice.kubeconfig", yaml);
+  std::string file = write("enricher.yaml", kEnricher);
+  Result r = as(asAlice, "create -f " + file);
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("user \"alice\" is not allowed to create a collector whose config would grant permissions they do "
+                       "not hold: missing the following rules for alice - pods: [get,watch,list]"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(collector("enricher").is_null());
+
+  // alice may not impersonate anyone: the server refuses before anything else
+  std::string aliceYaml = server_.kubeconfigYaml("default", "alice-token");
+  at = aliceYaml.find("    token: ");
+  aliceYaml.insert(aliceYaml.find('\n', at) + 1, "    as: bob\n");
+  r = as(write("alice-as-bob.kubeconfig", aliceYaml), "create -f " + file);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("users \"bob\" is forbidden: User \"alice\" cannot impersonate resource \"users\" in API group \"\" "
+                       "at the cluster scope"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(RbacCli, V1alpha1CollectorsStandaloneTargetAllocatorsAndTheNamespaceFlag) {
+  // a v1alpha1 collector (config as a string) in the namespace given with -n, and a standalone
+  // TargetAllocator reading prometheus-operator CRs with an account that holds nothing
+  server_.putObject(Json::parse(R"({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-b"}})"));
+  std::string text = R"(apiVersion: opentelemetry.io/v1alpha1
+kind: OpenTelemetryCollector
+metadata:
+  name: kubelet
+spec:
+  mode: daemonset
+  config: |
+    receivers: {kubeletstats: {auth_type: serviceAccount}}
+    exporters: {debug: {}}
+    service: {pipelines: {metrics: {receivers: [kubeletstats], exporters: [debug]}}}
+---
+apiVersion: opentelemetry.io/v1alpha1
+kind: TargetAllocator
+metadata:
+  name: shared
+spec:
+  prometheusCR: {enabled: true}
+)";
+  std::string file = write("mixed.yaml", text);
+  put(R"({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+          "metadata": {"name": "alice-collectors", "namespace": "team-b"},
+          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "collector-editor"},
+          "subjects": [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "alice"}]})");
+  allowAliceAccessReviews();
+  Result r = as(alice_, "-n team-b create -f " + file);
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find(file + ": document 1: OpenTelemetryCollector team-b/kubelet: spec.config: user \"alice\" is not "
+                       "allowed to create a collector whose config would grant permissions they do not hold: missing the "
+                       "following rules for alice - nodes/stats: [get]"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("Warning: " + file + ": document 2: TargetAllocator team-b/shared: missing the following rules for "
+                       "system:serviceaccount:team-b:shared-targetallocator - nodes: [get,list,watch]\n"),
+            std::string::npos)
+      << "the TargetAllocator is checked before the refusal stops everything: " << r.err;
+  EXPECT_TRUE(server_.getObject(kBeta, "opentelemetrycollectors", "team-b", "kubelet").is_null());
+  EXPECT_TRUE(server_.getObject("opentelemetry.io/v1alpha1", "targetallocators", "team-b", "shared").is_null())
+      << "nothing of the file is written";
 }
 
 TEST_F(RbacCli, AnAdminIsNeverRefused) {

@@ -113,11 +113,12 @@ TEST(RbacReview, EscalationChecksOnlyTheDeltaTheServiceAccountLacks) {
   o.requester = "bob";
   auto d = otel::manifests::reviewCollectorRbac(collector(kK8sAttributes), o, t.fn());
   EXPECT_TRUE(d.errors.empty()) << (d.errors.empty() ? "" : d.errors[0]);
-  for (const auto& [who, c] : t.asked) {
-    if (who.self) {
-      EXPECT_EQ(c.resource, "replicasets") << "the requester is asked about the delta only";
-    }
-  }
+  std::vector<AccessCheck> selfQuestions;
+  for (const auto& [who, c] : t.asked)
+    if (who.self) selfQuestions.push_back(c);
+  std::vector<AccessCheck> delta = {{"get", "apps", "replicasets", ""}, {"watch", "apps", "replicasets", ""},
+                                    {"list", "apps", "replicasets", ""}};
+  EXPECT_EQ(selfQuestions, delta) << "the requester is asked about the delta only";
 
   // Nothing to grant: the requester is not asked at all.
   TableReviewer full;
@@ -146,7 +147,7 @@ TEST(RbacReview, NoRulesNoRequesterOrNoConfigMeansNothingAsked) {
       o, t.fn());
   EXPECT_TRUE(d.ok());
   EXPECT_TRUE(d.warnings.empty());
-  o.requester.clear();
+  o.requester.reset();
   d = otel::manifests::reviewCollectorRbac(collector(kK8sAttributes), o, t.fn());
   EXPECT_TRUE(d.ok());
   EXPECT_TRUE(t.asked.empty());
@@ -226,10 +227,9 @@ TEST(RbacReview, AnAccountTheClusterWillNotAnswerForMeansAskingTheRequesterAbout
   EXPECT_TRUE(d.ok()) << "no verdict without knowing what the account holds";
   ASSERT_EQ(d.warnings.size(), 1u);
   EXPECT_EQ(d.warnings[0],
-            "user \"alice\" may be refused: unless the collector's service account team-a/obs-collector already holds them, "
-            "the collector's config would grant permissions the user does not hold (the RBAC of the collector's service "
-            "account team-a/obs-collector was not checked: subjectaccessreviews.authorization.k8s.io is forbidden): "
-            "missing the following rules for alice - namespaces: [get,watch,list]; "
+            "user \"alice\" may be refused: the collector's service account team-a/obs-collector could not be checked "
+            "(subjectaccessreviews.authorization.k8s.io is forbidden), and unless it holds them already the config would "
+            "grant permissions the user does not hold: missing the following rules for alice - namespaces: [get,watch,list]; "
             "missing the following rules for alice - apps/replicasets: [get,watch,list]");
   size_t selfQuestions = 0;
   for (const auto& [who, c] : t.asked) selfQuestions += who.self ? 1 : 0;
@@ -306,6 +306,59 @@ TEST(RbacReview, NeedsReviewOnlyWhenAQuestionWouldBeAsked) {
   EXPECT_TRUE(otel::manifests::needsRbacReview(alpha));
   EXPECT_TRUE(otel::manifests::needsRbacReview(Json{{"kind", "TargetAllocator"}, {"spec", {{"prometheusCR", {{"enabled", true}}}}}}));
   EXPECT_FALSE(otel::manifests::needsRbacReview(Json{{"kind", "TargetAllocator"}, {"spec", Json::object()}}));
+}
+
+TEST(RbacReview, ARequesterWithoutAKnownNameIsStillAsked) {
+  TableReviewer t;
+  otel::manifests::RbacReviewOptions o;
+  o.requester = "";  // the cluster did not say who we are: the SelfSubjectAccessReviews need no name
+  auto d = otel::manifests::reviewCollectorRbac(collector(kK8sAttributes), o, t.fn());
+  ASSERT_EQ(d.errors.size(), 1u);
+  EXPECT_EQ(d.errors[0].rfind("the current user is not allowed to create a collector whose config would grant permissions "
+                              "they do not hold: missing the following rules for the current user - pods: [get,watch,list]",
+                              0),
+            0u)
+      << d.errors[0];
+}
+
+TEST(RbacReview, ANamespaceIsRequired) {
+  TableReviewer t;
+  Json c = collector(kK8sAttributes);
+  c["metadata"].erase("namespace");
+  otel::manifests::RbacReviewOptions o;
+  o.requester = "alice";
+  EXPECT_THROW(otel::manifests::reviewCollectorRbac(c, o, t.fn()), otel::Error);
+  EXPECT_TRUE(t.asked.empty()) << "no question about system:serviceaccount::obs-collector";
+}
+
+TEST(RbacReview, AReviewerAnsweringTheWrongNumberOfQuestionsIsNotTrusted) {
+  otel::manifests::RbacReviewOptions o;
+  o.requester = "alice";
+  auto shortAnswer = [](const AccessSubject&, const std::vector<AccessCheck>&) { return std::vector<bool>{true}; };
+  auto d = otel::manifests::reviewCollectorRbac(collector(kK8sAttributes), o, shortAnswer);
+  EXPECT_TRUE(d.ok());
+  ASSERT_EQ(d.warnings.size(), 1u) << "the account's answer is unusable, then so is the requester's";
+  EXPECT_EQ(d.warnings[0], "the RBAC of user \"alice\" was not checked: the access review answered 1 of 9 questions");
+}
+
+TEST(RbacReview, TargetAllocatorAccountTheClusterWillNotAnswerForAndPrometheusCRWithoutATargetAllocator) {
+  TableReviewer t;
+  t.unreachable = {"system:serviceaccount:team-a:obs-targetallocator"};
+  otel::manifests::RbacReviewOptions o;
+  auto d = otel::manifests::reviewCollectorRbac(collector(kTaPrometheusCR), o, t.fn());
+  EXPECT_TRUE(d.ok());
+  ASSERT_EQ(d.warnings.size(), 1u);
+  EXPECT_EQ(d.warnings[0], "the RBAC of the target allocator's service account team-a/obs-targetallocator was not checked: "
+                           "subjectaccessreviews.authorization.k8s.io is forbidden");
+
+  // prometheusCR set with the target allocator off: upstream checks nothing
+  std::string off = kTaPrometheusCR;
+  off.replace(off.find("enabled: true, prometheusCR"), 13, "enabled: false");
+  TableReviewer quiet;
+  d = otel::manifests::reviewCollectorRbac(collector(off), o, quiet.fn());
+  EXPECT_TRUE(d.warnings.empty());
+  EXPECT_TRUE(quiet.asked.empty());
+  EXPECT_FALSE(otel::manifests::needsRbacReview(collector(off)));
 }
 
 TEST(RbacReview, OperatorRulesAreUpstreamsAutodetectQuestions) {
