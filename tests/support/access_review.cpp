@@ -32,10 +32,6 @@ ReviewError required(const std::string& field, const std::string& detail) {
   return {field, "Required value: " + detail, "FieldValueRequired"};
 }
 
-std::string str(const Json& obj, const char* field) {
-  if (obj.is_object() && obj.contains(field) && obj[field].is_string()) return obj[field].get<std::string>();
-  return "";
-}
 
 bool present(const Json& obj, const char* field) {
   return obj.is_object() && obj.contains(field) && obj[field].is_object();
@@ -49,7 +45,7 @@ bool emptyValue(const Json& v) {
 // A selector attribute (fieldSelector / labelSelector) as the v1 type encodes it.
 Json selectorOut(const Json& in) {
   Json out = Json::object();
-  std::string raw = str(in, "rawSelector");
+  std::string raw = stringField(in, "rawSelector");
   if (!raw.empty()) out["rawSelector"] = raw;
   if (in.contains("requirements") && in["requirements"].is_array() && !in["requirements"].empty())
     out["requirements"] = in["requirements"];
@@ -61,7 +57,7 @@ Json selectorOut(const Json& in) {
 Json resourceAttributesOut(const Json& in) {
   Json out = Json::object();
   for (const char* k : {"namespace", "verb", "group", "version", "resource", "subresource", "name"})
-    if (!str(in, k).empty()) out[k] = str(in, k);
+    if (!stringField(in, k).empty()) out[k] = stringField(in, k);
   for (const char* k : {"fieldSelector", "labelSelector"})
     if (present(in, k)) out[k] = selectorOut(in[k]);
   return out;
@@ -70,17 +66,10 @@ Json resourceAttributesOut(const Json& in) {
 Json nonResourceAttributesOut(const Json& in) {
   Json out = Json::object();
   for (const char* k : {"path", "verb"})
-    if (!str(in, k).empty()) out[k] = str(in, k);
+    if (!stringField(in, k).empty()) out[k] = stringField(in, k);
   return out;
 }
 
-std::vector<std::string> strings(const Json& obj, const char* field) {
-  std::vector<std::string> out;
-  if (obj.is_object() && obj.contains(field) && obj[field].is_array())
-    for (const auto& v : obj[field])
-      if (v.is_string()) out.push_back(v.get<std::string>());
-  return out;
-}
 
 // The spec as kube re-encodes it: SubjectAccessReviewSpec {resourceAttributes, nonResourceAttributes, user,
 // groups, extra, uid}; a SelfSubjectAccessReviewSpec has only the two attribute fields.
@@ -91,11 +80,11 @@ Json specOut(ReviewKind kind, const Json& spec) {
   if (present(spec, "nonResourceAttributes"))
     out["nonResourceAttributes"] = nonResourceAttributesOut(spec["nonResourceAttributes"]);
   if (kind == ReviewKind::SelfSubjectAccessReview) return out;
-  if (!str(spec, "user").empty()) out["user"] = str(spec, "user");
-  auto groups = strings(spec, "groups");
+  if (!stringField(spec, "user").empty()) out["user"] = stringField(spec, "user");
+  auto groups = stringList(spec, "groups");
   if (!groups.empty()) out["groups"] = groups;
   if (present(spec, "extra") && !spec["extra"].empty()) out["extra"] = spec["extra"];
-  if (!str(spec, "uid").empty()) out["uid"] = str(spec, "uid");
+  if (!stringField(spec, "uid").empty()) out["uid"] = stringField(spec, "uid");
   return out;
 }
 
@@ -103,7 +92,7 @@ void validateSelector(const Json& attrs, const char* name, std::vector<ReviewErr
   if (!present(attrs, name)) return;
   const Json& sel = attrs[name];
   std::string path = std::string("spec.resourceAttributes.") + name;
-  std::string raw = str(sel, "rawSelector");
+  std::string raw = stringField(sel, "rawSelector");
   bool hasRequirements = sel.contains("requirements") && sel["requirements"].is_array() && !sel["requirements"].empty();
   if (!raw.empty() && hasRequirements)
     errs.push_back(invalid(path + ".rawSelector", Json(raw), "may not specified at the same time as requirements"));
@@ -136,9 +125,9 @@ ReviewAnswer invalidAnswer(const std::vector<ReviewError>& errs) {
 // The create handler's decoding of a body of another kind into the expected type.
 std::optional<ReviewAnswer> kindMismatch(const Json& body, const std::string& expected,
                                          const std::string& internalGroup) {
-  std::string kind = str(body, "kind");
+  std::string kind = stringField(body, "kind");
   if (kind.empty() || kind == expected) return std::nullopt;
-  std::string apiVersion = str(body, "apiVersion");
+  std::string apiVersion = stringField(body, "apiVersion");
   std::string version = apiVersion.substr(apiVersion.find('/') == std::string::npos ? 0 : apiVersion.find('/') + 1);
   std::string msg = kind + " in version " + goQuote(version) + " cannot be handled as a " + expected +
                     ": converting (" + version + "." + kind + ") to (" + internalGroup + "." + expected +
@@ -154,7 +143,7 @@ ReviewAnswer accessReview(ReviewKind kind, const Json& body, const std::string& 
   Json metadata = body.is_object() && body.contains("metadata") && body["metadata"].is_object() ? body["metadata"]
                                                                                                 : Json::object();
   metadata.erase("managedFields");
-  std::string bodyNs = str(metadata, "namespace");
+  std::string bodyNs = stringField(metadata, "namespace");
   if (kind == ReviewKind::LocalSubjectAccessReview) {
     // EnsureObjectNamespaceMatchesRequestNamespace
     if (!bodyNs.empty() && bodyNs != urlNamespace)
@@ -187,8 +176,8 @@ ReviewAnswer accessReview(ReviewKind kind, const Json& body, const std::string& 
                            kind == ReviewKind::LocalSubjectAccessReview ? "must be empty except for namespace"
                                                                         : "must be empty"));
   if (kind == ReviewKind::LocalSubjectAccessReview) {
-    if (hasResource && str(out["resourceAttributes"], "namespace") != urlNamespace)
-      errs.push_back(invalid("spec.resourceAttributes.namespace", Json(str(out["resourceAttributes"], "namespace")),
+    if (hasResource && stringField(out["resourceAttributes"], "namespace") != urlNamespace)
+      errs.push_back(invalid("spec.resourceAttributes.namespace", Json(stringField(out["resourceAttributes"], "namespace")),
                              "must match metadata.namespace"));
     if (hasNonResource)
       errs.push_back(
@@ -198,23 +187,23 @@ ReviewAnswer accessReview(ReviewKind kind, const Json& body, const std::string& 
 
   UserInfo subject = requester;
   if (kind != ReviewKind::SelfSubjectAccessReview) {
-    subject = UserInfo{str(out, "user"), strings(out, "groups"), {}};
+    subject = UserInfo{stringField(out, "user"), stringList(out, "groups"), {}};
   }
   AuthzAttributes a;
   if (hasResource) {
     const Json& ra = out["resourceAttributes"];
     a.resourceRequest = true;
-    a.verb = str(ra, "verb");
-    a.ns = str(ra, "namespace");
-    a.apiGroup = str(ra, "group");
-    a.apiVersion = str(ra, "version").empty() ? "*" : str(ra, "version");
-    a.resource = str(ra, "resource");
-    a.subresource = str(ra, "subresource");
-    a.name = str(ra, "name");
+    a.verb = stringField(ra, "verb");
+    a.ns = stringField(ra, "namespace");
+    a.apiGroup = stringField(ra, "group");
+    a.apiVersion = stringField(ra, "version").empty() ? "*" : stringField(ra, "version");
+    a.resource = stringField(ra, "resource");
+    a.subresource = stringField(ra, "subresource");
+    a.name = stringField(ra, "name");
   } else {
     const Json& na = out["nonResourceAttributes"];
-    a.path = str(na, "path");
-    a.verb = str(na, "verb");
+    a.path = stringField(na, "path");
+    a.verb = stringField(na, "verb");
   }
   AuthzDecision d = authorize(policy, subject, a);
   Json status = Json::object();

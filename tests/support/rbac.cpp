@@ -39,21 +39,8 @@ bool validPathSegmentName(const std::string& name) {
   return name.find('/') == std::string::npos && name.find('%') == std::string::npos;
 }
 
-std::vector<std::string> stringList(const Json& obj, const char* field) {
-  std::vector<std::string> out;
-  if (!obj.is_object() || !obj.contains(field) || !obj[field].is_array()) return out;
-  for (const auto& v : obj[field])
-    if (v.is_string()) out.push_back(v.get<std::string>());
-  return out;
-}
-
-std::string str(const Json& obj, const char* field) {
-  if (obj.is_object() && obj.contains(field) && obj[field].is_string()) return obj[field].get<std::string>();
-  return "";
-}
-
 std::string metaField(const Json& obj, const char* field) {
-  return obj.is_object() && obj.contains("metadata") ? str(obj["metadata"], field) : "";
+  return obj.is_object() && obj.contains("metadata") ? stringField(obj["metadata"], field) : "";
 }
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
@@ -106,14 +93,14 @@ int subjectIndexFor(const UserInfo& user, const Json& binding, const std::string
   if (!binding.is_object() || !binding.contains("subjects") || !binding["subjects"].is_array()) return -1;
   int i = 0;
   for (const auto& s : binding["subjects"]) {
-    std::string kind = str(s, "kind"), name = str(s, "name");
+    std::string kind = stringField(s, "kind"), name = stringField(s, "name");
     bool applies = false;
     if (kind == "User") {
       applies = user.name == name;
     } else if (kind == "Group") {
       applies = contains(user.groups, name);
     } else if (kind == "ServiceAccount") {
-      std::string ns = str(s, "namespace");
+      std::string ns = stringField(s, "namespace");
       if (ns.empty()) ns = bindingNamespace;
       applies = !ns.empty() && user.name == "system:serviceaccount:" + ns + ":" + name;
     }
@@ -125,9 +112,9 @@ int subjectIndexFor(const UserInfo& user, const Json& binding, const std::string
 
 // describeSubject: `User "alice"`, `Group "devs"`, `ServiceAccount "name/namespace"`.
 std::string describeSubject(const Json& subject, const std::string& bindingNamespace) {
-  std::string kind = str(subject, "kind"), name = str(subject, "name");
+  std::string kind = stringField(subject, "kind"), name = stringField(subject, "name");
   if (kind == "ServiceAccount") {
-    std::string ns = str(subject, "namespace");
+    std::string ns = stringField(subject, "namespace");
     return kind + " " + goQuote(name + "/" + (ns.empty() ? bindingNamespace : ns));
   }
   return kind + " " + goQuote(name);
@@ -143,7 +130,7 @@ const Json* findRole(const std::vector<Json>& list, const std::string& ns, const
 const Json* roleRules(const RbacPolicy& policy, const Json& roleRef, const std::string& bindingNamespace,
                       std::string& error) {
   static const Json kNoRules = Json::array();
-  std::string kind = str(roleRef, "kind"), name = str(roleRef, "name");
+  std::string kind = stringField(roleRef, "kind"), name = stringField(roleRef, "name");
   const Json* role = nullptr;
   if (kind == "Role") {
     role = findRole(policy.roles, bindingNamespace, name);
@@ -336,7 +323,7 @@ AuthzDecision rbacAuthorize(const RbacPolicy& policy, const UserInfo& user, cons
       if (!ruleAllows(rule, a)) continue;
       const Json& ref = (*crb)["roleRef"];
       return {true, "RBAC: allowed by ClusterRoleBinding " + goQuote(metaField(*crb, "name")) + " of " +
-                        str(ref, "kind") + " " + goQuote(str(ref, "name")) + " to " +
+                        stringField(ref, "kind") + " " + goQuote(stringField(ref, "name")) + " to " +
                         describeSubject((*crb)["subjects"][static_cast<size_t>(idx)], "")};
     }
   }
@@ -354,7 +341,7 @@ AuthzDecision rbacAuthorize(const RbacPolicy& policy, const UserInfo& user, cons
         if (!ruleAllows(rule, a)) continue;
         const Json& ref = (*rb)["roleRef"];
         return {true, "RBAC: allowed by RoleBinding " + goQuote(metaField(*rb, "name") + "/" + a.ns) + " of " +
-                          str(ref, "kind") + " " + goQuote(str(ref, "name")) + " to " +
+                          stringField(ref, "kind") + " " + goQuote(stringField(ref, "name")) + " to " +
                           describeSubject((*rb)["subjects"][static_cast<size_t>(idx)], a.ns)};
       }
     }
@@ -422,6 +409,19 @@ std::vector<Json> bootstrapClusterRoleBindings() {
       clusterRoleBinding("system:discovery", {"system:authenticated"}),
       clusterRoleBinding("system:public-info-viewer", {"system:authenticated", "system:unauthenticated"}),
   };
+}
+
+std::vector<std::string> stringList(const Json& obj, const char* field) {
+  std::vector<std::string> out;
+  if (!obj.is_object() || !obj.contains(field) || !obj[field].is_array()) return out;
+  for (const auto& v : obj[field])
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+std::string stringField(const Json& obj, const char* field) {
+  if (obj.is_object() && obj.contains(field) && obj[field].is_string()) return obj[field].get<std::string>();
+  return "";
 }
 
 }  // namespace otel::testing

@@ -90,6 +90,11 @@ Json forbiddenStatus(const UserInfo& user, const AuthzAttributes& attributes, co
 std::vector<Json> bootstrapClusterRoles();
 std::vector<Json> bootstrapClusterRoleBindings();
 
+// Field readers shared by the authorizer and the access reviews: a string field ("" when absent or not a
+// string) and the strings of an array field.
+std::string stringField(const Json& obj, const char* field);
+std::vector<std::string> stringList(const Json& obj, const char* field);
+
 // Go's %q of a string (used in kube's messages).
 std::string goQuote(const std::string& s);
 
