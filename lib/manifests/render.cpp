@@ -59,8 +59,8 @@ std::string opampBridgeField(const std::string& e) {
   return "spec.replicas";
 }
 
-// A CR printed as its webhook stores it (defaulted, then validated); errors name document, object and
-// field, warnings are collected.
+// A CR as its webhook stores it (defaulted, then validated): TargetAllocators, Instrumentations and OpAMP
+// bridges. Errors name document, object and field; warnings are collected.
 template <class Defaulter, class Validator>
 Json admitAsStored(Json obj, const std::string& where, Defaulter defaulter, Validator validate,
                    std::string (*fieldOf)(const std::string&), std::vector<std::string>& warnings) {
@@ -140,12 +140,9 @@ RenderResult render(const std::vector<YamlDocument>& docs, const RenderOptions& 
       collectors.push_back({admitCollector(obj, where, &res.warnings, nullptr,
                                            {opts.build.certManager, opts.fipsDisabledComponents}), where});
     } else if (api::isTargetAllocator(obj) && str(obj, {"apiVersion"}) == "opentelemetry.io/v1alpha1") {
-      std::string objWhere = where + ": TargetAllocator " + str(obj, {"metadata", "namespace"}) + "/" + str(obj, {"metadata", "name"});
-      if (str(obj, {"metadata", "name"}).empty()) throw Error("metadata.name is required", objWhere);
-      api::defaultTargetAllocator(obj);
-      auto v = api::validateTargetAllocator(obj);
-      if (!v.ok()) throw Error(v.errors.front(), objWhere + ": " + fieldHint(v.errors.front()));
-      tas.push_back({obj, where});
+      tas.push_back({admitAsStored(std::move(obj), where, api::defaultTargetAllocator, api::validateTargetAllocator,
+                                   fieldHint, res.warnings),
+                     where});
     } else if (str(obj, {"kind"}) == api::kInstrumentationKind && str(obj, {"apiVersion"}) == api::kInstrumentationApiVersion) {
       stored.push_back(admitAsStored(std::move(obj), where, api::defaultInstrumentation, api::validateInstrumentation,
                                      instrumentationField, res.warnings));

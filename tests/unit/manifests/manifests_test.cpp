@@ -377,6 +377,24 @@ TEST(Presets, InstrumentationBadFlagsNameTheFlag) {
   EXPECT_EQ(error(bad), "NAME | an Instrumentation name is required");
 }
 
+TEST(Render, StandaloneTargetAllocatorWarningsAreKept) {
+  const char* text = R"(apiVersion: opentelemetry.io/v1alpha1
+kind: TargetAllocator
+metadata: {name: shared}
+spec:
+  allocationStrategy: rendezvous
+  image: ghcr.io/open-telemetry/opentelemetry-operator/target-allocator:0.158.0
+)";
+  RenderOptions o;
+  auto res = render(parseYamlStream(text, "ta.yaml"), o);
+  ASSERT_EQ(res.warnings.size(), 1u);
+  EXPECT_EQ(res.warnings[0].rfind("ta.yaml: document 1: TargetAllocator default/shared: spec.allocationStrategy: rendezvous "
+                                  "is kubectl-otel's own strategy",
+                                  0),
+            0u)
+      << res.warnings[0];
+}
+
 TEST(Render, InstrumentationsAreValidatedAndDefaulted) {
   const char* text = R"(apiVersion: opentelemetry.io/v1alpha1
 kind: Instrumentation
