@@ -73,11 +73,7 @@ void printWarnings(const std::vector<std::string>& warnings) {
 // then the first refusal throws (before anything is written).
 void checkRbac(kube::Client& client, const std::vector<std::pair<Json, std::string>>& objects) {
   manifests::RbacNeeds needs;
-  for (const auto& o : objects) {
-    auto n = manifests::rbacNeeds(o.first);
-    needs.configRules = needs.configRules || n.configRules;
-    needs.prometheusCR = needs.prometheusCR || n.prometheusCR;
-  }
+  for (const auto& o : objects) needs |= manifests::rbacNeeds(o.first);
   if (!needs.any()) return;
   auto reviewer = clusterAccessReviewer(client);
   std::vector<std::string> warnings;
@@ -85,13 +81,11 @@ void checkRbac(kube::Client& client, const std::vector<std::pair<Json, std::stri
   printWarnings(warnings);
   std::optional<Error> refusal;  // the first one
   for (const auto& [obj, where] : objects) {
-    bool isCollector = api::isCollector(obj);
-    Json beta = isCollector ? api::toV1beta1(obj) : obj;
-    if (api::str(beta, {"metadata", "namespace"}).empty()) beta["metadata"]["namespace"] = client.config().ns;
-    auto d = isCollector ? manifests::reviewCollectorRbac(beta, opts, reviewer)
-                         : manifests::reviewTargetAllocatorRbac(beta, opts, reviewer);
-    std::string objWhere = where + ": " + api::str(beta, {"kind"}) + " " + api::str(beta, {"metadata", "namespace"}) + "/" +
-                           api::str(beta, {"metadata", "name"});
+    Json o = obj;
+    if (api::str(o, {"metadata", "namespace"}).empty()) o["metadata"]["namespace"] = client.config().ns;
+    auto d = manifests::reviewRbac(o, opts, reviewer);
+    std::string objWhere = where + ": " + api::str(o, {"kind"}) + " " + api::str(o, {"metadata", "namespace"}) + "/" +
+                           api::str(o, {"metadata", "name"});
     for (auto& w : d.warnings) w = objWhere + ": " + w;
     printWarnings(d.warnings);
     if (!d.ok() && !refusal) refusal = Error(d.errors.front(), objWhere + ": spec.config",
@@ -253,7 +247,7 @@ void addCreateVerb(CLI::App& app, GlobalOptions& global) {
     p.sampler = o->sampler;
     p.images = o->images;
     Json cr = manifests::instrumentationFromParams(p);
-    for (const auto& w : api::validateInstrumentation(cr).warnings) std::cerr << "Warning: " << w << "\n";
+    printWarnings(api::validateInstrumentation(cr).warnings);
     if (apply) {
       applyAll(*client, {cr});
     } else if (o->render) {

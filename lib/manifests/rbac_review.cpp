@@ -166,11 +166,12 @@ api::Diagnostics reviewCollectorRbac(const Json& collector, const RbacReviewOpti
   if (opts.operatorCreatesRbac) {
     if (!opts.requester) return d;
     const std::string& requester = *opts.requester;
-    std::string saWhere = "the collector's service account " + ns + "/" + collectorServiceAccount(collector);
+    const std::string sa = collectorServiceAccount(collector);
+    const std::string saWhere = "the collector's service account " + ns + "/" + sa;
     std::vector<AccessCheck> delta;
     std::string saNotChecked;  // why the account's permissions are unknown ("" = known)
     try {
-      delta = denied(reviewer, {serviceAccountUser(ns, collectorServiceAccount(collector)), {}, false}, checks);
+      delta = denied(reviewer, {serviceAccountUser(ns, sa), {}, false}, checks);
     } catch (const Error& e) {
       delta = checks;  // unknown: the requester must then hold everything for the answer to be sure
       saNotChecked = e.what();
@@ -202,7 +203,10 @@ api::Diagnostics reviewCollectorRbac(const Json& collector, const RbacReviewOpti
   return d;
 }
 
-bool needsRbacReview(const Json& object) { return rbacNeeds(object).any(); }
+api::Diagnostics reviewRbac(const Json& object, const RbacReviewOptions& opts, const AccessReviewer& reviewer) {
+  return api::isCollector(object) ? reviewCollectorRbac(api::toV1beta1(object), opts, reviewer)
+                                  : reviewTargetAllocatorRbac(object, opts, reviewer);
+}
 
 api::Diagnostics reviewTargetAllocatorRbac(const Json& targetAllocator, const RbacReviewOptions& opts,
                                           const AccessReviewer& reviewer) {

@@ -89,9 +89,17 @@ struct RbacNeeds {
   bool configRules = false;
   bool prometheusCR = false;
   bool any() const { return configRules || prometheusCR; }
+  RbacNeeds& operator|=(const RbacNeeds& o) {
+    configRules = configRules || o.configRules;
+    prometheusCR = prometheusCR || o.prometheusCR;
+    return *this;
+  }
 };
 RbacNeeds rbacNeeds(const Json& object);
-bool needsRbacReview(const Json& object);
+
+// The webhook check for one object as a user wrote it: a collector of either API version (converted to
+// v1beta1 first) goes to reviewCollectorRbac, a TargetAllocator to reviewTargetAllocatorRbac.
+api::Diagnostics reviewRbac(const Json& object, const RbacReviewOptions& opts, const AccessReviewer& reviewer);
 
 // The TargetAllocator webhook's check (v1alpha1 TargetAllocator with spec.prometheusCR.enabled): the
 // missing rules of spec.serviceAccount (else <name>-targetallocator) as warnings, as for collectors.

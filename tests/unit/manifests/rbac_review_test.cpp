@@ -293,19 +293,19 @@ TEST(RbacReview, StandaloneTargetAllocatorWithPrometheusCR) {
 }
 
 TEST(RbacReview, NeedsReviewOnlyWhenAQuestionWouldBeAsked) {
-  EXPECT_TRUE(otel::manifests::needsRbacReview(collector(kK8sAttributes)));
-  EXPECT_TRUE(otel::manifests::needsRbacReview(collector(kTaPrometheusCR)));
-  EXPECT_FALSE(otel::manifests::needsRbacReview(
+  EXPECT_TRUE(otel::manifests::rbacNeeds(collector(kK8sAttributes)).any());
+  EXPECT_TRUE(otel::manifests::rbacNeeds(collector(kTaPrometheusCR)).any());
+  EXPECT_FALSE(otel::manifests::rbacNeeds(
       collector("  config:\n    receivers: {otlp: {protocols: {grpc: {}}}}\n    exporters: {debug: {}}\n"
-                "    service: {pipelines: {traces: {receivers: [otlp], exporters: [debug]}}}\n")));
+                "    service: {pipelines: {traces: {receivers: [otlp], exporters: [debug]}}}\n")).any());
   // v1alpha1: the config is a string
   Json alpha = otel::parseYaml("apiVersion: opentelemetry.io/v1alpha1\nkind: OpenTelemetryCollector\nmetadata: {name: a}\n"
                                "spec:\n  config: |\n    receivers: {kubeletstats: {}}\n    exporters: {debug: {}}\n"
                                "    service: {pipelines: {metrics: {receivers: [kubeletstats], exporters: [debug]}}}\n",
                                "test");
-  EXPECT_TRUE(otel::manifests::needsRbacReview(alpha));
-  EXPECT_TRUE(otel::manifests::needsRbacReview(Json{{"kind", "TargetAllocator"}, {"spec", {{"prometheusCR", {{"enabled", true}}}}}}));
-  EXPECT_FALSE(otel::manifests::needsRbacReview(Json{{"kind", "TargetAllocator"}, {"spec", Json::object()}}));
+  EXPECT_TRUE(otel::manifests::rbacNeeds(alpha).any());
+  EXPECT_TRUE(otel::manifests::rbacNeeds(Json{{"kind", "TargetAllocator"}, {"spec", {{"prometheusCR", {{"enabled", true}}}}}}).any());
+  EXPECT_FALSE(otel::manifests::rbacNeeds(Json{{"kind", "TargetAllocator"}, {"spec", Json::object()}}).any());
 }
 
 TEST(RbacReview, ARequesterWithoutAKnownNameIsStillAsked) {
@@ -358,7 +358,39 @@ TEST(RbacReview, TargetAllocatorAccountTheClusterWillNotAnswerForAndPrometheusCR
   d = otel::manifests::reviewCollectorRbac(collector(off), o, quiet.fn());
   EXPECT_TRUE(d.warnings.empty());
   EXPECT_TRUE(quiet.asked.empty());
-  EXPECT_FALSE(otel::manifests::needsRbacReview(collector(off)));
+  EXPECT_FALSE(otel::manifests::rbacNeeds(collector(off)).any());
+}
+
+TEST(RbacReview, ReviewRbacDispatchesByKindAndConvertsV1alpha1) {
+  TableReviewer t;
+  otel::manifests::RbacReviewOptions o;
+  o.requester = "alice";
+  Json alpha = otel::parseYaml("apiVersion: opentelemetry.io/v1alpha1\nkind: OpenTelemetryCollector\n"
+                               "metadata: {name: obs, namespace: team-a}\nspec:\n  config: |\n"
+                               "    receivers: {otlp: {protocols: {grpc: {}}}}\n    processors: {k8sattributes: {}}\n"
+                               "    exporters: {debug: {}}\n    service: {pipelines: {traces: {receivers: [otlp], "
+                               "processors: [k8sattributes], exporters: [debug]}}}\n",
+                               "test");
+  EXPECT_EQ(otel::manifests::reviewRbac(alpha, o, t.fn()).errors,
+            otel::manifests::reviewCollectorRbac(collector(kK8sAttributes), o, t.fn()).errors)
+      << "the string config is read as the v1beta1 form's";
+  Json ta = otel::parseYaml("apiVersion: opentelemetry.io/v1alpha1\nkind: TargetAllocator\n"
+                            "metadata: {name: shared, namespace: mon}\nspec: {prometheusCR: {enabled: true}}\n",
+                            "test");
+  EXPECT_EQ(otel::manifests::reviewRbac(ta, o, t.fn()).warnings,
+            otel::manifests::reviewTargetAllocatorRbac(ta, o, t.fn()).warnings);
+  EXPECT_FALSE(otel::manifests::reviewRbac(ta, o, t.fn()).warnings.empty());
+}
+
+TEST(RbacReview, NeedsOfSeveralObjectsAreTheirUnion) {
+  otel::manifests::RbacNeeds n;
+  EXPECT_FALSE(n.any());
+  n |= otel::manifests::rbacNeeds(collector(kTaPrometheusCR));
+  EXPECT_TRUE(n.prometheusCR);
+  EXPECT_FALSE(n.configRules);
+  n |= otel::manifests::rbacNeeds(collector(kK8sAttributes));
+  EXPECT_TRUE(n.prometheusCR);
+  EXPECT_TRUE(n.configRules);
 }
 
 TEST(RbacReview, OperatorRulesAreUpstreamsAutodetectQuestions) {
