@@ -141,8 +141,7 @@ void waitReady(kube::Client& client, const Json& cr, int timeoutSeconds) {
 
 // True when the objects go to the cluster (neither --dry-run=client nor --render).
 bool checkDryRun(const CreateOptions& o) {
-  if (!o.dryRun.empty() && o.dryRun != "client")
-    throw Error("unsupported value \"" + o.dryRun + "\"", "--dry-run", "only --dry-run=client is supported");
+  checkClientDryRun(o.dryRun);
   if (o.wait && (!o.dryRun.empty() || o.render)) throw Error("--wait needs a cluster, not --dry-run or --render", "--wait");
   return o.dryRun.empty() && !o.render;
 }

@@ -26,11 +26,6 @@ struct Opts {
   int replicas = 1;
 };
 
-void checkDryRun(const std::string& v) {
-  if (!v.empty() && v != "client")
-    throw Error("unsupported value \"" + v + "\"", "--dry-run", "only --dry-run=client is supported");
-}
-
 manifests::InstallOptions installOptions(const Opts& o, const GlobalOptions& g) {
   manifests::InstallOptions opts;
   opts.image = "ghcr.io/kubectl-otel/kubectl-otel:" + otel::version();
@@ -53,6 +48,14 @@ Json getOrNull(kube::Client& client, const Json& obj) {
     if (e.isNotFound()) return Json();
     throw;
   }
+}
+
+// True for a Namespace that exists without the labels `install` gives its own: the user's, not ours to label
+// or delete.
+bool usersNamespace(kube::Client& client, const Json& obj) {
+  if (obj.value("kind", "") != "Namespace") return false;
+  Json live = getOrNull(client, obj);
+  return !live.is_null() && !manifests::namespaceCreatedByInstall(live);
 }
 
 std::string ref(const Json& obj) { return obj.value("kind", "") + "/" + obj["metadata"].value("name", ""); }
@@ -109,7 +112,7 @@ void addInstallVerb(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--crds-only", o->crdsOnly, "Only the CustomResourceDefinitions");
   cmd->add_flag("--skip-crds", o->noCrds, "Everything except the CustomResourceDefinitions");
   cmd->callback([o, &global] {
-    checkDryRun(o->dryRun);
+    checkClientDryRun(o->dryRun);
     std::vector<Json> objs =
         o->crdsOnly ? manifests::crdObjects() : manifests::installObjects(installOptions(*o, global));
     if (!o->dryRun.empty()) return printObjects(objs, global.output);
@@ -118,12 +121,9 @@ void addInstallVerb(CLI::App& app, GlobalOptions& global) {
     po.fieldManager = "kubectl-otel";
     po.force = true;
     for (const auto& obj : objs) {
-      if (obj.value("kind", "") == "Namespace") {
-        Json live = getOrNull(client, obj);
-        if (!live.is_null() && !manifests::namespaceCreatedByInstall(live)) {  // the user's: not ours to label or delete
-          std::cout << ref(obj) << " exists, kept as it is\n";
-          continue;
-        }
+      if (usersNamespace(client, obj)) {
+        std::cout << ref(obj) << " exists, kept as it is\n";
+        continue;
       }
       client.apply(obj, po);
       std::cout << ref(obj) << " serverside-applied\n";
@@ -137,7 +137,7 @@ void addInstallVerb(CLI::App& app, GlobalOptions& global) {
                  "and OpAMPBridge in the cluster");
   ucmd->add_flag("--dry-run{client}", u->dryRun, "Only print what would be deleted (--dry-run=client)");
   ucmd->callback([u, &global] {
-    checkDryRun(u->dryRun);
+    checkClientDryRun(u->dryRun);
     std::vector<Json> objs = manifests::uninstallObjects(installOptions(*u, global), u->deleteCrds);
     if (!u->dryRun.empty()) {
       if (!global.output.empty()) return printObjects(objs, global.output);
@@ -152,12 +152,9 @@ void addInstallVerb(CLI::App& app, GlobalOptions& global) {
     del.propagationPolicy = "Background";
     for (const auto& obj : objs) {
       std::string ns = obj["metadata"].value("namespace", "");
-      if (obj.value("kind", "") == "Namespace") {
-        Json live = getOrNull(client, obj);
-        if (!live.is_null() && !manifests::namespaceCreatedByInstall(live)) {
-          std::cout << ref(obj) << " kept (kubectl otel install did not create it)\n";
-          continue;
-        }
+      if (usersNamespace(client, obj)) {
+        std::cout << ref(obj) << " kept (kubectl otel install did not create it)\n";
+        continue;
       }
       try {
         client.remove(client.resourceFor(obj), ns, obj["metadata"].value("name", ""), del);

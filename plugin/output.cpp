@@ -19,6 +19,11 @@ void printObjects(const std::vector<Json>& objs, const std::string& output) {
   }
 }
 
+void checkClientDryRun(const std::string& value) {
+  if (!value.empty() && value != "client")
+    throw Error("unsupported value \"" + value + "\"", "--dry-run", "only --dry-run=client is supported");
+}
+
 std::vector<std::string> splitList(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream ss(s);
