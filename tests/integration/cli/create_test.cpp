@@ -119,6 +119,17 @@ TEST_F(CreateCli, CreateCollectorInTheNamespaceFlag) {
   EXPECT_TRUE(collector("agent").is_null());
 }
 
+TEST_F(CreateCli, OnlyClientDryRunsAreKnown) {
+  auto rv = server_.resourceVersion();
+  for (const std::string& args : {std::string("create collector gw --preset gateway --dry-run=server"),
+                                  std::string("install --dry-run=server"), std::string("uninstall --dry-run=server")}) {
+    Result r = otel(args);
+    EXPECT_EQ(r.code, 1) << args;
+    EXPECT_EQ(r.err.rfind("error: --dry-run: unsupported value \"server\"\n", 0), 0u) << args << ": " << r.err;
+  }
+  EXPECT_EQ(server_.resourceVersion(), rv);
+}
+
 TEST_F(CreateCli, InvalidCollectorWritesNothing) {
   installCrds();
   auto rv = server_.resourceVersion();
