@@ -4,6 +4,7 @@
 
 #include "lib/core/error.h"
 #include "lib/inject/live.h"
+#include "lib/kube/discovery.h"
 #include "lib/kube/errors.h"
 #include "lib/manifests/install.h"
 
@@ -27,23 +28,12 @@ Json attributes(const manifests::AccessCheck& c) {
   return Json{{"resourceAttributes", ra}};
 }
 
-// The monitoring.coreos.com kinds upstream's target allocator reads that some served version has.
+// The monitoring.coreos.com kinds upstream's target allocator reads that some served version has (from the
+// client's discovery, which applying needs anyway).
 std::vector<std::string> monitoringResources(kube::Client& client) {
-  Json group;
-  try {
-    group = client.requestJson({"GET", "/apis/monitoring.coreos.com", "", "", "application/json"});
-  } catch (const kube::ApiError& e) {
-    if (e.isNotFound()) return {};
-    throw;
-  }
   std::vector<std::string> served;
-  for (const auto& v : group.value("versions", Json::array())) {
-    std::string gv = v.is_object() ? v.value("groupVersion", "") : "";
-    if (gv.empty()) continue;
-    Json list = client.requestJson({"GET", "/apis/" + gv, "", "", "application/json"});
-    for (const auto& r : list.value("resources", Json::array()))
-      if (r.is_object()) served.push_back(r.value("name", ""));
-  }
+  for (const auto& r : client.mapper().resources())
+    if (r.group == "monitoring.coreos.com") served.push_back(r.resource);
   std::vector<std::string> out;
   for (const char* r : {"servicemonitors", "podmonitors", "probes", "scrapeconfigs"})
     if (std::find(served.begin(), served.end(), r) != served.end()) out.push_back(r);
@@ -85,12 +75,11 @@ manifests::RbacReviewOptions clusterRbacReviewOptions(kube::Client& client, cons
     }
     o.requester = name;
 
-    // The installed controller: its service account lives where its webhook Service does.
+    // The installed controller: its service account lives where its pod webhook's Service does.
     std::string ns;
     try {
       Json mwc = client.get(kMutatingWebhookConfigurations, "", inject::kControllerMutatingWebhookConfiguration);
-      for (const auto& w : mwc.value("webhooks", Json::array()))
-        if (ns.empty()) ns = api::str(w, {"clientConfig", "service", "namespace"});
+      if (auto target = inject::podWebhookTarget(Json{{"items", Json::array({mwc})}})) ns = target->serviceNamespace;
     } catch (const kube::ApiError&) {
       // not installed (404), or not readable (403, as for namespace admins): as `kubectl otel install`'s
       // controller, which may
