@@ -33,6 +33,14 @@ bool boolean(const Json& j, std::initializer_list<std::string_view> path, bool f
 
 bool has(const Json& j, std::initializer_list<std::string_view> path) { return at(j, path) != nullptr; }
 
+std::vector<std::string> strings(const Json& j, std::initializer_list<std::string_view> path) {
+  std::vector<std::string> out;
+  if (const Json* v = at(j, path); v && v->is_array())
+    for (const auto& e : *v)
+      if (e.is_string()) out.push_back(e.get<std::string>());
+  return out;
+}
+
 bool present(const Json& j, std::initializer_list<std::string_view> path) {
   const Json* v = at(j, path);
   if (!v || v->is_null()) return false;

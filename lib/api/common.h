@@ -31,6 +31,8 @@ const Json* at(const Json& j, std::initializer_list<std::string_view> path);
 std::string str(const Json& j, std::initializer_list<std::string_view> path, const std::string& fallback = "");
 long long integer(const Json& j, std::initializer_list<std::string_view> path, long long fallback = 0);
 bool boolean(const Json& j, std::initializer_list<std::string_view> path, bool fallback = false);
+// The strings of an array (other elements skipped); empty when missing or not an array.
+std::vector<std::string> strings(const Json& j, std::initializer_list<std::string_view> path);
 bool has(const Json& j, std::initializer_list<std::string_view> path);
 // Non-null and, for containers, non-empty.
 bool present(const Json& j, std::initializer_list<std::string_view> path);

@@ -12,14 +12,6 @@ namespace otel::manifests {
 
 namespace {
 
-std::vector<std::string> strings(const Json& rule, const char* key) {
-  std::vector<std::string> out;
-  if (rule.is_object() && rule.contains(key) && rule[key].is_array())
-    for (const auto& v : rule[key])
-      if (v.is_string()) out.push_back(v.get<std::string>());
-  return out;
-}
-
 Json policyRule(std::vector<std::string> groups, std::vector<std::string> resources, std::vector<std::string> verbs) {
   return Json{{"apiGroups", std::move(groups)}, {"resources", std::move(resources)}, {"verbs", std::move(verbs)}};
 }
@@ -50,6 +42,18 @@ std::string notChecked(const std::string& what, const Error& e) {
   return "the RBAC of " + what + " was not checked: " + e.what();
 }
 
+// "user \"alice\"", or "the current user" when the name is unknown.
+constexpr const char* kCurrentUser = "the current user";
+std::string userPhrase(const std::string& name) { return name.empty() ? kCurrentUser : "user \"" + name + "\""; }
+
+std::string requiredNamespace(const Json& object) {
+  std::string ns = api::str(object, {"metadata", "namespace"});
+  if (ns.empty())
+    throw Error("metadata.namespace is required to name its service accounts",
+                api::str(object, {"kind"}, "object") + " " + api::str(object, {"metadata", "name"}));
+  return ns;
+}
+
 // The TA service account's missing prometheusCR rules (account "" = <name>-targetallocator) as warnings.
 void checkTargetAllocatorAccount(const std::string& ns, std::string sa, const std::string& name, const RbacReviewOptions& opts,
                                  const AccessReviewer& reviewer, api::Diagnostics& d) {
@@ -72,14 +76,14 @@ std::string serviceAccountUser(const std::string& ns, const std::string& name) {
 std::vector<AccessCheck> accessChecks(const std::vector<Json>& rules) {
   std::vector<AccessCheck> out;
   for (const auto& rule : rules) {
-    auto verbs = strings(rule, "verbs");
-    auto groups = strings(rule, "apiGroups");
-    auto resources = strings(rule, "resources");
+    auto verbs = api::strings(rule, {"verbs"});
+    auto groups = api::strings(rule, {"apiGroups"});
+    auto resources = api::strings(rule, {"resources"});
     for (const auto& v : verbs)
       for (const auto& g : groups)
         for (const auto& r : resources) out.push_back({v, g, r, ""});
     for (const auto& v : verbs)
-      for (const auto& u : strings(rule, "nonResourceURLs")) out.push_back({v, "", "", u});
+      for (const auto& u : api::strings(rule, {"nonResourceURLs"})) out.push_back({v, "", "", u});
   }
   return out;
 }
@@ -117,21 +121,6 @@ std::vector<Json> operatorRbacRules() {
   return {policyRule({"rbac.authorization.k8s.io"}, {"clusterrolebindings", "clusterroles"},
                      {"create", "delete", "get", "list", "patch", "update"})};
 }
-
-namespace {
-
-// "user \"alice\"", or "the current user" when the name is unknown.
-std::string userPhrase(const std::string& name) { return name.empty() ? "the current user" : "user \"" + name + "\""; }
-
-std::string requiredNamespace(const Json& object) {
-  std::string ns = api::str(object, {"metadata", "namespace"});
-  if (ns.empty())
-    throw Error("metadata.namespace is required to name its service accounts",
-                api::str(object, {"kind"}, "object") + " " + api::str(object, {"metadata", "name"}));
-  return ns;
-}
-
-}  // namespace
 
 RbacNeeds rbacNeeds(const Json& object) {
   RbacNeeds n;
@@ -180,7 +169,7 @@ api::Diagnostics reviewCollectorRbac(const Json& collector, const RbacReviewOpti
     try {
       auto refused = denied(reviewer, {requester, {}, true}, delta);
       if (refused.empty()) return d;
-      std::string missing = joined(missingRulesByResource(requester.empty() ? "the current user" : requester, refused), "; ");
+      std::string missing = joined(missingRulesByResource(requester.empty() ? kCurrentUser : requester, refused), "; ");
       if (saNotChecked.empty())
         d.errors.push_back(userPhrase(requester) +
                            " is not allowed to create a collector whose config would grant permissions they do not hold: " + missing);
