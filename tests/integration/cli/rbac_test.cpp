@@ -67,6 +67,14 @@ class RbacCli : public ::testing::Test {
         R"("}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": ")" + name +
         R"("}, "subjects": [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "alice"}]})");
   }
+  // A kubeconfig for `token` that impersonates `user` (kubectl's `as:`), written to the test folder.
+  std::string impersonating(const std::string& token, const std::string& user) {
+    std::string yaml = token.empty() ? server_.kubeconfigYaml("default") : server_.kubeconfigYaml("default", token);
+    auto at = yaml.find("    token: ");
+    EXPECT_NE(at, std::string::npos) << yaml;
+    yaml.insert(yaml.find('\n', at) + 1, "    as: " + user + "\n");
+    return write((token.empty() ? "admin" : token) + "-as-" + user + ".kubeconfig", yaml);
+  }
   std::string write(const std::string& name, const std::string& text) {
     std::string path = dir_ + "/" + name;
     std::ofstream(path) << text;
@@ -161,11 +169,7 @@ TEST_F(RbacCli, AUserWhoCannotAskAboutTheAccountIsWarnedNotRefused) {
 TEST_F(RbacCli, TheImpersonatedUserIsTheOneChecked) {
   allowAliceAccessReviews();
   // the admin's token acting as alice (kubeconfig `as:`): the checks are alice's, and so is the refusal
-  std::string yaml = server_.kubeconfigYaml("default");
-  auto at = yaml.find("    token: ");
-  ASSERT_NE(at, std::string::npos);
-  yaml.insert(yaml.find('\n', at) + 1, "    as: alice\n");
-  std::string asAlice = write("as-alice.kubeconfig", yaml);
+  std::string asAlice = impersonating("", "alice");
   std::string file = write("enricher.yaml", kEnricher);
   Result r = as(asAlice, "create -f " + file);
   EXPECT_EQ(r.code, 1) << r.err;
@@ -176,10 +180,7 @@ TEST_F(RbacCli, TheImpersonatedUserIsTheOneChecked) {
   EXPECT_TRUE(collector("enricher").is_null());
 
   // alice may not impersonate anyone: the server refuses before anything else
-  std::string aliceYaml = server_.kubeconfigYaml("default", "alice-token");
-  at = aliceYaml.find("    token: ");
-  aliceYaml.insert(aliceYaml.find('\n', at) + 1, "    as: bob\n");
-  r = as(write("alice-as-bob.kubeconfig", aliceYaml), "create -f " + file);
+  r = as(impersonating("alice-token", "bob"), "create -f " + file);
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("users \"bob\" is forbidden: User \"alice\" cannot impersonate resource \"users\" in API group \"\" "
                        "at the cluster scope"),
