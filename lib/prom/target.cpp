@@ -19,6 +19,14 @@ bool isServedOut(std::string_view name) {
   return name == kJobLabel || name == kSchemeLabel || name == kMetricsPathLabel || name == kScrapeIntervalLabel ||
          name == kScrapeTimeoutLabel;
 }
+
+// One label of the identity-hash input (targetHash): name, 0xff, value, 0xff.
+void appendHashEntry(std::string& buf, std::string_view name, std::string_view value) {
+  buf += name;
+  buf += '\xff';
+  buf += value;
+  buf += '\xff';
+}
 }  // namespace
 
 TargetBuilder::TargetBuilder(const ScrapeConfig& config, std::uint32_t jobIndex, bool relabelFilter)
@@ -118,10 +126,7 @@ std::uint64_t targetHash(const Labels& relabeled, std::string_view job, std::str
   buf.clear();
   for (const auto& l : relabeled) {
     if (std::string_view(l.name).starts_with(kMetaLabelPrefix)) continue;
-    buf += l.name;
-    buf += '\xff';
-    buf += l.value;
-    buf += '\xff';
+    appendHashEntry(buf, l.name, l.value);
   }
   buf += job;
   return XXH64(buf.data(), buf.size(), 0);
@@ -136,10 +141,7 @@ std::optional<Target> TargetBuilder::build(const Labels& group, const Labels& ta
     hashBuf_.clear();
     for (const Label* l : merged_) {
       if (std::string_view(l->name).starts_with(kMetaLabelPrefix)) continue;
-      hashBuf_ += l->name;
-      hashBuf_ += '\xff';
-      hashBuf_ += l->value;
-      hashBuf_ += '\xff';
+      appendHashEntry(hashBuf_, l->name, l->value);
     }
     hashBuf_ += config_->jobName;
     hash = XXH64(hashBuf_.data(), hashBuf_.size(), 0);
@@ -227,11 +229,7 @@ void TargetBuilder::buildGroup(const Labels& group, const std::vector<std::strin
     for (const Label* l : merged_) {
       std::string_view name = l->name;
       if (name == kAddressLabel || name.starts_with(kMetaLabelPrefix)) continue;
-      std::string& buf = name < kAddressLabel ? hashBefore_ : hashAfter_;
-      buf += name;
-      buf += '\xff';
-      buf += l->value;
-      buf += '\xff';
+      appendHashEntry(name < kAddressLabel ? hashBefore_ : hashAfter_, name, l->value);
     }
     hashAfter_ += config_->jobName;
   }
