@@ -73,8 +73,8 @@ void Allocator::treeBuild() {
   minTree_.assign(2 * treeLeaves_, kNoMin);
   maxTree_.assign(2 * treeLeaves_, kNoMax);
   for (std::size_t c = 0; c < cols_.size(); ++c) {
-    minTree_[treeLeaves_ + c] = minKey(loadOf(static_cast<int>(c)), c);
-    maxTree_[treeLeaves_ + c] = maxKey(loadOf(static_cast<int>(c)), c);
+    minTree_[treeLeaves_ + c] = minKey(load(static_cast<int>(c)), c);
+    maxTree_[treeLeaves_ + c] = maxKey(load(static_cast<int>(c)), c);
   }
   for (std::size_t i = treeLeaves_ - 1; i >= 1; --i) {
     minTree_[i] = std::min(minTree_[2 * i], minTree_[2 * i + 1]);
@@ -84,8 +84,8 @@ void Allocator::treeBuild() {
 
 void Allocator::treeUpdate(int c) {
   std::size_t i = treeLeaves_ + static_cast<std::size_t>(c);
-  minTree_[i] = minKey(loadOf(c), static_cast<std::size_t>(c));
-  maxTree_[i] = maxKey(loadOf(c), static_cast<std::size_t>(c));
+  minTree_[i] = minKey(load(c), static_cast<std::size_t>(c));
+  maxTree_[i] = maxKey(load(c), static_cast<std::size_t>(c));
   // Up to the root, stopping once neither tree's node changes (the nodes above it cannot change either).
   bool minDone = false, maxDone = false;
   for (i /= 2; i >= 1 && !(minDone && maxDone); i /= 2) {
@@ -290,7 +290,7 @@ int Allocator::pickRendezvous(const prom::Target& t, std::size_t cap) const {
   std::uint64_t bestScore = 0;
   for (std::size_t k = 0; k < count; ++k) {
     int c = cand[k];
-    if (loadOf(c) >= cap) continue;
+    if (load(c) >= cap) continue;
     std::uint64_t sc = rendezvousScore(t.hash, cols_[c].seed);
     if (best < 0 || sc > bestScore || (sc == bestScore && c < best)) {
       best = c;
@@ -385,7 +385,7 @@ void Allocator::rendezvousRebalanceAfterRemoval(int) {
   constexpr std::size_t kScan = 64;  // targets of the largest collector considered per move
   for (std::size_t guard = 0; guard <= assigned; ++guard) {
     int mx = mostLoaded(), mn = leastLoaded();
-    if (mx < 0 || loadOf(mx) <= cap || loadOf(mx) <= loadOf(mn) + 1) return;
+    if (mx < 0 || load(mx) <= cap || load(mx) <= load(mn) + 1) return;
     const auto& members = cols_[mx].members;
     std::uint32_t best = members.front();
     std::uint64_t bestScore = 0;

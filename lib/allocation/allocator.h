@@ -85,7 +85,6 @@ class Allocator {
   static constexpr int kBucketBits = 12;
   static constexpr std::size_t kCandidates = 16;
 
-  std::size_t loadOf(int c) const { return cols_[c].members.size(); }
   // Load-tree keys: (load, index) packed so that the smallest key is the least loaded collector with the
   // smallest name, and the largest max-key the most loaded one with the smallest name.
   static constexpr std::uint64_t kNoMin = ~std::uint64_t{0}, kNoMax = 0;

@@ -332,6 +332,14 @@ std::vector<YamlDocument> flattenLists(const std::vector<YamlDocument>& docs) {
 
 // ---------------------------------------------------------------- writing
 
+namespace {
+bool hasControlCharacters(std::string_view s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return true;
+  return false;
+}
+}  // namespace
+
 bool yamlResolvesToNonString(std::string_view s) {
   if (s.empty()) return true;
   std::string str(s);
@@ -355,10 +363,7 @@ bool yamlPlainUnsafe(std::string_view s) {
   if (s.front() == ' ' || s.back() == ' ' || s.front() == '\t' || s.back() == '\t') return true;
   if (s.find(": ") != std::string_view::npos || s.find(" #") != std::string_view::npos) return true;
   if (s.back() == ':') return true;
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) return true;
-  }
-  return false;
+  return hasControlCharacters(s);
 }
 
 bool yamlNeedsQuotes(std::string_view s) { return yamlResolvesToNonString(s) || yamlPlainUnsafe(s); }
@@ -385,12 +390,6 @@ void appendDoubleQuoted(std::string& out, std::string_view s) {
     }
   }
   out += '"';
-}
-
-bool hasControlCharacters(std::string_view s) {
-  for (unsigned char c : s)
-    if (c < 0x20 || c == 0x7f) return true;
-  return false;
 }
 
 // As gopkg.in/yaml.v2 (and so kubectl, through sigs.k8s.io/yaml) picks a style: double quotes for a
@@ -468,7 +467,6 @@ std::string formatNumber(const Json& v) {
 }
 
 std::string formatKey(const std::string& k) {
-  if (!yamlNeedsQuotes(k)) return k;
   std::string out;
   appendQuotedAsNeeded(out, k);
   return out;

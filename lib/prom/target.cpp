@@ -19,6 +19,14 @@ bool isServedOut(std::string_view name) {
   return name == kJobLabel || name == kSchemeLabel || name == kMetricsPathLabel || name == kScrapeIntervalLabel ||
          name == kScrapeTimeoutLabel;
 }
+
+// One label of the identity-hash input (targetHash): name, 0xff, value, 0xff.
+void appendHashEntry(std::string& buf, std::string_view name, std::string_view value) {
+  buf += name;
+  buf += '\xff';
+  buf += value;
+  buf += '\xff';
+}
 }  // namespace
 
 TargetBuilder::TargetBuilder(const ScrapeConfig& config, std::uint32_t jobIndex, bool relabelFilter)
@@ -34,34 +42,33 @@ TargetBuilder::TargetBuilder(const ScrapeConfig& config, std::uint32_t jobIndex,
   // Labels::fromPairs sorts, keeps the last duplicate and drops empty values (an empty seed is no seed).
   seeds_ = Labels::fromPairs(std::move(seeds)).items();
   disableSharding_ = {std::string(kDisableSharding), "true"};
-  // 1: reads __address__ or may write/delete it whatever the labels; 2: labelmap that may write it,
-  // decided per group from the group's label names; 0: neither.
   touchesAddress_.reserve(config.relabelConfigs.size());
   for (const auto& r : config.relabelConfigs) {
     using A = RelabelAction;
-    char touch = 0;
+    AddressUse touch = AddressUse::No;
     for (const auto& src : r.sourceLabels)
-      if (src == kAddressLabel) touch = 1;
+      if (src == kAddressLabel) touch = AddressUse::Always;
     switch (r.action) {
       case A::Replace:
-        if (r.targetLabel == kAddressLabel || r.targetLabel.find('$') != std::string::npos) touch = 1;
+        if (r.targetLabel == kAddressLabel || r.targetLabel.find('$') != std::string::npos)
+          touch = AddressUse::Always;
         break;
       case A::Lowercase:
       case A::Uppercase:
       case A::HashMod:
       case A::KeepEqual:
       case A::DropEqual:
-        if (r.targetLabel == kAddressLabel) touch = 1;
+        if (r.targetLabel == kAddressLabel) touch = AddressUse::Always;
         break;
       case A::LabelMap:
-        if (r.regex.matches(kAddressLabel)) touch = 1;  // copies its value
-        else if (touch == 0) touch = 2;
+        if (r.regex.matches(kAddressLabel)) touch = AddressUse::Always;  // copies its value
+        else if (touch == AddressUse::No) touch = AddressUse::ByNames;
         break;
       case A::LabelDrop:
-        if (r.regex.matches(kAddressLabel)) touch = 1;
+        if (r.regex.matches(kAddressLabel)) touch = AddressUse::Always;
         break;
       case A::LabelKeep:
-        if (!r.regex.matches(kAddressLabel)) touch = 1;
+        if (!r.regex.matches(kAddressLabel)) touch = AddressUse::Always;
         break;
       case A::Keep:
       case A::Drop:
@@ -118,10 +125,7 @@ std::uint64_t targetHash(const Labels& relabeled, std::string_view job, std::str
   buf.clear();
   for (const auto& l : relabeled) {
     if (std::string_view(l.name).starts_with(kMetaLabelPrefix)) continue;
-    buf += l.name;
-    buf += '\xff';
-    buf += l.value;
-    buf += '\xff';
+    appendHashEntry(buf, l.name, l.value);
   }
   buf += job;
   return XXH64(buf.data(), buf.size(), 0);
@@ -136,10 +140,7 @@ std::optional<Target> TargetBuilder::build(const Labels& group, const Labels& ta
     hashBuf_.clear();
     for (const Label* l : merged_) {
       if (std::string_view(l->name).starts_with(kMetaLabelPrefix)) continue;
-      hashBuf_ += l->name;
-      hashBuf_ += '\xff';
-      hashBuf_ += l->value;
-      hashBuf_ += '\xff';
+      appendHashEntry(hashBuf_, l->name, l->value);
     }
     hashBuf_ += config_->jobName;
     hash = XXH64(hashBuf_.data(), hashBuf_.size(), 0);
@@ -210,8 +211,9 @@ void TargetBuilder::buildGroup(const Labels& group, const std::vector<std::strin
     mergeSeeded(group, own_, seeds_, &disableSharding_, merged_);
     work_.assignSorted(merged_);
     for (; prefix < rules.size(); ++prefix) {
-      if (touchesAddress_[prefix] == 1) break;
-      if (touchesAddress_[prefix] == 2 && labelMapWritesAddress(rules[prefix], work_, scratch_)) break;
+      const AddressUse use = touchesAddress_[prefix];
+      if (use == AddressUse::Always) break;
+      if (use == AddressUse::ByNames && labelMapWritesAddress(rules[prefix], work_, scratch_)) break;
       if (!relabelOne(rules[prefix], work_, config_->nameValidation, scratch_)) return;  // drops the whole group
     }
     if (work_.get(kAddressLabel) != addresses[0]) {  // cannot happen (see touchesAddress_); stay exact anyway
@@ -227,11 +229,7 @@ void TargetBuilder::buildGroup(const Labels& group, const std::vector<std::strin
     for (const Label* l : merged_) {
       std::string_view name = l->name;
       if (name == kAddressLabel || name.starts_with(kMetaLabelPrefix)) continue;
-      std::string& buf = name < kAddressLabel ? hashBefore_ : hashAfter_;
-      buf += name;
-      buf += '\xff';
-      buf += l->value;
-      buf += '\xff';
+      appendHashEntry(name < kAddressLabel ? hashBefore_ : hashAfter_, name, l->value);
     }
     hashAfter_ += config_->jobName;
   }

@@ -53,9 +53,11 @@ class TargetBuilder {
   bool filter_;
   std::vector<Label> seeds_;  // sorted
   Label disableSharding_;
-  // Per rule: true when the rule reads __address__ or may write it for some label set (ends the
-  // per-group relabel prefix in buildGroup; labelmap is checked against the group's names instead).
-  std::vector<char> touchesAddress_;
+  // Per relabel rule, whether it involves __address__ (such a rule ends buildGroup's per-group prefix):
+  // Always: reads it, or may write or delete it whatever the labels; ByNames: a labelmap that may write
+  // it, decided per group from the group's label names; No: neither.
+  enum class AddressUse : char { No, Always, ByNames };
+  std::vector<AddressUse> touchesAddress_;
   // Scratch (reused across targets; the builder is not thread-safe).
   mutable Labels work_, snapshot_, own_;
   mutable std::string servedBefore_, servedAfter_, hashBefore_, hashAfter_;

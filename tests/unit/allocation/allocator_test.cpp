@@ -346,12 +346,28 @@ TEST(Allocator, LeastWeightedManyCollectorsPrefersFewerOfTheJob) {
   Allocator a(Strategy::LeastWeighted);
   a.setCollectors(collectors(30));
   for (int i = 0; i < 30; ++i) a.addTarget(makeTarget(i, 0));  // one job-0 target each
-  // All at load 1: a job-1 target goes to the smallest name, the next job-0 target as well (job counts tie).
+  // All at load 1, no job-1 targets anywhere: a job-1 target goes to the smallest name.
   a.addTarget(makeTarget(100, 1));
   EXPECT_EQ(a.collectors()[a.collectorOf(makeTarget(100, 1).hash)].name, "collector-0");
   a.addTarget(makeTarget(101, 1));  // collector-0 has 2 now; least loaded by name: collector-1
   EXPECT_EQ(a.collectors()[a.collectorOf(makeTarget(101, 1).hash)].name, "collector-1");
   checkInvariants(a);
+
+  // Where the job count decides. Collector index k takes the k-th target (all empty: smallest name);
+  // targets 5 and 20 are job 1, the others job 0.
+  Allocator b(Strategy::LeastWeighted);
+  b.setCollectors(collectors(30));
+  auto jobOf = [](int i) { return i == 5 || i == 20 ? 1u : 0u; };
+  for (int i = 0; i < 30; ++i) b.addTarget(makeTarget(i, jobOf(i)));
+  for (int k = 0; k < 30; ++k) ASSERT_EQ(b.collectorOf(makeTarget(k, jobOf(k)).hash), k);
+  // All at load 1: a job-0 target goes to index 5, the only one of the first 16 without a job-0 target.
+  b.addTarget(makeTarget(200, 0));
+  EXPECT_EQ(b.collectorOf(makeTarget(200, 0).hash), 5);
+  // Index 20 is the only load-1 collector without a job-0 target, but it is beyond the 16 least-loaded
+  // collectors with the smallest names that the tie-break compares (docs/allocations.md): index 0.
+  b.addTarget(makeTarget(201, 0));
+  EXPECT_EQ(b.collectorOf(makeTarget(201, 0).hash), 0);
+  checkInvariants(b);
 }
 
 TEST(Allocator, RendezvousManyCollectorsFreshPlacementIsAFunctionOfTheSets) {

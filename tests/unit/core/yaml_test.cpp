@@ -141,6 +141,7 @@ TEST(YamlWrite, QuoteStylesAsYamlV2) {
             "j: ' lead'\nk: '*star'\nl: 'it''s: here'\nm: \"tab\\there\"\n\"n\": '--- doc'\no: (.*)\np: $1\n");
   EXPECT_EQ(parseYaml(toYaml(v)), v);
   EXPECT_EQ(toYaml(Json{{"a: b", 1}, {"true", 2}}), "'a: b': 1\n\"true\": 2\n");
+  EXPECT_EQ(toYaml(Json{{"k\tx", 1}, {"plain", 2}}), "\"k\\tx\": 1\nplain: 2\n");  // keys: same styles
 }
 
 TEST(YamlWrite, KubectlStyleLayout) {
