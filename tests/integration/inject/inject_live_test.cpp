@@ -4,8 +4,6 @@
 // dry runs; the default mode following the controller's webhook; one-line errors that write nothing.
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -13,7 +11,6 @@
 #include <mutex>
 #include <thread>
 
-#include "lib/core/files.h"
 #include "lib/core/hash.h"
 #include "lib/core/yaml.h"
 #include "lib/kube/client.h"
@@ -166,11 +163,8 @@ struct DenyingWebhook {
 class InjectLiveCluster : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = (fs::temp_directory_path() / ("otel-inject-live-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = otel::clitest::tempDir(std::string("inject-live-") +
+                                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
     kubeconfig_ = dir_ + "/kubeconfig";
     server_.writeKubeconfig(kubeconfig_);
     for (const auto& crd : otel::manifests::crdObjects()) server_.putObject(crd);
