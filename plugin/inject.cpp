@@ -120,10 +120,7 @@ void runLiveMode(const InjectFlags& f, const GlobalOptions& g, const inject::Fil
     auto [annotate, why] = inject::chooseLiveMode(
         f.mode, inlineEndpoint,
         inject::liveModeNeedsClusterState(f.mode, inlineEndpoint) ? podWebhookState(client) : inject::PodWebhookState{});
-    o.annotate = annotate;
-    if (annotate && !fo.endpoint.empty())
-      throw Error("--endpoint needs --mode=direct", "--mode",
-                  "the webhook needs an Instrumentation object: create one with `kubectl otel create instrumentation`");
+    o.annotate = annotate;  // never with --endpoint: run() refuses --mode=annotate with it, the default is direct
     modeLine = std::string("mode: ") + (annotate ? "annotate" : "direct") + " (" + why + ")";
   }
   inject::LiveAccess a;

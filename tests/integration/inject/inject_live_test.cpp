@@ -583,6 +583,12 @@ TEST_F(InjectLiveCluster, OneLineErrorsWriteNothing) {
       << invalid.err;
   EXPECT_EQ(rv("Deployment", "web"), badRv);
 
+  // The webhook cannot carry an inline Instrumentation: refused before the cluster is asked anything.
+  CliRun annotateInline = kubectlOtel("inject deploy/api --lang java --mode=annotate --endpoint http://c:4318");
+  EXPECT_EQ(annotateInline.code, 1);
+  EXPECT_NE(annotateInline.err.find("--endpoint needs --mode=direct"), std::string::npos) << annotateInline.err;
+  EXPECT_EQ(rv("Deployment", "api"), apiRv);
+
   CliRun gone = kubectlOtel("inject deploy/nothere --lang java");
   EXPECT_EQ(gone.code, 1);
   EXPECT_EQ(lineCount(gone.err), 1) << gone.err;
