@@ -188,7 +188,7 @@ void runLiveMode(const InjectFlags& f, const GlobalOptions& g, const inject::Fil
                         : dryRun == inject::DryRun::Server ? " (server dry run)"
                                                            : "";
   for (const auto& r : results) {
-    if (!f.quiet || r.error || failed) std::cerr << r.ref << ": " << r.outcome << (r.changed ? dryNote : "") << "\n";
+    if (!f.quiet || r.error) std::cerr << r.ref << ": " << r.outcome << (r.changed ? dryNote : "") << "\n";
     failed = failed || r.error;
     changed += r.changed ? 1 : 0;
     if (!r.object.is_null()) objs.push_back(r.object);

@@ -570,6 +570,12 @@ TEST_F(InjectLiveCluster, OneLineErrorsWriteNothing) {
   EXPECT_NE(kind.err.find("svc/web: error: unsupported kind \"svc\""), std::string::npos) << kind.err;
   EXPECT_NE(kind.err.find("deployment/web: not written"), std::string::npos) << kind.err;
   unchanged();
+  // -q: the error lines only, whichever workloads come before or after them.
+  CliRun quiet = kubectlOtel("inject deploy/web svc/web deploy/api --lang java -q");
+  EXPECT_EQ(quiet.code, 1);
+  EXPECT_EQ(quiet.err, "svc/web: error: unsupported kind \"svc\" (supported: Deployment, StatefulSet, DaemonSet, "
+                       "ReplicaSet, ReplicationController, Job, CronJob, Pod)\n");
+  unchanged();
 
   Json bad = stored("Deployment", "web");
   bad["spec"]["template"]["metadata"]["annotations"]["instrumentation.opentelemetry.io/inject-java"] = "not a name!";
