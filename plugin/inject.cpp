@@ -120,10 +120,7 @@ void runLiveMode(const InjectFlags& f, const GlobalOptions& g, const inject::Fil
     auto [annotate, why] = inject::chooseLiveMode(
         f.mode, inlineEndpoint,
         inject::liveModeNeedsClusterState(f.mode, inlineEndpoint) ? podWebhookState(client) : inject::PodWebhookState{});
-    o.annotate = annotate;
-    if (annotate && !fo.endpoint.empty())
-      throw Error("--endpoint needs --mode=direct", "--mode",
-                  "the webhook needs an Instrumentation object: create one with `kubectl otel create instrumentation`");
+    o.annotate = annotate;  // never with --endpoint: run() refuses --mode=annotate with it, the default is direct
     modeLine = std::string("mode: ") + (annotate ? "annotate" : "direct") + " (" + why + ")";
   }
   inject::LiveAccess a;
@@ -191,7 +188,7 @@ void runLiveMode(const InjectFlags& f, const GlobalOptions& g, const inject::Fil
                         : dryRun == inject::DryRun::Server ? " (server dry run)"
                                                            : "";
   for (const auto& r : results) {
-    if (!f.quiet || r.error || failed) std::cerr << r.ref << ": " << r.outcome << (r.changed ? dryNote : "") << "\n";
+    if (!f.quiet || r.error) std::cerr << r.ref << ": " << r.outcome << (r.changed ? dryNote : "") << "\n";
     failed = failed || r.error;
     changed += r.changed ? 1 : 0;
     if (!r.object.is_null()) objs.push_back(r.object);

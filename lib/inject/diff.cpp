@@ -6,22 +6,18 @@
 namespace otel::inject {
 namespace {
 
-struct Lines {
-  std::vector<std::string> lines;
-  bool finalNewline = true;
-};
-
-Lines split(const std::string& s) {
-  Lines out;
+// Lines without their '\n'. A last line that has none keeps a '\n' as a marker (no other line can
+// contain one), so it differs from the same text with a newline, as it does for diff.
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
   size_t pos = 0;
   while (pos < s.size()) {
     size_t end = s.find('\n', pos);
     if (end == std::string::npos) {
-      out.lines.push_back(s.substr(pos));
-      out.finalNewline = false;
+      out.push_back(s.substr(pos) + '\n');
       break;
     }
-    out.lines.push_back(s.substr(pos, end - pos));
+    out.push_back(s.substr(pos, end - pos));
     pos = end + 1;
   }
   return out;
@@ -91,20 +87,15 @@ std::string range(size_t start, size_t count) {
 
 std::string unifiedDiff(const std::string& a, const std::string& b, const DiffLabels& labels, int context) {
   if (a == b) return "";
-  const Lines la = split(a), lb = split(b);
-  const auto es = edits(la.lines, lb.lines);
+  const std::vector<std::string> la = split(a), lb = split(b);
+  const auto es = edits(la, lb);
   const size_t ctx = static_cast<size_t>(std::max(context, 0));
   std::string out = "--- " + labels.from + "\n+++ " + labels.to + "\n";
   auto lineText = [&](const Edit& e) -> std::string {
-    const bool fromA = e.op != Op::Add;
-    const Lines& l = fromA ? la : lb;
-    const size_t idx = fromA ? e.a : e.b;
-    std::string s = (e.op == Op::Keep ? " " : e.op == Op::Del ? "-" : "+") + l.lines[idx] + "\n";
-    if (idx + 1 == l.lines.size() && !l.finalNewline) {
-      // Only the side(s) without a final newline get the marker; a kept line differs then.
-      s += "\\ No newline at end of file\n";
-    }
-    return s;
+    const std::string& line = e.op == Op::Add ? lb[e.b] : la[e.a];
+    std::string s = (e.op == Op::Keep ? " " : e.op == Op::Del ? "-" : "+") + line;
+    if (!line.empty() && line.back() == '\n') return s + "\\ No newline at end of file\n";
+    return s + "\n";
   };
   // Lines of a and b consumed before each edit (hunk starts).
   std::vector<size_t> aBefore(es.size() + 1, 0), bBefore(es.size() + 1, 0);

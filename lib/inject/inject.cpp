@@ -43,11 +43,7 @@ const Json& podAnnotations(const Json& pod) {
   return kEmpty;
 }
 std::string podAnnotation(const Json& pod, const std::string& key) { return api::str(podAnnotations(pod), {key}); }
-std::string podLabel(const Json& pod, const std::string& key) {
-  if (pod.contains("metadata") && pod["metadata"].is_object() && pod["metadata"].contains("labels"))
-    return api::str(pod["metadata"]["labels"], {key});
-  return "";
-}
+std::string podLabel(const Json& pod, const std::string& key) { return api::str(pod, {"metadata", "labels", key}); }
 
 Json& list(Json& pod, const char* key) {
   Json& spec = pod["spec"];
@@ -649,7 +645,7 @@ struct Injector {
     std::string endpoint = inst.endpoint();
     if (endpoint.empty()) endpoint = "http://localhost:4317/";
     std::string serviceName = chooseServiceName(pod, inst.useLabelsForResourceAttributes(), res, container);
-    std::string sns = api::str(pod.contains("metadata") ? pod["metadata"] : Json::object(), {"namespace"});
+    std::string sns = api::str(pod, {"metadata", "namespace"});
     if (sns.empty()) sns = res.count("k8s.namespace.name") ? res["k8s.namespace.name"] : "";
     if (sns.empty()) sns = l == Language::Nginx ? "nginx" : "apache-httpd";
     const Json& sec = inst.language(l);
@@ -936,9 +932,9 @@ bool applySidecar(Json& pod, const PodContext& ctx, const Catalog& catalog, cons
     list(pod, "containers").push_back(c);
   Json vols = sidecarVolumes(*collector);
   for (const auto& v : vols) addVolumeOnce(pod, v);
-  std::string cns = collector->contains("metadata") ? api::str((*collector)["metadata"], {"namespace"}) : "";
+  std::string cns = api::str(*collector, {"metadata", "namespace"});
   if (cns.empty()) cns = ctx.ns;
-  std::string cname = api::str((*collector)["metadata"], {"name"});
+  std::string cname = api::str(*collector, {"metadata", "name"});
   Json& meta = pod["metadata"];
   if (!meta.is_object()) meta = Json::object();
   Json& labels = meta["labels"];

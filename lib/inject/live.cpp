@@ -183,7 +183,7 @@ std::string podWebhookConfiguration(const Json& list) {
   if (!list.is_object() || !list.contains("items") || !list["items"].is_array()) return "";
   std::string found;
   for (const auto& cfg : list["items"]) {
-    const std::string name = cfg.contains("metadata") ? api::str(cfg["metadata"], {"name"}) : "";
+    const std::string name = api::str(cfg, {"metadata", "name"});
     bool pod = name == kControllerMutatingWebhookConfiguration;
     if (cfg.contains("webhooks") && cfg["webhooks"].is_array())
       for (const auto& w : cfg["webhooks"]) pod = pod || api::str(w, {"name"}) == kPodWebhookName;
@@ -327,7 +327,7 @@ std::vector<LiveResult> runLive(const std::vector<std::string>& selectors, const
       }
       for (auto& item : items) {
         if (!managingOwner(item).empty()) continue;  // its owner is the workload to inject
-        std::string name = item.contains("metadata") ? api::str(item["metadata"], {"name"}) : "";
+        std::string name = api::str(item, {"metadata", "name"});
         bool dup = false;
         for (const auto& t : targets) dup = dup || (t.kind == kind && t.name == name);
         if (dup || name.empty()) continue;

@@ -251,8 +251,7 @@ Json sidecarContainer(const Json& collector, const PodContext& ctx, const std::s
 
 const Json* selectCollector(const std::string& value, const PodContext& ctx, const Catalog& catalog, std::string& error) {
   auto isSidecar = [](const Json& o) {
-    std::string m = o.contains("spec") ? api::str(o["spec"], {"mode"}) : "";
-    return m == "sidecar";  // an omitted mode is deployment
+    return api::str(o, {"spec", "mode"}) == "sidecar";  // an omitted mode is deployment
   };
   return selectByAnnotation(value, ctx.ns, catalog.collectors,
                             {"Collector", "opentelemetrycollectors.opentelemetry.io", isSidecar,

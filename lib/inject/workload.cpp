@@ -112,7 +112,7 @@ PodContext contextForWorkload(const Json& workload, const std::string& defaultNa
   if (kind == "CronJob") ctx.cronJob = name;
   if (kind == "Pod") {
     ctx.podName = name;
-    if (workload.contains("spec")) ctx.nodeName = api::str(workload["spec"], {"nodeName"});
+    ctx.nodeName = api::str(workload, {"spec", "nodeName"});
   }
   return ctx;
 }
@@ -124,7 +124,7 @@ PodContext contextForPod(const Json& pod, const std::string& ns, const Json& nsA
   ctx.nsAnnotations = nsAnnotations.is_object() ? nsAnnotations : Json::object();
   ctx.podName = metaStr(pod, "name");
   ctx.podUid = metaStr(pod, "uid");
-  if (pod.contains("spec")) ctx.nodeName = api::str(pod["spec"], {"nodeName"});
+  ctx.nodeName = api::str(pod, {"spec", "nodeName"});
   std::function<void(const Json&, int)> walk = [&](const Json& meta, int depth) {
     if (depth > 3 || !meta.is_object() || !meta.contains("ownerReferences") || !meta["ownerReferences"].is_array()) return;
     for (const auto& o : meta["ownerReferences"]) {
@@ -325,8 +325,9 @@ FileModeResult processManifests(const std::vector<ManifestSource>& sources, cons
     bool changed = false;
     Json value = d.value;
     if (value.is_object()) {
-      if (value.contains("items") && value["items"].is_array() && api::str(value, {"kind"}).size() >= 4 &&
-          api::str(value, {"kind"}).substr(api::str(value, {"kind"}).size() - 4) == "List") {
+      const std::string kind = api::str(value, {"kind"});
+      if (value.contains("items") && value["items"].is_array() && kind.size() >= 4 &&
+          kind.compare(kind.size() - 4, 4, "List") == 0) {
         for (auto& item : value["items"]) changed = process(item, d) || changed;
       } else {
         changed = process(value, d);

@@ -4,8 +4,6 @@
 // dry runs; the default mode following the controller's webhook; one-line errors that write nothing.
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -13,7 +11,6 @@
 #include <mutex>
 #include <thread>
 
-#include "lib/core/files.h"
 #include "lib/core/hash.h"
 #include "lib/core/yaml.h"
 #include "lib/kube/client.h"
@@ -166,11 +163,8 @@ struct DenyingWebhook {
 class InjectLiveCluster : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = (fs::temp_directory_path() / ("otel-inject-live-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = otel::clitest::tempDir(std::string("inject-live-") +
+                                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
     kubeconfig_ = dir_ + "/kubeconfig";
     server_.writeKubeconfig(kubeconfig_);
     for (const auto& crd : otel::manifests::crdObjects()) server_.putObject(crd);
@@ -576,6 +570,12 @@ TEST_F(InjectLiveCluster, OneLineErrorsWriteNothing) {
   EXPECT_NE(kind.err.find("svc/web: error: unsupported kind \"svc\""), std::string::npos) << kind.err;
   EXPECT_NE(kind.err.find("deployment/web: not written"), std::string::npos) << kind.err;
   unchanged();
+  // -q: the error lines only, whichever workloads come before or after them.
+  CliRun quiet = kubectlOtel("inject deploy/web svc/web deploy/api --lang java -q");
+  EXPECT_EQ(quiet.code, 1);
+  EXPECT_EQ(quiet.err, "svc/web: error: unsupported kind \"svc\" (supported: Deployment, StatefulSet, DaemonSet, "
+                       "ReplicaSet, ReplicationController, Job, CronJob, Pod)\n");
+  unchanged();
 
   Json bad = stored("Deployment", "web");
   bad["spec"]["template"]["metadata"]["annotations"]["instrumentation.opentelemetry.io/inject-java"] = "not a name!";
@@ -588,6 +588,12 @@ TEST_F(InjectLiveCluster, OneLineErrorsWriteNothing) {
             std::string::npos)
       << invalid.err;
   EXPECT_EQ(rv("Deployment", "web"), badRv);
+
+  // The webhook cannot carry an inline Instrumentation: refused before the cluster is asked anything.
+  CliRun annotateInline = kubectlOtel("inject deploy/api --lang java --mode=annotate --endpoint http://c:4318");
+  EXPECT_EQ(annotateInline.code, 1);
+  EXPECT_NE(annotateInline.err.find("--endpoint needs --mode=direct"), std::string::npos) << annotateInline.err;
+  EXPECT_EQ(rv("Deployment", "api"), apiRv);
 
   CliRun gone = kubectlOtel("inject deploy/nothere --lang java");
   EXPECT_EQ(gone.code, 1);

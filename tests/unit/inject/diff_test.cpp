@@ -43,6 +43,17 @@ TEST(UnifiedDiff, MissingFinalNewlineIsMarked) {
             "--- live\n+++ injected\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n");
 }
 
+// A final newline added or lost is a change of the last line (GNU diff -u output).
+TEST(UnifiedDiff, FinalNewlineAddedOrLostIsAChange) {
+  EXPECT_EQ(unifiedDiff("a\n", "a"), "--- live\n+++ injected\n@@ -1 +1 @@\n-a\n+a\n\\ No newline at end of file\n");
+  EXPECT_EQ(unifiedDiff("a", "a\n"), "--- live\n+++ injected\n@@ -1 +1 @@\n-a\n\\ No newline at end of file\n+a\n");
+  EXPECT_EQ(unifiedDiff("x\na\nb\nc\nd", "y\na\nb\nc\nd\n"),
+            "--- live\n+++ injected\n@@ -1,5 +1,5 @@\n-x\n+y\n a\n b\n c\n-d\n\\ No newline at end of file\n+d\n");
+  // Both sides without it: a kept last line, marked once.
+  EXPECT_EQ(unifiedDiff("x\nk", "y\nk"),
+            "--- live\n+++ injected\n@@ -1,2 +1,2 @@\n-x\n+y\n k\n\\ No newline at end of file\n");
+}
+
 TEST(UnifiedDiff, HugeTextsStayCorrectWithoutQuadraticMemory) {
   // Changes at both ends of 5,000 lines: the middle exceeds the LCS budget and is shown as replaced.
   std::string a, b;
