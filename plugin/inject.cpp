@@ -132,12 +132,7 @@ void runLiveMode(const InjectFlags& f, const GlobalOptions& g, const inject::Fil
     lopt.labelSelector = selector;
     Json l = client.list(client.resourceFor(inject::liveKindApiVersion(kind), kind), ns, lopt);
     std::vector<Json> items;
-    for (auto& i : l["items"]) {  // list items carry no apiVersion/kind: put them first, as a GET does
-      Json item = {{"apiVersion", inject::liveKindApiVersion(kind)}, {"kind", kind}};
-      for (auto it = i.begin(); it != i.end(); ++it)
-        if (it.key() != "apiVersion" && it.key() != "kind") item[it.key()] = it.value();
-      items.push_back(std::move(item));
-    }
+    for (auto& i : l["items"]) items.push_back(std::move(i));  // Client::list put apiVersion/kind first
     return items;
   };
   a.update = [&](const Json& obj, bool serverDryRun) {
@@ -159,11 +154,7 @@ void runLiveMode(const InjectFlags& f, const GlobalOptions& g, const inject::Fil
     auto listAll = [&](const char* api, const char* kind, std::vector<Json>& out) {
       try {
         Json l = client.list(client.resourceFor(api, kind), ns);
-        for (auto& i : l["items"]) {
-          i["apiVersion"] = api;
-          i["kind"] = kind;
-          out.push_back(i);
-        }
+        for (auto& i : l["items"]) out.push_back(std::move(i));
       } catch (const std::exception&) {  // CRD not installed: nothing of that kind
       }
     };

@@ -438,9 +438,19 @@ Json Client::list(const ResourceId& id, const std::string& ns, const ListOptions
     if (page.contains("kind") && page["kind"].is_string() && result["kind"] == "List") result["kind"] = page["kind"];
     if (page.contains("items") && page["items"].is_array())
       for (auto& item : page["items"]) {
-        // Lists omit apiVersion/kind on items; restore them so items stand alone.
-        if (!item.contains("apiVersion") && !id.apiVersion.empty()) item["apiVersion"] = id.apiVersion;
-        if (!item.contains("kind") && !id.kind.empty()) item["kind"] = id.kind;
+        // Lists omit apiVersion/kind on items; restore them, first as a GET has them, so items stand alone.
+        bool addApiVersion = !item.contains("apiVersion") && !id.apiVersion.empty();
+        bool addKind = !item.contains("kind") && !id.kind.empty();
+        if (addApiVersion || addKind) {
+          Json full = Json::object();
+          full["apiVersion"] = addApiVersion ? Json(id.apiVersion) : item.value("apiVersion", Json());
+          full["kind"] = addKind ? Json(id.kind) : item.value("kind", Json());
+          if (full["apiVersion"].is_null()) full.erase("apiVersion");
+          if (full["kind"].is_null()) full.erase("kind");
+          for (auto it = item.begin(); it != item.end(); ++it)
+            if (it.key() != "apiVersion" && it.key() != "kind") full[it.key()] = std::move(it.value());
+          item = std::move(full);
+        }
         result["items"].push_back(std::move(item));
       }
     const Json meta = page.value("metadata", Json::object());

@@ -171,6 +171,10 @@ TEST_F(ClientTest, PaginatedListWithSelectors) {
   EXPECT_EQ(all["kind"], "ConfigMapList");
   EXPECT_FALSE(all["metadata"]["resourceVersion"].get<std::string>().empty());
   EXPECT_EQ(all["items"][0]["kind"], "ConfigMap");
+  // items stand alone, apiVersion and kind first as a GET gives them
+  auto first = all["items"][0].begin();
+  EXPECT_EQ(first.key(), "apiVersion");
+  EXPECT_EQ((++first).key(), "kind");
   EXPECT_EQ(server.requestCount("GET", "/api/v1/namespaces/default/configmaps"), 4);  // 2+2+2+1
   lo.labelSelector = "page=odd";
   EXPECT_EQ(client->list(kConfigMaps, "default", lo)["items"].size(), 3u);
