@@ -13,6 +13,11 @@ const Json* at(const Json& j, std::initializer_list<std::string_view> path) {
   return cur;
 }
 
+const Json& emptyObject() {
+  static const Json kEmpty = Json::object();
+  return kEmpty;
+}
+
 std::string str(const Json& j, std::initializer_list<std::string_view> path, const std::string& fallback) {
   const Json* v = at(j, path);
   return v && v->is_string() ? v->get<std::string>() : fallback;

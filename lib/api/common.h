@@ -25,6 +25,9 @@ struct Diagnostics {
   }
 };
 
+// A shared empty object, for `cond ? j["x"] : emptyObject()` without copying j["x"].
+const Json& emptyObject();
+
 // Follows a path of object keys; nullptr when any step is missing or not an object.
 const Json* at(const Json& j, std::initializer_list<std::string_view> path);
 // Typed reads with fallbacks (a value of another type gives the fallback).

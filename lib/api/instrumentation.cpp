@@ -1,15 +1,13 @@
 #include "lib/api/instrumentation.h"
 
+#include "lib/api/common.h"
+
 #include <cerrno>
 #include <cstdlib>
 
 namespace otel::api {
 namespace {
 
-const Json& emptyObject() {
-  static const Json kEmpty = Json::object();
-  return kEmpty;
-}
 const Json& emptyArray() {
   static const Json kEmpty = Json::array();
   return kEmpty;

@@ -109,7 +109,7 @@ Json collectorPorts(const Json& collector) {
             if (r.is_string()) used.insert(r.get<std::string>());
       }
     }
-    const Json& receivers = cfg.contains("receivers") && cfg["receivers"].is_object() ? cfg["receivers"] : Json::object();
+    const Json& receivers = cfg.contains("receivers") && cfg["receivers"].is_object() ? cfg["receivers"] : api::emptyObject();
     for (auto it = receivers.begin(); it != receivers.end(); ++it) {
       const std::string name = it.key();
       if (!used.count(name)) continue;
@@ -150,7 +150,7 @@ Json collectorPorts(const Json& collector) {
 
 Json sidecarVolumes(const Json& collector) {
   Json out = Json::array();
-  const Json& spec = collector.is_object() && collector.contains("spec") ? collector["spec"] : Json::object();
+  const Json& spec = collector.is_object() && collector.contains("spec") ? collector["spec"] : api::emptyObject();
   if (spec.contains("volumes") && spec["volumes"].is_array())
     for (const auto& v : spec["volumes"]) out.push_back(v);
   if (spec.contains("configmaps") && spec["configmaps"].is_array())
@@ -163,7 +163,7 @@ Json sidecarVolumes(const Json& collector) {
 }
 
 Json sidecarContainer(const Json& collector, const PodContext& ctx, const std::string& defaultImage, bool native) {
-  const Json& spec = collector.is_object() && collector.contains("spec") ? collector["spec"] : Json::object();
+  const Json& spec = collector.is_object() && collector.contains("spec") ? collector["spec"] : api::emptyObject();
   Json c = Json::object();
   c["name"] = kSidecarContainerName;
   std::string image = api::str(spec, {"image"});
