@@ -401,5 +401,15 @@ TEST(ForbiddenStatus, KubeMessagesAndDetails) {
   EXPECT_EQ(path["details"], Json::object());
 }
 
+// Go's strconv.Quote, as fmt's %q prints it in kube's messages.
+TEST(GoQuote, AsStrconvQuote) {
+  EXPECT_EQ(goQuote(""), R"("")");
+  EXPECT_EQ(goQuote("system:basic-user"), R"("system:basic-user")");
+  EXPECT_EQ(goQuote("a\"b\\c"), R"("a\"b\\c")");
+  EXPECT_EQ(goQuote("\a\b\f\n\r\t\v"), R"("\a\b\f\n\r\t\v")");
+  EXPECT_EQ(goQuote(std::string("\0\x1b\x7f", 3)), R"("\x00\x1b\x7f")");  // lower-case hex
+  EXPECT_EQ(goQuote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");                   // printable UTF-8 as is
+}
+
 }  // namespace
 }  // namespace otel::testing
