@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 
 #include "tests/support/api_logic.h"
 
@@ -155,17 +154,6 @@ std::vector<const Json*> byName(const std::vector<Json>& list, const std::string
   return out;
 }
 
-// utilerrors.NewAggregate(errs).Error(): one message as is, several deduplicated in brackets.
-std::string aggregate(const std::vector<std::string>& errors) {
-  if (errors.size() == 1) return errors[0];
-  std::vector<std::string> seen;
-  for (const auto& e : errors)
-    if (!contains(seen, e)) seen.push_back(e);
-  std::string out;
-  for (size_t i = 0; i < seen.size(); ++i) out += (i ? ", " : "") + seen[i];
-  return seen.size() == 1 ? out : "[" + out + "]";
-}
-
 // The responsewriters sanitizer: kube escapes &, < and > in forbidden messages.
 std::string sanitize(const std::string& s) {
   std::string out;
@@ -206,32 +194,6 @@ Json clusterRoleBinding(const std::string& name, const std::vector<std::string>&
 }
 
 }  // namespace
-
-std::string goQuote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\v': out += "\\v"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {  // strconv's lowerhex
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
 
 AuthzAttributes requestAttributes(const std::string& method, const std::string& path,
                                   const std::map<std::string, std::string>& query) {
@@ -350,7 +312,7 @@ AuthzDecision rbacAuthorize(const RbacPolicy& policy, const UserInfo& user, cons
       }
     }
   }
-  return {false, errors.empty() ? "" : "RBAC: " + aggregate(errors)};
+  return {false, errors.empty() ? "" : "RBAC: " + aggregateErrors(errors)};
 }
 
 AuthzDecision authorize(const RbacPolicy& policy, const UserInfo& user, const AuthzAttributes& a) {

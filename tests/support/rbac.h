@@ -95,9 +95,4 @@ std::vector<Json> bootstrapClusterRoleBindings();
 std::string stringField(const Json& obj, const char* field);
 std::vector<std::string> stringList(const Json& obj, const char* field);
 
-// Go's %q of a string (strconv.Quote, used in kube's messages): \" and \\, the escapes \a \b \f \n \r \t \v,
-// other ASCII control bytes as lower-case \xHH. Bytes >= 0x80 are copied (Go also escapes invalid UTF-8 and
-// non-printable runes; names in tests have neither).
-std::string goQuote(const std::string& s);
-
 }  // namespace otel::testing

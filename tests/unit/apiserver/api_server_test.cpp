@@ -12,6 +12,7 @@
 #include <future>
 #include <thread>
 
+#include "tests/support/api_logic.h"
 #include "tests/support/certs.h"
 #include "tests/unit/apiserver/test_client.h"
 
@@ -161,6 +162,14 @@ TEST(TestApiServer, CrudBasicsAndNamespaces) {
   std::string name = r.body["metadata"]["name"];
   EXPECT_EQ(name.rfind("gen-", 0), 0u);
   EXPECT_EQ(name.size(), 9u);
+  // Neither name nor generateName: kube's 422 (details without a name).
+  g["metadata"].erase("generateName");
+  r = c.post(kCms, g);
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(r.body["message"],
+            "ConfigMap \"\" is invalid: metadata.name: Required value: name or generateName is required");
+  EXPECT_EQ(r.body["details"], Json::parse(R"({"kind":"ConfigMap","causes":[{"reason":"FieldValueRequired",
+      "message":"Required value: name or generateName is required","field":"metadata.name"}]})"));
   // resourceVersion is a global counter; uid and creationTimestamp are set.
   auto a = c.post(kCms, cm("a"));
   auto b = c.post(kCms, cm("b"));
@@ -190,6 +199,21 @@ TEST(TestApiServer, CrudBasicsAndNamespaces) {
   EXPECT_EQ(c.get(kCms + "/direct").status, 404);
   // Cluster-wide list spans namespaces.
   EXPECT_EQ(names(c.get("/api/v1/configmaps").body).size(), 4u);
+}
+
+// apierrors.NewInvalid: the name quoted as %q, the messages aggregated (duplicates once), every cause kept.
+TEST(TestApiServer, InvalidStatusAsNewInvalid) {
+  std::vector<FieldError> errs = {{"spec.a", "Invalid value: 0: too small"},
+                                  {"spec.a", "Invalid value: 0: too small"},
+                                  {"spec.b", "Required value", "FieldValueRequired"}};
+  Json s = invalidStatus("Widget.example.com", "example.com", "Widget", "w\"1", errs);
+  EXPECT_EQ(s["code"], 422);
+  EXPECT_EQ(s["message"],
+            "Widget.example.com \"w\\\"1\" is invalid: [spec.a: Invalid value: 0: too small, spec.b: Required value]");
+  EXPECT_EQ(s["details"]["name"], "w\"1");
+  EXPECT_EQ(s["details"]["causes"].size(), 3u);
+  Json one = invalidStatus("Widget.example.com", "example.com", "Widget", "w", {errs[0], errs[1]});
+  EXPECT_EQ(one["message"], "Widget.example.com \"w\" is invalid: spec.a: Invalid value: 0: too small");
 }
 
 TEST(TestApiServer, LabelAndFieldSelectors) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/api_logic.h"
+
 namespace otel::testing {
 namespace {
 
