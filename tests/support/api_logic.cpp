@@ -500,8 +500,16 @@ std::string validateDnsLabel(const std::string& name) {
   return "";
 }
 
+std::vector<std::string> pathSegmentNameErrors(const std::string& name) {
+  if (name == "." || name == "..") return {"may not be '" + name + "'"};
+  std::vector<std::string> errors;
+  for (const char* bad : {"/", "%"})
+    if (name.find(bad) != std::string::npos) errors.push_back(std::string("may not contain '") + bad + "'");
+  return errors;
+}
+
 namespace {
-std::string goValue(const Json& v) { return v.is_string() ? "\"" + v.get<std::string>() + "\"" : v.dump(); }
+std::string goValue(const Json& v) { return v.is_string() ? goQuote(v.get<std::string>()) : v.dump(); }
 
 std::string typeOf(const Json& v) {
   if (v.is_string()) return "string";

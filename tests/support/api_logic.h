@@ -80,6 +80,9 @@ void deepMerge(Json& into, const Json& applied);
 // "" when valid, otherwise the validation message (without the "Invalid value" prefix).
 std::string validateDnsSubdomain(const std::string& name);
 std::string validateDnsLabel(const std::string& name);
+// path.IsValidPathSegmentName (RBAC object names; the name a field selector may stand for in authorization):
+// kube's messages ("may not be '.'", "may not contain '/'", "may not contain '%'"), none when valid.
+std::vector<std::string> pathSegmentNameErrors(const std::string& name);
 
 struct FieldError {
   std::string field;

@@ -1316,27 +1316,22 @@ struct TestApiServer::Impl {
       m["name"] = gen + randomSuffix(5);
     }
     std::string name = meta(obj, "name");
+    // The kind's name rule: RBAC objects only need a path segment name (kube's ValidateRBACName, so
+    // "system:basic-user" is valid), namespaces and services a DNS label, everything else a DNS subdomain.
+    std::vector<std::string> whys;
     if (t.group == "rbac.authorization.k8s.io") {
-      // RBAC objects only need a valid path segment name (kube's ValidateRBACName), e.g. "system:basic-user".
-      std::vector<FieldError> errs;
-      auto bad = [&](const std::string& why) {
-        errs.push_back({"metadata.name", "Invalid value: \"" + name + "\": " + why});
-      };
-      if (name == "." || name == "..") {
-        bad("may not be '" + name + "'");
-      } else {
-        if (name.find('/') != std::string::npos) bad("may not contain '/'");
-        if (name.find('%') != std::string::npos) bad("may not contain '%'");
-      }
-      if (!errs.empty()) return answer(invalidStatus(kindForMessage(t), t.group, t.kind, name, errs));
+      whys = pathSegmentNameErrors(name);
+    } else {
+      std::string why = (t.resource == "namespaces" || t.resource == "services") && t.group.empty()
+                            ? validateDnsLabel(name)
+                            : validateDnsSubdomain(name);
+      if (!why.empty()) whys.push_back(why);
     }
-    std::string why = t.group == "rbac.authorization.k8s.io" ? ""
-                      : (t.resource == "namespaces" || t.resource == "services") && t.group.empty()
-                          ? validateDnsLabel(name)
-                          : validateDnsSubdomain(name);
-    if (!why.empty())
-      return answer(invalidStatus(kindForMessage(t), t.group, t.kind, name,
-                                  {{"metadata.name", "Invalid value: \"" + name + "\": " + why}}));
+    if (!whys.empty()) {
+      std::vector<FieldError> errs;
+      for (const auto& why : whys) errs.push_back({"metadata.name", "Invalid value: " + goQuote(name) + ": " + why});
+      return answer(invalidStatus(kindForMessage(t), t.group, t.kind, name, errs));
+    }
     if (t.resource == "customresourcedefinitions") {
       Json spec = obj.value("spec", Json::object());
       std::string expected = spec.value("names", Json::object()).value("plural", "") + "." + spec.value("group", "");

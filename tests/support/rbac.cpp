@@ -32,12 +32,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-// path.IsValidPathSegmentName: not "." or "..", no "/" and no "%".
-bool validPathSegmentName(const std::string& name) {
-  if (name == "." || name == "..") return false;
-  return name.find('/') == std::string::npos && name.find('%') == std::string::npos;
-}
-
 std::string metaField(const Json& obj, const char* field) {
   return obj.is_object() && obj.contains("metadata") ? stringField(obj["metadata"], field) : "";
 }
@@ -255,7 +249,7 @@ AuthzAttributes requestAttributes(const std::string& method, const std::string& 
       if (reqs) {
         for (const auto& r : *reqs)
           if (r.path == "metadata.name" && r.equal) {
-            if (validPathSegmentName(r.value)) a.name = r.value;
+            if (pathSegmentNameErrors(r.value).empty()) a.name = r.value;
             break;
           }
       }

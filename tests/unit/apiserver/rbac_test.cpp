@@ -98,6 +98,10 @@ TEST(RequestAttributes, ResourceRequestsLikeRequestInfoFactory) {
                               {{"fieldSelector", "metadata.name!=cfg"}})
                 .name,
             "");
+  // ... unless the name is not a valid path segment.
+  EXPECT_EQ(requestAttributes("GET", "/api/v1/namespaces/default/configmaps", {{"fieldSelector", "metadata.name=a/b"}})
+                .name,
+            "");
 
   auto scale = requestAttributes("PUT", "/apis/apps/v1/namespaces/ns1/deployments/web/scale", {});
   EXPECT_EQ(scale.verb, "update");
