@@ -195,19 +195,11 @@ ReviewAnswer accessReview(ReviewKind kind, const Json& body, const std::string& 
 
 ReviewAnswer selfSubjectReview(const Json& body, const UserInfo& requester, const std::string& now) {
   if (auto e = kindMismatch(body, "SelfSubjectReview", "authentication")) return *e;
-  Json userInfo = Json::object();
-  userInfo["username"] = requester.name;
-  if (!requester.groups.empty()) userInfo["groups"] = requester.groups;
-  if (!requester.extra.empty()) {
-    Json extra = Json::object();
-    for (const auto& [k, v] : requester.extra) extra[k] = v;
-    userInfo["extra"] = extra;
-  }
   Json review = Json::object();
   review["kind"] = "SelfSubjectReview";
   review["apiVersion"] = "authentication.k8s.io/v1";
   review["metadata"] = Json{{"creationTimestamp", now}};
-  review["status"] = Json{{"userInfo", userInfo}};
+  review["status"] = Json{{"userInfo", userInfoJson(requester)}};
   return {201, review};
 }
 

@@ -54,24 +54,17 @@ struct Answer {
 Answer answer(const Json& status) { return Answer{status.value("code", 500), status}; }
 
 // An authenticated user. `forbidden` marks options.forbiddenToken's user, refused every resource request.
-struct User {
-  std::string name;
-  std::vector<std::string> groups;
+struct User : UserInfo {
   bool forbidden = false;
-  std::map<std::string, std::vector<std::string>> extra;
-  UserInfo info() const {
-    UserInfo u;
-    u.name = name;
-    u.groups = groups;
-    u.extra = extra;
-    return u;
-  }
 };
 
-User makeUser(std::string name, std::vector<std::string> groups, bool forbidden = false) {
+// A user as authentication leaves it: kube's AuthenticatedGroupAdder puts system:authenticated among the groups.
+User authenticatedUser(std::string name, std::vector<std::string> groups, bool forbidden = false) {
   User u;
   u.name = std::move(name);
   u.groups = std::move(groups);
+  if (std::find(u.groups.begin(), u.groups.end(), kSystemAuthenticated) == u.groups.end())
+    u.groups.push_back(kSystemAuthenticated);
   u.forbidden = forbidden;
   return u;
 }
@@ -663,15 +656,7 @@ struct TestApiServer::Impl {
     if (!c.name.empty()) req["name"] = c.name;
     if (!c.ns.empty()) req["namespace"] = c.ns;
     req["operation"] = c.operation;
-    Json ui = Json::object();
-    ui["username"] = c.user.name;
-    ui["groups"] = c.user.groups;
-    if (!c.user.extra.empty()) {
-      Json extra = Json::object();
-      for (const auto& [k, v] : c.user.extra) extra[k] = v;
-      ui["extra"] = extra;
-    }
-    req["userInfo"] = ui;
+    req["userInfo"] = userInfoJson(c.user);
     req["object"] = obj.is_object() ? obj : Json();
     req["oldObject"] = c.oldObject.is_object() ? c.oldObject : Json();
     req["dryRun"] = c.dryRun;
@@ -940,7 +925,7 @@ struct TestApiServer::Impl {
     if (!parsed || !parsed->is_object()) return badRequest("the body of the request was in an unknown format: " + err);
     ReviewAnswer r;
     if (t.type->resource == "selfsubjectreviews") {
-      r = selfSubjectReview(*parsed, c.user.info(), nowRfc3339());
+      r = selfSubjectReview(*parsed, c.user, nowRfc3339());
     } else {
       ReviewKind kind = t.type->resource == "subjectaccessreviews"       ? ReviewKind::SubjectAccessReview
                         : t.type->resource == "selfsubjectaccessreviews" ? ReviewKind::SelfSubjectAccessReview
@@ -950,7 +935,7 @@ struct TestApiServer::Impl {
         std::lock_guard<std::mutex> lk(mu);
         policy = rbacPolicy();
       }
-      r = accessReview(kind, *parsed, t.ns, c.user.info(), policy);
+      r = accessReview(kind, *parsed, t.ns, c.user, policy);
     }
     return Answer{r.status, r.body};
   }
@@ -976,16 +961,15 @@ struct TestApiServer::Impl {
     std::map<std::string, std::string> query;
     for (const auto& [k, v] : req.params) query.emplace(k, v);  // the first value of each parameter
     AuthzAttributes a = requestAttributes(req.method, req.path, query);
-    UserInfo info = user.info();
-    if (std::find(info.groups.begin(), info.groups.end(), kSystemMasters) != info.groups.end()) return std::nullopt;
-    if (user.forbidden && a.resourceRequest) return answer(forbiddenStatus(info, a, ""));
+    if (std::find(user.groups.begin(), user.groups.end(), kSystemMasters) != user.groups.end()) return std::nullopt;
+    if (user.forbidden && a.resourceRequest) return answer(forbiddenStatus(user, a, ""));
     AuthzDecision d;
     {
       std::lock_guard<std::mutex> lk(mu);
-      d = authorize(rbacPolicy(), info, a);
+      d = authorize(rbacPolicy(), user, a);
     }
     if (d.allowed) return std::nullopt;
-    return answer(forbiddenStatus(info, a, d.reason));
+    return answer(forbiddenStatus(user, a, d.reason));
   }
 
   // Impersonate-User / -Group / -Uid headers as kube-apiserver's impersonation filter: each requested identity
@@ -1032,16 +1016,17 @@ struct TestApiServer::Impl {
       a.name = uid;
       wanted.push_back(a);
     }
-    UserInfo info = user.info();
     for (const auto& a : wanted) {
       AuthzDecision d;
       {
         std::lock_guard<std::mutex> lk(mu);
-        d = authorize(rbacPolicy(), info, a);
+        d = authorize(rbacPolicy(), user, a);
       }
-      if (!d.allowed) return answer(forbiddenStatus(info, a, d.reason));
+      if (!d.allowed) return answer(forbiddenStatus(user, a, d.reason));
     }
-    User as = makeUser(name, groups);
+    User as;
+    as.name = name;
+    as.groups = groups;
     if (who.resource == "serviceaccounts" && groups.empty())
       as.groups = {"system:serviceaccounts", "system:serviceaccounts:" + who.ns};
     if (name != "system:anonymous" &&
@@ -1940,16 +1925,10 @@ struct TestApiServer::Impl {
     std::string auth = req.get_header_value("Authorization");
     if (auth.rfind("Bearer ", 0) == 0) {
       std::string tok = auth.substr(7);
-      if (tok == token) return makeUser("admin", {kSystemMasters, kSystemAuthenticated});
-      if (!opts.forbiddenToken.empty() && tok == opts.forbiddenToken)
-        return makeUser("forbidden", {kSystemAuthenticated}, true);
-      for (const auto& u : opts.users) {
-        if (u.token.empty() || u.token != tok) continue;
-        User user = makeUser(u.name, u.groups);
-        if (std::find(user.groups.begin(), user.groups.end(), kSystemAuthenticated) == user.groups.end())
-          user.groups.push_back(kSystemAuthenticated);
-        return user;
-      }
+      if (tok == token) return authenticatedUser("admin", {kSystemMasters});
+      if (!opts.forbiddenToken.empty() && tok == opts.forbiddenToken) return authenticatedUser("forbidden", {}, true);
+      for (const auto& u : opts.users)
+        if (!u.token.empty() && u.token == tok) return authenticatedUser(u.name, u.groups);
       return std::nullopt;
     }
     if (req.ssl && !opts.clientCaPem.empty()) {
@@ -1957,16 +1936,15 @@ struct TestApiServer::Impl {
       if (peer && SSL_get_verify_result(req.ssl) == X509_V_OK) {
         char cn[256] = {0};
         X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn);
-        User u = makeUser(cn, {});
+        std::vector<std::string> organizations;
         X509_NAME* subj = X509_get_subject_name(peer);
         int idx = -1;
         while ((idx = X509_NAME_get_index_by_NID(subj, NID_organizationName, idx)) >= 0) {
           ASN1_STRING* d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx));
-          u.groups.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(d)),
-                                static_cast<size_t>(ASN1_STRING_length(d)));
+          organizations.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(d)),
+                                     static_cast<size_t>(ASN1_STRING_length(d)));
         }
-        if (std::find(u.groups.begin(), u.groups.end(), kSystemAuthenticated) == u.groups.end())
-          u.groups.push_back(kSystemAuthenticated);
+        User u = authenticatedUser(cn, organizations);
         // kube-apiserver records which certificate authenticated the user.
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned int mdLen = 0;
@@ -1984,7 +1962,7 @@ struct TestApiServer::Impl {
       }
       if (peer) X509_free(peer);
     }
-    if (!opts.requireToken) return makeUser("admin", {kSystemMasters, kSystemAuthenticated});
+    if (!opts.requireToken) return authenticatedUser("admin", {kSystemMasters});
     return std::nullopt;
   }
 

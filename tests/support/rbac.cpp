@@ -189,6 +189,18 @@ Json clusterRoleBinding(const std::string& name, const std::vector<std::string>&
 
 }  // namespace
 
+Json userInfoJson(const UserInfo& user) {
+  Json out = Json::object();
+  out["username"] = user.name;
+  if (!user.groups.empty()) out["groups"] = user.groups;
+  if (!user.extra.empty()) {
+    Json extra = Json::object();
+    for (const auto& [k, v] : user.extra) extra[k] = v;
+    out["extra"] = extra;
+  }
+  return out;
+}
+
 AuthzAttributes requestAttributes(const std::string& method, const std::string& path,
                                   const std::map<std::string, std::string>& query) {
   AuthzAttributes a;

@@ -18,6 +18,10 @@ struct UserInfo {
   std::map<std::string, std::vector<std::string>> extra;
 };
 
+// The user as authentication.k8s.io/v1 UserInfo JSON (AdmissionReview request.userInfo, SelfSubjectReview
+// status.userInfo): username, groups and extra, empty ones omitted.
+Json userInfoJson(const UserInfo& user);
+
 // authorizer.Attributes. A resource request names verb, apiGroup, resource, subresource, name and namespace;
 // a non-resource request names path and verb (the lower-case HTTP method).
 struct AuthzAttributes {

@@ -731,6 +731,8 @@ TEST(TestApiServerAdmission, MutatingWebhookPatchIsApplied) {
   EXPECT_EQ(req["object"]["metadata"]["labels"]["app"], "x");
   EXPECT_TRUE(req["oldObject"].is_null());
   EXPECT_EQ(req["options"]["kind"], "CreateOptions");
+  EXPECT_EQ(req["userInfo"], (Json{{"username", "admin"},
+                                   {"groups", Json::array({"system:masters", "system:authenticated"})}}));
   // Same keys as the captured request (when the capture is available).
   std::string cap = std::string(OTEL_SHARED_REFERENCE) + "/apiserver-captures/admissionreview-request.json";
   if (std::filesystem::exists(cap)) {
