@@ -50,6 +50,12 @@ std::string aggregateErrors(const std::vector<std::string>& messages) {
   return seen.size() == 1 ? out : "[" + out + "]";
 }
 
+bool queryParamTrue(const std::string& value) {
+  std::string v = value;
+  for (auto& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return v != "0" && v != "false";
+}
+
 Json statusBody(int code, const std::string& reason, const std::string& message, const Json& details) {
   Json s = Json::object();
   s["kind"] = "Status";

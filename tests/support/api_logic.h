@@ -23,6 +23,10 @@ std::string goQuote(const std::string& s);
 // ("[a, b]") when more than one remains.
 std::string aggregateErrors(const std::vector<std::string>& messages);
 
+// A boolean query parameter as kube decodes it (runtime.Convert_Slice_string_To_bool): false only for "0" and
+// "false" in any case; any other value, the empty one included, is true. An absent parameter is false.
+bool queryParamTrue(const std::string& value);
+
 // A parse error in a selector or patch: the message for a 400/422 Status.
 struct LogicError {
   std::string message;

@@ -749,6 +749,8 @@ struct TestApiServer::Impl {
     std::string manager;
     bool dryRun = false;
     std::string param(const std::string& k) const { return req->has_param(k) ? req->get_param_value(k) : ""; }
+    // A boolean parameter (watch, allowWatchBookmarks, sendInitialEvents, force): absent is false.
+    bool flag(const std::string& k) const { return req->has_param(k) && queryParamTrue(req->get_param_value(k)); }
   };
 
   std::optional<Target> parseTarget(const std::vector<std::string>& seg, size_t start, const std::string& group,
@@ -852,8 +854,7 @@ struct TestApiServer::Impl {
       return answer(statusBody(404, "NotFound", "the server could not find the requested resource", Json::object()));
     if (t.name.empty()) {
       if (c.method == "GET") {
-        std::string w = c.param("watch");
-        if (w == "true" || w == "1") return startWatch(c, t, res);
+        if (c.flag("watch")) return startWatch(c, t, res);
         return list(c, t);
       }
       if (c.method == "POST") return create(c, t);
@@ -1140,12 +1141,12 @@ struct TestApiServer::Impl {
     st->gr = t.type->groupResource();
     st->ns = t.ns;
     st->apiVersion = t.type->apiVersion();
-    st->bookmarks = c.param("allowWatchBookmarks") == "true" || c.param("allowWatchBookmarks") == "1";
+    st->bookmarks = c.flag("allowWatchBookmarks");
     long timeoutSeconds = c.param("timeoutSeconds").empty() ? 1800 : std::atol(c.param("timeoutSeconds").c_str());
     st->deadline = Clock::now() + std::chrono::seconds(timeoutSeconds);
     st->lastSent = Clock::now();
     std::string rvParam = c.param("resourceVersion");
-    bool initial = c.param("sendInitialEvents") == "true";
+    bool initial = c.flag("sendInitialEvents");
     const ResourceType type = *t.type;
     std::uint64_t gen = 0;
     {
@@ -1551,7 +1552,7 @@ struct TestApiServer::Impl {
           FieldSet leaves = leafFields(obj, true);
           FieldSet keep;
           for (const auto& p : fs)
-            if (leaves.count(p) && !(c.req->get_param_value("force") == "true" && applyFields->count(p)))
+            if (leaves.count(p) && !(c.flag("force") && applyFields->count(p)))
               keep.insert(p);
           if (keep.empty()) continue;
           e["fieldsV1"] = fieldsToJson(keep);
@@ -1673,7 +1674,7 @@ struct TestApiServer::Impl {
         if (!p.empty() && p[0] == "status") onlyStatus.insert(p);
       fields = onlyStatus;
     }
-    bool force = c.param("force") == "true";
+    bool force = c.flag("force");
     if (!old) {
       if (auto e = checkNamespace(t)) return *e;
       Target ct = t;

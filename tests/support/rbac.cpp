@@ -249,11 +249,7 @@ AuthzAttributes requestAttributes(const std::string& method, const std::string& 
   if (!cur.empty()) a.resource = cur[0];
   if (a.name.empty() && a.verb == "get") {
     auto w = query.find("watch");
-    a.verb = "list";
-    if (w != query.end()) {
-      std::string v = lower(w->second);
-      if (v != "false" && v != "0") a.verb = "watch";
-    }
+    a.verb = w != query.end() && queryParamTrue(w->second) ? "watch" : "list";
     auto fs = query.find("fieldSelector");
     if (fs != query.end()) {
       std::string err;

@@ -286,6 +286,11 @@ TEST(TestApiServer, WatchResumeBookmarksAndExpiry) {
   auto init = c.watch(kCms + "?watch=1&timeoutSeconds=1", 2);
   ASSERT_EQ(init.size(), 2u);
   EXPECT_EQ(init[0]["type"], "ADDED");
+  // ?watch is a boolean as kube decodes it: only "0" and "false" (any case) mean no.
+  auto upper = c.watch(kCms + "?watch=True&timeoutSeconds=1", 2);
+  ASSERT_EQ(upper.size(), 2u);
+  EXPECT_EQ(upper[1]["type"], "ADDED");
+  EXPECT_EQ(c.get(kCms + "?watch=FALSE").body["kind"], "ConfigMapList");
   // Bookmark at the end of a bounded watch.
   auto bm = c.watch(kCms + "?watch=1&timeoutSeconds=1&allowWatchBookmarks=true&resourceVersion=" +
                         std::to_string(server.resourceVersion()),

@@ -81,6 +81,9 @@ TEST(RequestAttributes, ResourceRequestsLikeRequestInfoFactory) {
   EXPECT_EQ(requestAttributes("GET", "/api/v1/namespaces/default/configmaps", {{"watch", "1"}}).verb, "watch");
   EXPECT_EQ(requestAttributes("GET", "/api/v1/namespaces/default/configmaps", {{"watch", "false"}}).verb, "list");
   EXPECT_EQ(requestAttributes("GET", "/api/v1/namespaces/default/configmaps", {{"watch", "0"}}).verb, "list");
+  EXPECT_EQ(requestAttributes("GET", "/api/v1/namespaces/default/configmaps", {{"watch", "True"}}).verb, "watch");
+  EXPECT_EQ(requestAttributes("GET", "/api/v1/namespaces/default/configmaps", {{"watch", ""}}).verb, "watch");
+  EXPECT_EQ(requestAttributes("GET", "/api/v1/namespaces/default/configmaps", {{"watch", "FALSE"}}).verb, "list");
   EXPECT_EQ(requestAttributes("GET", "/api/v1/namespaces/default/configmaps/x", {}).verb, "get");
   EXPECT_EQ(requestAttributes("HEAD", "/api/v1/namespaces/default/configmaps/x", {}).verb, "get");
   EXPECT_EQ(requestAttributes("POST", "/api/v1/namespaces/default/configmaps", {}).verb, "create");
