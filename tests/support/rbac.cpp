@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "tests/support/api_logic.h"
 
@@ -278,42 +279,35 @@ bool ruleAllows(const Json& rule, const AuthzAttributes& a) {
 
 AuthzDecision rbacAuthorize(const RbacPolicy& policy, const UserInfo& user, const AuthzAttributes& a) {
   std::vector<std::string> errors;
-  for (const Json* crb : byName(policy.clusterRoleBindings, nullptr)) {
-    int idx = subjectIndexFor(user, *crb, "");
-    if (idx < 0) continue;
-    std::string err;
-    const Json* rules = roleRules(policy, crb->value("roleRef", Json::object()), "", err);
-    if (!rules) {
-      errors.push_back(err);
-      continue;
-    }
-    for (const auto& rule : *rules) {
-      if (!ruleAllows(rule, a)) continue;
-      const Json& ref = (*crb)["roleRef"];
-      return {true, "RBAC: allowed by ClusterRoleBinding " + goQuote(metaField(*crb, "name")) + " of " +
-                        stringField(ref, "kind") + " " + goQuote(stringField(ref, "name")) + " to " +
-                        describeSubject((*crb)["subjects"][static_cast<size_t>(idx)], "")};
-    }
-  }
-  if (!a.ns.empty()) {
-    for (const Json* rb : byName(policy.roleBindings, &a.ns)) {
-      int idx = subjectIndexFor(user, *rb, a.ns);
+  // The bindings of one scope, in name order: the ClusterRoleBindings (bindingNamespace "") or the RoleBindings
+  // of the request's namespace. The first rule that allows decides.
+  auto visit = [&](const std::vector<const Json*>& bindings,
+                   const std::string& bindingNamespace) -> std::optional<AuthzDecision> {
+    for (const Json* b : bindings) {
+      int idx = subjectIndexFor(user, *b, bindingNamespace);
       if (idx < 0) continue;
       std::string err;
-      const Json* rules = roleRules(policy, rb->value("roleRef", Json::object()), a.ns, err);
+      const Json* rules = roleRules(policy, b->value("roleRef", Json::object()), bindingNamespace, err);
       if (!rules) {
         errors.push_back(err);
         continue;
       }
       for (const auto& rule : *rules) {
         if (!ruleAllows(rule, a)) continue;
-        const Json& ref = (*rb)["roleRef"];
-        return {true, "RBAC: allowed by RoleBinding " + goQuote(metaField(*rb, "name") + "/" + a.ns) + " of " +
-                          stringField(ref, "kind") + " " + goQuote(stringField(ref, "name")) + " to " +
-                          describeSubject((*rb)["subjects"][static_cast<size_t>(idx)], a.ns)};
+        const Json& ref = (*b)["roleRef"];
+        std::string binding = bindingNamespace.empty()
+                                  ? "ClusterRoleBinding " + goQuote(metaField(*b, "name"))
+                                  : "RoleBinding " + goQuote(metaField(*b, "name") + "/" + bindingNamespace);
+        return AuthzDecision{true, "RBAC: allowed by " + binding + " of " + stringField(ref, "kind") + " " +
+                                       goQuote(stringField(ref, "name")) + " to " +
+                                       describeSubject((*b)["subjects"][static_cast<size_t>(idx)], bindingNamespace)};
       }
     }
-  }
+    return std::nullopt;
+  };
+  if (auto d = visit(byName(policy.clusterRoleBindings, nullptr), "")) return *d;
+  if (!a.ns.empty())
+    if (auto d = visit(byName(policy.roleBindings, &a.ns), a.ns)) return *d;
   return {false, errors.empty() ? "" : "RBAC: " + aggregateErrors(errors)};
 }
 
