@@ -8,12 +8,6 @@
 namespace otel::testing {
 namespace {
 
-struct ReviewError {
-  std::string field;
-  std::string body;  // ErrorBody(): "Invalid value: <json>: <detail>" / "Required value: <detail>"
-  std::string reason;
-};
-
 const char* kindName(ReviewKind k) {
   switch (k) {
     case ReviewKind::SubjectAccessReview: return "SubjectAccessReview";
@@ -23,15 +17,14 @@ const char* kindName(ReviewKind k) {
   return "";
 }
 
-// field.Invalid(path, value, detail).ErrorBody(): the value rendered as JSON (null for a nil pointer).
-ReviewError invalid(const std::string& field, const Json& value, const std::string& detail) {
+// field.Invalid(path, value, detail): the value rendered as JSON (null for a nil pointer).
+FieldError invalid(const std::string& field, const Json& value, const std::string& detail) {
   return {field, "Invalid value: " + value.dump() + ": " + detail, "FieldValueInvalid"};
 }
 
-ReviewError required(const std::string& field, const std::string& detail) {
+FieldError required(const std::string& field, const std::string& detail) {
   return {field, "Required value: " + detail, "FieldValueRequired"};
 }
-
 
 bool present(const Json& obj, const char* field) {
   return obj.is_object() && obj.contains(field) && obj[field].is_object();
@@ -70,7 +63,6 @@ Json nonResourceAttributesOut(const Json& in) {
   return out;
 }
 
-
 // The spec as kube re-encodes it: SubjectAccessReviewSpec {resourceAttributes, nonResourceAttributes, user,
 // groups, extra, uid}; a SelfSubjectAccessReviewSpec has only the two attribute fields.
 Json specOut(ReviewKind kind, const Json& spec) {
@@ -88,7 +80,7 @@ Json specOut(ReviewKind kind, const Json& spec) {
   return out;
 }
 
-void validateSelector(const Json& attrs, const char* name, std::vector<ReviewError>& errs) {
+void validateSelector(const Json& attrs, const char* name, std::vector<FieldError>& errs) {
   if (!present(attrs, name)) return;
   const Json& sel = attrs[name];
   std::string path = std::string("spec.resourceAttributes.") + name;
@@ -99,27 +91,6 @@ void validateSelector(const Json& attrs, const char* name, std::vector<ReviewErr
   if (raw.empty() && !hasRequirements)
     errs.push_back(
         required(path + ".requirements", "when " + path + " is specified, requirements or rawSelector is required"));
-}
-
-// NewInvalid(authorization.Kind(""), "", errs): the review decoded into the internal type has no kind, so the
-// message starts with ".authorization.k8s.io".
-ReviewAnswer invalidAnswer(const std::vector<ReviewError>& errs) {
-  std::vector<std::string> seen;
-  Json causes = Json::array();
-  for (const auto& e : errs) {
-    causes.push_back(Json{{"reason", e.reason}, {"message", e.body}, {"field", e.field}});
-    std::string m = e.field + ": " + e.body;
-    bool dup = false;
-    for (const auto& s : seen) dup = dup || s == m;
-    if (!dup) seen.push_back(m);
-  }
-  std::string agg;
-  for (size_t i = 0; i < seen.size(); ++i) agg += (i ? ", " : "") + seen[i];
-  if (seen.size() > 1) agg = "[" + agg + "]";
-  Json details = Json::object();
-  details["group"] = "authorization.k8s.io";
-  details["causes"] = causes;
-  return {422, statusBody(422, "Invalid", ".authorization.k8s.io \"\" is invalid: " + agg, details)};
 }
 
 // The create handler's decoding of a body of another kind into the expected type.
@@ -156,7 +127,7 @@ ReviewAnswer accessReview(ReviewKind kind, const Json& body, const std::string& 
   Json spec = body.is_object() && body.contains("spec") && body["spec"].is_object() ? body["spec"] : Json::object();
   Json out = specOut(kind, spec);
 
-  std::vector<ReviewError> errs;
+  std::vector<FieldError> errs;
   const char* unionMsg = "exactly one of nonResourceAttributes or resourceAttributes must be specified";
   bool hasResource = out.contains("resourceAttributes"), hasNonResource = out.contains("nonResourceAttributes");
   if (hasResource && hasNonResource) errs.push_back(invalid("spec", out["nonResourceAttributes"], unionMsg));
@@ -183,7 +154,9 @@ ReviewAnswer accessReview(ReviewKind kind, const Json& body, const std::string& 
       errs.push_back(
           invalid("spec.nonResourceAttributes", out["nonResourceAttributes"], "disallowed on this kind of request"));
   }
-  if (!errs.empty()) return invalidAnswer(errs);
+  // NewInvalid(authorization.Kind(""), "", errs): the review decoded into the internal type has no kind, so the
+  // message starts with ".authorization.k8s.io".
+  if (!errs.empty()) return {422, invalidStatus(".authorization.k8s.io", "authorization.k8s.io", "", "", errs)};
 
   UserInfo subject = requester;
   if (kind != ReviewKind::SelfSubjectAccessReview) {
@@ -222,19 +195,11 @@ ReviewAnswer accessReview(ReviewKind kind, const Json& body, const std::string& 
 
 ReviewAnswer selfSubjectReview(const Json& body, const UserInfo& requester, const std::string& now) {
   if (auto e = kindMismatch(body, "SelfSubjectReview", "authentication")) return *e;
-  Json userInfo = Json::object();
-  userInfo["username"] = requester.name;
-  if (!requester.groups.empty()) userInfo["groups"] = requester.groups;
-  if (!requester.extra.empty()) {
-    Json extra = Json::object();
-    for (const auto& [k, v] : requester.extra) extra[k] = v;
-    userInfo["extra"] = extra;
-  }
   Json review = Json::object();
   review["kind"] = "SelfSubjectReview";
   review["apiVersion"] = "authentication.k8s.io/v1";
   review["metadata"] = Json{{"creationTimestamp", now}};
-  review["status"] = Json{{"userInfo", userInfo}};
+  review["status"] = Json{{"userInfo", userInfoJson(requester)}};
   return {201, review};
 }
 

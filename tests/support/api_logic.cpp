@@ -4,13 +4,57 @@
 #include <openssl/rand.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <regex>
 
 namespace otel::testing {
+
+std::string goQuote(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\a': out += "\\a"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\v': out += "\\v"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {  // strconv's lowerhex
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string aggregateErrors(const std::vector<std::string>& messages) {
+  if (messages.size() == 1) return messages[0];
+  std::vector<std::string> seen;
+  for (const auto& m : messages)
+    if (std::find(seen.begin(), seen.end(), m) == seen.end()) seen.push_back(m);
+  std::string out;
+  for (size_t i = 0; i < seen.size(); ++i) out += (i ? ", " : "") + seen[i];
+  return seen.size() == 1 ? out : "[" + out + "]";
+}
+
+bool queryParamTrue(const std::string& value) {
+  std::string v = value;
+  for (auto& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return v != "0" && v != "false";
+}
 
 Json statusBody(int code, const std::string& reason, const std::string& message, const Json& details) {
   Json s = Json::object();
@@ -462,8 +506,16 @@ std::string validateDnsLabel(const std::string& name) {
   return "";
 }
 
+std::vector<std::string> pathSegmentNameErrors(const std::string& name) {
+  if (name == "." || name == "..") return {"may not be '" + name + "'"};
+  std::vector<std::string> errors;
+  for (const char* bad : {"/", "%"})
+    if (name.find(bad) != std::string::npos) errors.push_back(std::string("may not contain '") + bad + "'");
+  return errors;
+}
+
 namespace {
-std::string goValue(const Json& v) { return v.is_string() ? "\"" + v.get<std::string>() + "\"" : v.dump(); }
+std::string goValue(const Json& v) { return v.is_string() ? goQuote(v.get<std::string>()) : v.dump(); }
 
 std::string typeOf(const Json& v) {
   if (v.is_string()) return "string";
@@ -625,21 +677,19 @@ std::vector<FieldError> validateAndPrune(Json& object, const Json& schema) {
 
 Json invalidStatus(const std::string& kindForMessage, const std::string& group, const std::string& kind,
                    const std::string& name, const std::vector<FieldError>& errors) {
-  std::string msg = kindForMessage + " \"" + name + "\" is invalid: ";
-  if (errors.size() > 1) msg += "[";
+  std::vector<std::string> messages;
   Json causes = Json::array();
-  for (size_t i = 0; i < errors.size(); ++i) {
-    if (i) msg += ", ";
-    msg += errors[i].field + ": " + errors[i].message;
-    causes.push_back({{"reason", errors[i].reason}, {"message", errors[i].message}, {"field", errors[i].field}});
+  for (const auto& e : errors) {
+    messages.push_back(e.field + ": " + e.message);
+    causes.push_back({{"reason", e.reason}, {"message", e.message}, {"field", e.field}});
   }
-  if (errors.size() > 1) msg += "]";
   Json details = Json::object();
-  details["name"] = name;
+  if (!name.empty()) details["name"] = name;
   if (!group.empty()) details["group"] = group;
-  details["kind"] = kind;
+  if (!kind.empty()) details["kind"] = kind;
   details["causes"] = causes;
-  return statusBody(422, "Invalid", msg, details);
+  return statusBody(422, "Invalid", kindForMessage + " " + goQuote(name) + " is invalid: " + aggregateErrors(messages),
+                    details);
 }
 
 // ---------------------------------------------------------------- misc

@@ -14,6 +14,19 @@ namespace otel::testing {
 Json statusBody(int code, const std::string& reason, const std::string& message, const Json& details = Json());
 Json statusSuccess(const Json& details);
 
+// Go's %q of a string (strconv.Quote, used in kube's messages): \" and \\, the escapes \a \b \f \n \r \t \v,
+// other ASCII control bytes as lower-case \xHH. Bytes >= 0x80 are copied (Go also escapes invalid UTF-8 and
+// non-printable runes; names in tests have neither).
+std::string goQuote(const std::string& s);
+
+// utilerrors.NewAggregate(errs).Error(): one message as is; several deduplicated, and in brackets
+// ("[a, b]") when more than one remains.
+std::string aggregateErrors(const std::vector<std::string>& messages);
+
+// A boolean query parameter as kube decodes it (runtime.Convert_Slice_string_To_bool): false only for "0" and
+// "false" in any case; any other value, the empty one included, is true. An absent parameter is false.
+bool queryParamTrue(const std::string& value);
+
 // A parse error in a selector or patch: the message for a 400/422 Status.
 struct LogicError {
   std::string message;
@@ -71,6 +84,9 @@ void deepMerge(Json& into, const Json& applied);
 // "" when valid, otherwise the validation message (without the "Invalid value" prefix).
 std::string validateDnsSubdomain(const std::string& name);
 std::string validateDnsLabel(const std::string& name);
+// path.IsValidPathSegmentName (RBAC object names; the name a field selector may stand for in authorization):
+// kube's messages ("may not be '.'", "may not contain '/'", "may not contain '%'"), none when valid.
+std::vector<std::string> pathSegmentNameErrors(const std::string& name);
 
 struct FieldError {
   std::string field;
@@ -80,7 +96,9 @@ struct FieldError {
 // Validates an object against a CRD openAPIV3Schema (types, minimum/maximum, enum, required, pattern-free)
 // and prunes unknown fields (honouring x-kubernetes-preserve-unknown-fields); metadata/apiVersion/kind kept.
 std::vector<FieldError> validateAndPrune(Json& object, const Json& schema);
-// The 422 Invalid Status for a list of field errors.
+// The 422 Invalid Status for a list of field errors, as apierrors.NewInvalid writes it:
+// `<kindForMessage> "<name>" is invalid: <aggregate of "field: message">`, details {name, group, kind, causes}
+// (empty name, group and kind omitted).
 Json invalidStatus(const std::string& kindForMessage, const std::string& group, const std::string& kind,
                    const std::string& name, const std::vector<FieldError>& errors);
 

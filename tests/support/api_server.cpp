@@ -54,24 +54,17 @@ struct Answer {
 Answer answer(const Json& status) { return Answer{status.value("code", 500), status}; }
 
 // An authenticated user. `forbidden` marks options.forbiddenToken's user, refused every resource request.
-struct User {
-  std::string name;
-  std::vector<std::string> groups;
+struct User : UserInfo {
   bool forbidden = false;
-  std::map<std::string, std::vector<std::string>> extra;
-  UserInfo info() const {
-    UserInfo u;
-    u.name = name;
-    u.groups = groups;
-    u.extra = extra;
-    return u;
-  }
 };
 
-User makeUser(std::string name, std::vector<std::string> groups, bool forbidden = false) {
+// A user as authentication leaves it: kube's AuthenticatedGroupAdder puts system:authenticated among the groups.
+User authenticatedUser(std::string name, std::vector<std::string> groups, bool forbidden = false) {
   User u;
   u.name = std::move(name);
   u.groups = std::move(groups);
+  if (std::find(u.groups.begin(), u.groups.end(), kSystemAuthenticated) == u.groups.end())
+    u.groups.push_back(kSystemAuthenticated);
   u.forbidden = forbidden;
   return u;
 }
@@ -663,15 +656,7 @@ struct TestApiServer::Impl {
     if (!c.name.empty()) req["name"] = c.name;
     if (!c.ns.empty()) req["namespace"] = c.ns;
     req["operation"] = c.operation;
-    Json ui = Json::object();
-    ui["username"] = c.user.name;
-    ui["groups"] = c.user.groups;
-    if (!c.user.extra.empty()) {
-      Json extra = Json::object();
-      for (const auto& [k, v] : c.user.extra) extra[k] = v;
-      ui["extra"] = extra;
-    }
-    req["userInfo"] = ui;
+    req["userInfo"] = userInfoJson(c.user);
     req["object"] = obj.is_object() ? obj : Json();
     req["oldObject"] = c.oldObject.is_object() ? c.oldObject : Json();
     req["dryRun"] = c.dryRun;
@@ -764,6 +749,8 @@ struct TestApiServer::Impl {
     std::string manager;
     bool dryRun = false;
     std::string param(const std::string& k) const { return req->has_param(k) ? req->get_param_value(k) : ""; }
+    // A boolean parameter (watch, allowWatchBookmarks, sendInitialEvents, force): absent is false.
+    bool flag(const std::string& k) const { return req->has_param(k) && queryParamTrue(req->get_param_value(k)); }
   };
 
   std::optional<Target> parseTarget(const std::vector<std::string>& seg, size_t start, const std::string& group,
@@ -867,8 +854,7 @@ struct TestApiServer::Impl {
       return answer(statusBody(404, "NotFound", "the server could not find the requested resource", Json::object()));
     if (t.name.empty()) {
       if (c.method == "GET") {
-        std::string w = c.param("watch");
-        if (w == "true" || w == "1") return startWatch(c, t, res);
+        if (c.flag("watch")) return startWatch(c, t, res);
         return list(c, t);
       }
       if (c.method == "POST") return create(c, t);
@@ -940,7 +926,7 @@ struct TestApiServer::Impl {
     if (!parsed || !parsed->is_object()) return badRequest("the body of the request was in an unknown format: " + err);
     ReviewAnswer r;
     if (t.type->resource == "selfsubjectreviews") {
-      r = selfSubjectReview(*parsed, c.user.info(), nowRfc3339());
+      r = selfSubjectReview(*parsed, c.user, nowRfc3339());
     } else {
       ReviewKind kind = t.type->resource == "subjectaccessreviews"       ? ReviewKind::SubjectAccessReview
                         : t.type->resource == "selfsubjectaccessreviews" ? ReviewKind::SelfSubjectAccessReview
@@ -950,7 +936,7 @@ struct TestApiServer::Impl {
         std::lock_guard<std::mutex> lk(mu);
         policy = rbacPolicy();
       }
-      r = accessReview(kind, *parsed, t.ns, c.user.info(), policy);
+      r = accessReview(kind, *parsed, t.ns, c.user, policy);
     }
     return Answer{r.status, r.body};
   }
@@ -976,16 +962,15 @@ struct TestApiServer::Impl {
     std::map<std::string, std::string> query;
     for (const auto& [k, v] : req.params) query.emplace(k, v);  // the first value of each parameter
     AuthzAttributes a = requestAttributes(req.method, req.path, query);
-    UserInfo info = user.info();
-    if (std::find(info.groups.begin(), info.groups.end(), kSystemMasters) != info.groups.end()) return std::nullopt;
-    if (user.forbidden && a.resourceRequest) return answer(forbiddenStatus(info, a, ""));
+    if (std::find(user.groups.begin(), user.groups.end(), kSystemMasters) != user.groups.end()) return std::nullopt;
+    if (user.forbidden && a.resourceRequest) return answer(forbiddenStatus(user, a, ""));
     AuthzDecision d;
     {
       std::lock_guard<std::mutex> lk(mu);
-      d = authorize(rbacPolicy(), info, a);
+      d = authorize(rbacPolicy(), user, a);
     }
     if (d.allowed) return std::nullopt;
-    return answer(forbiddenStatus(info, a, d.reason));
+    return answer(forbiddenStatus(user, a, d.reason));
   }
 
   // Impersonate-User / -Group / -Uid headers as kube-apiserver's impersonation filter: each requested identity
@@ -1032,16 +1017,17 @@ struct TestApiServer::Impl {
       a.name = uid;
       wanted.push_back(a);
     }
-    UserInfo info = user.info();
     for (const auto& a : wanted) {
       AuthzDecision d;
       {
         std::lock_guard<std::mutex> lk(mu);
-        d = authorize(rbacPolicy(), info, a);
+        d = authorize(rbacPolicy(), user, a);
       }
-      if (!d.allowed) return answer(forbiddenStatus(info, a, d.reason));
+      if (!d.allowed) return answer(forbiddenStatus(user, a, d.reason));
     }
-    User as = makeUser(name, groups);
+    User as;
+    as.name = name;
+    as.groups = groups;
     if (who.resource == "serviceaccounts" && groups.empty())
       as.groups = {"system:serviceaccounts", "system:serviceaccounts:" + who.ns};
     if (name != "system:anonymous" &&
@@ -1155,12 +1141,12 @@ struct TestApiServer::Impl {
     st->gr = t.type->groupResource();
     st->ns = t.ns;
     st->apiVersion = t.type->apiVersion();
-    st->bookmarks = c.param("allowWatchBookmarks") == "true" || c.param("allowWatchBookmarks") == "1";
+    st->bookmarks = c.flag("allowWatchBookmarks");
     long timeoutSeconds = c.param("timeoutSeconds").empty() ? 1800 : std::atol(c.param("timeoutSeconds").c_str());
     st->deadline = Clock::now() + std::chrono::seconds(timeoutSeconds);
     st->lastSent = Clock::now();
     std::string rvParam = c.param("resourceVersion");
-    bool initial = c.param("sendInitialEvents") == "true";
+    bool initial = c.flag("sendInitialEvents");
     const ResourceType type = *t.type;
     std::uint64_t gen = 0;
     {
@@ -1316,27 +1302,22 @@ struct TestApiServer::Impl {
       m["name"] = gen + randomSuffix(5);
     }
     std::string name = meta(obj, "name");
+    // The kind's name rule: RBAC objects only need a path segment name (kube's ValidateRBACName, so
+    // "system:basic-user" is valid), namespaces and services a DNS label, everything else a DNS subdomain.
+    std::vector<std::string> whys;
     if (t.group == "rbac.authorization.k8s.io") {
-      // RBAC objects only need a valid path segment name (kube's ValidateRBACName), e.g. "system:basic-user".
-      std::vector<FieldError> errs;
-      auto bad = [&](const std::string& why) {
-        errs.push_back({"metadata.name", "Invalid value: \"" + name + "\": " + why});
-      };
-      if (name == "." || name == "..") {
-        bad("may not be '" + name + "'");
-      } else {
-        if (name.find('/') != std::string::npos) bad("may not contain '/'");
-        if (name.find('%') != std::string::npos) bad("may not contain '%'");
-      }
-      if (!errs.empty()) return answer(invalidStatus(kindForMessage(t), t.group, t.kind, name, errs));
+      whys = pathSegmentNameErrors(name);
+    } else {
+      std::string why = (t.resource == "namespaces" || t.resource == "services") && t.group.empty()
+                            ? validateDnsLabel(name)
+                            : validateDnsSubdomain(name);
+      if (!why.empty()) whys.push_back(why);
     }
-    std::string why = t.group == "rbac.authorization.k8s.io" ? ""
-                      : (t.resource == "namespaces" || t.resource == "services") && t.group.empty()
-                          ? validateDnsLabel(name)
-                          : validateDnsSubdomain(name);
-    if (!why.empty())
-      return answer(invalidStatus(kindForMessage(t), t.group, t.kind, name,
-                                  {{"metadata.name", "Invalid value: \"" + name + "\": " + why}}));
+    if (!whys.empty()) {
+      std::vector<FieldError> errs;
+      for (const auto& why : whys) errs.push_back({"metadata.name", "Invalid value: " + goQuote(name) + ": " + why});
+      return answer(invalidStatus(kindForMessage(t), t.group, t.kind, name, errs));
+    }
     if (t.resource == "customresourcedefinitions") {
       Json spec = obj.value("spec", Json::object());
       std::string expected = spec.value("names", Json::object()).value("plural", "") + "." + spec.value("group", "");
@@ -1571,7 +1552,7 @@ struct TestApiServer::Impl {
           FieldSet leaves = leafFields(obj, true);
           FieldSet keep;
           for (const auto& p : fs)
-            if (leaves.count(p) && !(c.req->get_param_value("force") == "true" && applyFields->count(p)))
+            if (leaves.count(p) && !(c.flag("force") && applyFields->count(p)))
               keep.insert(p);
           if (keep.empty()) continue;
           e["fieldsV1"] = fieldsToJson(keep);
@@ -1693,7 +1674,7 @@ struct TestApiServer::Impl {
         if (!p.empty() && p[0] == "status") onlyStatus.insert(p);
       fields = onlyStatus;
     }
-    bool force = c.param("force") == "true";
+    bool force = c.flag("force");
     if (!old) {
       if (auto e = checkNamespace(t)) return *e;
       Target ct = t;
@@ -1945,16 +1926,10 @@ struct TestApiServer::Impl {
     std::string auth = req.get_header_value("Authorization");
     if (auth.rfind("Bearer ", 0) == 0) {
       std::string tok = auth.substr(7);
-      if (tok == token) return makeUser("admin", {kSystemMasters, kSystemAuthenticated});
-      if (!opts.forbiddenToken.empty() && tok == opts.forbiddenToken)
-        return makeUser("forbidden", {kSystemAuthenticated}, true);
-      for (const auto& u : opts.users) {
-        if (u.token.empty() || u.token != tok) continue;
-        User user = makeUser(u.name, u.groups);
-        if (std::find(user.groups.begin(), user.groups.end(), kSystemAuthenticated) == user.groups.end())
-          user.groups.push_back(kSystemAuthenticated);
-        return user;
-      }
+      if (tok == token) return authenticatedUser("admin", {kSystemMasters});
+      if (!opts.forbiddenToken.empty() && tok == opts.forbiddenToken) return authenticatedUser("forbidden", {}, true);
+      for (const auto& u : opts.users)
+        if (!u.token.empty() && u.token == tok) return authenticatedUser(u.name, u.groups);
       return std::nullopt;
     }
     if (req.ssl && !opts.clientCaPem.empty()) {
@@ -1962,16 +1937,15 @@ struct TestApiServer::Impl {
       if (peer && SSL_get_verify_result(req.ssl) == X509_V_OK) {
         char cn[256] = {0};
         X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn);
-        User u = makeUser(cn, {});
+        std::vector<std::string> organizations;
         X509_NAME* subj = X509_get_subject_name(peer);
         int idx = -1;
         while ((idx = X509_NAME_get_index_by_NID(subj, NID_organizationName, idx)) >= 0) {
           ASN1_STRING* d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx));
-          u.groups.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(d)),
-                                static_cast<size_t>(ASN1_STRING_length(d)));
+          organizations.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(d)),
+                                     static_cast<size_t>(ASN1_STRING_length(d)));
         }
-        if (std::find(u.groups.begin(), u.groups.end(), kSystemAuthenticated) == u.groups.end())
-          u.groups.push_back(kSystemAuthenticated);
+        User u = authenticatedUser(cn, organizations);
         // kube-apiserver records which certificate authenticated the user.
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned int mdLen = 0;
@@ -1989,7 +1963,7 @@ struct TestApiServer::Impl {
       }
       if (peer) X509_free(peer);
     }
-    if (!opts.requireToken) return makeUser("admin", {kSystemMasters, kSystemAuthenticated});
+    if (!opts.requireToken) return authenticatedUser("admin", {kSystemMasters});
     return std::nullopt;
   }
 

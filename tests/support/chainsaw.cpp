@@ -338,16 +338,4 @@ Json applyTemplate(const Json& v, const MatchOptions& opts) {
   return v;
 }
 
-Json mergePatch(const Json& target, const Json& patch) {
-  if (!patch.is_object()) return patch;
-  Json out = target.is_object() ? target : Json::object();
-  for (auto it = patch.begin(); it != patch.end(); ++it) {
-    if (it.value().is_null())
-      out.erase(it.key());
-    else
-      out[it.key()] = mergePatch(out.contains(it.key()) ? out[it.key()] : Json(), it.value());
-  }
-  return out;
-}
-
 }  // namespace otel::testing

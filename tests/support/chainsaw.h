@@ -38,7 +38,4 @@ MatchResult chainsawMatch(const Json& expected, const Json& actual, const MatchO
 // Replaces "(…)" string values that evaluate to non-null (install files with `template: true`); others stay.
 Json applyTemplate(const Json& value, const MatchOptions& opts);
 
-// RFC 7386 JSON merge patch (a later chainsaw step applying over an existing object).
-Json mergePatch(const Json& target, const Json& patch);
-
 }  // namespace otel::testing

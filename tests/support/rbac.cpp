@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
+#include <optional>
 
 #include "tests/support/api_logic.h"
 
@@ -31,12 +31,6 @@ std::vector<std::string> splitPathParts(const std::string& path) {
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
-}
-
-// path.IsValidPathSegmentName: not "." or "..", no "/" and no "%".
-bool validPathSegmentName(const std::string& name) {
-  if (name == "." || name == "..") return false;
-  return name.find('/') == std::string::npos && name.find('%') == std::string::npos;
 }
 
 std::string metaField(const Json& obj, const char* field) {
@@ -155,17 +149,6 @@ std::vector<const Json*> byName(const std::vector<Json>& list, const std::string
   return out;
 }
 
-// utilerrors.NewAggregate(errs).Error(): one message as is, several deduplicated in brackets.
-std::string aggregate(const std::vector<std::string>& errors) {
-  if (errors.size() == 1) return errors[0];
-  std::vector<std::string> seen;
-  for (const auto& e : errors)
-    if (!contains(seen, e)) seen.push_back(e);
-  std::string out;
-  for (size_t i = 0; i < seen.size(); ++i) out += (i ? ", " : "") + seen[i];
-  return seen.size() == 1 ? out : "[" + out + "]";
-}
-
 // The responsewriters sanitizer: kube escapes &, < and > in forbidden messages.
 std::string sanitize(const std::string& s) {
   std::string out;
@@ -207,26 +190,16 @@ Json clusterRoleBinding(const std::string& name, const std::vector<std::string>&
 
 }  // namespace
 
-std::string goQuote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
+Json userInfoJson(const UserInfo& user) {
+  Json out = Json::object();
+  out["username"] = user.name;
+  if (!user.groups.empty()) out["groups"] = user.groups;
+  if (!user.extra.empty()) {
+    Json extra = Json::object();
+    for (const auto& [k, v] : user.extra) extra[k] = v;
+    out["extra"] = extra;
   }
-  return out + "\"";
+  return out;
 }
 
 AuthzAttributes requestAttributes(const std::string& method, const std::string& path,
@@ -277,11 +250,7 @@ AuthzAttributes requestAttributes(const std::string& method, const std::string& 
   if (!cur.empty()) a.resource = cur[0];
   if (a.name.empty() && a.verb == "get") {
     auto w = query.find("watch");
-    a.verb = "list";
-    if (w != query.end()) {
-      std::string v = lower(w->second);
-      if (v != "false" && v != "0") a.verb = "watch";
-    }
+    a.verb = w != query.end() && queryParamTrue(w->second) ? "watch" : "list";
     auto fs = query.find("fieldSelector");
     if (fs != query.end()) {
       std::string err;
@@ -289,7 +258,7 @@ AuthzAttributes requestAttributes(const std::string& method, const std::string& 
       if (reqs) {
         for (const auto& r : *reqs)
           if (r.path == "metadata.name" && r.equal) {
-            if (validPathSegmentName(r.value)) a.name = r.value;
+            if (pathSegmentNameErrors(r.value).empty()) a.name = r.value;
             break;
           }
       }
@@ -310,43 +279,36 @@ bool ruleAllows(const Json& rule, const AuthzAttributes& a) {
 
 AuthzDecision rbacAuthorize(const RbacPolicy& policy, const UserInfo& user, const AuthzAttributes& a) {
   std::vector<std::string> errors;
-  for (const Json* crb : byName(policy.clusterRoleBindings, nullptr)) {
-    int idx = subjectIndexFor(user, *crb, "");
-    if (idx < 0) continue;
-    std::string err;
-    const Json* rules = roleRules(policy, crb->value("roleRef", Json::object()), "", err);
-    if (!rules) {
-      errors.push_back(err);
-      continue;
-    }
-    for (const auto& rule : *rules) {
-      if (!ruleAllows(rule, a)) continue;
-      const Json& ref = (*crb)["roleRef"];
-      return {true, "RBAC: allowed by ClusterRoleBinding " + goQuote(metaField(*crb, "name")) + " of " +
-                        stringField(ref, "kind") + " " + goQuote(stringField(ref, "name")) + " to " +
-                        describeSubject((*crb)["subjects"][static_cast<size_t>(idx)], "")};
-    }
-  }
-  if (!a.ns.empty()) {
-    for (const Json* rb : byName(policy.roleBindings, &a.ns)) {
-      int idx = subjectIndexFor(user, *rb, a.ns);
+  // The bindings of one scope, in name order: the ClusterRoleBindings (bindingNamespace "") or the RoleBindings
+  // of the request's namespace. The first rule that allows decides.
+  auto visit = [&](const std::vector<const Json*>& bindings,
+                   const std::string& bindingNamespace) -> std::optional<AuthzDecision> {
+    for (const Json* b : bindings) {
+      int idx = subjectIndexFor(user, *b, bindingNamespace);
       if (idx < 0) continue;
       std::string err;
-      const Json* rules = roleRules(policy, rb->value("roleRef", Json::object()), a.ns, err);
+      const Json* rules = roleRules(policy, b->value("roleRef", Json::object()), bindingNamespace, err);
       if (!rules) {
         errors.push_back(err);
         continue;
       }
       for (const auto& rule : *rules) {
         if (!ruleAllows(rule, a)) continue;
-        const Json& ref = (*rb)["roleRef"];
-        return {true, "RBAC: allowed by RoleBinding " + goQuote(metaField(*rb, "name") + "/" + a.ns) + " of " +
-                          stringField(ref, "kind") + " " + goQuote(stringField(ref, "name")) + " to " +
-                          describeSubject((*rb)["subjects"][static_cast<size_t>(idx)], a.ns)};
+        const Json& ref = (*b)["roleRef"];
+        std::string binding = bindingNamespace.empty()
+                                  ? "ClusterRoleBinding " + goQuote(metaField(*b, "name"))
+                                  : "RoleBinding " + goQuote(metaField(*b, "name") + "/" + bindingNamespace);
+        return AuthzDecision{true, "RBAC: allowed by " + binding + " of " + stringField(ref, "kind") + " " +
+                                       goQuote(stringField(ref, "name")) + " to " +
+                                       describeSubject((*b)["subjects"][static_cast<size_t>(idx)], bindingNamespace)};
       }
     }
-  }
-  return {false, errors.empty() ? "" : "RBAC: " + aggregate(errors)};
+    return std::nullopt;
+  };
+  if (auto d = visit(byName(policy.clusterRoleBindings, nullptr), "")) return *d;
+  if (!a.ns.empty())
+    if (auto d = visit(byName(policy.roleBindings, &a.ns), a.ns)) return *d;
+  return {false, errors.empty() ? "" : "RBAC: " + aggregateErrors(errors)};
 }
 
 AuthzDecision authorize(const RbacPolicy& policy, const UserInfo& user, const AuthzAttributes& a) {

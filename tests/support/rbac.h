@@ -18,6 +18,10 @@ struct UserInfo {
   std::map<std::string, std::vector<std::string>> extra;
 };
 
+// The user as authentication.k8s.io/v1 UserInfo JSON (AdmissionReview request.userInfo, SelfSubjectReview
+// status.userInfo): username, groups and extra, empty ones omitted.
+Json userInfoJson(const UserInfo& user);
+
 // authorizer.Attributes. A resource request names verb, apiGroup, resource, subresource, name and namespace;
 // a non-resource request names path and verb (the lower-case HTTP method).
 struct AuthzAttributes {
@@ -94,8 +98,5 @@ std::vector<Json> bootstrapClusterRoleBindings();
 // string) and the strings of an array field.
 std::string stringField(const Json& obj, const char* field);
 std::vector<std::string> stringList(const Json& obj, const char* field);
-
-// Go's %q of a string (used in kube's messages).
-std::string goQuote(const std::string& s);
 
 }  // namespace otel::testing

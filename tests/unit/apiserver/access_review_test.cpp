@@ -212,6 +212,17 @@ TEST(Authorization, RbacObjectNamesAreValidatedLikeKube) {
   EXPECT_EQ(bad.body["message"],
             "ClusterRole.rbac.authorization.k8s.io \"a%b\" is invalid: metadata.name: Invalid value: \"a%b\": may not "
             "contain '%'");
+  auto both = admin.post(kRbac + "/clusterroles", Json::parse(R"({"apiVersion":"rbac.authorization.k8s.io/v1",
+      "kind":"ClusterRole","metadata":{"name":"a/b%"},"rules":[]})"));
+  EXPECT_EQ(both.status, 422);
+  EXPECT_EQ(both.body["message"],
+            "ClusterRole.rbac.authorization.k8s.io \"a/b%\" is invalid: [metadata.name: Invalid value: \"a/b%\": may "
+            "not contain '/', metadata.name: Invalid value: \"a/b%\": may not contain '%']");
+  auto dots = admin.post(kRbac + "/clusterroles", Json::parse(R"({"apiVersion":"rbac.authorization.k8s.io/v1",
+      "kind":"ClusterRole","metadata":{"name":".."},"rules":[]})"));
+  EXPECT_EQ(dots.body["message"],
+            "ClusterRole.rbac.authorization.k8s.io \"..\" is invalid: metadata.name: Invalid value: \"..\": may not be "
+            "'..'");
 }
 
 // ---------------------------------------------------------------- access reviews

@@ -12,6 +12,7 @@
 #include <future>
 #include <thread>
 
+#include "tests/support/api_logic.h"
 #include "tests/support/certs.h"
 #include "tests/unit/apiserver/test_client.h"
 
@@ -161,6 +162,14 @@ TEST(TestApiServer, CrudBasicsAndNamespaces) {
   std::string name = r.body["metadata"]["name"];
   EXPECT_EQ(name.rfind("gen-", 0), 0u);
   EXPECT_EQ(name.size(), 9u);
+  // Neither name nor generateName: kube's 422 (details without a name).
+  g["metadata"].erase("generateName");
+  r = c.post(kCms, g);
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(r.body["message"],
+            "ConfigMap \"\" is invalid: metadata.name: Required value: name or generateName is required");
+  EXPECT_EQ(r.body["details"], Json::parse(R"({"kind":"ConfigMap","causes":[{"reason":"FieldValueRequired",
+      "message":"Required value: name or generateName is required","field":"metadata.name"}]})"));
   // resourceVersion is a global counter; uid and creationTimestamp are set.
   auto a = c.post(kCms, cm("a"));
   auto b = c.post(kCms, cm("b"));
@@ -190,6 +199,21 @@ TEST(TestApiServer, CrudBasicsAndNamespaces) {
   EXPECT_EQ(c.get(kCms + "/direct").status, 404);
   // Cluster-wide list spans namespaces.
   EXPECT_EQ(names(c.get("/api/v1/configmaps").body).size(), 4u);
+}
+
+// apierrors.NewInvalid: the name quoted as %q, the messages aggregated (duplicates once), every cause kept.
+TEST(TestApiServer, InvalidStatusAsNewInvalid) {
+  std::vector<FieldError> errs = {{"spec.a", "Invalid value: 0: too small"},
+                                  {"spec.a", "Invalid value: 0: too small"},
+                                  {"spec.b", "Required value", "FieldValueRequired"}};
+  Json s = invalidStatus("Widget.example.com", "example.com", "Widget", "w\"1", errs);
+  EXPECT_EQ(s["code"], 422);
+  EXPECT_EQ(s["message"],
+            "Widget.example.com \"w\\\"1\" is invalid: [spec.a: Invalid value: 0: too small, spec.b: Required value]");
+  EXPECT_EQ(s["details"]["name"], "w\"1");
+  EXPECT_EQ(s["details"]["causes"].size(), 3u);
+  Json one = invalidStatus("Widget.example.com", "example.com", "Widget", "w", {errs[0], errs[1]});
+  EXPECT_EQ(one["message"], "Widget.example.com \"w\" is invalid: spec.a: Invalid value: 0: too small");
 }
 
 TEST(TestApiServer, LabelAndFieldSelectors) {
@@ -262,6 +286,11 @@ TEST(TestApiServer, WatchResumeBookmarksAndExpiry) {
   auto init = c.watch(kCms + "?watch=1&timeoutSeconds=1", 2);
   ASSERT_EQ(init.size(), 2u);
   EXPECT_EQ(init[0]["type"], "ADDED");
+  // ?watch is a boolean as kube decodes it: only "0" and "false" (any case) mean no.
+  auto upper = c.watch(kCms + "?watch=True&timeoutSeconds=1", 2);
+  ASSERT_EQ(upper.size(), 2u);
+  EXPECT_EQ(upper[1]["type"], "ADDED");
+  EXPECT_EQ(c.get(kCms + "?watch=FALSE").body["kind"], "ConfigMapList");
   // Bookmark at the end of a bounded watch.
   auto bm = c.watch(kCms + "?watch=1&timeoutSeconds=1&allowWatchBookmarks=true&resourceVersion=" +
                         std::to_string(server.resourceVersion()),
@@ -707,6 +736,8 @@ TEST(TestApiServerAdmission, MutatingWebhookPatchIsApplied) {
   EXPECT_EQ(req["object"]["metadata"]["labels"]["app"], "x");
   EXPECT_TRUE(req["oldObject"].is_null());
   EXPECT_EQ(req["options"]["kind"], "CreateOptions");
+  EXPECT_EQ(req["userInfo"], (Json{{"username", "admin"},
+                                   {"groups", Json::array({"system:masters", "system:authenticated"})}}));
   // Same keys as the captured request (when the capture is available).
   std::string cap = std::string(OTEL_SHARED_REFERENCE) + "/apiserver-captures/admissionreview-request.json";
   if (std::filesystem::exists(cap)) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/api_logic.h"
+
 namespace otel::testing {
 namespace {
 
@@ -79,6 +81,9 @@ TEST(RequestAttributes, ResourceRequestsLikeRequestInfoFactory) {
   EXPECT_EQ(requestAttributes("GET", "/api/v1/namespaces/default/configmaps", {{"watch", "1"}}).verb, "watch");
   EXPECT_EQ(requestAttributes("GET", "/api/v1/namespaces/default/configmaps", {{"watch", "false"}}).verb, "list");
   EXPECT_EQ(requestAttributes("GET", "/api/v1/namespaces/default/configmaps", {{"watch", "0"}}).verb, "list");
+  EXPECT_EQ(requestAttributes("GET", "/api/v1/namespaces/default/configmaps", {{"watch", "True"}}).verb, "watch");
+  EXPECT_EQ(requestAttributes("GET", "/api/v1/namespaces/default/configmaps", {{"watch", ""}}).verb, "watch");
+  EXPECT_EQ(requestAttributes("GET", "/api/v1/namespaces/default/configmaps", {{"watch", "FALSE"}}).verb, "list");
   EXPECT_EQ(requestAttributes("GET", "/api/v1/namespaces/default/configmaps/x", {}).verb, "get");
   EXPECT_EQ(requestAttributes("HEAD", "/api/v1/namespaces/default/configmaps/x", {}).verb, "get");
   EXPECT_EQ(requestAttributes("POST", "/api/v1/namespaces/default/configmaps", {}).verb, "create");
@@ -94,6 +99,10 @@ TEST(RequestAttributes, ResourceRequestsLikeRequestInfoFactory) {
   EXPECT_EQ(named.name, "cfg");
   EXPECT_EQ(requestAttributes("GET", "/api/v1/namespaces/default/configmaps",
                               {{"fieldSelector", "metadata.name!=cfg"}})
+                .name,
+            "");
+  // ... unless the name is not a valid path segment.
+  EXPECT_EQ(requestAttributes("GET", "/api/v1/namespaces/default/configmaps", {{"fieldSelector", "metadata.name=a/b"}})
                 .name,
             "");
 
@@ -399,6 +408,16 @@ TEST(ForbiddenStatus, KubeMessagesAndDetails) {
   Json path = forbiddenStatus(alice, url("get", "/apis"), "");
   EXPECT_EQ(path["message"], R"(forbidden: User "alice" cannot get path "/apis")");
   EXPECT_EQ(path["details"], Json::object());
+}
+
+// Go's strconv.Quote, as fmt's %q prints it in kube's messages.
+TEST(GoQuote, AsStrconvQuote) {
+  EXPECT_EQ(goQuote(""), R"("")");
+  EXPECT_EQ(goQuote("system:basic-user"), R"("system:basic-user")");
+  EXPECT_EQ(goQuote("a\"b\\c"), R"("a\"b\\c")");
+  EXPECT_EQ(goQuote("\a\b\f\n\r\t\v"), R"("\a\b\f\n\r\t\v")");
+  EXPECT_EQ(goQuote(std::string("\0\x1b\x7f", 3)), R"("\x00\x1b\x7f")");  // lower-case hex
+  EXPECT_EQ(goQuote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");                   // printable UTF-8 as is
 }
 
 }  // namespace
