@@ -10,6 +10,7 @@ void registerVerbs(CLI::App& app, GlobalOptions& global) {
   addAllocationsVerb(app, global);
   addTargetAllocatorVerb(app, global);
   addInjectVerb(app, global);
+  addRunVerb(app, global);
 }
 
 }  // namespace otel::plugin

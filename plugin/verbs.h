@@ -16,5 +16,6 @@ void addInstallVerb(CLI::App& app, GlobalOptions& global);
 void addAllocationsVerb(CLI::App& app, GlobalOptions& global);
 void addTargetAllocatorVerb(CLI::App& app, GlobalOptions& global);
 void addInjectVerb(CLI::App& app, GlobalOptions& global);
+void addRunVerb(CLI::App& app, GlobalOptions& global);
 
 }  // namespace otel::plugin

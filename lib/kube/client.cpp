@@ -305,6 +305,10 @@ Client::~Client() = default;
 
 void Client::setWarningHandler(std::function<void(const std::string&)> handler) { warningHandler_ = std::move(handler); }
 
+void Client::setResponseObserver(std::function<void(const std::string&, long)> observer) {
+  responseObserver_ = std::move(observer);
+}
+
 namespace {
 
 bool retriableTransport(CURLcode rc) {
@@ -342,6 +346,7 @@ HttpResponse Client::request(const HttpRequest& req) {
       throw transport_->transportError(rc, errbuf);
     }
     transport_->release(h);
+    if (responseObserver_) responseObserver_(req.method, resp.status);
     for (auto& w : resp.warnings)
       if (warningHandler_) warningHandler_(w);
     if (resp.status == 401 && config_.credentials && !reauthed) {

@@ -148,6 +148,8 @@ class Client {
 
   // Called with each server Warning text (default: logged as a warning).
   void setWarningHandler(std::function<void(const std::string&)> handler);
+  // Called after every answered request (method, HTTP status), e.g. for rest_client_requests_total.
+  void setResponseObserver(std::function<void(const std::string& method, long status)> observer);
 
   struct Transport;
 
@@ -159,6 +161,7 @@ class Client {
   std::mutex mapperMu_;
   std::unique_ptr<RestMapper> mapper_;
   std::function<void(const std::string&)> warningHandler_;
+  std::function<void(const std::string&, long)> responseObserver_;
 };
 
 }  // namespace otel::kube

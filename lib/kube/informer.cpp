@@ -1,5 +1,6 @@
 #include "lib/kube/informer.h"
 
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -116,6 +117,47 @@ void Informer::replace(Json items, const std::string& rv) {
   }
   syncedCv_.notify_all();
   dispatch(changes);
+}
+
+namespace {
+
+// Decimal resourceVersions compared as numbers; nullopt when either is not decimal.
+std::optional<bool> newerRv(const std::string& a, const std::string& b) {
+  auto decimal = [](const std::string& s) {
+    return !s.empty() && s.size() < 20 && s.find_first_not_of("0123456789") == std::string::npos;
+  };
+  if (!decimal(a) || !decimal(b)) return std::nullopt;
+  return std::stoull(a) > std::stoull(b);
+}
+
+}  // namespace
+
+bool Informer::applyLocalWrite(WatchEvent&& ev) {
+  std::lock_guard d(dispatchMu_);
+  std::vector<Change> changes;
+  {
+    std::lock_guard lock(mu_);
+    std::string key = keyOf(ev.object);
+    std::string rv = ev.resourceVersion();
+    auto it = items_.find(key);
+    if (ev.type == EventType::Deleted) {
+      if (it == items_.end()) return false;
+      auto older = newerRv(rv, metaString(it->second, "resourceVersion"));
+      if (!older || (!*older && rv != metaString(it->second, "resourceVersion"))) return false;
+      changes.push_back({Change::Delete, it->second, nullptr});
+      eraseLocked(key);
+    } else if (it == items_.end()) {
+      changes.push_back({Change::Add, nullptr, ev.object});
+      storeLocked(key, ev.object);
+    } else {
+      auto newer = newerRv(rv, metaString(it->second, "resourceVersion"));
+      if (!newer || !*newer) return false;
+      changes.push_back({Change::Update, it->second, ev.object});
+      storeLocked(key, ev.object);
+    }
+  }
+  dispatch(changes);
+  return true;
 }
 
 bool Informer::applyEvent(WatchEvent&& ev) {

@@ -66,6 +66,11 @@ class Informer {
   // benchmarks and tests). Same-resourceVersion replays are dropped.
   bool applyEvent(WatchEvent&& ev);
   int watchRestarts() const { return watchRestarts_.load(); }
+  // Applies an object this process just wrote (the server's answer) before its watch event arrives, so
+  // a controller's next read sees its own write. Ignored unless its resourceVersion is newer than the
+  // cached one (both decimal, as etcd revisions are): a late call never takes the cache back in time.
+  // Does not move the watch's resume point.
+  bool applyLocalWrite(WatchEvent&& ev);
 
   // "ns/name" (or "name" for cluster-scoped objects).
   static std::string keyOf(const Json& object);

@@ -1,0 +1,233 @@
+// `kubectl otel run`: the operator. Reconcilers (lib/controller) behind leader election on a Lease,
+// health and metrics endpoints, in the cluster (service account) or from a terminal (kubeconfig).
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "lib/controller/controller.h"
+#include "lib/core/error.h"
+#include "lib/core/log.h"
+#include "lib/core/version.h"
+#include "lib/http/metrics.h"
+#include "lib/http/server.h"
+#include "lib/kube/client.h"
+#include "lib/kube/leader_election.h"
+#include "lib/manifests/rbac_review.h"
+#include "plugin/kube_options.h"
+#include "plugin/rbac_check.h"
+#include "plugin/verbs.h"
+
+namespace otel::plugin {
+
+namespace {
+
+struct RunFlags {
+  std::vector<std::string> watchNamespaces;
+  std::string metricsAddr = ":8080";
+  std::string healthAddr = ":8081";
+  std::string collectorImage = manifests::kDefaultCollectorImage;
+  std::string targetAllocatorImage;
+  std::string ownImage = "ghcr.io/kubectl-otel/kubectl-otel:" + std::string(otel::version());
+  std::string leaderElect = "auto";  // auto: on in the cluster, off from a terminal
+  std::string leaderElectionNamespace;
+  std::string leaderElectionId = "9f7554c3.opentelemetry.io";
+  double leaseDuration = 137, renewDeadline = 107, retryPeriod = 26;  // upstream's (OpenShift library-go) values
+  int concurrency = 2;
+  std::string createRbac = "auto";
+  double qps = 50;
+  int burst = 100;
+  double resyncHours = 10;
+};
+
+bool inCluster() { return std::getenv("KUBERNETES_SERVICE_HOST") != nullptr; }
+
+std::string podNamespace(const kube::RestConfig& rc) {
+  if (const char* ns = std::getenv("POD_NAMESPACE"); ns && *ns) return ns;
+  return rc.ns.empty() ? "default" : rc.ns;
+}
+
+// Upstream's autodetect: the operator may create ClusterRoles/bindings for collectors when its own
+// account holds create, delete, get, list, patch and update on both.
+bool detectRbac(kube::Client& client) {
+  try {
+    auto reviewer = clusterAccessReviewer(client);
+    auto checks = manifests::accessChecks(manifests::operatorRbacRules());
+    auto answers = reviewer(manifests::AccessSubject{"", {}, true}, checks);
+    for (bool a : answers)
+      if (!a) return false;
+    return true;
+  } catch (const std::exception& e) {
+    log::warn("cannot tell whether the operator may create RBAC; assuming not", {{"error", e.what()}});
+    return false;
+  }
+}
+
+void serveOps(http::Server& s, http::Registry& metrics, const controller::Controller& ctl, bool metricsHere, bool healthHere) {
+  if (metricsHere)
+    s.get("/metrics", [&metrics](const http::Request&) {
+      http::Response r;
+      r.contentType = "text/plain; version=0.0.4; charset=utf-8";
+      r.body = metrics.render();
+      return r;
+    });
+  if (healthHere) {
+    s.get("/healthz", [](const http::Request&) { return http::Response{200, "text/plain", "ok"}; });
+    s.get("/readyz", [&ctl](const http::Request&) {
+      if (ctl.synced()) return http::Response{200, "text/plain", "ok"};
+      return http::Response{500, "text/plain", "[-]informers-synced failed: reason withheld\nreadyz check failed"};
+    });
+  }
+}
+
+void run(const GlobalOptions& g, const RunFlags& f) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // threads started below inherit the mask
+
+  kube::RestConfig rc = kube::loadRestConfig(kubeLoadOptions(g));
+  rc.qps = f.qps;
+  rc.burst = f.burst;
+  kube::Client client(rc);
+  http::Registry metrics;
+  client.setResponseObserver([&metrics](const std::string& method, long code) {
+    metrics.addCounter("rest_client_requests_total", "Number of HTTP requests, partitioned by status code, method, and host.",
+                       {{"code", std::to_string(code)}, {"method", method}});
+  });
+  controller::ControllerOptions co;
+  co.namespaces = f.watchNamespaces;
+  co.build.collectorImage = f.collectorImage;
+  co.build.ownImage = f.ownImage;
+  co.build.targetAllocatorImage = f.targetAllocatorImage;
+  co.build.prometheusCRDs = false;  // switched on when the monitoring.coreos.com CRDs are seen
+  co.build.createRbac = f.createRbac == "auto" ? detectRbac(client) : f.createRbac == "true";
+  co.workers = f.concurrency;
+  co.resyncPeriod = std::chrono::milliseconds(static_cast<long long>(f.resyncHours * 3600 * 1000));
+  co.metrics = &metrics;
+  co.identity = kube::defaultLeaderIdentity();
+  bool elect = f.leaderElect == "auto" ? inCluster() : f.leaderElect == "true";
+  std::optional<kube::LeaderElector> elector;
+  controller::Controller* ctlp = nullptr;
+  const char* help = "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master.";
+  if (elect) {
+    kube::LeaderElectionConfig lc;
+    lc.ns = f.leaderElectionNamespace.empty() ? podNamespace(rc) : f.leaderElectionNamespace;
+    lc.name = f.leaderElectionId;
+    lc.identity = co.identity;
+    auto ms = [](double s) { return std::chrono::milliseconds(static_cast<long long>(s * 1000)); };
+    lc.leaseDuration = ms(f.leaseDuration);
+    lc.renewDeadline = ms(f.renewDeadline);
+    lc.retryPeriod = ms(f.retryPeriod);
+    // workers run only while this process holds the Lease; losing it stops them at once
+    lc.onStartedLeading = [&](std::stop_token leading) {
+      metrics.setGauge("leader_election_master_status", help, {{"name", f.leaderElectionId}}, 1);
+      ctlp->runWorkers(leading);
+    };
+    lc.onStoppedLeading = [&] { metrics.setGauge("leader_election_master_status", help, {{"name", f.leaderElectionId}}, 0); };
+    elector.emplace(client, lc);
+    co.mayWrite = [&elector] { return elector->isLeader(); };
+  }
+  controller::Controller ctl(client, co);
+  ctlp = &ctl;
+
+  bool shared = f.metricsAddr == f.healthAddr;
+  http::Server metricsServer;
+  std::optional<http::Server> healthServer;
+  serveOps(metricsServer, metrics, ctl, true, shared);
+  int mport = metricsServer.bind(f.metricsAddr);
+  metricsServer.start();
+  int hport = mport;
+  if (!shared) {
+    healthServer.emplace();
+    serveOps(*healthServer, metrics, ctl, false, true);
+    hport = healthServer->bind(f.healthAddr);
+    healthServer->start();
+  }
+  log::info("operator starting",
+            {{"version", otel::version()},
+             {"server", rc.server},
+             {"namespaces", f.watchNamespaces.empty() ? std::string("all") : [&] {
+                std::string s;
+                for (const auto& n : f.watchNamespaces) s += (s.empty() ? "" : ",") + n;
+                return s;
+              }()},
+             {"metrics_port", std::to_string(mport)},
+             {"health_port", std::to_string(hport)},
+             {"leader_election", elect ? "on" : "off"},
+             {"create_rbac", co.build.createRbac ? "true" : "false"}});
+
+  std::stop_source stop;
+  std::atomic<bool> lost{false};
+  std::jthread signals([&](std::stop_token) {
+    int sig = 0;
+    while (true) {
+      timespec t{0, 200 * 1000 * 1000};
+      sig = sigtimedwait(&set, nullptr, &t);
+      if (sig > 0) break;
+      if (stop.stop_requested()) return;
+    }
+    log::info("shutting down", {{"signal", std::to_string(sig)}});
+    stop.request_stop();
+  });
+  ctl.startInformers(stop.get_token());
+  if (!ctl.waitForSync(std::chrono::minutes(5), stop.get_token()) && !stop.stop_requested())
+    log::warn("informers not synced after 5 minutes; starting anyway");
+  log::info("caches synced");
+  if (elector) {
+    metrics.setGauge("leader_election_master_status", help, {{"name", f.leaderElectionId}}, 0);
+    elector->run(stop.get_token());
+    if (!stop.stop_requested()) lost = true;
+    stop.request_stop();
+  } else {
+    ctl.runWorkers(stop.get_token());
+  }
+  ctl.shutDown();
+  metricsServer.stop();
+  if (healthServer) healthServer->stop();
+  signals.request_stop();
+  if (lost) {
+    log::error("leader election lost; exiting");
+    throw ExitCode{kExitError};
+  }
+  log::info("operator stopped");
+}
+
+}  // namespace
+
+void addRunVerb(CLI::App& app, GlobalOptions& global) {
+  auto f = std::make_shared<RunFlags>();
+  auto* cmd = app.add_subcommand("run", "Run the operator: reconcile collectors and target allocators (in the cluster or from a terminal)");
+  cmd->add_option("--watch-namespace", f->watchNamespaces, "Namespaces to watch (repeat or comma-separate; default all)")
+      ->delimiter(',');
+  cmd->add_option("--metrics-addr", f->metricsAddr, "Metrics listen address")->capture_default_str();
+  cmd->add_option("--health-addr", f->healthAddr, "Health probe listen address (/healthz, /readyz)")->capture_default_str();
+  cmd->add_option("--collector-image", f->collectorImage, "Default collector image")->capture_default_str();
+  cmd->add_option("--target-allocator-image", f->targetAllocatorImage,
+                  "Default target allocator image (default: this binary's image running `kubectl-otel target-allocator`)");
+  cmd->add_option("--operator-image", f->ownImage, "This binary's image (runs the target allocator)")->capture_default_str();
+  cmd->add_option("--leader-elect", f->leaderElect, "Leader election on a Lease: true|false|auto (auto: on in a cluster)")
+      ->check(CLI::IsMember({"true", "false", "auto"}))
+      ->capture_default_str();
+  cmd->add_option("--leader-election-namespace", f->leaderElectionNamespace, "Namespace of the Lease (default: the pod's, else the kubeconfig's)");
+  cmd->add_option("--leader-election-id", f->leaderElectionId, "Name of the Lease")->capture_default_str();
+  cmd->add_option("--leader-elect-lease-duration", f->leaseDuration, "Seconds")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--leader-elect-renew-deadline", f->renewDeadline, "Seconds")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--leader-elect-retry-period", f->retryPeriod, "Seconds")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--concurrency", f->concurrency, "Reconcile workers")->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--create-rbac", f->createRbac, "Create collectors' ClusterRoles: true|false|auto (auto: if allowed)")
+      ->check(CLI::IsMember({"true", "false", "auto"}))
+      ->capture_default_str();
+  cmd->add_option("--kube-api-qps", f->qps, "Client-side requests per second")->capture_default_str();
+  cmd->add_option("--kube-api-burst", f->burst, "Client-side burst")->capture_default_str();
+  cmd->add_option("--sync-period-hours", f->resyncHours, "Informer resync period (hours)")->capture_default_str();
+  cmd->callback([&global, f] { run(global, *f); });
+}
+
+}  // namespace otel::plugin
