@@ -2088,6 +2088,7 @@ TestApiServer::TestApiServer(TestApiServerOptions options) : impl_(std::make_uni
   if (!d.server->is_valid()) throw otel::Error("cannot set up the TLS server", "tests/support/api_server");
   d.server->new_task_queue = [] { return new httplib::ThreadPool(64); };
   d.server->set_keep_alive_timeout(1);
+  d.server->set_tcp_nodelay(true);  // as Go's net/http: no Nagle delay between a response's header and body
   d.server->set_read_timeout(5);
   d.server->set_payload_max_length(64 * 1024 * 1024);
   auto h = [&d](const httplib::Request& req, httplib::Response& res) { d.handle(req, res); };
