@@ -148,6 +148,12 @@ void Controller::addResource(const kube::ResourceId& id, bool owned) {
 
 void Controller::enqueueFor(const Json& o, const std::string& resource) {
   const std::string ns = nsOf(o), name = nameOf(o);
+  if (options_.metrics) {
+    bool ta = resource == kTargetAllocators.resource || str(o, {"metadata", "labels", "app.kubernetes.io/component"}) ==
+                                                            "opentelemetry-targetallocator";
+    options_.metrics->addCounter("workqueue_adds_total", "Total number of adds handled by workqueue",
+                                 {{"name", ta ? "targetallocator" : "opentelemetrycollector"}});
+  }
   if (resource == kCollectors.resource) {
     queue_.add(kCollectorPrefix + ns + "/" + name);
     // the generated TargetAllocator (same name) and a linked standalone one read the collector

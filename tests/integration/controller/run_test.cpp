@@ -1,0 +1,185 @@
+// `kubectl otel run` as the real binary against the test API server: it reconciles, serves /healthz,
+// /readyz and /metrics with controller-runtime's names, stops cleanly on SIGTERM (Lease released), and
+// two replicas elect one leader; after SIGKILL of the leader the other takes over within the lease.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <regex>
+
+#include "lib/kube/client.h"
+#include "lib/manifests/install.h"
+#include "tests/integration/kube/fixture.h"
+#include "tests/support/api_server.h"
+#include "tests/support/shell.h"
+
+namespace {
+
+using otel::Json;
+using otel::clitest::eventually;
+using otel::testing::TestApiServer;
+
+const std::string kBin = OTEL_CLI_BINARY;
+const otel::kube::ResourceId kCollectors{"opentelemetry.io/v1beta1", "opentelemetrycollectors", true, "OpenTelemetryCollector"};
+
+// A started `kubectl-otel run` with its stderr in a file.
+struct Operator {
+  pid_t pid = -1;
+  std::string log;
+  Operator(const std::string& kubeconfig, const std::string& logFile, const std::vector<std::string>& extra) : log(logFile) {
+    std::vector<std::string> args = {kBin, "--kubeconfig", kubeconfig, "run", "--metrics-addr", "127.0.0.1:0",
+                                     "--health-addr", "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    pid = ::fork();
+    if (pid == 0) {
+      int fd = ::open(logFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 2);
+      ::dup2(fd, 1);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+  }
+  std::string output() const {
+    std::ifstream in(log);  // may not exist yet right after fork
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  // The port from the "operator starting" line (metrics_port / health_port).
+  int port(const std::string& which) const {
+    std::smatch m;
+    std::string out = output();
+    if (std::regex_search(out, m, std::regex(which + "=([0-9]+)"))) return std::stoi(m[1]);
+    return 0;
+  }
+  int stop(int sig) {
+    if (pid <= 0) return -1;
+    ::kill(pid, sig);
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    pid = -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  }
+  ~Operator() {
+    if (pid > 0) stop(SIGKILL);
+  }
+};
+
+// One plain HTTP GET to 127.0.0.1:port; returns "<status line>\n<body>".
+std::string httpGet(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return "";
+  }
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  (void)!::write(fd, req.data(), req.size());
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+Json collector(const std::string& name) {
+  return {{"apiVersion", "opentelemetry.io/v1beta1"},
+          {"kind", "OpenTelemetryCollector"},
+          {"metadata", {{"name", name}, {"namespace", "default"}}},
+          {"spec",
+           {{"config",
+             {{"receivers", {{"otlp", {{"protocols", {{"grpc", Json::object()}}}}}}},
+              {"exporters", {{"debug", Json::object()}}},
+              {"service", {{"pipelines", {{"traces", {{"receivers", {"otlp"}}, {"exporters", {"debug"}}}}}}}}}}}}};
+}
+
+class RunCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = otel::clitest::tempDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    kubeconfig_ = dir_ + "/kubeconfig";
+    server_.writeKubeconfig(kubeconfig_);
+    otel::kube::LoadOptions lo;
+    lo.kubeconfig = kubeconfig_;
+    auto rc = otel::kube::loadRestConfig(lo);
+    rc.qps = 0;
+    client_ = std::make_unique<otel::kube::Client>(rc);
+    otel::kube::PatchOptions po;
+    po.force = true;
+    for (const auto& crd : otel::manifests::crdObjects()) client_->apply(crd, po);
+  }
+  bool deployed(const std::string& name) {
+    return eventually([&] { return !server_.getObject("apps/v1", "deployments", "default", name + "-collector").is_null(); });
+  }
+  TestApiServer server_;
+  std::string dir_, kubeconfig_;
+  std::unique_ptr<otel::kube::Client> client_;
+};
+
+TEST_F(RunCli, ReconcilesServesHealthAndMetricsAndStopsOnSigterm) {
+  client_->create(kCollectors, "default", collector("demo"));
+  Operator op(kubeconfig_, dir_ + "/op.log", {"--leader-elect", "true", "--leader-election-namespace", "default"});
+  ASSERT_TRUE(deployed("demo")) << op.output();
+  ASSERT_TRUE(eventually([&] { return op.port("health_port") > 0 && op.port("metrics_port") > 0; })) << op.output();
+  EXPECT_TRUE(eventually([&] { return httpGet(op.port("health_port"), "/readyz").find("200 OK") != std::string::npos; }));
+  EXPECT_NE(httpGet(op.port("health_port"), "/healthz").find("200 OK"), std::string::npos);
+  std::string metrics;
+  const std::vector<std::string> names = {"controller_runtime_reconcile_total{controller=\"opentelemetrycollector\",result=\"success\"}",
+                        "controller_runtime_reconcile_time_seconds_bucket", "workqueue_depth", "rest_client_requests_total{",
+                        "workqueue_adds_total{name=\"opentelemetrycollector\"}",
+                        "leader_election_master_status{name=\"9f7554c3.opentelemetry.io\"} 1"};
+  EXPECT_TRUE(eventually([&] {
+    metrics = httpGet(op.port("metrics_port"), "/metrics");
+    for (const auto& m : names)
+      if (metrics.find(m) == std::string::npos) return false;
+    return true;
+  })) << metrics;
+  // the upstream Lease is held, and released on SIGTERM
+  Json lease = server_.getObject("coordination.k8s.io/v1", "leases", "default", "9f7554c3.opentelemetry.io");
+  ASSERT_FALSE(lease.is_null());
+  EXPECT_FALSE(lease["spec"].value("holderIdentity", "").empty());
+  EXPECT_EQ(op.stop(SIGTERM), 0) << op.output();
+  lease = server_.getObject("coordination.k8s.io/v1", "leases", "default", "9f7554c3.opentelemetry.io");
+  EXPECT_EQ(lease["spec"].value("holderIdentity", ""), "") << lease.dump();
+  // one line per reconcile decision, key=value
+  EXPECT_NE(op.output().find("msg=\"reconciled object\" object=\"Deployment default/demo-collector\" action=create"),
+            std::string::npos);
+}
+
+TEST_F(RunCli, TwoReplicasOneLeaderAndTakeOverAfterSigkill) {
+  std::vector<std::string> flags = {"--leader-elect", "true", "--leader-election-namespace", "default",
+                                    "--leader-elect-lease-duration", "3", "--leader-elect-renew-deadline", "2",
+                                    "--leader-elect-retry-period", "0.5"};
+  Operator a(kubeconfig_, dir_ + "/a.log", flags);
+  ASSERT_TRUE(eventually([&] { return a.output().find("leader_election_acquired") != std::string::npos; })) << a.output();
+  Operator b(kubeconfig_, dir_ + "/b.log", flags);
+  ASSERT_TRUE(eventually([&] { return b.output().find("caches synced") != std::string::npos; })) << b.output();
+  client_->create(kCollectors, "default", collector("one"));
+  ASSERT_TRUE(deployed("one"));
+  ASSERT_TRUE(eventually([&] { return a.output().find("collector reconciled") != std::string::npos; }));
+  // the follower wrote nothing
+  EXPECT_EQ(b.output().find("reconciled object"), std::string::npos) << b.output();
+  EXPECT_EQ(b.output().find("leader_election_acquired"), std::string::npos);
+  a.stop(SIGKILL);
+  auto killed = std::chrono::steady_clock::now();
+  ASSERT_TRUE(eventually([&] { return b.output().find("leader_election_acquired") != std::string::npos; },
+                         std::chrono::seconds(20)))
+      << b.output();
+  // within the lease duration (3 s) plus one retry period and jitter
+  EXPECT_LT(std::chrono::steady_clock::now() - killed, std::chrono::seconds(6));
+  client_->create(kCollectors, "default", collector("two"));
+  EXPECT_TRUE(deployed("two")) << b.output();
+}
+
+}  // namespace
