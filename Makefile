@@ -28,7 +28,9 @@ build: configure
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 600
 
-demo: build
+# Builds only what the demo runs: the binary and the standalone test API server.
+demo: configure
+	cmake --build $(BUILD) -j$(JOBS) --target kubectl-otel otel-test-apiserver
 	@bash scripts/demo $(BIN)
 
 install: build

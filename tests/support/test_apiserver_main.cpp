@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
   try {
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
+    if (ns != "default") opts.namespaces = {"default", "kube-system", "kube-public", ns};  // --namespace NS exists
     otel::testing::TestApiServer server(opts);
     server.writeKubeconfig(kubeconfig, ns);
     std::cout << "serving " << server.url() << "; kubeconfig written to " << kubeconfig << std::endl;
