@@ -22,6 +22,7 @@
 #include "tests/unit/manifests/apiserver_defaults.h"
 #include "tests/support/api_logic.h"
 #include "tests/support/chainsaw.h"
+#include "tests/support/chainsaw_steps.h"
 
 namespace fs = std::filesystem;
 
@@ -30,14 +31,7 @@ namespace {
 
 const char* kNamespace = "chainsaw-test";
 
-// chainsaw bindings here are all strings ($namespace, $collectorVersion, step bindings).
-using Bindings = std::map<std::string, std::string>;
-
-MatchOptions opts(const Bindings& b) {
-  MatchOptions o;
-  for (const auto& [k, v] : b) o.bindings[k] = v;
-  return o;
-}
+MatchOptions opts(const Bindings& b) { return bindingOptions(b); }
 const std::vector<std::string> kSuites = {"e2e", "e2e-targetallocator", "e2e-pdb", "e2e-autoscale", "e2e-targetallocator-cr"};
 
 // THE exception list: what an assert may require that our builders cannot produce, and why.
@@ -246,26 +240,6 @@ class Cluster {
   long seq_ = 0;
 };
 
-// Strips excepted fields from an expected document; returns false when the whole doc is excepted.
-bool prepareExpected(Json& exp, bool isError) {
-  if (!exp.contains("kind")) return false;  // script/metrics checks, not Kubernetes objects
-  if (kExceptedKinds.count(exp.value("kind", ""))) return false;
-  // An error file that distinguishes objects only by status says nothing once status is excepted.
-  if (isError && exp.contains("status")) return false;
-  exp.erase("status");
-  if (exp.contains("metadata") && exp["metadata"].is_object()) {
-    Json& m = exp["metadata"];
-    for (const char* k : {"generation", "resourceVersion", "uid", "creationTimestamp", "managedFields"}) m.erase(k);
-    if (m.contains("annotations") && m["annotations"].is_object()) {
-      m["annotations"].erase("deployment.kubernetes.io/revision");
-      if (m["annotations"].empty()) m.erase("annotations");
-    }
-    if (m.contains("ownerReferences") && m["ownerReferences"].is_array())
-      for (auto& r : m["ownerReferences"]) r.erase("uid");
-  }
-  return true;
-}
-
 // True when some object satisfies `exp`.
 bool findMatch(const Json& exp, const std::vector<Json>& objs, const Bindings& b, std::string& why,
                std::vector<std::string>& notEvaluated) {
@@ -298,54 +272,6 @@ bool findMatch(const Json& exp, const std::vector<Json>& objs, const Bindings& b
   return false;
 }
 
-bool createsOtel(const fs::path& dir) {
-  for (auto& e : fs::recursive_directory_iterator(dir)) {
-    if (!e.is_regular_file() || e.path().extension() != ".yaml") continue;
-    std::string n = e.path().filename().string();
-    if (n.find("assert") != std::string::npos || n.find("error") != std::string::npos || n == "chainsaw-test.yaml") continue;
-    std::string text = readFile(e.path().string());
-    if (text.find("kind: OpenTelemetryCollector") != std::string::npos || text.find("kind: TargetAllocator") != std::string::npos)
-      return true;
-  }
-  return false;
-}
-
-// The documents of an operation: its `file` (List kinds expanded) or its inline `resource`.
-std::vector<Json> readDocs(const fs::path& dir, const Json& op, const Bindings& b) {
-  std::vector<Json> out;
-  if (op.contains("resource") && op["resource"].is_object()) {
-    out.push_back(applyTemplate(op["resource"], opts(b)));
-    return out;
-  }
-  std::string file = api::str(op, {"file"});
-  if (file.empty()) return out;
-  for (auto& d : parseYamlStream(readFile((dir / file).string()), file)) {
-    if (d.value.is_null()) continue;
-    if (d.value.is_object() && d.value.value("kind", "") == "List" && d.value.contains("items")) {
-      for (const auto& item : d.value["items"]) out.push_back(applyTemplate(item, opts(b)));
-      continue;
-    }
-    out.push_back(applyTemplate(d.value, opts(b)));
-  }
-  return out;
-}
-
-// chainsaw `bindings:` (name + value, a value may be an expression over earlier bindings).
-void addBindings(const Json* list, Bindings& b) {
-  if (!list || !list->is_array()) return;
-  for (const auto& e : *list) {
-    std::string name = api::str(e, {"name"});
-    const Json* v = api::at(e, {"value"});
-    if (name.empty() || !v || !v->is_string()) continue;
-    std::string value = v->get<std::string>();
-    Json out;
-    if (evalValue(value, opts(b), out) && out.is_string())
-      b[name] = out.get<std::string>();
-    else if (!(value.size() > 1 && value.front() == '('))
-      b[name] = value;
-  }
-}
-
 std::vector<CaseResult> runTest(const fs::path& testDir, const std::string& id) {
   std::vector<CaseResult> results;
   Bindings base = {{"namespace", kNamespace}, {"collectorVersion", manifests::kCollectorVersion}};
@@ -366,7 +292,7 @@ std::vector<CaseResult> runTest(const fs::path& testDir, const std::string& id) 
         for (const char* verb : {"apply", "create", "update", "patch"}) {
           if (!op.contains(verb)) continue;
           // chainsaw's apply and patch merge into the existing object; create/update replace it
-          cluster.apply(readDocs(testDir, op[verb], b), std::string(verb) == "patch" || std::string(verb) == "apply",
+          cluster.apply(readStepDocs(testDir, op[verb], b), std::string(verb) == "patch" || std::string(verb) == "apply",
                         b["namespace"]);
         }
         if (op.contains("delete")) {
@@ -390,7 +316,7 @@ std::vector<CaseResult> runTest(const fs::path& testDir, const std::string& id) 
         }
         auto objs = cluster.objects();
         int evaluated = 0;
-        for (Json exp : readDocs(testDir, op[verb], b)) {
+        for (Json exp : readStepDocs(testDir, op[verb], b)) {
           // `(x_k8s_exists($client, apiVersion, kind, $namespace, name)): bool` documents
           if (exp.is_object() && exp.size() == 1 && exp.begin().key().find("x_k8s_exists(") != std::string::npos) {
             static const std::regex re(
@@ -412,7 +338,7 @@ std::vector<CaseResult> runTest(const fs::path& testDir, const std::string& id) 
             }
             continue;
           }
-          if (!prepareExpected(exp, std::string(verb) == "error")) continue;
+          if (!prepareExpected(exp, std::string(verb) == "error", kExceptedKinds)) continue;
           ++evaluated;
           std::string why;
           bool found = findMatch(exp, objs, b, why, r.notEvaluated);
