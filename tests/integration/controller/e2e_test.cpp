@@ -146,10 +146,24 @@ class ControllerE2E : public ::testing::Test {
     return false;
   }
 
-  // Applies documents as chainsaw does; collectors go through the webhook's admission first.
+  // Applies documents as chainsaw does (a write that meets a concurrent one, e.g. the controller's status
+  // update, is retried from a fresh read); collectors go through the webhook's admission first.
   void apply(std::vector<Json> docs, const std::string& verb, const std::string& nsName) {
-    for (Json d : docs) {
-      if (!d.is_object() || d.empty() || !d.contains("kind")) continue;
+    for (const Json& d : docs) {
+      for (int attempt = 1;; ++attempt) {
+        try {
+          applyOne(d, verb, nsName);
+          break;
+        } catch (const kube::ApiError& e) {
+          if (!e.isConflict() || attempt == 5) throw;
+        }
+      }
+    }
+  }
+
+  void applyOne(Json d, const std::string& verb, const std::string& nsName) {
+    {
+      if (!d.is_object() || d.empty() || !d.contains("kind")) return;
       if (!d.contains("metadata")) d["metadata"] = Json::object();
       kube::ResourceId id = client_->resourceFor(d.value("apiVersion", ""), d.value("kind", ""));
       if (id.namespaced && ns(d).empty()) d["metadata"]["namespace"] = nsName;
@@ -178,7 +192,7 @@ class ControllerE2E : public ::testing::Test {
         } else {
           client_->create(beta, n, stored);
         }
-        continue;
+        return;
       }
       if (api::isTargetAllocator(d)) {
         api::defaultTargetAllocator(d);
