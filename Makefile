@@ -10,7 +10,7 @@ VERSION := $(shell grep -m1 -o 'kubectl-otel VERSION [0-9.]*' CMakeLists.txt | c
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all deps configure build test demo install install-files dist bench clean
+.PHONY: all deps configure build test demo install install-files dist bench image clean
 
 all: build
 
@@ -44,6 +44,11 @@ install-files:
 
 dist: build
 	bash scripts/dist $(BIN) $(VERSION)
+
+# The OCI image `install` deploys, without a container daemon (umoci): $(BUILD)/image/kubectl-otel.tar
+image: configure
+	cmake --build $(BUILD) -j$(JOBS) --target kubectl-otel
+	bash scripts/image $(BIN) $(BUILD)/image $(VERSION)
 
 bench: build
 	@for b in $(BUILD)/bench/*/bench_*; do [ -x "$$b" ] && "$$b" --benchmark_min_time=0.2; done
