@@ -11,6 +11,7 @@
 #include "lib/controller/desired.h"
 #include "lib/controller/mutate.h"
 #include "lib/controller/status.h"
+#include "lib/controller/upgrade.h"
 #include "lib/core/error.h"
 #include "lib/core/log.h"
 #include "lib/kube/errors.h"
@@ -299,7 +300,7 @@ void Controller::runWorkers(std::stop_token stop) {
         try {
           ok = reconcile(*key);
         } catch (const std::exception& e) {
-          log::error("reconcile failed", {{"key", *key}, {"error", e.what()}});
+          log::error("reconcile failed", {{"item", *key}, {"error", e.what()}});
         }
         double secs = std::chrono::duration<double>(Clock::now() - t0).count();
         std::string controller = key->rfind(kTaPrefix, 0) == 0 ? "targetallocator" : "opentelemetrycollector";
@@ -347,10 +348,10 @@ bool Controller::reconcile(const std::string& key) {
     if (type == kCollectorPrefix) return reconcileCollector(ns, name);
     return reconcileTargetAllocator(ns, name);
   } catch (const kube::ApiError& e) {
-    log::warn("reconcile will be retried", {{"key", key}, {"code", std::to_string(e.code())}, {"error", e.what()}});
+    log::warn("reconcile will be retried", {{"item", key}, {"code", std::to_string(e.code())}, {"error", e.what()}});
     return false;
   } catch (const kube::ConnectionError& e) {
-    log::warn("reconcile will be retried", {{"key", key}, {"error", e.what()}});
+    log::warn("reconcile will be retried", {{"item", key}, {"error", e.what()}});
     return false;
   }
 }
@@ -665,6 +666,31 @@ bool Controller::reconcileCollector(const std::string& ns, const std::string& na
     log::info("Skipping reconciliation for unmanaged OpenTelemetryCollector resource", {{"collector", ns + "/" + name}});
     return true;
   }
+  if (needsUpgrade(c, manifests::kCollectorVersion)) {
+    // upstream's automatic upgrade: routines for versions after status.version, then the version
+    UpgradeResult up = upgradeCollector(c, manifests::kCollectorVersion);
+    if (!up.error.empty()) {
+      log::warn("collector upgrade not possible", {{"collector", ns + "/" + name}, {"error", up.error}});
+      recordEvent(c, "Warning", "Upgrade", kUpgradeFailed);
+      return false;
+    }
+    for (const auto& w : up.warnings) recordEvent(c, "Warning", "Upgrade", w);
+    checkWrite();
+    Json cur = c;
+    if (up.specChanged) {
+      Json obj = up.collector;
+      obj.erase("status");
+      cur = client_.update(kCollectors, ns, obj);
+      countWrite("update");
+    }
+    Json st = cur.contains("status") && cur["status"].is_object() ? cur["status"] : Json::object();
+    st["version"] = up.collector["status"]["version"];
+    patchStatus(cur, kCollectors, st);
+    log::info("collector upgraded", {{"collector", ns + "/" + name}, {"from", str(c, {"status", "version"})},
+                                     {"to", str(up.collector, {"status", "version"})}});
+    queue_.addAfter(std::string(kCollectorPrefix) + ns + "/" + name, std::chrono::seconds(1));  // as upstream: requeue 1 s
+    return true;
+  }
   std::optional<Json> standalone;
   std::string link = str(c, {"metadata", "labels", api::kTargetAllocatorLabel});
   if (!link.empty()) standalone = cached("TargetAllocator", ns, link);
@@ -688,7 +714,14 @@ bool Controller::reconcileCollector(const std::string& ns, const std::string& na
       lastError_[key] = msg;
     }
     if (!repeat) recordEvent(c, "Warning", "Error", msg);
-    patchStatus(c, kCollectors, collectorStatus(c, nullptr, msg, manifests::kCollectorVersion, nowRfc3339()));
+    try {
+      patchStatus(c, kCollectors, collectorStatus(c, nullptr, msg, manifests::kCollectorVersion, nowRfc3339()));
+    } catch (const kube::ApiError& e) {
+      // a CR the server's schema now refuses (stored before the CRD had the rule) takes no status
+      // either; the event says why
+      if (!e.isInvalid()) throw;
+      log::warn("status not written", {{"collector", ns + "/" + name}, {"error", e.what()}});
+    }
     return false;
   }
   {
@@ -723,10 +756,32 @@ bool Controller::reconcileCollector(const std::string& ns, const std::string& na
     auto sp = ch.find(' ');
     recordEvent(c, "Normal", ch.substr(0, sp), ch.substr(sp + 1));
   }
+  // spec.serviceAccount names an account the operator does not create: without it no pod can start
+  std::string problem;
+  if (std::string sa = str(d.effective, {"spec", "serviceAccount"}); !sa.empty() && str(d.effective, {"spec", "mode"}) != "sidecar") {
+    try {
+      client_.get(kube::ResourceId{"v1", "serviceaccounts", true, "ServiceAccount"}, ns, sa);
+    } catch (const kube::ApiError& e) {
+      if (!e.isNotFound()) throw;
+      problem = "spec.serviceAccount: serviceaccount \"" + sa + "\" not found in namespace \"" + ns +
+                "\": the collector's pods cannot be created until it exists";
+    }
+  }
   auto fresh = cached(api::kCollectorKind, ns, name);
   const Json& cur = fresh ? *fresh : c;
   patchStatus(cur, kCollectors,
-              collectorStatus(cur, workload.is_null() ? nullptr : &workload, "", manifests::kCollectorVersion, nowRfc3339()));
+              collectorStatus(cur, workload.is_null() ? nullptr : &workload, problem, manifests::kCollectorVersion, nowRfc3339()));
+  if (!problem.empty()) {
+    bool repeat;
+    {
+      std::lock_guard lock(mu_);
+      repeat = lastError_[key] == problem;
+      lastError_[key] = problem;
+    }
+    if (!repeat) recordEvent(cur, "Warning", "Error", problem);
+    log::warn("collector cannot run", {{"collector", ns + "/" + name}, {"error", problem}});
+    return false;  // retried with backoff: nothing tells us when the account appears
+  }
   log::info("collector reconciled", {{"collector", ns + "/" + name}, {"changes", std::to_string(changes.size())}});
   return true;
 }

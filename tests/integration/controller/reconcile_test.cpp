@@ -243,6 +243,7 @@ TEST_F(Reconcile, InvalidCollectorGetsEventAndStatusAndOthersStillReconcile) {
   ASSERT_TRUE(ready("good"));
   ASSERT_TRUE(eventually([&] {
     Json c = get("opentelemetry.io/v1beta1", "opentelemetrycollectors", "bad");
+    if (!c.contains("status") || !c["status"].is_object()) return false;
     for (const auto& cond : c["status"].value("conditions", Json::array()))
       if (cond.value("reason", "") == "ReconcileError") return true;
     return false;
@@ -332,6 +333,126 @@ TEST_F(Reconcile, DeletingTheCollectorRemovesItsClusterRoles) {
            server_.getObject("rbac.authorization.k8s.io/v1", "clusterroles", "", "rbac-default-cluster-role").is_null();
   });
   EXPECT_TRUE(ok);
+}
+
+}  // namespace
+
+#include "lib/core/yaml.h"
+#include "lib/manifests/render.h"
+
+namespace {
+
+TEST_F(Reconcile, UpgradesACollectorWrittenByAnOlderOperator) {
+  Json c = collector("old");
+  c["spec"]["config"]["service"]["telemetry"] = {{"metrics", {{"address", "0.0.0.0:8888"}}}};
+  c["status"] = {{"version", "0.110.0"}};
+  server_.putObject(c);  // as the older operator left it (status included)
+  start();
+  ASSERT_TRUE(eventually([&] {
+    Json s = get("opentelemetry.io/v1beta1", "opentelemetrycollectors", "old");
+    return str(s, {"status", "version"}) == otel::manifests::kCollectorVersion &&
+           !s["spec"]["config"]["service"]["telemetry"]["metrics"].contains("address");
+  }));
+  Json s = get("opentelemetry.io/v1beta1", "opentelemetrycollectors", "old");
+  EXPECT_EQ(s["spec"]["config"]["service"]["telemetry"]["metrics"]["readers"][0]["pull"]["exporter"]["prometheus"]["port"], 8888);
+  EXPECT_TRUE(ready("old"));
+}
+
+TEST_F(Reconcile, AdoptsWhatTheUpstreamOperatorMadeWithoutTouchingPodTemplates) {
+  // the objects upstream's operator made for this collector (our builders render them byte for byte,
+  // checked against upstream's e2e asserts), stored with the API server's defaults
+  Json stored = create(collector("adopted"));
+  std::vector<otel::YamlDocument> docs = {{stored, "cluster", 0, 1}};
+  otel::manifests::RenderOptions ro;
+  ro.includeCustomResources = false;
+  ro.build.prometheusCRDs = false;
+  auto rendered = otel::manifests::render(docs, ro);
+  std::map<std::string, Json> before;
+  for (const auto& o : rendered.objects) {
+    Json put = server_.putObject(o);
+    if (o.value("kind", "") == "Deployment") before[o["metadata"]["name"]] = put;
+  }
+  ASSERT_EQ(before.size(), 1u);
+  server_.clearRequests();
+  start();
+  ASSERT_TRUE(ready("adopted"));
+  ASSERT_TRUE(settle());
+  for (const auto& [n, b] : before) {
+    Json after = get("apps/v1", "deployments", n);
+    EXPECT_EQ(after["spec"]["template"], b["spec"]["template"]) << n;
+    EXPECT_EQ(after["metadata"]["uid"], b["metadata"]["uid"]) << "adopted in place, not recreated";
+    EXPECT_EQ(after["metadata"].value("generation", 0), b["metadata"].value("generation", 0)) << "no rollout";
+  }
+  // nothing was created next to them: the same names
+  std::string posts;
+  for (const auto& r : server_.requests())
+    if (r.method == "POST" && r.path.find("/events") == std::string::npos) posts += r.path + "\n";
+  EXPECT_EQ(posts, "");
+}
+
+TEST_F(Reconcile, MissingServiceAccountAndUnknownModeGetEventsAndStatus) {
+  Json sa = collector("needs-sa");
+  sa["spec"]["serviceAccount"] = "nope";
+  create(sa);
+  Json mode = collector("bad-mode");
+  mode["spec"]["mode"] = "bogus";  // stored by an older CRD without the enum
+  server_.putObject(mode);
+  create(collector("fine"));
+  start();
+  ASSERT_TRUE(ready("fine"));
+  auto reason = [&](const std::string& n) {
+    return eventually([&] {
+      Json c = get("opentelemetry.io/v1beta1", "opentelemetrycollectors", n);
+      const Json* conds = otel::api::at(c, {"status"});
+      if (!conds || !conds->contains("conditions")) return false;
+      for (const auto& cond : (*conds)["conditions"])
+        if (cond.value("reason", "") == "ReconcileError") return true;
+      return false;
+    });
+  };
+  EXPECT_TRUE(reason("needs-sa"));
+  // bad-mode: the server's schema refuses any write of it, status included; the event says why
+  std::map<std::string, std::string> events;
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& e : server_.listObjects("v1", "events", "default"))
+      if (e.value("reason", "") == "Error") events[str(e, {"involvedObject", "name"})] = e.value("message", "");
+    return events.count("needs-sa") && events.count("bad-mode");
+  }));
+  EXPECT_NE(events["needs-sa"].find("serviceaccount \"nope\" not found"), std::string::npos) << events["needs-sa"];
+  EXPECT_NE(events["bad-mode"].find("Unsupported value: \"bogus\""), std::string::npos) << events["bad-mode"];
+  // the account appearing later lets it become ready (on the next retry)
+  server_.putObject(Json{{"apiVersion", "v1"}, {"kind", "ServiceAccount"}, {"metadata", {{"name", "nope"}, {"namespace", "default"}}}});
+  EXPECT_TRUE(ready("needs-sa"));
+}
+
+TEST_F(Reconcile, ConflictIsRetriedFromAFreshRead) {
+  create(collector("race"));
+  start();
+  ASSERT_TRUE(ready("race"));
+  ASSERT_TRUE(settle());
+  const std::string path = "/apis/apps/v1/namespaces/default/deployments/race-collector";
+  std::atomic<bool> raced{false};
+  server_.setRequestHook([&](const otel::testing::RecordedRequest& r) {
+    if (r.method == "PUT" && r.path == path && !raced.exchange(true)) {
+      Json d = server_.getObject("apps/v1", "deployments", "default", "race-collector");
+      d["metadata"]["labels"]["someone"] = "else";  // a concurrent writer: this PUT now meets a newer resourceVersion
+      server_.putObject(d);
+    }
+  });
+  Json d = get("apps/v1", "deployments", "race-collector");
+  d["spec"]["template"]["spec"]["containers"][0]["image"] = "drifted";
+  server_.putObject(d);
+  EXPECT_TRUE(eventually([&] {
+    Json now = get("apps/v1", "deployments", "race-collector");
+    return now["spec"]["template"]["spec"]["containers"][0]["image"] == otel::manifests::kDefaultCollectorImage;
+  }));
+  server_.setRequestHook({});
+  EXPECT_TRUE(raced.load());
+  int conflicts = 0;
+  for (const auto& r : server_.requests())
+    if (r.method == "PUT" && r.path == path && r.status == 409) ++conflicts;
+  EXPECT_EQ(conflicts, 1);
+  EXPECT_EQ(get("apps/v1", "deployments", "race-collector")["metadata"]["labels"].value("someone", ""), "else");
 }
 
 }  // namespace

@@ -223,3 +223,58 @@ TEST(Desired, GeneratedTargetAllocatorIsOwnedByTheCollector) {
 }
 
 }  // namespace
+
+#include "lib/controller/upgrade.h"
+
+namespace {
+
+Json oldCollector(const std::string& version) {
+  return Json::parse(R"({"apiVersion":"opentelemetry.io/v1beta1","kind":"OpenTelemetryCollector","metadata":{"name":"old"},
+    "spec":{"config":{"receivers":{"prometheus":{"config":{}}},"exporters":{"debug":{}},
+      "service":{"pipelines":{"metrics":{"receivers":["prometheus"],"exporters":["debug"]}}}}},
+    "status":{"version":")" + version + R"("}})");
+}
+
+TEST(Upgrade, FromBeforeTheV1beta1RoutinesEndsWithReadersAndNoFeatureGates) {
+  auto r = upgradeCollector(oldCollector("0.100.0"), "0.158.0");
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_TRUE(r.specChanged);
+  EXPECT_EQ(r.collector["status"]["version"], "0.158.0");
+  // 0.104 added the feature gates, 0.105 and 0.110 removed them again
+  EXPECT_FALSE(r.collector["spec"].contains("args")) << r.collector["spec"].dump();
+  // 0.111 set the deprecated address, 0.122 moved it to a pull reader
+  Json m = r.collector["spec"]["config"]["service"]["telemetry"]["metrics"];
+  EXPECT_FALSE(m.contains("address"));
+  EXPECT_EQ(m["readers"], Json::parse(R"([{"pull":{"exporter":{"prometheus":{"host":"0.0.0.0","port":8888}}}}])"));
+  ASSERT_EQ(r.warnings.size(), 1u);  // 0.104's otlp localhost warning
+}
+
+TEST(Upgrade, BetweenRoutinesOnlyTheLaterOnesRun) {
+  Json c = oldCollector("0.110.0");
+  c["spec"]["args"] = {{"feature-gates", "-component.UseLocalHostAsDefaultHost,+x"}};
+  c["spec"]["config"]["service"]["telemetry"] = {{"metrics", {{"address", "${env:POD_IP}:9999"}}}};
+  auto r = upgradeCollector(c, "0.158.0");
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.collector["spec"]["args"]["feature-gates"], "-component.UseLocalHostAsDefaultHost,+x");  // 0.110 already ran
+  EXPECT_EQ(r.collector["spec"]["config"]["service"]["telemetry"]["metrics"]["readers"][0]["pull"]["exporter"]["prometheus"],
+            Json::parse(R"({"host":"${env:POD_IP}","port":9999})"));
+  EXPECT_TRUE(r.warnings.empty());
+}
+
+TEST(Upgrade, NotNeededOrNotPossible) {
+  EXPECT_FALSE(needsUpgrade(oldCollector("0.158.0"), "0.158.0"));
+  Json noStatus = oldCollector("");
+  EXPECT_FALSE(needsUpgrade(noStatus, "0.158.0"));  // new CRs get the version from the status fill
+  Json none = oldCollector("0.100.0");
+  none["spec"]["upgradeStrategy"] = "none";
+  EXPECT_FALSE(needsUpgrade(none, "0.158.0"));
+  auto newer = upgradeCollector(oldCollector("0.200.0"), "0.158.0");
+  EXPECT_FALSE(newer.specChanged);
+  EXPECT_EQ(newer.collector["status"]["version"], "0.200.0");
+  EXPECT_FALSE(upgradeCollector(oldCollector("garbage"), "0.158.0").error.empty());
+  Json badAddr = oldCollector("0.121.0");
+  badAddr["spec"]["config"]["service"]["telemetry"] = {{"metrics", {{"address", "0.0.0.0:${env:PORT}"}}}};
+  EXPECT_FALSE(upgradeCollector(badAddr, "0.158.0").error.empty());
+}
+
+}  // namespace
