@@ -147,6 +147,14 @@ void Controller::addResource(const kube::ResourceId& id, bool owned) {
   watched_[id.kind] = std::move(w);
 }
 
+void Controller::enqueue(const std::string& key) {
+  if (options_.metrics) {
+    std::lock_guard lock(mu_);
+    queuedAt_.try_emplace(key, Clock::now());
+  }
+  queue_.add(key);
+}
+
 void Controller::enqueueFor(const Json& o, const std::string& resource) {
   const std::string ns = nsOf(o), name = nameOf(o);
   if (options_.metrics) {
@@ -156,28 +164,31 @@ void Controller::enqueueFor(const Json& o, const std::string& resource) {
                                  {{"name", ta ? "targetallocator" : "opentelemetrycollector"}});
   }
   if (resource == kCollectors.resource) {
-    queue_.add(kCollectorPrefix + ns + "/" + name);
+    enqueue(kCollectorPrefix + ns + "/" + name);
     // the generated TargetAllocator (same name) and a linked standalone one read the collector
-    queue_.add(kTaPrefix + ns + "/" + name);
+    enqueue(kTaPrefix + ns + "/" + name);
     std::string link = str(o, {"metadata", "labels", api::kTargetAllocatorLabel});
-    if (!link.empty()) queue_.add(kTaPrefix + ns + "/" + link);
+    if (!link.empty()) enqueue(kTaPrefix + ns + "/" + link);
     return;
   }
   if (resource == kTargetAllocators.resource) {
-    queue_.add(kTaPrefix + ns + "/" + name);
+    enqueue(kTaPrefix + ns + "/" + name);
     if (const Json* ref = controllerRef(o); ref && ref->value("kind", "") == api::kCollectorKind)
-      queue_.add(kCollectorPrefix + ns + "/" + ref->value("name", ""));
-    std::lock_guard lock(mu_);
-    auto it = watched_.find("OpenTelemetryCollector");
-    if (it != watched_.end())
-      if (auto* inf = it->second->forNs(ns))
-        for (const auto& c : inf->byIndex("ta", ns + "/" + name)) queue_.add(kCollectorPrefix + ns + "/" + nameOf(c));
+      enqueue(kCollectorPrefix + ns + "/" + ref->value("name", ""));
+    kube::Informer* inf = nullptr;
+    {
+      std::lock_guard lock(mu_);
+      auto it = watched_.find("OpenTelemetryCollector");
+      if (it != watched_.end()) inf = it->second->forNs(ns);
+    }
+    if (inf)
+      for (const auto& c : inf->byIndex("ta", ns + "/" + name)) enqueue(kCollectorPrefix + ns + "/" + nameOf(c));
     return;
   }
   if (const Json* ref = controllerRef(o)) {
     std::string kind = ref->value("kind", "");
-    if (kind == api::kCollectorKind) queue_.add(kCollectorPrefix + ns + "/" + ref->value("name", ""));
-    if (kind == "TargetAllocator") queue_.add(kTaPrefix + ns + "/" + ref->value("name", ""));
+    if (kind == api::kCollectorKind) enqueue(kCollectorPrefix + ns + "/" + ref->value("name", ""));
+    if (kind == "TargetAllocator") enqueue(kTaPrefix + ns + "/" + ref->value("name", ""));
     return;
   }
   // cluster-scoped: the instance label "<ns>.<name>" names the CR
@@ -185,7 +196,7 @@ void Controller::enqueueFor(const Json& o, const std::string& resource) {
   auto dot = inst.find('.');
   if (dot == std::string::npos) return;
   bool collector = str(o, {"metadata", "labels", "app.kubernetes.io/component"}) == kCollectorComponent;
-  queue_.add((collector ? kCollectorPrefix : kTaPrefix) + inst.substr(0, dot) + "/" + inst.substr(dot + 1));
+  enqueue((collector ? kCollectorPrefix : kTaPrefix) + inst.substr(0, dot) + "/" + inst.substr(dot + 1));
 }
 
 void Controller::startInformers(std::stop_token stop) {
@@ -295,6 +306,22 @@ void Controller::runWorkers(std::stop_token stop) {
         auto key = queue_.get(stop);
         if (!key) return;
         ++inFlight_;
+        std::string controller = key->rfind(kTaPrefix, 0) == 0 ? "targetallocator" : "opentelemetrycollector";
+        if (options_.metrics) {
+          std::optional<Clock::time_point> at;
+          {
+            std::lock_guard lock(mu_);
+            if (auto it = queuedAt_.find(*key); it != queuedAt_.end()) {
+              at = it->second;
+              queuedAt_.erase(it);
+            }
+          }
+          if (at)
+            options_.metrics->observe("workqueue_queue_duration_seconds",
+                                      "How long in seconds an item stays in workqueue before being requested",
+                                      {{"name", controller}}, std::chrono::duration<double>(Clock::now() - *at).count(),
+                                      {1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.1, 1, 10});
+        }
         bool ok = false;
         auto t0 = Clock::now();
         try {
@@ -303,7 +330,6 @@ void Controller::runWorkers(std::stop_token stop) {
           log::error("reconcile failed", {{"item", *key}, {"error", e.what()}});
         }
         double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-        std::string controller = key->rfind(kTaPrefix, 0) == 0 ? "targetallocator" : "opentelemetrycollector";
         if (options_.metrics) {
           options_.metrics->addCounter("controller_runtime_reconcile_total", "Total number of reconciliations per controller",
                                        {{"controller", controller}, {"result", ok ? "success" : "error"}});

@@ -91,6 +91,8 @@ class Controller {
   std::vector<std::jthread> informerThreads_;
   std::stop_source stop_;
   std::map<std::string, std::string> lastError_;  // key -> last Error event message (no repeats)
+  std::map<std::string, std::chrono::steady_clock::time_point> queuedAt_;  // first add while waiting
+  void enqueue(const std::string& key);
   std::atomic<long> reconciles_{0};
   std::atomic<long> writes_{0};
   std::atomic<int> inFlight_{0};

@@ -68,6 +68,7 @@ class Reconcile : public ::testing::Test {
   void TearDown() override { stop(); }
   void start(ControllerOptions o = {}) {
     o.workers = 2;
+    o.metrics = &metrics_;  // the metric paths run too
     o.build.prometheusCRDs = false;
     o.watchPrometheusCrds = true;
     if (o.resyncPeriod == std::chrono::hours(10)) o.resyncPeriod = std::chrono::milliseconds(0);
@@ -104,6 +105,7 @@ class Reconcile : public ::testing::Test {
   }
 
   TestApiServer server_;
+  otel::http::Registry metrics_;
   kubetest::TempDir dir_;
   otel::kube::RestConfig rc_;
   std::unique_ptr<Client> client_, ctlClient_;
@@ -305,6 +307,7 @@ TEST_F(Reconcile, ConvergesThroughFaults) {
     }
   }
   server_.closeWatches();
+  server_.failNext(6, 429, 1);  // a throttled burst: Retry-After is honoured
   for (int i = 0; i < 8; ++i) ASSERT_TRUE(ready("f" + std::to_string(i))) << i;
   ASSERT_TRUE(settle());
   // a second quiet period writes nothing: no hot loop after the faults

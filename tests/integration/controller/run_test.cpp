@@ -138,6 +138,7 @@ TEST_F(RunCli, ReconcilesServesHealthAndMetricsAndStopsOnSigterm) {
   const std::vector<std::string> names = {"controller_runtime_reconcile_total{controller=\"opentelemetrycollector\",result=\"success\"}",
                         "controller_runtime_reconcile_time_seconds_bucket", "workqueue_depth", "rest_client_requests_total{",
                         "workqueue_adds_total{name=\"opentelemetrycollector\"}",
+                        "workqueue_queue_duration_seconds_bucket{name=\"opentelemetrycollector\",le=",
                         "leader_election_master_status{name=\"9f7554c3.opentelemetry.io\"} 1"};
   EXPECT_TRUE(eventually([&] {
     metrics = httpGet(op.port("metrics_port"), "/metrics");
