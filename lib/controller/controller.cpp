@@ -111,6 +111,7 @@ void Controller::addResource(const kube::ResourceId& id, bool owned) {
     io.ns = ns;
     if (owned) io.labelSelector = kManagedBy;
     io.resyncPeriod = options_.resyncPeriod;
+    io.transform = kube::stripManagedFields;
     auto inf = std::make_unique<kube::Informer>(client_, id, io);
     if (owned) {
       inf->addIndexer("owner", [](const Json& o) {

@@ -21,6 +21,12 @@ std::string metaString(const Json& obj, const char* key) {
 
 }  // namespace
 
+void stripManagedFields(Json& object) {
+  if (!object.is_object()) return;
+  auto m = object.find("metadata");
+  if (m != object.end() && m->is_object()) m->erase("managedFields");
+}
+
 std::string Informer::keyOf(const Json& object) {
   std::string ns = metaString(object, "namespace");
   std::string name = metaString(object, "name");
@@ -94,6 +100,7 @@ void Informer::replace(Json items, const std::string& rv) {
     std::lock_guard lock(mu_);
     std::set<std::string> seen;
     for (auto& obj : items) {
+      if (options_.transform) options_.transform(obj);
       std::string key = keyOf(obj);
       seen.insert(key);
       auto it = items_.find(key);
@@ -133,6 +140,7 @@ std::optional<bool> newerRv(const std::string& a, const std::string& b) {
 }  // namespace
 
 bool Informer::applyLocalWrite(WatchEvent&& ev) {
+  if (options_.transform) options_.transform(ev.object);
   std::lock_guard d(dispatchMu_);
   std::vector<Change> changes;
   {
@@ -167,6 +175,7 @@ bool Informer::applyEvent(WatchEvent&& ev) {
     if (!rv.empty()) lastRv_ = rv;
     return true;
   }
+  if (options_.transform) options_.transform(ev.object);
   std::lock_guard d(dispatchMu_);
   std::vector<Change> changes;
   {

@@ -27,7 +27,13 @@ struct InformerOptions {
   std::chrono::milliseconds maxBackoff{30000};
   int watchTimeoutSeconds = 0;  // 0 = random in [300, 600] like the reflector
   int idleTimeoutSeconds = 0;   // client-side stall detection for watches; 0 = off
+  // Applied to every object before it is cached or handed to handlers (e.g. stripManagedFields, as
+  // controller-runtime's default cache transform does, to keep the cache small).
+  std::function<void(Json&)> transform;
 };
+
+// Drops metadata.managedFields (large, and not needed by readers of a cache).
+void stripManagedFields(Json& object);
 
 struct EventHandlers {
   std::function<void(const Json&)> onAdd;

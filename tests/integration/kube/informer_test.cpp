@@ -9,6 +9,7 @@
 #include "lib/kube/informer.h"
 #include "lib/kube/leader_election.h"
 #include "tests/integration/kube/fixture.h"
+#include "tests/support/shell.h"
 
 using namespace kubetest;
 using otel::Json;
@@ -189,6 +190,62 @@ TEST(Informer, IndexersAndResync) {
   EXPECT_EQ(inf.byIndex("app", "y").size(), 2u);
   EXPECT_TRUE(inf.get("default", "a").has_value());
   EXPECT_FALSE(inf.get("default", "zzz").has_value());
+}
+
+// The transform runs on listed, watched and locally written objects before they are cached.
+TEST(Informer, TransformStripsManagedFieldsFromEveryPath) {
+  otel::testing::TestApiServer server;
+  TempDir dir;
+  Client client(configFor(server, dir));
+  otel::kube::PatchOptions po;
+  po.fieldManager = "t";
+  client.apply(configMap("default", "listed", {{"v", "1"}}), po);  // server-side apply records managedFields
+  auto opts = fastOptions("default");
+  opts.transform = otel::kube::stripManagedFields;
+  Informer inf(client, kConfigMaps, opts);
+  std::jthread runner([&](std::stop_token st) { inf.run(st); });
+  ASSERT_TRUE(inf.waitForSync(std::chrono::seconds(10)));
+  ASSERT_TRUE(server.waitForWatches(1));
+  ASSERT_TRUE(client.get(kConfigMaps, "default", "listed")["metadata"].contains("managedFields"));
+  client.apply(configMap("default", "watched", {{"v", "1"}}), po);
+  ASSERT_TRUE(otel::clitest::eventually([&] { return inf.get("default", "watched").has_value(); }));
+  Json written = client.apply(configMap("default", "local", {{"v", "1"}}), po);
+  ASSERT_TRUE(written["metadata"].contains("managedFields"));
+  otel::kube::WatchEvent ev;
+  ev.type = otel::kube::EventType::Added;
+  ev.object = written;
+  inf.applyLocalWrite(std::move(ev));
+  for (const char* n : {"listed", "watched", "local"}) {
+    auto o = inf.get("default", n);
+    ASSERT_TRUE(o.has_value()) << n;
+    EXPECT_FALSE((*o)["metadata"].contains("managedFields")) << n;
+  }
+}
+
+// A local write never takes the cache back in time, and a delete of an older version is ignored.
+TEST(Informer, LocalWritesOnlyMoveForward) {
+  otel::testing::TestApiServer server;
+  TempDir dir;
+  Client client(configFor(server, dir));
+  Informer inf(client, kConfigMaps, fastOptions("default"));
+  std::jthread runner([&](std::stop_token st) { inf.run(st); });
+  ASSERT_TRUE(inf.waitForSync(std::chrono::seconds(10)));
+  Json v1 = server.putObject(configMap("default", "x", {{"v", "1"}}));
+  Json v2 = server.putObject(configMap("default", "x", {{"v", "2"}}));
+  ASSERT_TRUE(otel::clitest::eventually([&] {
+    auto o = inf.get("default", "x");
+    return o && (*o)["data"]["v"] == "2";
+  }));
+  otel::kube::WatchEvent stale;
+  stale.type = otel::kube::EventType::Modified;
+  stale.object = v1;
+  EXPECT_FALSE(inf.applyLocalWrite(std::move(stale)));
+  otel::kube::WatchEvent staleDelete;
+  staleDelete.type = otel::kube::EventType::Deleted;
+  staleDelete.object = v1;
+  EXPECT_FALSE(inf.applyLocalWrite(std::move(staleDelete)));
+  EXPECT_EQ((*inf.get("default", "x"))["data"]["v"], "2");
+  (void)v2;
 }
 
 TEST(LeaderElection, AcquireHoldReleaseAndTakeOver) {
