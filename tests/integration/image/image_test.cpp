@@ -30,6 +30,11 @@ TEST(Image, RootFilesystemAloneRunsTheBinary) {
   otel::Json config = otel::Json::parse(otel::readFile(dir + "/bundle/config.json"));
   EXPECT_EQ(config["process"]["user"]["uid"], 65532);
   EXPECT_EQ(config["process"]["args"], otel::Json::array({"/usr/local/bin/kubectl-otel", "run"}));
+  // install's container command is `kubectl-otel run`: found through the image's PATH
+  bool path = false;
+  for (const auto& e : config["process"]["env"])
+    if (e.get<std::string>().rfind("PATH=/usr/local/bin:", 0) == 0) path = true;
+  EXPECT_TRUE(path) << config["process"]["env"].dump();
   // the oci-archive tarball is an OCI layout
   EXPECT_EQ(sh("tar -tf " + dir + "/out/kubectl-otel.tar ./oci-layout").code, 0);
 }
