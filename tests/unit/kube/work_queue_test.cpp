@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <thread>
 
 using namespace std::chrono_literals;
@@ -89,7 +91,9 @@ TEST(WorkQueue, ConcurrentWorkersNeverShareAKey) {
     });
   for (int i = 0; i < 2000; ++i) q.add("same");
   // Everything added is eventually processed at least once; "same" is never processed twice at once.
-  for (int i = 0; i < 1000 && q.len() > 0; ++i) std::this_thread::yield();
+  // Bounded wait (a loaded machine may not have scheduled a worker yet): drained and processed.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while ((q.len() > 0 || processed.load() == 0) && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
   q.shutDown();
   workers.clear();
   EXPECT_LE(maxInFlight.load(), 1);
