@@ -186,6 +186,9 @@ struct TestApiServer::Impl {
   std::vector<ResourceType> types;
   std::map<std::string, std::map<std::string, Json>> store;  // groupResource -> ns/name -> object
   std::map<std::string, std::pair<std::string, std::string>> uids;  // uid -> (gr, key)
+  // settle() has something to do: an object is being deleted or was removed, or references an owner that
+  // does not exist. Without this every write scanned the whole store (quadratic in the object count).
+  bool gcDirty = true;
   std::deque<Event> log;
   std::int64_t historyStart = 0;
   std::uint64_t closeGen = 0;
@@ -248,6 +251,11 @@ struct TestApiServer::Impl {
     obj["metadata"]["resourceVersion"] = std::to_string(++rv);
     store[gr][key] = obj;
     uids[meta(obj, "uid")] = {gr, key};
+    const Json& m = obj["metadata"];
+    if (m.contains("deletionTimestamp")) gcDirty = true;
+    if (m.contains("ownerReferences") && m["ownerReferences"].is_array())
+      for (const auto& r : m["ownerReferences"])
+        if (!uids.count(r.value("uid", ""))) gcDirty = true;
     appendEvent(Event{rv, gr, ns, old ? "MODIFIED" : "ADDED", obj, prev});
     if (gr == "customresourcedefinitions.apiextensions.k8s.io") rebuildTypes();
     return obj;
@@ -262,6 +270,7 @@ struct TestApiServer::Impl {
     obj["metadata"]["resourceVersion"] = std::to_string(++rv);
     uids.erase(meta(obj, "uid"));
     store[gr].erase(key);
+    gcDirty = true;
     appendEvent(Event{rv, gr, meta(obj, "namespace"), "DELETED", obj, prev});
     if (gr == "customresourcedefinitions.apiextensions.k8s.io") {
       // Its custom resources go with it.
@@ -304,6 +313,11 @@ struct TestApiServer::Impl {
 
   // Finalizer-driven removal, garbage collection and namespace termination, until nothing changes.
   void settle() {
+    if (!gcDirty) return;
+    struct Clean {
+      bool& dirty;
+      ~Clean() { dirty = false; }  // what settle leaves is settled until the next relevant write
+    } clean{gcDirty};
     for (int round = 0; round < 1000; ++round) {
       bool changed = false;
       // 1. Objects being deleted whose finalizers are all gone.
