@@ -315,7 +315,16 @@ class Builder : public YAML::EventHandler {
   int index() const { return index_ < 0 ? 0 : index_; }
 
   // YAML::EventHandler
-  void OnDocumentStart(const YAML::Mark& mark) override { beginDocument(mark.pos >= 0 ? size_t(mark.pos) : 0); }
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    size_t pos = mark.pos >= 0 ? static_cast<size_t>(mark.pos) : 0;
+    // yaml-cpp 0.7 starts empty documents at the same place forever on a stray token after a document
+    // ("[1]\n, 2", found by fuzz/scrape_config): a document that starts where the last one did is refused.
+    if (index_ >= 0 && pos <= docStart_) {
+      throw Error("yaml: did not find expected <document start>", where(source_, index_, mark),
+                  "check the YAML syntax (indentation, quotes, colons)");
+    }
+    beginDocument(pos);
+  }
   void OnDocumentEnd() override {
     YamlDocument d;
     d.value = std::move(root_);
@@ -819,8 +828,13 @@ Json parseYaml(std::string_view text, const std::string& source, const YamlLimit
 }
 
 std::vector<YamlDocument> flattenLists(const std::vector<YamlDocument>& docs) {
+  std::vector<YamlDocument> copy = docs;
+  return flattenLists(std::move(copy));
+}
+
+std::vector<YamlDocument> flattenLists(std::vector<YamlDocument>&& docs) {
   std::vector<YamlDocument> out;
-  for (const auto& d : docs) {
+  for (auto& d : docs) {
     if (d.value.is_null()) continue;
     if (d.value.is_object() && d.value.contains("kind") && d.value["kind"].is_string() &&
         d.value.contains("items")) {
@@ -829,9 +843,9 @@ std::vector<YamlDocument> flattenLists(const std::vector<YamlDocument>& docs) {
         if (!d.value["items"].is_array() && !d.value["items"].is_null())
           throw Error("items of a " + kind + " must be a list", d.source + " (document " + std::to_string(d.index) + ")");
         if (d.value["items"].is_array()) {
-          for (const auto& item : d.value["items"]) {
+          for (auto& item : d.value["items"]) {
             YamlDocument sub;  // not a copy of the whole List per item
-            sub.value = item;
+            sub.value = std::move(item);
             sub.source = d.source;
             sub.index = d.index;
             sub.line = d.line;
@@ -844,7 +858,7 @@ std::vector<YamlDocument> flattenLists(const std::vector<YamlDocument>& docs) {
     if (!d.value.is_object())
       throw Error("expected an object (a mapping with apiVersion and kind), got " + std::string(d.value.type_name()),
                   d.source + " (document " + std::to_string(d.index) + ")");
-    out.push_back(d);
+    out.push_back(std::move(d));
   }
   return out;
 }

@@ -65,6 +65,7 @@ Json parseYaml(std::string_view text, const std::string& source = "<input>", con
 
 // Objects of a stream with `kind: List` (and `*List`) expanded into their items and empty documents dropped.
 std::vector<YamlDocument> flattenLists(const std::vector<YamlDocument>& docs);
+std::vector<YamlDocument> flattenLists(std::vector<YamlDocument>&& docs);  // moves the values (no copy)
 
 // Writes one value as a YAML document (no leading "---"), block style, 2-space indent, sequences
 // not indented under their key (as kubectl prints), keys in object order.

@@ -76,6 +76,12 @@ str: *s
   EXPECT_EQ(docs[1].value, Json::parse(R"([{"num":1},{"num":1}])"));
 }
 
+// Found by fuzz/scrape_config (a mutated JSON fixture): yaml-cpp made empty documents at one place forever.
+TEST(YamlLimits, AStrayTokenAfterADocumentEndsTheStream) {
+  EXPECT_EQ(refusal("[1]\n, 2\n", "s.yaml"), "error: s.yaml (document 1) line 2 column 1: yaml: did not find expected <document start>");
+  EXPECT_EQ(refusal("a: 1\n---\n[1]\n, 2\n", "s.yaml").substr(0, 31), "error: s.yaml (document 2) line");
+}
+
 TEST(YamlLimits, AnAliasToItsOwnAnchorIsRefused) {
   EXPECT_NE(refusal("a: &a [1, *a]\n").find("anchor 'a' value contains itself"), std::string::npos);
 }
