@@ -10,7 +10,13 @@ VERSION := $(shell grep -m1 -o 'kubectl-otel VERSION [0-9.]*' CMakeLists.txt | c
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all deps configure build test demo install install-files dist bench image clean
+.PHONY: all deps configure build test demo install install-files dist bench image clean fuzz fuzz-build
+
+# make fuzz: the libFuzzer targets (fuzz/) built with clang++, ASan and UBSan in $(FUZZ_BUILD), each run
+# for FUZZ_SECONDS; a crash, leak or sanitizer report fails it.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZERS ?= yaml kubeconfig scrape_config ta_config watch_event inject
 
 all: build
 
@@ -53,5 +59,14 @@ image: configure
 bench: build
 	@for b in $(BUILD)/bench/*/bench_*; do [ -x "$$b" ] && "$$b" --benchmark_min_time=0.2; done
 
+$(FUZZ_BUILD)/CMakeCache.txt:
+	CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOTEL_FUZZ=ON
+
+fuzz-build: deps $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target all_fuzzers
+
+fuzz: fuzz-build
+	bash scripts/fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZERS)
+
 clean:
-	rm -rf $(BUILD) dist
+	rm -rf $(BUILD) $(FUZZ_BUILD) dist

@@ -16,22 +16,44 @@
 namespace otel {
 namespace fs = std::filesystem;
 
-std::string readFile(const std::string& path) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) throw Error("is a directory, expected a file", path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot read file: " + std::string(std::strerror(errno)), path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw Error("cannot read file", path);
-  return ss.str();
+namespace {
+
+[[noreturn]] void tooLarge(const std::string& where, size_t maxBytes) {
+  throw YamlLimitError("the input has more than " + std::to_string(maxBytes >> 20) + " MiB (" +
+                           std::to_string(maxBytes) + " bytes), the most kubectl-otel reads from one file",
+                       where);
 }
 
-std::string readStdin() {
-  std::ostringstream ss;
-  ss << std::cin.rdbuf();
-  return ss.str();
+// Reads at most maxBytes + 1 bytes, refusing more.
+std::string readBounded(std::istream& in, const std::string& where, size_t maxBytes, size_t expected = 0) {
+  std::string out;
+  out.reserve(expected);
+  char buf[65536];
+  while (in) {
+    in.read(buf, sizeof buf);
+    std::streamsize got = in.gcount();
+    if (got <= 0) break;
+    if (out.size() + static_cast<size_t>(got) > maxBytes) tooLarge(where, maxBytes);
+    out.append(buf, static_cast<size_t>(got));
+  }
+  return out;
 }
+
+}  // namespace
+
+std::string readFile(const std::string& path, size_t maxBytes) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw Error("is a directory, expected a file", path);
+  auto size = fs::is_regular_file(path, ec) ? fs::file_size(path, ec) : static_cast<uintmax_t>(0);
+  if (!ec && size > maxBytes) tooLarge(path, maxBytes);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot read file: " + std::string(std::strerror(errno)), path);
+  std::string out = readBounded(in, path, maxBytes, static_cast<size_t>(size));
+  if (in.bad()) throw Error("cannot read file", path);
+  return out;
+}
+
+std::string readStdin(size_t maxBytes) { return readBounded(std::cin, "<stdin>", maxBytes); }
 
 static bool isManifestFile(const fs::path& p) {
   auto ext = p.extension().string();

@@ -7,9 +7,11 @@
 
 namespace otel {
 
-// Whole file content; throws otel::Error("cannot read ...") naming the file.
-std::string readFile(const std::string& path);
-std::string readStdin();
+// Whole file content; throws otel::Error("cannot read ...") naming the file, and YamlLimitError for a
+// file (or a pipe, a device) of more than `maxBytes`: the size is checked before reading, and a stream
+// of unknown size is read no further than the bound.
+std::string readFile(const std::string& path, size_t maxBytes = kYamlMaxStreamBytes);
+std::string readStdin(size_t maxBytes = kYamlMaxStreamBytes);
 
 // Expands each path: "-" is stdin, a folder gives its *.yaml/*.yml/*.json files in name order
 // (recursively with `recursive`). Throws otel::Error naming a missing path.

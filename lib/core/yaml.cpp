@@ -2,7 +2,16 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
+
+#include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <deque>
+#include <memory>
+#include <streambuf>
+#include <unordered_set>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -156,46 +165,49 @@ bool isYaml11Special(std::string_view s) {
   return i == n;
 }
 
+constexpr size_t kNoIndent = static_cast<size_t>(-1);
+
 bool isSpecialFloat(std::string_view s) {
   static const std::set<std::string_view> f = {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF",
                                                "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN"};
   return f.count(s) > 0;
 }
 
-struct Converter {
-  std::string source;
+// Resolves a scalar as go-yaml v2 does for interface{} (quoted "!" is a string, plain "?" by YAML 1.1 rules).
+struct ScalarResolver {
+  const std::string& source;
   int doc;
 
-  [[noreturn]] void fail(const std::string& what, const YAML::Mark& mark) { throw Error(what, where(source, doc, mark)); }
+  [[noreturn]] void fail(const std::string& what, const YAML::Mark& mark) const {
+    throw Error(what, where(source, doc, mark));
+  }
 
-  Json scalar(const YAML::Node& n) {
-    const std::string& v = n.Scalar();
-    const std::string& tag = n.Tag();
+  Json scalar(const std::string& tag, const std::string& v, const YAML::Mark& mark) const {
     if (tag == "!") return v;  // quoted: always a string
-    if (tag == "?" || tag.empty()) return resolvePlain(v, n.Mark());
+    if (tag == "?" || tag.empty()) return resolvePlain(v, mark);
     if (tag == "tag:yaml.org,2002:str") return v;
     if (tag == "tag:yaml.org,2002:int") {
       Json out;
       if (parseGoInt(v, out)) return out;
-      fail("cannot decode !!int `" + v + "`", n.Mark());
+      fail("cannot decode !!int `" + v + "`", mark);
     }
     if (tag == "tag:yaml.org,2002:float") {
       Json out;
       if (parseGoInt(v, out)) return static_cast<double>(out.is_number_unsigned() ? out.get<uint64_t>() : out.get<int64_t>());
       if (parseYamlFloat(v, out)) return out;
-      fail("cannot decode !!float `" + v + "`", n.Mark());
+      fail("cannot decode !!float `" + v + "`", mark);
     }
     if (tag == "tag:yaml.org,2002:bool") {
       if (isYaml11True(v)) return true;
       if (isYaml11False(v)) return false;
-      fail("cannot decode !!bool `" + v + "`", n.Mark());
+      fail("cannot decode !!bool `" + v + "`", mark);
     }
     if (tag == "tag:yaml.org,2002:null") return nullptr;
     if (tag == "tag:yaml.org,2002:binary" || tag == "tag:yaml.org,2002:timestamp") return v;
-    return resolvePlain(v, n.Mark());
+    return resolvePlain(v, mark);
   }
 
-  Json resolvePlain(const std::string& v, const YAML::Mark& mark) {
+  Json resolvePlain(const std::string& v, const YAML::Mark& mark) const {
     if (isYamlNull(v)) return nullptr;
     if (isYaml11True(v)) return true;
     if (isYaml11False(v)) return false;
@@ -208,103 +220,621 @@ struct Converter {
     }
     return v;
   }
+};
 
-  std::string key(const YAML::Node& k) {
-    if (!k.IsScalar()) fail("a mapping key must be a scalar", k.Mark());
-    Json j = scalar(k);
-    if (j.is_string()) return j.get<std::string>();
-    if (j.is_null()) return "null";
-    if (j.is_boolean()) return j.get<bool>() ? "true" : "false";
-    if (j.is_number_float()) return j.dump();
-    return j.dump();
+std::string keyString(const Json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_null()) return "null";
+  if (j.is_boolean()) return j.get<bool>() ? "true" : "false";
+  return j.dump();
+}
+
+std::string mib(size_t bytes) {
+  if (bytes % (size_t{1} << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  return buf;
+}
+
+using ObjectVector = Json::object_t::Container;
+
+// The keys of a large mapping as 64-bit hashes in an open-addressing table (16 bytes a key, not a copy
+// of each key): finding a duplicate key stays O(1) without doubling the mapping's memory.
+class KeyHashes {
+ public:
+  // False when the hash was there already (a duplicate key, or, rarely, another key with the same hash).
+  bool insert(const std::string& key) {
+    if ((count_ + 1) * 2 > slots_.size()) grow();
+    uint64_t h = hash(key);
+    size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == 0) {
+        slots_[i] = h;
+        ++count_;
+        return true;
+      }
+      if (slots_[i] == h) return false;
+    }
   }
 
-  Json convert(const YAML::Node& n) {
-    switch (n.Type()) {
-      case YAML::NodeType::Null:
-        return nullptr;
-      case YAML::NodeType::Undefined:
-        return nullptr;
-      case YAML::NodeType::Scalar:
-        return scalar(n);
-      case YAML::NodeType::Sequence: {
-        Json arr = Json::array();
-        for (const auto& item : n) arr.push_back(convert(item));
-        return arr;
-      }
-      case YAML::NodeType::Map: {
-        Json obj = Json::object();
-        for (const auto& kv : n) {
-          std::string k = key(kv.first);
-          if (obj.contains(k)) fail("mapping key \"" + k + "\" already defined", kv.first.Mark());
-          obj[k] = convert(kv.second);
+ private:
+  static uint64_t hash(const std::string& key) {
+    uint64_t h = 1469598103934665603ull;  // FNV-1a, never 0 (0 marks an empty slot)
+    for (unsigned char c : key) h = (h ^ c) * 1099511628211ull;
+    return h ? h : 1;
+  }
+  void grow() {
+    std::vector<uint64_t> old = std::move(slots_);
+    slots_.assign(old.empty() ? 64 : old.size() * 2, 0);
+    count_ = 0;
+    size_t mask = slots_.size() - 1;
+    for (uint64_t h : old) {
+      if (h == 0) continue;
+      size_t i = h & mask;
+      while (slots_[i] != 0) i = (i + 1) & mask;
+      slots_[i] = h;
+      ++count_;
+    }
+  }
+  std::vector<uint64_t> slots_;
+  size_t count_ = 0;
+};
+
+// Builds each document's JSON value straight from yaml-cpp's parse events (no yaml-cpp node tree), and
+// enforces the bounds while it goes: an alias is copied only after its cost passed the budget, and a
+// document's size is checked at every event, so a refused input never gets to use its memory.
+class Builder : public YAML::EventHandler {
+ public:
+  Builder(const std::string& source, std::string_view text, const YamlLimits& limits, YamlBudget& stream)
+      : source_(source), text_(text), limits_(limits), stream_(stream) {}
+
+  // Called before each document (and once after the last with the stream's end): closes the previous one.
+  void beginDocument(size_t pos) {
+    finishDocument(pos);
+    ++index_;
+    docStart_ = pos;
+    frames_.clear();
+    anchors_.clear();
+    paths_.clear();
+    decodes_ = aliases_ = 0;
+    itemsBytes_ = 0;
+    itemStart_ = kNone;
+    itemsFrameOpen_ = false;
+    itemClosePending_ = false;
+    itemIndex_ = -1;
+    root_ = Json();
+    line_ = 0;
+    haveRoot_ = false;
+    pendingAnchorName_.clear();
+    // go-yaml counts the document node itself.
+    count(YAML::Mark::null_mark(), 1);
+  }
+  void finish() { finishDocument(text_.size()); }
+
+  std::vector<YamlDocument> docs;
+  int index() const { return index_ < 0 ? 0 : index_; }
+
+  // YAML::EventHandler
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    size_t pos = mark.pos >= 0 ? static_cast<size_t>(mark.pos) : 0;
+    // yaml-cpp 0.7 starts empty documents at the same place forever on a stray token after a document
+    // ("[1]\n, 2", found by fuzz/scrape_config): a document that starts where the last one did is refused.
+    if (index_ >= 0 && pos <= docStart_) {
+      throw Error("yaml: did not find expected <document start>", where(source_, index_, mark),
+                  "check the YAML syntax (indentation, quotes, colons)");
+    }
+    beginDocument(pos);
+  }
+  void OnDocumentEnd() override {
+    YamlDocument d;
+    d.value = std::move(root_);
+    d.source = source_;
+    d.index = index_;
+    d.line = line_;
+    docs.push_back(std::move(d));
+    root_ = Json();
+  }
+  void OnAnchor(const YAML::Mark&, const std::string& name) override { pendingAnchorName_ = name; }
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    at(mark);
+    count(mark, 1);
+    if (isKeyPosition()) fail("a mapping key must be a scalar", mark);
+    defineScalarAnchor(anchor, Json());
+    insert(Json(), mark);
+  }
+
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor, const std::string& value) override {
+    at(mark);
+    count(mark, 1);
+    ScalarResolver r{source_, index_};
+    Json v = r.scalar(tag, value, mark);
+    defineScalarAnchor(anchor, v);
+    if (isKeyPosition()) return setKey(keyString(v), mark);
+    insert(std::move(v), mark);
+  }
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    at(mark);
+    if (anchor == YAML::NullAnchor || anchor > anchors_.size()) fail("unknown anchor", mark);
+    Anchor& a = anchors_[anchor - 1];
+    if (!a.complete) fail("anchor '" + a.name + "' value contains itself", mark);
+    // The alias node, then every node of its value again (go-yaml's decoder walks it: aliasDepth > 0).
+    count(mark, 1);
+    countAlias(mark, a.size);
+    if (a.pathNode < 0) {  // a scalar or null
+      if (isKeyPosition()) return setKey(keyString(a.scalar), mark);
+      insert(Json(a.scalar), mark);
+      return;
+    }
+    if (isKeyPosition()) fail("a mapping key must be a scalar", mark);
+    insert(Json(resolve(a.pathNode)), mark);
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    openFrame(mark, anchor, false);
+  }
+  void OnSequenceEnd() override { closeFrame(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    openFrame(mark, anchor, true);
+  }
+  void OnMapEnd() override { closeFrame(); }
+
+ private:
+  static constexpr size_t kNone = static_cast<size_t>(-1);
+
+  struct Frame {
+    Json value;                                       // a sequence's items
+    std::deque<std::pair<std::string, Json>> entries;  // a mapping's (no reallocation), made a Json object at its end
+    size_t size() const { return isMap ? entries.size() : value.size(); }
+    bool hasKey(const std::string& k) const {
+      for (const auto& e : entries)
+        if (e.first == k) return true;
+      return false;
+    }
+    bool isMap = false;
+    bool expectKey = true;
+    bool isItems = false;  // the `items` sequence of a top-level mapping
+    std::string key;
+    YAML::Mark keyMark;
+    std::unique_ptr<KeyHashes> keys;  // built once a mapping has many keys
+    uint32_t slot = 0;        // index of this value in its parent
+    int pathNode = -1;        // lazily: where this value lives, for aliases to anchors inside it
+    YAML::anchor_t anchor = YAML::NullAnchor;
+    uint64_t decodesAtStart = 0;
+  };
+  struct Anchor {
+    std::string name;
+    bool complete = false;
+    uint64_t size = 1;  // decode operations go-yaml spends on the anchored value
+    int pathNode = -1;  // containers: their place in the document; scalars: -1 and `scalar`
+    Json scalar;
+  };
+  struct PathNode {
+    int parent;
+    uint32_t slot;
+  };
+
+  [[noreturn]] void fail(const std::string& what, const YAML::Mark& mark) const {
+    throw Error(what, where(source_, index(), mark));
+  }
+  [[noreturn]] void refuse(const std::string& what, const YAML::Mark& mark) const {
+    throw YamlLimitError(what, where(source_, index(), mark));
+  }
+
+  bool isKeyPosition() const { return !frames_.empty() && frames_.back().isMap && frames_.back().expectKey; }
+
+  // go-yaml's alias budget, per document and over the stream, checked at every decoded node.
+  void count(const YAML::Mark& mark, uint64_t n) {
+    decodes_ += n;
+    stream_.decodes += n;
+    check(mark);
+  }
+  void countAlias(const YAML::Mark& mark, uint64_t n) {
+    decodes_ += n;
+    aliases_ += n;
+    stream_.decodes += n;
+    stream_.aliases += n;
+    check(mark);
+  }
+  void check(const YAML::Mark& mark) const {
+    if (yamlExcessiveAliasing(decodes_, aliases_)) refuse("yaml: document contains excessive aliasing", mark);
+    if (yamlExcessiveAliasing(stream_.decodes, stream_.aliases))
+      refuse("yaml: the stream contains excessive aliasing (counted over all its documents)", mark);
+  }
+
+  // Size bounds, checked at every event's position: the document outside a List's items, and each item.
+  void at(const YAML::Mark& mark) {
+    if (!haveRoot_) {
+      haveRoot_ = true;
+      line_ = mark.line >= 0 ? mark.line + 1 : 0;
+    }
+    if (mark.pos < 0) return;
+    size_t pos = static_cast<size_t>(mark.pos);
+    if (itemClosePending_) closeItem(pos);
+    if (itemsFrameOpen_ && frames_.size() == 2 && frames_.back().isItems) {  // an item starts here
+      if (itemStart_ != kNone) closeItem(pos);
+      itemStart_ = pos;
+      ++itemIndex_;
+    }
+    size_t inItem = itemStart_ != kNone ? pos - itemStart_ : 0;
+    if (inItem > limits_.maxDocumentBytes) refuseItem(mark);
+    size_t rest = pos - docStart_ - itemsBytes_ - inItem;
+    if (rest > limits_.maxDocumentBytes) refuseDocument(mark);
+  }
+  void closeItem(size_t end) {
+    itemClosePending_ = false;
+    if (itemStart_ == kNone) return;
+    size_t size = end - itemStart_;
+    if (size > limits_.maxDocumentBytes) refuseItem(YAML::Mark::null_mark());
+    itemsBytes_ += size;
+    itemStart_ = kNone;
+  }
+  [[noreturn]] void refuseItem(const YAML::Mark& mark) const {
+    refuse("item " + std::to_string(itemIndex_) + " of the List has more than " +
+               mib(limits_.maxDocumentBytes) + " (" + std::to_string(limits_.maxDocumentBytes) +
+               " bytes), the most one object may have",
+           mark);
+  }
+  [[noreturn]] void refuseDocument(const YAML::Mark& mark) const {
+    refuse("the document has more than " + mib(limits_.maxDocumentBytes) + " (" +
+               std::to_string(limits_.maxDocumentBytes) + " bytes), the most one object may have",
+           mark);
+  }
+
+  static bool isList(const Json& v) {
+    if (!v.is_object()) return false;
+    auto k = v.find("kind");
+    if (k == v.end() || !k->is_string() || !v.contains("items")) return false;
+    const std::string& kind = k->get_ref<const std::string&>();
+    return kind.size() >= 4 && kind.compare(kind.size() - 4, 4, "List") == 0;
+  }
+
+  void finishDocument(size_t end) {
+    if (index_ < 0) return;
+    if (itemClosePending_ || itemStart_ != kNone) {
+      itemClosePending_ = true;
+      closeItem(end);
+    }
+    size_t total = end > docStart_ ? end - docStart_ : 0;
+    bool list = !docs.empty() && docs.back().index == index_ && isList(docs.back().value);
+    if (!list && total > limits_.maxDocumentBytes) refuseDocument(YAML::Mark::null_mark());
+  }
+
+  void defineScalarAnchor(YAML::anchor_t anchor, const Json& v) {
+    if (anchor == YAML::NullAnchor) return;
+    Anchor& a = newAnchor(anchor);
+    a.complete = true;
+    a.size = 1;
+    a.scalar = v;
+  }
+  Anchor& newAnchor(YAML::anchor_t anchor) {
+    if (anchors_.size() < anchor) anchors_.resize(anchor);
+    Anchor& a = anchors_[anchor - 1];
+    a = Anchor{};
+    a.name = std::move(pendingAnchorName_);
+    pendingAnchorName_.clear();
+    return a;
+  }
+
+  uint32_t nextSlot() const {
+    if (frames_.empty()) return 0;
+    return static_cast<uint32_t>(frames_.back().size());
+  }
+
+  void openFrame(const YAML::Mark& mark, YAML::anchor_t anchor, bool isMap) {
+    at(mark);
+    uint64_t before = decodes_;
+    count(mark, 1);
+    if (isKeyPosition()) fail("a mapping key must be a scalar", mark);
+    if (static_cast<int>(frames_.size()) >= kYamlMaxDepth)
+      refuse("yaml: exceeded max depth of " + std::to_string(kYamlMaxDepth), mark);
+    Frame f;
+    f.isMap = isMap;
+    if (!isMap) f.value = Json::array();
+    f.slot = nextSlot();
+    f.anchor = anchor;
+    f.decodesAtStart = before;
+    if (!isMap && frames_.size() == 1 && frames_[0].isMap && frames_[0].key == "items") {
+      f.isItems = true;
+      itemsFrameOpen_ = true;
+    }
+    if (anchor != YAML::NullAnchor) newAnchor(anchor);
+    frames_.push_back(std::move(f));
+  }
+
+  void closeFrame() {
+    Frame& f = frames_.back();
+    if (f.anchor != YAML::NullAnchor) {
+      Anchor& a = anchors_[f.anchor - 1];
+      a.pathNode = pathOf(frames_.size() - 1);
+      a.size = decodes_ - f.decodesAtStart;
+      a.complete = true;
+    }
+    if (f.isItems) {
+      itemsFrameOpen_ = false;
+      if (itemStart_ != kNone) itemClosePending_ = true;
+    }
+    Json v;
+    if (f.isMap) {
+      // Exactly sized, keys moved (a growing ordered_json object copies its const keys at each step).
+      v = Json::object();
+      auto& obj = static_cast<ObjectVector&>(v.get_ref<Json::object_t&>());
+      obj.reserve(f.entries.size());
+      for (auto& e : f.entries) obj.emplace_back(std::move(e.first), std::move(e.second));
+    } else {
+      v = std::move(f.value);
+    }
+    frames_.pop_back();
+    insert(std::move(v), YAML::Mark::null_mark());
+  }
+
+  int pathOf(size_t frame) {
+    if (frames_[frame].pathNode >= 0) return frames_[frame].pathNode;
+    int parent = frame == 0 ? -1 : pathOf(frame - 1);
+    paths_.push_back(PathNode{parent, frames_[frame].slot});
+    frames_[frame].pathNode = static_cast<int>(paths_.size()) - 1;
+    return frames_[frame].pathNode;
+  }
+
+  // The value an anchor names, found by its slots from the root: through the values still being built
+  // (on the stack) as long as the path follows them, then inside finished values.
+  const Json& resolve(int node) const {
+    std::vector<uint32_t> slots;
+    for (int n = node; n >= 0; n = paths_[n].parent) slots.push_back(paths_[n].slot);
+    std::reverse(slots.begin(), slots.end());
+    if (frames_.empty()) return root_;
+    const Json* cur = nullptr;
+    const Frame* frame = &frames_[0];
+    for (size_t level = 1; level < slots.size(); ++level) {
+      uint32_t slot = slots[level];
+      if (frame) {
+        if (level < frames_.size() && frames_[level].slot == slot) {
+          frame = &frames_[level];
+          continue;
         }
-        return obj;
+        cur = frame->isMap ? &frame->entries[slot].second : &frame->value[slot];
+        frame = nullptr;
+        continue;
+      }
+      if (cur->is_array()) {
+        cur = &(*cur)[slot];
+      } else {
+        const auto& obj = cur->get_ref<const Json::object_t&>();
+        cur = &(obj.begin() + slot)->second;
       }
     }
-    return nullptr;
+    return cur ? *cur : frame->value;  // (a path always ends in a finished value)
+  }
+
+  void setKey(std::string k, const YAML::Mark& mark) {
+    Frame& f = frames_.back();
+    bool dup = false;
+    if (f.keys) {
+      dup = !f.keys->insert(k) && f.hasKey(k);  // a hash seen before: look for the key itself
+    } else {
+      dup = f.hasKey(k);
+      if (!dup && f.entries.size() >= 16) {
+        f.keys = std::make_unique<KeyHashes>();
+        for (const auto& e : f.entries) f.keys->insert(e.first);
+        f.keys->insert(k);
+      }
+    }
+    if (dup) fail("mapping key \"" + k + "\" already defined", mark);
+    f.key = std::move(k);
+    f.keyMark = mark;
+    f.expectKey = false;
+  }
+
+  void insert(Json v, const YAML::Mark&) {
+    if (frames_.empty()) {
+      root_ = std::move(v);
+      return;
+    }
+    Frame& f = frames_.back();
+    if (f.isMap) {
+      f.entries.emplace_back(std::move(f.key), std::move(v));
+      f.key.clear();
+      f.expectKey = true;
+    } else {
+      f.value.push_back(std::move(v));
+    }
+  }
+
+  const std::string& source_;
+  std::string_view text_;
+  const YamlLimits& limits_;
+  YamlBudget& stream_;
+  int index_ = -1;
+  size_t docStart_ = 0;
+  std::vector<Frame> frames_;
+  std::vector<Anchor> anchors_;
+  std::vector<PathNode> paths_;
+  std::string pendingAnchorName_;
+  uint64_t decodes_ = 0, aliases_ = 0;
+  size_t itemsBytes_ = 0, itemStart_ = kNone;
+  bool itemsFrameOpen_ = false, itemClosePending_ = false;
+  int itemIndex_ = -1;
+  Json root_;
+  int line_ = 0;
+  bool haveRoot_ = false;
+};
+
+// A streambuf over the caller's bytes (no copy of the input).
+class ViewBuf : public std::streambuf {
+ public:
+  explicit ViewBuf(std::string_view s) {
+    char* p = const_cast<char*>(s.data());
+    setg(p, p, p + s.size());
   }
 };
 
-// Splits a stream into document texts and their starting lines, following "---" and "..." markers at column 0.
-struct DocText {
-  int line;
-};
+// An estimate of how deeply a stream nests (flow brackets, block indentation and "- " indicators): the
+// 0-based line where it first passes `limit`, or -1. yaml-cpp parses no deeper than 499 levels, but it
+// scans the whole of a deep document into tokens before it says so (28 MB for 100,000 brackets): this
+// pass refuses such a document first, without allocating. Block scalars and quoted strings are skipped;
+// plain text with brackets could only raise the estimate, and would need 10,000 of them on one path.
+int lineOverNestingLimit(std::string_view s, int limit) {
+  int best = 0, flow = 0, lineNo = -1;
+  std::vector<size_t> indents;
+  size_t i = 0, n = s.size();
+  size_t blockScalarIndent = kNoIndent;
+  while (i < n) {
+    size_t lineEnd = s.find('\n', i);
+    if (lineEnd == std::string_view::npos) lineEnd = n;
+    std::string_view line = s.substr(i, lineEnd - i);
+    i = lineEnd + 1;
+    ++lineNo;
+    if (best > limit) break;
+    size_t col = line.find_first_not_of(' ');
+    if (col == std::string_view::npos || line[col] == '#') continue;
+    if (blockScalarIndent != kNoIndent) {
+      if (col > blockScalarIndent) continue;
+      blockScalarIndent = kNoIndent;
+    }
+    int block = 0;
+    if (flow == 0) {
+      while (!indents.empty() && indents.back() >= col) indents.pop_back();
+      indents.push_back(col);
+      block = static_cast<int>(indents.size());
+    }
+    char quote = 0;
+    bool nodeStart = true;
+    for (size_t k = col; k < line.size(); ++k) {
+      char c = line[k];
+      if (quote) {
+        if (c == '\\' && quote == '"') ++k;
+        else if (c == quote) quote = 0;
+        continue;
+      }
+      if (c == '#' && (k == 0 || line[k - 1] == ' ')) break;
+      if (c == '"' || c == '\'') {
+        if (nodeStart || flow > 0) quote = c;
+        nodeStart = false;
+        continue;
+      }
+      if ((c == '-' || c == '?') && flow == 0 && nodeStart && (k + 1 == line.size() || line[k + 1] == ' ')) {
+        ++block;
+        continue;
+      }
+      if ((c == '[' || c == '{') && (nodeStart || flow > 0)) {
+        ++flow;
+        best = std::max(best, block + flow);
+        if (best > limit) return lineNo;
+        nodeStart = true;
+        continue;
+      }
+      if ((c == ']' || c == '}') && flow > 0) {
+        --flow;
+        continue;
+      }
+      if (c == ',' && flow > 0) {
+        nodeStart = true;
+        continue;
+      }
+      if (c == ':' && (k + 1 == line.size() || line[k + 1] == ' ')) {
+        ++block;
+        nodeStart = true;
+        continue;
+      }
+      if ((c == '|' || c == '>') && nodeStart && flow == 0) {
+        blockScalarIndent = col;
+        break;
+      }
+      if (c != ' ') nodeStart = false;
+    }
+    best = std::max(best, block + flow);
+    if (best > limit) return lineNo;
+  }
+  return -1;
+}
+
+// The index of the document that holds `line` (0-based): "---" separators before it, after content.
+int documentAtLine(std::string_view text, int line) {
+  int doc = 0;
+  if (line < 0) return 0;
+  std::istringstream in{std::string(text)};
+  std::string l;
+  int lineNo = 0;
+  bool content = false;
+  while (std::getline(in, l) && lineNo < line) {
+    if (l.rfind("---", 0) == 0 && (l.size() == 3 || l[3] == ' ' || l[3] == '\t')) {
+      if (content) ++doc;
+      content = true;
+    } else if (!l.empty() && l[0] != '#') {
+      content = true;
+    }
+    ++lineNo;
+  }
+  return doc;
+}
 
 }  // namespace
 
-std::vector<YamlDocument> parseYamlStream(std::string_view text, const std::string& source) {
-  std::vector<YamlDocument> out;
-  std::vector<YAML::Node> nodes;
-  try {
-    nodes = YAML::LoadAll(std::string(text));
-  } catch (const YAML::Exception& e) {
-    // The failing document is the one holding the mark: count "---" separators before that line.
-    int doc = 0;
-    if (e.mark.line >= 0) {
-      std::istringstream in{std::string(text)};
-      std::string l;
-      int lineNo = 0;
-      bool content = false;
-      while (std::getline(in, l) && lineNo < e.mark.line) {
-        if (l.rfind("---", 0) == 0 && (l.size() == 3 || l[3] == ' ' || l[3] == '\t')) {
-          if (content) ++doc;
-          content = true;
-        } else if (!l.empty() && l[0] != '#') {
-          content = true;
-        }
-        ++lineNo;
-      }
-    }
-    throw Error(e.msg, where(source, doc, e.mark), "check the YAML syntax (indentation, quotes, colons)");
-  }
-  int idx = 0;
-  for (const auto& n : nodes) {
-    Converter c{source, idx};
-    YamlDocument d;
-    d.value = c.convert(n);
-    d.source = source;
-    d.index = idx;
-    d.line = n.Mark().line >= 0 ? n.Mark().line + 1 : 0;
-    out.push_back(std::move(d));
-    ++idx;
-  }
-  return out;
+bool yamlExcessiveAliasing(uint64_t decodes, uint64_t aliases) {
+  // gopkg.in/yaml.v2 and v3 decode.go: allowedAliasRatio and the check in decoder.unmarshal.
+  constexpr double kLow = 400000, kHigh = 4000000;
+  if (aliases <= 100 || decodes <= 1000) return false;
+  double d = static_cast<double>(decodes);
+  double allowed = d <= kLow ? 0.99 : d >= kHigh ? 0.10 : 0.99 - 0.89 * ((d - kLow) / (kHigh - kLow));
+  return static_cast<double>(aliases) / d > allowed;
 }
 
-Json parseYaml(std::string_view text, const std::string& source) {
-  auto docs = parseYamlStream(text, source);
-  std::vector<const YamlDocument*> nonEmpty;
-  for (const auto& d : docs)
-    if (!d.value.is_null()) nonEmpty.push_back(&d);
-  if (nonEmpty.empty()) return nullptr;
-  if (nonEmpty.size() > 1) throw Error("expected one YAML document, found " + std::to_string(nonEmpty.size()), source);
-  return nonEmpty.front()->value;
+std::vector<YamlDocument> parseYamlStream(std::string_view text, const std::string& source, const YamlLimits& limits,
+                                          YamlBudget* budget) {
+  if (text.size() > limits.maxStreamBytes)
+    throw YamlLimitError("the input is " + mib(text.size()) + ", more than " + mib(limits.maxStreamBytes) + " (" +
+                             std::to_string(limits.maxStreamBytes) + " bytes), the most one stream may have",
+                         source);
+  int deepLine = lineOverNestingLimit(text, kYamlMaxDepth);
+  if (deepLine >= 0)
+    throw YamlLimitError("yaml: exceeded max depth of " + std::to_string(kYamlMaxDepth),
+                         source + " (document " + std::to_string(documentAtLine(text, deepLine)) + ")");
+  YamlBudget local;
+  Builder b(source, text, limits, budget ? *budget : local);
+  try {
+    ViewBuf buf(text);
+    std::istream in(&buf);
+    YAML::Parser parser(in);
+    while (parser.HandleNextDocument(b)) {
+    }
+    b.finish();
+  } catch (const YAML::DeepRecursion& e) {
+    int doc = b.index();
+    throw YamlLimitError("yaml: exceeded max depth of " + std::to_string(kYamlLibraryMaxDepth) +
+                             " (the YAML library's limit; kubectl's is " + std::to_string(kYamlMaxDepth) + ")",
+                         where(source, doc, e.mark));
+  } catch (const YAML::Exception& e) {
+    // The failing document is the one holding the mark: count "---" separators before that line.
+    throw Error(e.msg, where(source, documentAtLine(text, e.mark.line), e.mark),
+                "check the YAML syntax (indentation, quotes, colons)");
+  }
+  return std::move(b.docs);
+}
+
+Json parseYaml(std::string_view text, const std::string& source, const YamlLimits& limits, YamlBudget* budget) {
+  auto docs = parseYamlStream(text, source, limits, budget);
+  YamlDocument* found = nullptr;
+  size_t nonEmpty = 0;
+  for (auto& d : docs)
+    if (!d.value.is_null()) {
+      if (!found) found = &d;
+      ++nonEmpty;
+    }
+  if (!found) return nullptr;
+  if (nonEmpty > 1) throw Error("expected one YAML document, found " + std::to_string(nonEmpty), source);
+  return std::move(found->value);
 }
 
 std::vector<YamlDocument> flattenLists(const std::vector<YamlDocument>& docs) {
+  std::vector<YamlDocument> copy = docs;
+  return flattenLists(std::move(copy));
+}
+
+std::vector<YamlDocument> flattenLists(std::vector<YamlDocument>&& docs) {
   std::vector<YamlDocument> out;
-  for (const auto& d : docs) {
+  for (auto& d : docs) {
     if (d.value.is_null()) continue;
     if (d.value.is_object() && d.value.contains("kind") && d.value["kind"].is_string() &&
         d.value.contains("items")) {
@@ -313,9 +843,12 @@ std::vector<YamlDocument> flattenLists(const std::vector<YamlDocument>& docs) {
         if (!d.value["items"].is_array() && !d.value["items"].is_null())
           throw Error("items of a " + kind + " must be a list", d.source + " (document " + std::to_string(d.index) + ")");
         if (d.value["items"].is_array()) {
-          for (const auto& item : d.value["items"]) {
-            YamlDocument sub = d;
-            sub.value = item;
+          for (auto& item : d.value["items"]) {
+            YamlDocument sub;  // not a copy of the whole List per item
+            sub.value = std::move(item);
+            sub.source = d.source;
+            sub.index = d.index;
+            sub.line = d.line;
             out.push_back(std::move(sub));
           }
         }
@@ -325,7 +858,7 @@ std::vector<YamlDocument> flattenLists(const std::vector<YamlDocument>& docs) {
     if (!d.value.is_object())
       throw Error("expected an object (a mapping with apiVersion and kind), got " + std::string(d.value.type_name()),
                   d.source + " (document " + std::to_string(d.index) + ")");
-    out.push_back(d);
+    out.push_back(std::move(d));
   }
   return out;
 }

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "lib/core/error.h"
@@ -17,6 +18,7 @@ struct Server::Impl {
   std::function<void(const std::string&, double)> observer;
   int port = 0;
   std::string host;
+  size_t maxBodyBytes = 0;
 };
 
 std::string Request::param(const std::string& name, bool* present) const {
@@ -25,7 +27,17 @@ std::string Request::param(const std::string& name, bool* present) const {
   return it == query.end() ? std::string() : it->second;
 }
 
-Server::Server() : impl_(std::make_unique<Impl>()) { impl_->svr = std::make_unique<httplib::Server>(); }
+Server::Server() : impl_(std::make_unique<Impl>()) {
+  impl_->svr = std::make_unique<httplib::Server>();
+  setLimits(ServerLimits{});
+}
+
+void Server::setLimits(const ServerLimits& limits) {
+  impl_->maxBodyBytes = limits.maxBodyBytes;
+  impl_->svr->set_payload_max_length(limits.maxBodyBytes);
+  impl_->svr->set_read_timeout(limits.readTimeoutSeconds, 0);
+  impl_->svr->set_write_timeout(limits.writeTimeoutSeconds, 0);
+}
 
 Server::Server(const TlsOptions& tls) : impl_(std::make_unique<Impl>()) {
   auto s = std::make_unique<httplib::SSLServer>(tls.certFile.c_str(), tls.keyFile.c_str(),
@@ -37,16 +49,19 @@ Server::Server(const TlsOptions& tls) : impl_(std::make_unique<Impl>()) {
   SSL_CTX_set_min_proto_version(s->ssl_context(), TLS1_2_VERSION);
   impl_->svr = std::move(s);
   impl_->tls = true;
+  setLimits(ServerLimits{});
 }
 
 Server::~Server() { stop(); }
 
 namespace {
-httplib::Server::Handler wrap(Handler h, bool tls, const std::string& pattern,
-                              const std::function<void(const std::string&, double)>* observer) {
-  return [h = std::move(h), tls, pattern, observer](const httplib::Request& in, httplib::Response& out) {
+using Wrapped = std::function<void(const httplib::Request&, httplib::Response&, std::string&&)>;
+
+Wrapped wrap(Handler h, bool tls, const std::string& pattern, const std::function<void(const std::string&, double)>* observer) {
+  return [h = std::move(h), tls, pattern, observer](const httplib::Request& in, httplib::Response& out, std::string&& body) {
     auto begin = std::chrono::steady_clock::now();
     Request r;
+    r.body = std::move(body);
     r.method = in.method;
     r.path = in.path;
     for (const auto& m : in.matches) r.matches.push_back(m.str());
@@ -76,10 +91,46 @@ httplib::Server::Handler wrap(Handler h, bool tls, const std::string& pattern,
 }  // namespace
 
 void Server::get(const std::string& pattern, Handler h) {
-  impl_->svr->Get(pattern, wrap(std::move(h), impl_->tls, pattern, &impl_->observer));
+  auto handler = wrap(std::move(h), impl_->tls, pattern, &impl_->observer);
+  impl_->svr->Get(pattern, [handler](const httplib::Request& in, httplib::Response& out) { handler(in, out, {}); });
 }
+// The body is read through a content reader, which counts it: cpp-httplib's payload limit does not cover
+// chunked bodies, this bound does (413, nothing more read).
 void Server::post(const std::string& pattern, Handler h) {
-  impl_->svr->Post(pattern, wrap(std::move(h), impl_->tls, pattern, &impl_->observer));
+  auto handler = wrap(std::move(h), impl_->tls, pattern, &impl_->observer);
+  const size_t* max = &impl_->maxBodyBytes;
+  impl_->svr->Post(pattern, [handler, max](const httplib::Request& in, httplib::Response& out,
+                                           const httplib::ContentReader& reader) {
+    std::string body;
+    bool tooLarge = false, complete = false;
+    if (in.has_header("Content-Length") &&
+        std::strtoull(in.get_header_value("Content-Length").c_str(), nullptr, 10) > *max) {
+      tooLarge = true;  // announced too large: answered before reading any of it
+    } else {
+      complete = reader([&](const char* data, size_t n) {
+        if (body.size() + n > *max) {
+          tooLarge = true;
+          return false;
+        }
+        body.append(data, n);
+        return true;
+      });
+    }
+    if (!tooLarge && !complete) {  // the client stopped sending (read timeout) or broke the encoding
+      out.status = 400;
+      out.set_header("Connection", "close");
+      out.set_content(Json{{"error", "incomplete request body"}}.dump(), "application/json");
+      return;
+    }
+    if (tooLarge) {
+      out.status = 413;
+      out.set_header("Connection", "close");
+      out.set_content(Json{{"error", "request body larger than " + std::to_string(*max) + " bytes"}}.dump(),
+                      "application/json");
+      return;
+    }
+    handler(in, out, std::move(body));
+  });
 }
 void Server::onRequest(std::function<void(const std::string&, double)> fn) { impl_->observer = std::move(fn); }
 

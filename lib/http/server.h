@@ -1,6 +1,7 @@
 // A small HTTP(S) server over cpp-httplib (kept out of this header): routes by method and regex,
 // binds to an ephemeral or given port, serves on a background thread, optional mTLS.
 #pragma once
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
@@ -16,6 +17,7 @@ struct Request {
   std::multimap<std::string, std::string> query;  // decoded query parameters
   std::map<std::string, std::string> headers;     // lower-case names
   bool tls = false;
+  std::string body;  // POST: at most ServerLimits::maxBodyBytes
   std::string header(const std::string& lowerName) const {
     auto it = headers.find(lowerName);
     return it == headers.end() ? std::string() : it->second;
@@ -38,6 +40,14 @@ struct TlsOptions {
   std::string clientCaFile;  // non-empty: client certificates required and verified (mTLS)
 };
 
+// Bounds on what one client may send (docs/target-allocator.md, "Limits"): a larger request body is
+// answered 413 without being read, and a client that stops sending is disconnected after the timeout.
+struct ServerLimits {
+  size_t maxBodyBytes = size_t{8} << 20;  // an AdmissionReview holds an object and its old version, 3 MiB each
+  int readTimeoutSeconds = 10;
+  int writeTimeoutSeconds = 10;
+};
+
 class Server {
  public:
   Server();  // plain HTTP
@@ -45,6 +55,9 @@ class Server {
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
+
+  // Replaces the default limits (call before start()).
+  void setLimits(const ServerLimits& limits);
 
   // Routes: `pattern` is a full-match regex on the decoded path.
   void get(const std::string& pattern, Handler h);

@@ -199,6 +199,8 @@ FileModeResult processManifests(const std::vector<ManifestSource>& sources, cons
   std::vector<Doc> docs;
   for (const auto& src : sources) {
     int index = 0;
+    YamlBudget budget;  // the alias budget over this source's whole stream, as parseYamlStream keeps it
+    if (src.text.size() > kYamlMaxStreamBytes) parseYamlStream(src.text, src.name);  // refuses it
     for (auto& chunk : splitYamlDocuments(src.text)) {
       Doc d;
       d.source = src.name;
@@ -206,7 +208,10 @@ FileModeResult processManifests(const std::vector<ManifestSource>& sources, cons
       d.line = chunk.line;
       d.text = std::move(chunk.text);
       try {
-        d.value = parseYaml(d.text, src.name);
+        d.value = parseYaml(d.text, src.name, {}, &budget);
+      } catch (const YamlLimitError& e) {
+        throw YamlLimitError(std::string(e.what()) + " (document starting at line " + std::to_string(d.line) + ")",
+                             src.name + ": document " + std::to_string(d.index + 1));
       } catch (const Error& e) {
         throw Error(std::string(e.what()) + " (document starting at line " + std::to_string(d.line) + ")",
                     src.name + ": document " + std::to_string(d.index + 1),

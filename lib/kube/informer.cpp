@@ -263,6 +263,11 @@ void Informer::run(std::stop_token stop) {
       }
       if (r.events > 0) backoff.reset();
       // A cleanly closed stream: resume from the last seen resourceVersion.
+    } catch (const WatchEventTooLarge& e) {
+      // Never buffered further: the watch ends, and the cache is rebuilt from a list.
+      otel::log::warn("watch_event_too_large_relisting", {{"resource", what}, {"error", e.oneLine()}});
+      needList = true;
+      if (!sleepFor(backoff.next(), stop)) break;
     } catch (const ApiError& e) {
       if (e.isExpired()) {
         needList = true;

@@ -48,9 +48,21 @@ bool WatchDecoder::emitLine(std::string_view line) {
   return sink_(decodeWatchEvent(line));
 }
 
+void WatchDecoder::tooLarge() const {
+  throw WatchEventTooLarge("a watch event is larger than " + std::to_string(maxEventBytes_) +
+                               " bytes; the watch is closed and the cache relisted",
+                           "watch stream");
+}
+
 bool WatchDecoder::feed(std::string_view bytes) {
   while (!bytes.empty()) {
     auto nl = bytes.find('\n');
+    size_t lineBytes = buffer_.size() + (nl == std::string_view::npos ? bytes.size() : nl);
+    if (lineBytes > maxEventBytes_) {
+      buffer_.clear();
+      buffer_.shrink_to_fit();
+      tooLarge();
+    }
     if (nl == std::string_view::npos) {
       buffer_.append(bytes);
       return true;

@@ -309,7 +309,8 @@ std::vector<TargetGroup> loadFileSd(const ScrapeConfig& config, const std::strin
       }
       globfree(&g);
       for (const auto& file : files) {
-        Json doc = parseYaml(readFile(file), file);
+        // file_sd files hold target lists, not objects: one document may take the whole stream bound.
+        Json doc = parseYaml(readFile(file), file, YamlLimits{kYamlMaxStreamBytes, kYamlMaxStreamBytes});
         auto groups = parseFileSdGroups(doc, file);
         for (auto& grp : groups) {
           grp.labels.set("__meta_filepath", file);

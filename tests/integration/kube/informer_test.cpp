@@ -332,3 +332,29 @@ TEST(LeaderElection, RejectsInconsistentDurations) {
   c.retryPeriod = std::chrono::milliseconds(2000);
   EXPECT_THROW(otel::kube::LeaderElector(client, c), otel::Error);
 }
+
+// An event past the watch bound (issue 14) is never buffered further: the watch ends, the informer relists
+// (the list has the object), and the cache holds the server's state.
+TEST(Informer, AnOversizedWatchEventEndsTheWatchAndTheInformerRelists) {
+  otel::testing::TestApiServer server;
+  TempDir dir;
+  Client client(configFor(server, dir));
+  Recorder rec;
+  Informer inf(client, kConfigMaps, fastOptions("default"));
+  inf.addHandlers(rec.handlers());
+  std::jthread runner([&](std::stop_token st) { inf.run(st); });
+  ASSERT_TRUE(inf.waitForSync(std::chrono::seconds(10)));
+  ASSERT_TRUE(server.waitForWatches(1));
+  int relistsBefore = inf.relists();
+  server.putObject(configMap("default", "huge", {{"blob", std::string(otel::kube::kMaxWatchEventBytes + 1, 'x')}}));
+  {
+    std::unique_lock lock(rec.mu);
+    bool seen = rec.cv.wait_for(lock, std::chrono::seconds(20), [&] { return rec.byKey.count("default/huge") > 0; });
+    EXPECT_TRUE(seen);
+  }
+  // The handler runs inside the relist, which counts itself just after.
+  EXPECT_TRUE(otel::clitest::eventually([&] { return inf.relists() > relistsBefore; }, std::chrono::seconds(20)));
+  EXPECT_EQ(cacheState(inf), serverState(server, "default"));
+  runner.request_stop();
+  runner.join();
+}

@@ -56,3 +56,29 @@ TEST(WatchDecoder, MalformedLineThrows) {
   WatchDecoder dec2([](WatchEvent&&) { return true; });
   EXPECT_THROW(dec2.feed("not json\n"), otel::Error);
 }
+
+// A line past the bound throws as soon as it passes it, in one slice or over many, and nothing of it is kept.
+TEST(WatchDecoder, AnEventPastTheBoundIsRefusedWithoutBufferingIt) {
+  int events = 0;
+  WatchDecoder dec([&](WatchEvent&&) { return ++events, true; }, 100);
+  EXPECT_TRUE(dec.feed("{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\"}}}\n"));
+  EXPECT_EQ(events, 1);
+  std::string big = "{\"type\":\"ADDED\",\"object\":{\"data\":\"" + std::string(200, 'x') + "\"}}";
+  EXPECT_THROW(dec.feed(big + "\n"), otel::kube::WatchEventTooLarge);
+  EXPECT_EQ(dec.pending(), 0u);
+  WatchDecoder slices([&](WatchEvent&&) { return ++events, true; }, 100);
+  bool thrown = false;
+  size_t fed = 0;
+  try {
+    for (; fed < big.size(); fed += 10) slices.feed(std::string_view(big).substr(fed, 10));
+  } catch (const otel::kube::WatchEventTooLarge& e) {
+    thrown = true;
+    EXPECT_NE(std::string(e.what()).find("larger than 100 bytes"), std::string::npos);
+  }
+  EXPECT_TRUE(thrown);
+  EXPECT_LE(fed, 110u);  // refused within one slice of the bound
+  EXPECT_EQ(slices.pending(), 0u);
+  EXPECT_EQ(events, 1);
+  // The default bound: 8 MiB.
+  EXPECT_EQ(otel::kube::kMaxWatchEventBytes, size_t{8} << 20);
+}
