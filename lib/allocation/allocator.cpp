@@ -175,8 +175,7 @@ std::size_t Allocator::memoryBytes() const {
   n += byHash_.memoryBytes();
   for (const auto& c : cols_) n += (c.members.capacity() + c.jobCounts.capacity()) * sizeof(std::uint32_t);
   n += (minTree_.capacity() + maxTree_.capacity()) * sizeof(std::uint64_t);
-  n += ringPos_.capacity() * sizeof(std::uint64_t) + ringOwner_.capacity() * sizeof(std::int32_t) +
-       ringTable_.capacity() * sizeof(std::uint32_t);
+  n += ringPoints_.capacity() * sizeof(RingPoint) + ringTable_.capacity() * sizeof(std::uint32_t);
   for (const auto& r : rz_) n += (r.held.capacity() + r.rejected.capacity()) * sizeof(RzEntry);
   return n;
 }
@@ -287,48 +286,46 @@ bool rzBetter(std::uint64_t k1, std::uint64_t h1, std::uint64_t k2, std::uint64_
 
 void Allocator::rzBuildRing() {
   const std::size_t n = cols_.size();
-  std::vector<std::pair<std::uint64_t, std::int32_t>> pts;
-  pts.reserve(n * kRingPoints);
+  // The same number of points whatever n: a collector's points do not move when others come and go.
+  const std::size_t points = kRingPoints;
+  ringPoints_.clear();
+  ringPoints_.reserve(n * points);
   for (std::size_t c = 0; c < n; ++c)
-    for (std::size_t v = 0; v < kRingPoints; ++v)
-      pts.emplace_back(rendezvousScore(cols_[c].seed, v + 1), static_cast<std::int32_t>(c));
-  std::sort(pts.begin(), pts.end());  // ties by collector index = name order: a function of the names
-  ringPos_.resize(pts.size());
-  ringOwner_.resize(pts.size());
-  for (std::size_t i = 0; i < pts.size(); ++i) {
-    ringPos_[i] = pts[i].first;
-    ringOwner_[i] = pts[i].second;
-  }
+    for (std::size_t v = 0; v < points; ++v)
+      ringPoints_.push_back({rendezvousScore(cols_[c].seed, v + 1), static_cast<std::int32_t>(c)});
+  // Ties by collector index = name order: a function of the names.
+  std::sort(ringPoints_.begin(), ringPoints_.end(),
+            [](const RingPoint& a, const RingPoint& b) { return a.pos < b.pos || (a.pos == b.pos && a.owner < b.owner); });
   // About one point per table cell (the table only speeds up the search; it changes no answer).
   int bits = 8;
-  while (bits < 20 && (std::size_t{1} << bits) < ringPos_.size()) ++bits;
+  while (bits < 20 && (std::size_t{1} << bits) < ringPoints_.size()) ++bits;
   ringShift_ = 64 - bits;
   const std::size_t cells = std::size_t{1} << bits;
   ringTable_.assign(cells, 0);
   std::size_t idx = 0;
   for (std::size_t b = 0; b < cells; ++b) {
     const std::uint64_t lo = std::uint64_t{b} << ringShift_;
-    while (idx < ringPos_.size() && ringPos_[idx] < lo) ++idx;
+    while (idx < ringPoints_.size() && ringPoints_[idx].pos < lo) ++idx;
     ringTable_[b] = static_cast<std::uint32_t>(idx);
   }
 }
 
 // The collector of rank `rank` in the target's ring order and its distance; -1 beyond the last one.
 std::pair<int, std::uint64_t> Allocator::rzChoice(std::uint64_t hash, std::uint32_t rank) const {
-  const std::size_t total = ringPos_.size();
+  const std::size_t total = ringPoints_.size();
   if (total == 0 || rank >= cols_.size()) return {-1, 0};
   const std::uint64_t pos = targetRingPos(hash);
   std::size_t i = ringTable_[pos >> ringShift_];
-  while (i < total && ringPos_[i] < pos) ++i;
+  while (i < total && ringPoints_[i].pos < pos) ++i;
   if (i == total) i = 0;
-  if (rank == 0) return {ringOwner_[i], ringPos_[i] - pos};
+  if (rank == 0) return {ringPoints_[i].owner, ringPoints_[i].pos - pos};
   // Distinct owners met so far: a short list (ranks stay small), a bitmap beyond.
   std::int32_t few[16];
   std::size_t nFew = 0;
   std::vector<char> seen;
   std::uint32_t distinct = 0;
   for (std::size_t step = 0; step < total; ++step, i = i + 1 == total ? 0 : i + 1) {
-    const std::int32_t o = ringOwner_[i];
+    const std::int32_t o = ringPoints_[i].owner;
     bool met = false;
     if (seen.empty()) {
       for (std::size_t k = 0; k < nFew; ++k) met |= few[k] == o;
@@ -336,7 +333,7 @@ std::pair<int, std::uint64_t> Allocator::rzChoice(std::uint64_t hash, std::uint3
       met = seen[static_cast<std::size_t>(o)] != 0;
     }
     if (met) continue;
-    if (distinct == rank) return {o, ringPos_[i] - pos};
+    if (distinct == rank) return {o, ringPoints_[i].pos - pos};
     ++distinct;
     if (seen.empty() && nFew < 16) {
       few[nFew++] = o;
@@ -522,8 +519,19 @@ void Allocator::rzRecompute() {
   rzCap_ = rzCapFor(rzTotal_);
   const std::size_t expect = rzTotal_ / cols_.size() + 1;
   for (auto& r : rz_) r.held.reserve(std::min(expect, rzCap_) + 1);
-  for (std::uint32_t i = 0; i < slots_.size(); ++i)
+  // Ring lookups are cache misses with many collectors: fetch the table cell 16 slots ahead and the ring
+  // point it names 8 slots ahead.
+  constexpr std::uint32_t kTableAhead = 16, kPointAhead = 8;
+  const auto count = static_cast<std::uint32_t>(slots_.size());
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (i + kTableAhead < count && slots_[i + kTableAhead].live)
+      __builtin_prefetch(&ringTable_[targetRingPos(slots_[i + kTableAhead].target.hash) >> ringShift_]);
+    if (i + kPointAhead < count && slots_[i + kPointAhead].live) {
+      const std::uint32_t at = ringTable_[targetRingPos(slots_[i + kPointAhead].target.hash) >> ringShift_];
+      if (at < ringPoints_.size()) __builtin_prefetch(&ringPoints_[at]);
+    }
     if (slots_[i].live && slots_[i].rz) rzPropose(i, 0);
+  }
 }
 
 int Allocator::pick(std::uint32_t slot, Strategy s, std::size_t total) {
@@ -559,7 +567,7 @@ void Allocator::setCollectors(std::vector<Collector> collectors) {
                                [](const auto& a, const auto& b) { return a.name == b.name; }),
                    collectors.end());
   // The same collectors again (the discovery resync): nothing to do, and the rendezvous ring
-  // (256 · n points) is not rebuilt.
+  // (up to 1,024 · n points) is not rebuilt.
   if (collectors.size() == collectors_.size() &&
       std::equal(collectors.begin(), collectors.end(), collectors_.begin(),
                  [](const auto& a, const auto& b) { return a.name == b.name && a.node == b.node; }))
