@@ -199,7 +199,7 @@ std::uint32_t Allocator::insertSlot(prom::Target&& t, std::uint32_t idx) {
   s.live = true;
   s.rz = wantsRendezvous(s.target);
   s.rzRank = 0;
-  s.rzKey = 0;
+  ++s.rzEpoch;
   if (s.rz) ++rzTotal_;
   ++unassigned_;
   return idx;
@@ -367,7 +367,7 @@ const Allocator::RzEntry* Allocator::rzTopHeld(int c) {
   while (!h.empty()) {
     const RzEntry& e = h.front();
     const Slot& s = slots_[e.slot];
-    if (s.live && s.rz && s.collector == c && s.target.hash == e.hash && s.rzKey == e.key) return &e;
+    if (s.live && s.rz && s.collector == c && s.rzGen == e.tag) return &e;
     std::pop_heap(h.begin(), h.end(), worse);
     h.pop_back();
   }
@@ -381,7 +381,7 @@ const Allocator::RzEntry* Allocator::rzTopRejected(int c) {
     const RzEntry& e = h.front();
     const Slot& s = slots_[e.slot];
     // Still prefers c: live, the same target, and its collector ranks after c for it.
-    if (s.live && s.rz && s.collector >= 0 && s.target.hash == e.hash && s.rzRank > e.rank) return &e;
+    if (s.live && s.rz && s.collector >= 0 && s.rzEpoch == e.tag && s.rzRank > e.rank) return &e;
     std::pop_heap(h.begin(), h.end(), better);
     h.pop_back();
   }
@@ -392,19 +392,20 @@ void Allocator::rzPushRejected(int c, const RzEntry& e) {
   auto& h = rz_[static_cast<std::size_t>(c)].rejected;
   h.push_back(e);
   std::push_heap(h.begin(), h.end(), [](const RzEntry& a, const RzEntry& b) { return rzBetter(b.key, b.hash, a.key, a.hash); });
+  if (h.size() > rz_[static_cast<std::size_t>(c)].limit) rzCompact(c);
 }
 
 void Allocator::rzPlace(std::uint32_t slot, int c, std::uint32_t rank, std::uint64_t key) {
   assign(slot, c);
   Slot& s = slots_[slot];
   s.rzRank = rank;
-  s.rzKey = key;
+  ++s.rzGen;
   auto& r = rz_[static_cast<std::size_t>(c)];
   ++r.load;
-  r.held.push_back({key, s.target.hash, slot, rank});
+  r.held.push_back({key, s.target.hash, slot, rank, s.rzGen});
   std::push_heap(r.held.begin(), r.held.end(),
                  [](const RzEntry& a, const RzEntry& b) { return rzBetter(a.key, a.hash, b.key, b.hash); });
-  if (r.held.size() > 2 * r.load + 64) rzCompact(c);
+  if (r.held.size() > r.limit) rzCompact(c);
 }
 
 void Allocator::rzPropose(std::uint32_t slot, std::uint32_t rank) {
@@ -428,13 +429,13 @@ void Allocator::rzPropose(std::uint32_t slot, std::uint32_t rank) {
         std::pop_heap(h.begin(), h.end(), [](const RzEntry& a, const RzEntry& b) { return rzBetter(a.key, a.hash, b.key, b.hash); });
         h.pop_back();
         --rc.load;
-        rzPushRejected(c, worst);
+        rzPushRejected(c, {worst.key, worst.hash, worst.slot, worst.rank, slots_[worst.slot].rzEpoch});
         assign(worst.slot, -1);
         rzPlace(i, c, r, key);
         todo.emplace_back(worst.slot, worst.rank + 1);
         break;
       }
-      rzPushRejected(c, {key, hash, i, r});
+      rzPushRejected(c, {key, hash, i, r, slots_[i].rzEpoch});
       ++r;
     }
   }
@@ -458,7 +459,6 @@ void Allocator::rzPull(int first) {
       rzPlace(best.slot, c, best.rank, best.key);
       todo.push_back(from);
     }
-    if (rc.rejected.size() > 4 * rc.load + 64) rzCompact(c);
   }
 }
 
@@ -472,7 +472,7 @@ void Allocator::rzRejectOverCap(int c) {
     std::pop_heap(h.begin(), h.end(), [](const RzEntry& a, const RzEntry& b) { return rzBetter(a.key, a.hash, b.key, b.hash); });
     h.pop_back();
     --rc.load;
-    rzPushRejected(c, worst);
+    rzPushRejected(c, {worst.key, worst.hash, worst.slot, worst.rank, slots_[worst.slot].rzEpoch});
     assign(worst.slot, -1);
     rzPropose(worst.slot, worst.rank + 1);
   }
@@ -496,18 +496,25 @@ void Allocator::rzCompact(int c) {
   auto& rc = rz_[static_cast<std::size_t>(c)];
   auto keepHeld = [&](const RzEntry& e) {
     const Slot& s = slots_[e.slot];
-    return !(s.live && s.rz && s.collector == c && s.target.hash == e.hash && s.rzKey == e.key);
+    return !(s.live && s.rz && s.collector == c && s.rzGen == e.tag);
   };
   auto keepRejected = [&](const RzEntry& e) {
     const Slot& s = slots_[e.slot];
-    return !(s.live && s.rz && s.collector >= 0 && s.target.hash == e.hash && s.rzRank > e.rank);
+    return !(s.live && s.rz && s.collector >= 0 && s.rzEpoch == e.tag && s.rzRank > e.rank);
   };
   rc.held.erase(std::remove_if(rc.held.begin(), rc.held.end(), keepHeld), rc.held.end());
   std::make_heap(rc.held.begin(), rc.held.end(),
                  [](const RzEntry& a, const RzEntry& b) { return rzBetter(a.key, a.hash, b.key, b.hash); });
   rc.rejected.erase(std::remove_if(rc.rejected.begin(), rc.rejected.end(), keepRejected), rc.rejected.end());
+  // A target refused twice while still below c has two valid entries: one is enough.
+  std::sort(rc.rejected.begin(), rc.rejected.end(),
+            [](const RzEntry& a, const RzEntry& b) { return a.slot < b.slot || (a.slot == b.slot && a.rank < b.rank); });
+  rc.rejected.erase(std::unique(rc.rejected.begin(), rc.rejected.end(),
+                                [](const RzEntry& a, const RzEntry& b) { return a.slot == b.slot && a.rank == b.rank; }),
+                    rc.rejected.end());
   std::make_heap(rc.rejected.begin(), rc.rejected.end(),
                  [](const RzEntry& a, const RzEntry& b) { return rzBetter(b.key, b.hash, a.key, a.hash); });
+  rc.limit = 2 * std::max(rc.held.size(), rc.rejected.size()) + 64;
 }
 
 // The matching from scratch (collectors changed, or most targets did).

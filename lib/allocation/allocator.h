@@ -74,8 +74,9 @@ class Allocator {
     std::uint32_t pos = 0;  // index in cols_[collector].members
     bool live = false;
     bool rz = false;          // placed by the rendezvous matching (rendezvous, or per-node's node-less targets)
-    std::uint32_t rzRank = 0;  // rank of `collector` in the target's ring order
-    std::uint64_t rzKey = 0;   // ring distance from the target to `collector`
+    std::uint32_t rzRank = 0;   // rank of `collector` in the target's ring order
+    std::uint32_t rzGen = 0;    // bumped on every placement: older `held` entries are stale
+    std::uint32_t rzEpoch = 0;  // bumped for every new target in the slot: older `rejected` entries are stale
   };
   // A (target, collector) pair of the rendezvous matching, kept in per-collector heaps that are checked
   // lazily (an entry whose target moved, left or was replaced is skipped when it reaches the top).
@@ -84,11 +85,13 @@ class Allocator {
     std::uint64_t hash;  // target identity (ties; detects a reused slot)
     std::uint32_t slot;
     std::uint32_t rank;  // rank of this collector in the target's ring order
+    std::uint32_t tag;   // held: the slot's rzGen; rejected: its rzEpoch
   };
   struct RzCollector {
     std::size_t load = 0;            // rendezvous targets held
     std::vector<RzEntry> held;       // max-heap: the worst holder on top
     std::vector<RzEntry> rejected;   // min-heap: the best target that prefers this collector to its own
+    std::size_t limit = 64;          // compact both heaps when one grows past this (2x after compacting)
   };
   struct CollectorState {
     std::uint64_t seed = 0;  // rendezvous seed: xxhash64(name)
