@@ -362,18 +362,8 @@ std::size_t Allocator::rzCapFor(std::size_t total) const {
 }
 
 const Allocator::RzEntry* Allocator::rzTopHeld(int c) {
-  auto& rc = rz_[static_cast<std::size_t>(c)];
-  auto& h = rc.held;
+  auto& h = rz_[static_cast<std::size_t>(c)].held;
   auto worse = [](const RzEntry& a, const RzEntry& b) { return rzBetter(a.key, a.hash, b.key, b.hash); };
-  if (!rc.heldOn) {  // a collector that was never full has no heap yet: build it from its targets
-    rc.heldOn = true;
-    h.clear();
-    for (std::uint32_t m : cols_[static_cast<std::size_t>(c)].members) {
-      const Slot& s = slots_[m];
-      if (s.rz) h.push_back({s.rzKey, s.target.hash, m, s.rzRank, s.rzGen});
-    }
-    std::make_heap(h.begin(), h.end(), worse);
-  }
   while (!h.empty()) {
     const RzEntry& e = h.front();
     const Slot& s = slots_[e.slot];
@@ -409,11 +399,9 @@ void Allocator::rzPlace(std::uint32_t slot, int c, std::uint32_t rank, std::uint
   assign(slot, c);
   Slot& s = slots_[slot];
   s.rzRank = rank;
-  s.rzKey = key;
   ++s.rzGen;
   auto& r = rz_[static_cast<std::size_t>(c)];
   ++r.load;
-  if (!r.heldOn) return;
   r.held.push_back({key, s.target.hash, slot, rank, s.rzGen});
   std::push_heap(r.held.begin(), r.held.end(),
                  [](const RzEntry& a, const RzEntry& b) { return rzBetter(a.key, a.hash, b.key, b.hash); });
@@ -536,6 +524,8 @@ void Allocator::rzRecompute() {
     if (slots_[i].live && slots_[i].rz) assign(i, -1);
   if (cols_.empty()) return;
   rzCap_ = rzCapFor(rzTotal_);
+  const std::size_t expect = rzTotal_ / cols_.size() + 1;
+  for (auto& r : rz_) r.held.reserve(std::min(expect, rzCap_) + 1);
   // Ring lookups are cache misses with many collectors: fetch the table cell 16 slots ahead and the ring
   // point it names 8 slots ahead.
   constexpr std::uint32_t kTableAhead = 16, kPointAhead = 8;

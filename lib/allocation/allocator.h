@@ -77,7 +77,6 @@ class Allocator {
     std::uint32_t rzRank = 0;   // rank of `collector` in the target's ring order
     std::uint32_t rzGen = 0;    // bumped on every placement: older `held` entries are stale
     std::uint32_t rzEpoch = 0;  // bumped for every new target in the slot: older `rejected` entries are stale
-    std::uint64_t rzKey = 0;    // ring distance from the target to `collector`
   };
   // A (target, collector) pair of the rendezvous matching, kept in per-collector heaps that are checked
   // lazily (an entry whose target moved, left or was replaced is skipped when it reaches the top).
@@ -93,7 +92,6 @@ class Allocator {
     std::vector<RzEntry> held;       // max-heap: the worst holder on top
     std::vector<RzEntry> rejected;   // min-heap: the best target that prefers this collector to its own
     std::size_t limit = 64;          // compact both heaps when one grows past this (2x after compacting)
-    bool heldOn = false;             // `held` is kept from the first time the collector is full on
   };
   struct CollectorState {
     std::uint64_t seed = 0;  // rendezvous seed: xxhash64(name)
