@@ -63,8 +63,8 @@ Allocator::Allocator(Strategy strategy, std::optional<Strategy> fallback) : stra
   if (fallback_ && *fallback_ == Strategy::PerNode) fallback_.reset();
   if (strategy_ != Strategy::PerNode) fallback_.reset();  // only per-node has a fallback
   countJobs_ = strategy_ == Strategy::LeastWeighted || fallback_ == Strategy::LeastWeighted;
-  useCandidates_ = strategy_ == Strategy::Rendezvous || fallback_ == Strategy::Rendezvous;
-  trackLoads_ = countJobs_ || useCandidates_;
+  useRendezvous_ = strategy_ == Strategy::Rendezvous || fallback_ == Strategy::Rendezvous;
+  trackLoads_ = countJobs_;
 }
 
 void Allocator::treeBuild() {
@@ -134,33 +134,6 @@ void Allocator::forLeastLoaded(std::size_t limit, Fn fn) const {
   }
 }
 
-void Allocator::buildCandidates() {
-  const std::size_t n = cols_.size();
-  all_.resize(n);
-  std::iota(all_.begin(), all_.end(), 0);
-  cand_.clear();
-  if (n <= kCandidates) return;  // every collector is a candidate: plain highest-random-weight
-  const std::size_t buckets = std::size_t{1} << kBucketBits;
-  cand_.resize(buckets * kCandidates);
-  std::vector<std::pair<std::uint64_t, std::int32_t>> scored(n);
-  for (std::size_t b = 0; b < buckets; ++b) {
-    const std::uint64_t key = (b + 1) * 0xD6E8FEB86659FD93ULL;
-    for (std::size_t c = 0; c < n; ++c) scored[c] = {rendezvousScore(key, cols_[c].seed), static_cast<std::int32_t>(c)};
-    std::nth_element(scored.begin(), scored.begin() + kCandidates - 1, scored.end(),
-                     [](const auto& x, const auto& y) { return x.first > y.first || (x.first == y.first && x.second < y.second); });
-    for (std::size_t k = 0; k < kCandidates; ++k) cand_[b * kCandidates + k] = scored[k].second;
-  }
-}
-
-const std::int32_t* Allocator::candidates(std::uint64_t hash, std::size_t& count) const {
-  if (cand_.empty()) {
-    count = all_.size();
-    return all_.data();
-  }
-  count = kCandidates;
-  return cand_.data() + (hash >> (64 - kBucketBits)) * kCandidates;
-}
-
 int Allocator::collectorIndex(std::string_view name) const {
   auto it = byName_.find(std::string(name));
   return it == byName_.end() ? -1 : it->second;
@@ -202,7 +175,8 @@ std::size_t Allocator::memoryBytes() const {
   n += byHash_.memoryBytes();
   for (const auto& c : cols_) n += (c.members.capacity() + c.jobCounts.capacity()) * sizeof(std::uint32_t);
   n += (minTree_.capacity() + maxTree_.capacity()) * sizeof(std::uint64_t);
-  n += (cand_.capacity() + all_.capacity()) * sizeof(std::int32_t);
+  n += ringPoints_.capacity() * sizeof(RingPoint) + ringTable_.capacity() * sizeof(std::uint32_t);
+  for (const auto& r : rz_) n += (r.held.capacity() + r.rejected.capacity()) * sizeof(RzEntry);
   return n;
 }
 
@@ -223,6 +197,10 @@ std::uint32_t Allocator::insertSlot(prom::Target&& t, std::uint32_t idx) {
   s.target = std::move(t);
   s.collector = -1;
   s.live = true;
+  s.rz = wantsRendezvous(s.target);
+  s.rzRank = 0;
+  ++s.rzEpoch;
+  if (s.rz) ++rzTotal_;
   ++unassigned_;
   return idx;
 }
@@ -256,14 +234,6 @@ void Allocator::assign(std::uint32_t slot, int collector) {
   s.collector = collector;
 }
 
-std::size_t Allocator::rendezvousCap(std::size_t total, double factor) const {
-  std::size_t n = cols_.size();
-  if (n == 0) return 0;
-  std::size_t even = (total + n - 1) / n;
-  auto bounded = static_cast<std::size_t>(std::floor(factor * static_cast<double>(total) / static_cast<double>(n)));
-  return std::max<std::size_t>({even, bounded, 1});
-}
-
 int Allocator::pickLeastWeighted(const prom::Target& t) const {
   // Least loaded; tie -> fewer targets of this job; tie -> smallest name (collectors are sorted by name).
   // Only the first kCandidates least-loaded collectors by name are compared, so the cost does not grow
@@ -281,23 +251,294 @@ int Allocator::pickLeastWeighted(const prom::Target& t) const {
   return best;
 }
 
-int Allocator::pickRendezvous(const prom::Target& t, std::size_t cap) const {
-  // Highest score among the target's candidates that are below the cap; all full: the least loaded
-  // collector (smallest name on ties).
-  std::size_t count = 0;
-  const std::int32_t* cand = candidates(t.hash, count);
-  int best = -1;
-  std::uint64_t bestScore = 0;
-  for (std::size_t k = 0; k < count; ++k) {
-    int c = cand[k];
-    if (load(c) >= cap) continue;
-    std::uint64_t sc = rendezvousScore(t.hash, cols_[c].seed);
-    if (best < 0 || sc > bestScore || (sc == bestScore && c < best)) {
-      best = c;
-      bestScore = sc;
+// ---------------------------------------------------------------------------------------------------
+// Rendezvous: bounded-load ring hashing, computed as the unique stable matching of targets and
+// collectors, so the assignment is a function of (collectors, targets) alone.
+//
+// Each collector has kRingPoints points on a 64-bit ring (mix of xxhash64(name) and the point index).
+// A target sits at mix(hash) and ranks the collectors in the order it meets them walking clockwise; the
+// pair's key is that clockwise distance, and a collector ranks targets by the same key (smaller first,
+// ties by target hash). Every collector takes at most cap(T, n) of the T rendezvous targets. Because
+// both sides rank a pair by one common value, exactly one stable matching exists (no target prefers a
+// collector that has room or holds a worse target) — whatever order targets and collectors arrived in,
+// and whichever of the operations below built it:
+// - rzPropose: deferred acceptance from a rank on (a full collector rejects its worst holder, which
+//   proposes further); every collector passed over records the target in its `rejected` heap.
+// - rzPull: a collector with room takes the best target that prefers it (its best valid `rejected`
+//   entry); the collector that target leaves pulls in turn.
+// - rzSetCap: the capacity follows T (rounded, so it changes rarely); lower: over-full collectors reject,
+//   higher: full collectors pull.
+// Each preserves stability, so an incremental allocator and a fresh one agree (tests).
+// ---------------------------------------------------------------------------------------------------
+
+bool Allocator::wantsRendezvous(const prom::Target& t) const {
+  if (strategy_ == Strategy::Rendezvous) return true;
+  return fallback_ == Strategy::Rendezvous && targetNodeName(t.labels).empty();
+}
+
+namespace {
+// Ring position of a target and of a collector's point.
+std::uint64_t targetRingPos(std::uint64_t hash) { return rendezvousScore(hash, 0x5bd1e9955bd1e995ULL); }
+bool rzBetter(std::uint64_t k1, std::uint64_t h1, std::uint64_t k2, std::uint64_t h2) {
+  return k1 < k2 || (k1 == k2 && h1 < h2);
+}
+}  // namespace
+
+void Allocator::rzBuildRing() {
+  const std::size_t n = cols_.size();
+  // The same number of points whatever n: a collector's points do not move when others come and go.
+  const std::size_t points = kRingPoints;
+  ringPoints_.clear();
+  ringPoints_.reserve(n * points);
+  for (std::size_t c = 0; c < n; ++c)
+    for (std::size_t v = 0; v < points; ++v)
+      ringPoints_.push_back({rendezvousScore(cols_[c].seed, v + 1), static_cast<std::int32_t>(c)});
+  // Ties by collector index = name order: a function of the names.
+  std::sort(ringPoints_.begin(), ringPoints_.end(),
+            [](const RingPoint& a, const RingPoint& b) { return a.pos < b.pos || (a.pos == b.pos && a.owner < b.owner); });
+  // About one point per table cell (the table only speeds up the search; it changes no answer).
+  int bits = 8;
+  while (bits < 20 && (std::size_t{1} << bits) < ringPoints_.size()) ++bits;
+  ringShift_ = 64 - bits;
+  const std::size_t cells = std::size_t{1} << bits;
+  ringTable_.assign(cells, 0);
+  std::size_t idx = 0;
+  for (std::size_t b = 0; b < cells; ++b) {
+    const std::uint64_t lo = std::uint64_t{b} << ringShift_;
+    while (idx < ringPoints_.size() && ringPoints_[idx].pos < lo) ++idx;
+    ringTable_[b] = static_cast<std::uint32_t>(idx);
+  }
+}
+
+// The collector of rank `rank` in the target's ring order and its distance; -1 beyond the last one.
+std::pair<int, std::uint64_t> Allocator::rzChoice(std::uint64_t hash, std::uint32_t rank) const {
+  const std::size_t total = ringPoints_.size();
+  if (total == 0 || rank >= cols_.size()) return {-1, 0};
+  const std::uint64_t pos = targetRingPos(hash);
+  std::size_t i = ringTable_[pos >> ringShift_];
+  while (i < total && ringPoints_[i].pos < pos) ++i;
+  if (i == total) i = 0;
+  if (rank == 0) return {ringPoints_[i].owner, ringPoints_[i].pos - pos};
+  // Distinct owners met so far: a short list (ranks stay small), a bitmap beyond.
+  std::int32_t few[16];
+  std::size_t nFew = 0;
+  std::vector<char> seen;
+  std::uint32_t distinct = 0;
+  for (std::size_t step = 0; step < total; ++step, i = i + 1 == total ? 0 : i + 1) {
+    const std::int32_t o = ringPoints_[i].owner;
+    bool met = false;
+    if (seen.empty()) {
+      for (std::size_t k = 0; k < nFew; ++k) met |= few[k] == o;
+    } else {
+      met = seen[static_cast<std::size_t>(o)] != 0;
+    }
+    if (met) continue;
+    if (distinct == rank) return {o, ringPoints_[i].pos - pos};
+    ++distinct;
+    if (seen.empty() && nFew < 16) {
+      few[nFew++] = o;
+    } else {
+      if (seen.empty()) {
+        seen.assign(cols_.size(), 0);
+        for (std::size_t k = 0; k < nFew; ++k) seen[static_cast<std::size_t>(few[k])] = 1;
+      }
+      seen[static_cast<std::size_t>(o)] = 1;
     }
   }
-  return best >= 0 ? best : leastLoaded();
+  return {-1, 0};
+}
+
+// max(ceil(T/n), floor(1.1 * T'/n)), T' = T rounded up to a multiple of a power of two <= T/1024 (so the
+// capacity, which every collector shares, changes only every few thousandths of T).
+std::size_t Allocator::rzCapFor(std::size_t total) const {
+  const std::size_t n = cols_.size();
+  if (n == 0) return 0;
+  std::size_t step = 1;
+  while (step * 2 * 1024 <= total) step *= 2;
+  const std::size_t rounded = (total + step - 1) / step * step;
+  const std::size_t even = (total + n - 1) / n;
+  const std::size_t bounded = rounded * 11 / (10 * n);
+  return std::max<std::size_t>({even, bounded, 1});
+}
+
+const Allocator::RzEntry* Allocator::rzTopHeld(int c) {
+  auto& h = rz_[static_cast<std::size_t>(c)].held;
+  auto worse = [](const RzEntry& a, const RzEntry& b) { return rzBetter(a.key, a.hash, b.key, b.hash); };
+  while (!h.empty()) {
+    const RzEntry& e = h.front();
+    const Slot& s = slots_[e.slot];
+    if (s.live && s.rz && s.collector == c && s.rzGen == e.tag) return &e;
+    std::pop_heap(h.begin(), h.end(), worse);
+    h.pop_back();
+  }
+  return nullptr;
+}
+
+const Allocator::RzEntry* Allocator::rzTopRejected(int c) {
+  auto& h = rz_[static_cast<std::size_t>(c)].rejected;
+  auto better = [](const RzEntry& a, const RzEntry& b) { return rzBetter(b.key, b.hash, a.key, a.hash); };
+  while (!h.empty()) {
+    const RzEntry& e = h.front();
+    const Slot& s = slots_[e.slot];
+    // Still prefers c: live, the same target, and its collector ranks after c for it.
+    if (s.live && s.rz && s.collector >= 0 && s.rzEpoch == e.tag && s.rzRank > e.rank) return &e;
+    std::pop_heap(h.begin(), h.end(), better);
+    h.pop_back();
+  }
+  return nullptr;
+}
+
+void Allocator::rzPushRejected(int c, const RzEntry& e) {
+  auto& h = rz_[static_cast<std::size_t>(c)].rejected;
+  h.push_back(e);
+  std::push_heap(h.begin(), h.end(), [](const RzEntry& a, const RzEntry& b) { return rzBetter(b.key, b.hash, a.key, a.hash); });
+  if (h.size() > rz_[static_cast<std::size_t>(c)].limit) rzCompact(c);
+}
+
+void Allocator::rzPlace(std::uint32_t slot, int c, std::uint32_t rank, std::uint64_t key) {
+  assign(slot, c);
+  Slot& s = slots_[slot];
+  s.rzRank = rank;
+  ++s.rzGen;
+  auto& r = rz_[static_cast<std::size_t>(c)];
+  ++r.load;
+  r.held.push_back({key, s.target.hash, slot, rank, s.rzGen});
+  std::push_heap(r.held.begin(), r.held.end(),
+                 [](const RzEntry& a, const RzEntry& b) { return rzBetter(a.key, a.hash, b.key, b.hash); });
+  if (r.held.size() > r.limit) rzCompact(c);
+}
+
+void Allocator::rzPropose(std::uint32_t slot, std::uint32_t rank) {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> todo{{slot, rank}};
+  while (!todo.empty()) {
+    auto [i, r] = todo.back();
+    todo.pop_back();
+    const std::uint64_t hash = slots_[i].target.hash;
+    for (;;) {
+      auto [c, key] = rzChoice(hash, r);
+      if (c < 0) break;  // cannot happen: the capacities add up to at least T
+      auto& rc = rz_[static_cast<std::size_t>(c)];
+      if (rc.load < rzCap_) {
+        rzPlace(i, c, r, key);
+        break;
+      }
+      const RzEntry* w = rzTopHeld(c);
+      if (w && rzBetter(key, hash, w->key, w->hash)) {
+        const RzEntry worst = *w;
+        auto& h = rc.held;
+        std::pop_heap(h.begin(), h.end(), [](const RzEntry& a, const RzEntry& b) { return rzBetter(a.key, a.hash, b.key, b.hash); });
+        h.pop_back();
+        --rc.load;
+        rzPushRejected(c, {worst.key, worst.hash, worst.slot, worst.rank, slots_[worst.slot].rzEpoch});
+        assign(worst.slot, -1);
+        rzPlace(i, c, r, key);
+        todo.emplace_back(worst.slot, worst.rank + 1);
+        break;
+      }
+      rzPushRejected(c, {key, hash, i, r, slots_[i].rzEpoch});
+      ++r;
+    }
+  }
+}
+
+void Allocator::rzPull(int first) {
+  std::vector<int> todo{first};
+  while (!todo.empty()) {
+    const int c = todo.back();
+    todo.pop_back();
+    auto& rc = rz_[static_cast<std::size_t>(c)];
+    while (rc.load < rzCap_) {
+      const RzEntry* e = rzTopRejected(c);
+      if (!e) break;
+      const RzEntry best = *e;
+      auto& h = rc.rejected;
+      std::pop_heap(h.begin(), h.end(), [](const RzEntry& a, const RzEntry& b) { return rzBetter(b.key, b.hash, a.key, a.hash); });
+      h.pop_back();
+      const int from = slots_[best.slot].collector;
+      --rz_[static_cast<std::size_t>(from)].load;
+      rzPlace(best.slot, c, best.rank, best.key);
+      todo.push_back(from);
+    }
+  }
+}
+
+void Allocator::rzRejectOverCap(int c) {
+  auto& rc = rz_[static_cast<std::size_t>(c)];
+  while (rc.load > rzCap_) {
+    const RzEntry* w = rzTopHeld(c);
+    if (!w) break;
+    const RzEntry worst = *w;
+    auto& h = rc.held;
+    std::pop_heap(h.begin(), h.end(), [](const RzEntry& a, const RzEntry& b) { return rzBetter(a.key, a.hash, b.key, b.hash); });
+    h.pop_back();
+    --rc.load;
+    rzPushRejected(c, {worst.key, worst.hash, worst.slot, worst.rank, slots_[worst.slot].rzEpoch});
+    assign(worst.slot, -1);
+    rzPropose(worst.slot, worst.rank + 1);
+  }
+}
+
+void Allocator::rzSetCap(std::size_t cap) {
+  if (cap == rzCap_) return;
+  const bool lower = cap < rzCap_;
+  rzCap_ = cap;
+  for (int c = 0; c < static_cast<int>(rz_.size()); ++c) {
+    if (lower) {
+      if (rz_[static_cast<std::size_t>(c)].load > cap) rzRejectOverCap(c);
+    } else if (!rz_[static_cast<std::size_t>(c)].rejected.empty()) {
+      rzPull(c);
+    }
+  }
+}
+
+// Drops the entries that are no longer valid from both heaps of c.
+void Allocator::rzCompact(int c) {
+  auto& rc = rz_[static_cast<std::size_t>(c)];
+  auto keepHeld = [&](const RzEntry& e) {
+    const Slot& s = slots_[e.slot];
+    return !(s.live && s.rz && s.collector == c && s.rzGen == e.tag);
+  };
+  auto keepRejected = [&](const RzEntry& e) {
+    const Slot& s = slots_[e.slot];
+    return !(s.live && s.rz && s.collector >= 0 && s.rzEpoch == e.tag && s.rzRank > e.rank);
+  };
+  rc.held.erase(std::remove_if(rc.held.begin(), rc.held.end(), keepHeld), rc.held.end());
+  std::make_heap(rc.held.begin(), rc.held.end(),
+                 [](const RzEntry& a, const RzEntry& b) { return rzBetter(a.key, a.hash, b.key, b.hash); });
+  rc.rejected.erase(std::remove_if(rc.rejected.begin(), rc.rejected.end(), keepRejected), rc.rejected.end());
+  // A target refused twice while still below c has two valid entries: one is enough.
+  std::sort(rc.rejected.begin(), rc.rejected.end(),
+            [](const RzEntry& a, const RzEntry& b) { return a.slot < b.slot || (a.slot == b.slot && a.rank < b.rank); });
+  rc.rejected.erase(std::unique(rc.rejected.begin(), rc.rejected.end(),
+                                [](const RzEntry& a, const RzEntry& b) { return a.slot == b.slot && a.rank == b.rank; }),
+                    rc.rejected.end());
+  std::make_heap(rc.rejected.begin(), rc.rejected.end(),
+                 [](const RzEntry& a, const RzEntry& b) { return rzBetter(b.key, b.hash, a.key, a.hash); });
+  rc.limit = 2 * std::max(rc.held.size(), rc.rejected.size()) + 64;
+}
+
+// The matching from scratch (collectors changed, or most targets did).
+void Allocator::rzRecompute() {
+  rz_.assign(cols_.size(), RzCollector{});
+  for (std::uint32_t i = 0; i < slots_.size(); ++i)
+    if (slots_[i].live && slots_[i].rz) assign(i, -1);
+  if (cols_.empty()) return;
+  rzCap_ = rzCapFor(rzTotal_);
+  const std::size_t expect = rzTotal_ / cols_.size() + 1;
+  for (auto& r : rz_) r.held.reserve(std::min(expect, rzCap_) + 1);
+  // Ring lookups are cache misses with many collectors: fetch the table cell 16 slots ahead and the ring
+  // point it names 8 slots ahead.
+  constexpr std::uint32_t kTableAhead = 16, kPointAhead = 8;
+  const auto count = static_cast<std::uint32_t>(slots_.size());
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (i + kTableAhead < count && slots_[i + kTableAhead].live)
+      __builtin_prefetch(&ringTable_[targetRingPos(slots_[i + kTableAhead].target.hash) >> ringShift_]);
+    if (i + kPointAhead < count && slots_[i + kPointAhead].live) {
+      const std::uint32_t at = ringTable_[targetRingPos(slots_[i + kPointAhead].target.hash) >> ringShift_];
+      if (at < ringPoints_.size()) __builtin_prefetch(&ringPoints_[at]);
+    }
+    if (slots_[i].live && slots_[i].rz) rzPropose(i, 0);
+  }
 }
 
 int Allocator::pick(std::uint32_t slot, Strategy s, std::size_t total) {
@@ -309,7 +550,7 @@ int Allocator::pick(std::uint32_t slot, Strategy s, std::size_t total) {
     case Strategy::LeastWeighted:
       return sl.collector >= 0 ? sl.collector : pickLeastWeighted(sl.target);
     case Strategy::Rendezvous:
-      return sl.collector >= 0 ? sl.collector : pickRendezvous(sl.target, rendezvousCap(total, 1.1));
+      return sl.collector;  // placed by the matching (rzPropose), never picked one by one
     case Strategy::PerNode: {
       auto node = targetNodeName(sl.target.labels);
       if (node.empty() && fallback_) return pick(slot, *fallback_, total);
@@ -321,83 +562,10 @@ int Allocator::pick(std::uint32_t slot, Strategy s, std::size_t total) {
 }
 
 void Allocator::placeUnassigned(std::size_t total) {
-  if (strategy_ == Strategy::Rendezvous) {
-    // Hash order makes a fresh placement a function of the sets alone; the cap keeps it balanced.
-    // (hash, slot) pairs sort without touching the slots.
-    std::vector<std::pair<std::uint64_t, std::uint32_t>> todo;
-    todo.reserve(unassigned_);
-    for (std::uint32_t i = 0; i < slots_.size(); ++i)
-      if (slots_[i].live && slots_[i].collector < 0) todo.emplace_back(slots_[i].target.hash, i);
-    std::sort(todo.begin(), todo.end());
-    std::size_t cap = rendezvousCap(total, 1.0);
-    for (const auto& [hash, i] : todo) assign(i, pickRendezvous(slots_[i].target, cap));
-    return;
-  }
   std::vector<std::uint32_t> todo;
   for (std::uint32_t i = 0; i < slots_.size(); ++i)
     if (slots_[i].live && slots_[i].collector < 0) todo.push_back(i);
   for (auto i : todo) assign(i, pick(i, strategy_, total));
-}
-
-void Allocator::rendezvousJoin(int nc) {
-  std::size_t n = cols_.size();
-  std::size_t assigned = byHash_.size() - unassigned_;
-  std::size_t floorShare = assigned / n, ceilShare = (assigned + n - 1) / n;
-  if (cols_[nc].members.size() >= floorShare) return;
-  std::size_t want = floorShare - cols_[nc].members.size();
-  // Candidates in the order they prefer the newcomer; donors give only down to the even share, so the
-  // newcomer takes at most floor(T/n) targets (the minimum churn) and everyone ends near T/n.
-  // Only targets that have the newcomer among their candidates (all of them up to kCandidates collectors).
-  std::vector<char> bucketHasNewcomer;
-  if (!cand_.empty()) {
-    bucketHasNewcomer.assign(std::size_t{1} << kBucketBits, 0);
-    for (std::size_t k = 0; k < cand_.size(); ++k)
-      if (cand_[k] == nc) bucketHasNewcomer[k / kCandidates] = 1;
-  }
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> cand;
-  cand.reserve(cand_.empty() ? assigned : assigned * kCandidates / n * 2);
-  for (std::uint32_t i = 0; i < slots_.size(); ++i) {
-    const Slot& s = slots_[i];
-    if (!s.live || s.collector < 0 || s.collector == nc) continue;
-    if (!cand_.empty() && !bucketHasNewcomer[s.target.hash >> (64 - kBucketBits)]) continue;
-    cand.emplace_back(rendezvousScore(s.target.hash, cols_[nc].seed), i);
-  }
-  std::sort(cand.begin(), cand.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  // Donors above the even share first; a last pass (rarely needed, with many collectors) takes from any
-  // donor still more than one target above the newcomer.
-  for (int pass = 0; pass < 3; ++pass) {
-    for (const auto& [score, i] : cand) {
-      if (want == 0) return;
-      int donor = slots_[i].collector;
-      if (donor == nc) continue;
-      std::size_t threshold = pass == 0 ? ceilShare : pass == 1 ? floorShare : cols_[nc].members.size() + 1;
-      if (cols_[donor].members.size() <= threshold) continue;
-      assign(i, nc);
-      --want;
-    }
-  }
-}
-
-void Allocator::rendezvousRebalanceAfterRemoval(int) {
-  if (cols_.empty()) return;
-  std::size_t assigned = byHash_.size() - unassigned_;
-  std::size_t cap = rendezvousCap(assigned, 1.1);
-  constexpr std::size_t kScan = 64;  // targets of the largest collector considered per move
-  for (std::size_t guard = 0; guard <= assigned; ++guard) {
-    int mx = mostLoaded(), mn = leastLoaded();
-    if (mx < 0 || load(mx) <= cap || load(mx) <= load(mn) + 1) return;
-    const auto& members = cols_[mx].members;
-    std::uint32_t best = members.front();
-    std::uint64_t bestScore = 0;
-    for (std::size_t k = 0; k < members.size() && k < kScan; ++k) {
-      auto sc = rendezvousScore(slots_[members[k]].target.hash, cols_[mn].seed);
-      if (sc >= bestScore) {
-        bestScore = sc;
-        best = members[k];
-      }
-    }
-    assign(best, mn);
-  }
 }
 
 void Allocator::setCollectors(std::vector<Collector> collectors) {
@@ -405,8 +573,8 @@ void Allocator::setCollectors(std::vector<Collector> collectors) {
   collectors.erase(std::unique(collectors.begin(), collectors.end(),
                                [](const auto& a, const auto& b) { return a.name == b.name; }),
                    collectors.end());
-  // The same collectors again (the discovery resync): nothing to do, and the rendezvous candidate
-  // tables (4,096 · n scores) are not rebuilt.
+  // The same collectors again (the discovery resync): nothing to do, and the rendezvous ring
+  // (up to 1,024 · n points) is not rebuilt.
   if (collectors.size() == collectors_.size() &&
       std::equal(collectors.begin(), collectors.end(), collectors_.begin(),
                  [](const auto& a, const auto& b) { return a.name == b.name && a.node == b.node; }))
@@ -415,9 +583,6 @@ void Allocator::setCollectors(std::vector<Collector> collectors) {
   std::vector<int> remap(collectors_.size(), -1);
   std::unordered_map<std::string, int> newByName;
   for (int i = 0; i < static_cast<int>(collectors.size()); ++i) newByName.emplace(collectors[i].name, i);
-  std::vector<int> added;
-  for (int i = 0; i < static_cast<int>(collectors.size()); ++i)
-    if (!byName_.count(collectors[i].name)) added.push_back(i);
   for (int i = 0; i < static_cast<int>(collectors_.size()); ++i) {
     auto it = newByName.find(collectors_[i].name);
     if (it != newByName.end()) remap[i] = it->second;
@@ -430,7 +595,10 @@ void Allocator::setCollectors(std::vector<Collector> collectors) {
   cols_.assign(collectors_.size(), CollectorState{});
   for (std::size_t i = 0; i < collectors_.size(); ++i) cols_[i].seed = xxhash64(collectors_[i].name);
   if (trackLoads_) treeBuild();
-  if (useCandidates_) buildCandidates();
+  if (useRendezvous_) {
+    rzBuildRing();
+    rz_.assign(cols_.size(), RzCollector{});
+  }
   unassigned_ = 0;
   for (std::uint32_t i = 0; i < slots_.size(); ++i) {
     Slot& s = slots_[i];
@@ -451,18 +619,15 @@ void Allocator::setCollectors(std::vector<Collector> collectors) {
     case Strategy::ConsistentHashing:
     case Strategy::PerNode:
       for (std::uint32_t i = 0; i < slots_.size(); ++i)
-        if (slots_[i].live) assign(i, pick(i, strategy_, total));
+        if (slots_[i].live && !slots_[i].rz) assign(i, pick(i, strategy_, total));
       break;
     case Strategy::LeastWeighted:
       placeUnassigned(total);
       break;
     case Strategy::Rendezvous:
-      placeUnassigned(total);
-      if (added.size() < collectors_.size())
-        for (int nc : added) rendezvousJoin(nc);
-      rendezvousRebalanceAfterRemoval(-1);
       break;
   }
+  if (useRendezvous_) rzRecompute();
 }
 
 void Allocator::setTargets(std::vector<prom::Target> targets) {
@@ -495,16 +660,24 @@ void Allocator::setTargets(std::vector<prom::Target> targets) {
       fresh.push_back(&t);
     }
   }
-  bool removedAny = false;
+  std::size_t rzChanged = 0;
+  std::vector<int> vacated;
   for (std::uint32_t i = 0; i < keep.size(); ++i) {
     if (slots_[i].live && !keep[i]) {
+      if (slots_[i].rz) {
+        ++rzChanged;
+        --rzTotal_;
+        if (slots_[i].collector >= 0 && !rz_.empty()) {
+          --rz_[static_cast<std::size_t>(slots_[i].collector)].load;
+          vacated.push_back(slots_[i].collector);
+        }
+      }
       assign(i, -1);
       --unassigned_;
       byHash_.erase(slots_[i].target.hash);
       slots_[i].live = false;
       slots_[i].target = {};
       free_.push_back(i);
-      removedAny = true;
     }
   }
   std::vector<std::uint32_t> added;
@@ -521,13 +694,22 @@ void Allocator::setTargets(std::vector<prom::Target> targets) {
   }
   if (cols_.empty()) return;
   std::size_t total = byHash_.size();
-  if (strategy_ == Strategy::Rendezvous) {
-    placeUnassigned(total);
-    if (removedAny) rendezvousRebalanceAfterRemoval(-1);
+  for (auto i : added)
+    if (slots_[i].live && !slots_[i].rz && slots_[i].collector < 0) assign(i, pick(i, strategy_, total));
+  if (!useRendezvous_) return;
+  for (auto i : added) rzChanged += slots_[i].rz;
+  if (rzChanged == 0) return;
+  // Either way the result is the same matching: from scratch when much changed, else step by step.
+  if (rzChanged * 4 > rzTotal_) {
+    rzRecompute();
     return;
   }
+  std::sort(vacated.begin(), vacated.end());
+  vacated.erase(std::unique(vacated.begin(), vacated.end()), vacated.end());
+  for (int c : vacated) rzPull(c);
+  rzSetCap(rzCapFor(rzTotal_));
   for (auto i : added)
-    if (slots_[i].live && slots_[i].collector < 0) assign(i, pick(i, strategy_, total));
+    if (slots_[i].live && slots_[i].rz && slots_[i].collector < 0) rzPropose(i, 0);
 }
 
 void Allocator::addTarget(prom::Target target) {
@@ -536,20 +718,35 @@ void Allocator::addTarget(prom::Target target) {
     return;
   }
   std::uint32_t i = insertSlot(std::move(target));
-  if (!cols_.empty()) assign(i, pick(i, strategy_, byHash_.size()));
+  if (cols_.empty()) return;
+  if (slots_[i].rz) {
+    rzSetCap(rzCapFor(rzTotal_));
+    rzPropose(i, 0);
+    return;
+  }
+  assign(i, pick(i, strategy_, byHash_.size()));
 }
 
 bool Allocator::removeTarget(std::uint64_t hash) {
   std::uint32_t i = byHash_.find(hash);
   if (i == FlatIndex::kNone) return false;
-  int was = slots_[i].collector;
+  const int was = slots_[i].collector;
+  const bool rz = slots_[i].rz;
   assign(i, -1);
   --unassigned_;
   byHash_.erase(hash);
   slots_[i].live = false;
+  slots_[i].rz = false;
   slots_[i].target = {};
   free_.push_back(i);
-  if (strategy_ == Strategy::Rendezvous && was >= 0) rendezvousRebalanceAfterRemoval(was);
+  if (rz) {
+    --rzTotal_;
+    if (was >= 0 && !rz_.empty()) {
+      --rz_[static_cast<std::size_t>(was)].load;
+      rzPull(was);
+      rzSetCap(rzCapFor(rzTotal_));
+    }
+  }
   return true;
 }
 

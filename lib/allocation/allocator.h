@@ -1,6 +1,7 @@
 // The allocation engine: which collector scrapes which target. Pure and incremental: targets and
 // collectors are diffed, and only what the strategy must move moves. Strategies: consistent-hashing
-// (upstream-identical), least-weighted, per-node (+ fallback) and our rendezvous (HRW, bounded load).
+// (upstream-identical), least-weighted, per-node (+ fallback) and our rendezvous (bounded-load ring
+// hashing as a stable matching). Every strategy but least-weighted is a function of (collectors, targets).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -72,6 +73,25 @@ class Allocator {
     std::int32_t collector = -1;
     std::uint32_t pos = 0;  // index in cols_[collector].members
     bool live = false;
+    bool rz = false;          // placed by the rendezvous matching (rendezvous, or per-node's node-less targets)
+    std::uint32_t rzRank = 0;   // rank of `collector` in the target's ring order
+    std::uint32_t rzGen = 0;    // bumped on every placement: older `held` entries are stale
+    std::uint32_t rzEpoch = 0;  // bumped for every new target in the slot: older `rejected` entries are stale
+  };
+  // A (target, collector) pair of the rendezvous matching, kept in per-collector heaps that are checked
+  // lazily (an entry whose target moved, left or was replaced is skipped when it reaches the top).
+  struct RzEntry {
+    std::uint64_t key;   // ring distance (smaller is better for both sides)
+    std::uint64_t hash;  // target identity (ties; detects a reused slot)
+    std::uint32_t slot;
+    std::uint32_t rank;  // rank of this collector in the target's ring order
+    std::uint32_t tag;   // held: the slot's rzGen; rejected: its rzEpoch
+  };
+  struct RzCollector {
+    std::size_t load = 0;            // rendezvous targets held
+    std::vector<RzEntry> held;       // max-heap: the worst holder on top
+    std::vector<RzEntry> rejected;   // min-heap: the best target that prefers this collector to its own
+    std::size_t limit = 64;          // compact both heaps when one grows past this (2x after compacting)
   };
   struct CollectorState {
     std::uint64_t seed = 0;  // rendezvous seed: xxhash64(name)
@@ -79,11 +99,19 @@ class Allocator {
     std::vector<std::uint32_t> jobCounts;  // targets per job index (least-weighted tie-break)
   };
 
-  // Rendezvous candidate lists: 2^kBucketBits buckets (by the target hash's high bits), each with the
-  // kCandidates collectors that score highest for the bucket. Least-weighted probes at most kCandidates
-  // of the least-loaded collectors. Both keep one-target updates independent of the collector count.
-  static constexpr int kBucketBits = 12;
+  // Least-weighted probes at most kCandidates of the least-loaded collectors (one-target updates stay
+  // independent of the collector count).
   static constexpr std::size_t kCandidates = 16;
+  // Rendezvous ring: kRingPoints points per collector, whatever n (a number that depended on n would move
+  // every collector's points when one joins: 2.8x the ideal churn measured). Fewer points make the
+  // collectors' arcs, and so their first-choice shares, uneven: 256 gave 1.14x the ideal churn with 1,500
+  // targets per collector, 1,024 give 1.07x. A table maps a position's top bits to the first point at or
+  // after it.
+  static constexpr std::size_t kRingPoints = 1024;
+  struct RingPoint {
+    std::uint64_t pos;
+    std::int32_t owner;
+  };
 
   // Load-tree keys: (load, index) packed so that the smallest key is the least loaded collector with the
   // smallest name, and the largest max-key the most loaded one with the smallest name.
@@ -98,19 +126,27 @@ class Allocator {
   int mostLoaded() const;
   template <class Fn>
   void forLeastLoaded(std::size_t limit, Fn fn) const;
-  void buildCandidates();
-  // Candidate collectors of a target hash (all collectors when there are at most kCandidates).
-  const std::int32_t* candidates(std::uint64_t hash, std::size_t& count) const;
   std::uint32_t insertSlot(prom::Target&& t);
   std::uint32_t insertSlot(prom::Target&& t, std::uint32_t idx);
   void assign(std::uint32_t slot, int collector);
   int pick(std::uint32_t slot, Strategy s, std::size_t total);
   int pickLeastWeighted(const prom::Target& t) const;
-  int pickRendezvous(const prom::Target& t, std::size_t cap) const;
-  std::size_t rendezvousCap(std::size_t total, double factor) const;
   void placeUnassigned(std::size_t total);
-  void rendezvousJoin(int newcomer);
-  void rendezvousRebalanceAfterRemoval(int lost);
+  bool wantsRendezvous(const prom::Target& t) const;
+  // The rendezvous matching (allocator.cpp, "Rendezvous").
+  void rzBuildRing();
+  std::pair<int, std::uint64_t> rzChoice(std::uint64_t hash, std::uint32_t rank) const;
+  std::size_t rzCapFor(std::size_t total) const;
+  const RzEntry* rzTopHeld(int c);
+  const RzEntry* rzTopRejected(int c);
+  void rzPushRejected(int c, const RzEntry& e);
+  void rzPlace(std::uint32_t slot, int c, std::uint32_t rank, std::uint64_t key);
+  void rzPropose(std::uint32_t slot, std::uint32_t rank);
+  void rzPull(int c);
+  void rzRejectOverCap(int c);
+  void rzSetCap(std::size_t cap);
+  void rzRecompute();
+  void rzCompact(int c);
 
   Strategy strategy_;
   std::optional<Strategy> fallback_;
@@ -125,16 +161,22 @@ class Allocator {
   std::size_t unassigned_ = 0;
   bool countJobs_ = false;  // per-job counts are kept only for least-weighted
   bool trackLoads_ = false;  // load tree kept for least-weighted and rendezvous
-  bool useCandidates_ = false;  // candidate lists kept for rendezvous
+  bool useRendezvous_ = false;  // rendezvous matching kept (rendezvous, or per-node's fallback)
   // Tournament trees over the collectors (leaf treeLeaves_ + c): each node holds the smallest minKey /
   // largest maxKey below it, so the root names the least / most loaded collector.
   std::size_t treeLeaves_ = 0;
   std::vector<std::uint64_t> minTree_, maxTree_;
-  std::vector<std::int32_t> cand_;  // bucket-major, kCandidates per bucket (empty: every collector)
-  std::vector<std::int32_t> all_;   // 0..n-1
+  // Rendezvous: ring points sorted by (position, collector), owners, lookup table; per-collector heaps;
+  // rendezvous targets in total and the current per-collector capacity.
+  std::vector<RingPoint> ringPoints_;
+  std::vector<std::uint32_t> ringTable_;
+  int ringShift_ = 56;
+  std::vector<RzCollector> rz_;
+  std::size_t rzTotal_ = 0;
+  std::size_t rzCap_ = 0;
 };
 
-// Rendezvous score of a target for a collector (64-bit mix of the two hashes; highest wins).
+// 64-bit mix of a target hash with a collector seed (murmur3 fmix64; used for the rendezvous ring).
 std::uint64_t rendezvousScore(std::uint64_t targetHash, std::uint64_t collectorSeed);
 
 }  // namespace otel::allocation

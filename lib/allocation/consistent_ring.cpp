@@ -14,9 +14,15 @@ std::uint64_t ConsistentRing::partitionOf(std::string_view key) { return xxhash6
 
 double ConsistentRing::averageLoad() const {
   if (members_.empty()) return 0;
-  // Same float64 operations as Go: float64(partitionCount) / float64(len(members)) * Load, then Ceil.
-  double avg = static_cast<double>(kPartitionCount) / static_cast<double>(members_.size()) * kLoad;
-  return std::ceil(avg);
+  // The same operations as Go's averageLoad(): float64(partitionCount / uint64(len(members))) * Load, then
+  // Ceil. The division is an integer division (truncating) done before the conversion to float64: 100
+  // members give ceil(10 * 1.1) = 11 (10 * 1.1 is exactly 11.0 in float64), not ceil(10.61 * 1.1) = 12.
+  const std::uint64_t perMember = kPartitionCount / members_.size();
+  // More than 1061 members: Go's average load is 0 and distributePartitions panics ("not enough room to
+  // distribute partitions"), so the upstream allocator cannot run; we give each member at most one
+  // partition instead (docs/compatibility.md).
+  if (perMember == 0) return 1;
+  return std::ceil(static_cast<double>(perMember) * kLoad);
 }
 
 ConsistentRing::ConsistentRing(std::vector<std::string> members) : members_(std::move(members)) {
@@ -54,7 +60,9 @@ ConsistentRing::ConsistentRing(std::vector<std::string> members) : members_(std:
     std::size_t idx = std::lower_bound(sorted.begin(), sorted.end(), key) - sorted.begin();
     if (idx >= sorted.size()) idx = 0;
     for (std::size_t count = 1;; ++count) {
-      if (count > sorted.size()) throw std::logic_error("not enough room to distribute partitions");
+      // Go's distributeWithLoad gives up once count reaches len(sortedSet) (never with <= 1061 members:
+      // each has 5 ring points and the loads leave room for every partition).
+      if (count >= sorted.size()) throw std::logic_error("not enough room to distribute partitions");
       int member = pointOwner[idx];
       if (loads[member] + 1 <= avgLoad) {
         owners_[p] = member;

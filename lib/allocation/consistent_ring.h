@@ -26,7 +26,8 @@ class ConsistentRing {
   }
   int partitionOwner(std::uint64_t partition) const { return members_.empty() ? -1 : owners_[partition]; }
   static std::uint64_t partitionOf(std::string_view key);
-  // ceil(1061 / members * 1.1): the most partitions a member may own.
+  // ceil(float64(1061 / members) * 1.1), the division truncating as Go's uint64 division does: the most
+  // partitions a member may own (1 with more than 1061 members, where the Go library panics).
   double averageLoad() const;
   const std::vector<std::string>& members() const { return members_; }
   // Partitions owned per member (index as members()).

@@ -38,7 +38,7 @@ TEST(Simulate, ChurnSideBySide) {
   }
   const auto& rv = r.strategies[3];
   ASSERT_EQ(rv.strategy, Strategy::Rendezvous);
-  EXPECT_LE(rv.moved, 2500u);
+  EXPECT_LE(rv.moved, 2750u);  // at most 1.1x the ideal share (a function of the sets: not exactly the ideal)
   EXPECT_LE(rv.after->spread, 1.15);
   const auto& lw = r.strategies[1];
   EXPECT_EQ(lw.moved, 0u);  // least-weighted never rebalances on join
