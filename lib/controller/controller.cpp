@@ -1,5 +1,6 @@
 #include "lib/controller/controller.h"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <set>
@@ -113,7 +114,7 @@ void Controller::addResource(const kube::ResourceId& id, bool owned) {
     io.resyncPeriod = options_.resyncPeriod;
     io.transform = kube::stripManagedFields;
     auto inf = std::make_unique<kube::Informer>(client_, id, io);
-    if (owned) {
+    if (owned || id.kind == "TargetAllocator") {  // a generated TargetAllocator is owned by its collector
       inf->addIndexer("owner", [](const Json& o) {
         const Json* ref = controllerRef(o);
         return ref ? std::vector<std::string>{ref->value("uid", "")} : std::vector<std::string>{};
@@ -208,6 +209,7 @@ void Controller::startInformers(std::stop_token stop) {
       for (auto& inf : w->informers) all.push_back(inf.get());
   }
   auto stopAll = stop_.get_token();
+  std::lock_guard threads(threadsMu_);
   for (auto* inf : all)
     informerThreads_.emplace_back([inf, stop, stopAll](std::stop_token own) {
       std::stop_source merged;
@@ -251,6 +253,8 @@ void Controller::startPrometheusInformers() {
     std::lock_guard lock(mu_);
     options_.build.prometheusCRDs = true;
   }
+  std::lock_guard threads(threadsMu_);
+  if (stopAll.stop_requested()) return;  // shutting down: start nothing
   for (auto* inf : added)
     informerThreads_.emplace_back([inf, stopAll](std::stop_token own) {
       std::stop_source merged;
@@ -356,9 +360,17 @@ void Controller::runWorkers(std::stop_token stop) {
 void Controller::shutDown() {
   queue_.shutDown();
   stop_.request_stop();
-  for (auto& t : informerThreads_)
-    if (t.joinable()) t.join();
-  informerThreads_.clear();
+  // joined outside the lock: the CRD watcher thread may be starting informers (it checks the stop first)
+  while (true) {
+    std::vector<std::jthread> threads;
+    {
+      std::lock_guard lock(threadsMu_);
+      threads.swap(informerThreads_);
+    }
+    if (threads.empty()) break;
+    for (auto& t : threads)
+      if (t.joinable()) t.join();
+  }
 }
 
 std::size_t Controller::queueLength() const { return queue_.len(); }
@@ -402,7 +414,7 @@ std::vector<Json> Controller::ownedBy(const std::string& uid) const {
   if (uid.empty()) return out;
   std::lock_guard lock(mu_);
   for (const auto& [kind, w] : watched_) {
-    if (!w->owned || !w->id.namespaced) continue;
+    if ((!w->owned && kind != "TargetAllocator") || !w->id.namespaced) continue;
     for (const auto& inf : w->informers)
       for (auto& o : inf->byIndex("owner", uid)) out.push_back(std::move(o));
   }
@@ -661,6 +673,16 @@ bool Controller::reconcileCollector(const std::string& ns, const std::string& na
   const std::string key = std::string(kCollectorPrefix) + ns + "/" + name;
   auto cr = cached(api::kCollectorKind, ns, name);
   if (!cr) {
+    // Only for a namespace this process watches, once the collectors are listed: otherwise "not cached"
+    // does not mean "gone" (another operator instance may own that namespace).
+    {
+      std::lock_guard lock(mu_);
+      auto it = watched_.find(api::kCollectorKind);
+      kube::Informer* inf = it == watched_.end() ? nullptr : it->second->forNs(ns);
+      bool watchedNs = options_.namespaces.empty() ||
+                       std::find(options_.namespaces.begin(), options_.namespaces.end(), ns) != options_.namespaces.end();
+      if (!inf || !watchedNs || !inf->hasSynced()) return true;
+    }
     // gone: its cluster-scoped objects (ClusterRole/Binding) have no owner reference to collect them
     std::vector<std::string> changes;
     Json ghost = {{"kind", api::kCollectorKind}, {"metadata", {{"namespace", ns}, {"name", name}}}};

@@ -88,6 +88,7 @@ class Controller {
   kube::WorkQueue queue_;
   std::map<std::string, std::unique_ptr<Watched>> watched_;  // by kind
   mutable std::mutex mu_;
+  std::mutex threadsMu_;  // guards informerThreads_ (the CRD watcher thread adds to it)
   std::vector<std::jthread> informerThreads_;
   std::stop_source stop_;
   std::map<std::string, std::string> lastError_;  // key -> last Error event message (no repeats)

@@ -126,8 +126,13 @@ bool upgrade0_122_0(Json& c, std::string& err) {
 
 bool needsUpgrade(const Json& c, const std::string& operatorVersion) {
   std::string v = str(c, {"status", "version"});
-  return !v.empty() && v != operatorVersion && str(c, {"spec", "managementState"}) != "unmanaged" &&
-         str(c, {"spec", "upgradeStrategy"}) != "none";
+  if (v.empty() || v == operatorVersion || str(c, {"spec", "managementState"}) == "unmanaged" ||
+      str(c, {"spec", "upgradeStrategy"}) == "none")
+    return false;
+  // written by a newer operator: nothing to upgrade (upstream leaves its version), reconcile as usual
+  auto instance = parseVersion(v);
+  auto target = parseVersion(operatorVersion);
+  return !(instance && target && *instance > *target);
 }
 
 UpgradeResult upgradeCollector(const Json& c, const std::string& operatorVersion) {

@@ -42,6 +42,11 @@ void LeaderElector::observeOwnWrite(const Json& lease) {
   observedTime_ = Clock::now();
 }
 
+bool LeaderElector::isLeader() const {
+  if (!leading_.load()) return false;
+  return Clock::now() < Clock::time_point(Clock::duration(lastRenew_.load())) + config_.renewDeadline;
+}
+
 bool LeaderElector::tryAcquireOrRenew() {
   auto now = std::chrono::system_clock::now();
   const std::string nowStr = formatRfc3339(now, true);
@@ -66,6 +71,7 @@ bool LeaderElector::tryAcquireOrRenew() {
                     {"leaseTransitions", 0}}}};
     try {
       observeOwnWrite(client_.create(leaseId_, config_.ns, fresh));
+      lastRenew_ = Clock::now().time_since_epoch().count();
       return true;
     } catch (const otel::Error&) {
       return false;  // someone else created it first (AlreadyExists) or we may not
@@ -106,6 +112,7 @@ bool LeaderElector::tryAcquireOrRenew() {
   lease["spec"] = spec;
   try {
     observeOwnWrite(client_.update(leaseId_, config_.ns, lease));
+    lastRenew_ = Clock::now().time_since_epoch().count();
     return true;
   } catch (const ApiError& e) {
     if (!e.isConflict())

@@ -35,7 +35,9 @@ class LeaderElector {
 
   // Campaigns until leading, leads until the lease cannot be renewed or `stop` fires, then returns.
   void run(std::stop_token stop);
-  bool isLeader() const { return leading_.load(); }
+  // Leading and the last successful renewal is younger than the renew deadline: a leader that cannot renew
+  // stops counting as one at once, before another candidate may take the (then expired) lease over.
+  bool isLeader() const;
   std::string observedLeader() const;
 
   // One attempt (exposed for tests): true when this candidate holds the lease afterwards.
@@ -49,6 +51,7 @@ class LeaderElector {
   LeaderElectionConfig config_;
   ResourceId leaseId_{"coordination.k8s.io/v1", "leases", true, "Lease"};
   std::atomic<bool> leading_{false};
+  std::atomic<Clock::rep> lastRenew_{0};  // steady clock ticks of the last successful acquire/renew
   mutable std::mutex mu_;
   Json observed_;                             // the last lease record seen
   std::string observedRaw_;                   // its spec, for change detection

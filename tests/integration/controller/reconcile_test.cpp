@@ -459,3 +459,26 @@ TEST_F(Reconcile, ConflictIsRetriedFromAFreshRead) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Reconcile, DisablingTheTargetAllocatorPrunesIt) {
+  Json c = collector("ta", "statefulset");
+  c["spec"]["targetAllocator"] = {{"enabled", true}};
+  c["spec"]["config"]["receivers"]["prometheus"] = {
+      {"config", {{"scrape_configs", Json::array({{{"job_name", "x"}, {"static_configs", Json::array({{{"targets", {"a:1"}}}})}}})}}}};
+  c["spec"]["config"]["service"]["pipelines"]["metrics"] = {{"receivers", {"prometheus"}}, {"exporters", {"debug"}}};
+  create(c);
+  start();
+  ASSERT_TRUE(exists("apps/v1", "deployments", "ta-targetallocator"));
+  Json cur = get("opentelemetry.io/v1beta1", "opentelemetrycollectors", "ta");
+  cur["spec"]["targetAllocator"]["enabled"] = false;
+  cur.erase("status");
+  client_->update(kCollectors, "default", cur);
+  EXPECT_TRUE(eventually([&] {
+    return get("opentelemetry.io/v1alpha1", "targetallocators", "ta").is_null() &&
+           get("apps/v1", "deployments", "ta-targetallocator").is_null();
+  }));
+}
+
+}  // namespace

@@ -268,6 +268,7 @@ TEST(Upgrade, NotNeededOrNotPossible) {
   Json none = oldCollector("0.100.0");
   none["spec"]["upgradeStrategy"] = "none";
   EXPECT_FALSE(needsUpgrade(none, "0.158.0"));
+  EXPECT_FALSE(needsUpgrade(oldCollector("0.200.0"), "0.158.0"));  // else it would never be reconciled
   auto newer = upgradeCollector(oldCollector("0.200.0"), "0.158.0");
   EXPECT_FALSE(newer.specChanged);
   EXPECT_EQ(newer.collector["status"]["version"], "0.200.0");
