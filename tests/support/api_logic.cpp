@@ -63,7 +63,7 @@ Json statusBody(int code, const std::string& reason, const std::string& message,
   s["metadata"] = Json::object();
   s["status"] = "Failure";
   s["message"] = message;
-  s["reason"] = reason;
+  if (!reason.empty()) s["reason"] = reason;  // kube leaves it out for errors it does not classify
   if (!details.is_null()) s["details"] = details;
   s["code"] = code;
   return s;
@@ -527,7 +527,8 @@ std::string typeOf(const Json& v) {
   return "null";
 }
 
-void validateNode(Json& v, const Json& schema, const std::string& path, std::vector<FieldError>& errs) {
+void validateNode(Json& v, const Json& schema, const std::string& path, std::vector<FieldError>& errs,
+                  std::vector<std::string>* pruned) {
   if (!schema.is_object()) return;
   if (v.is_null() && schema.value("nullable", false)) return;
   std::string type = schema.value("type", "");
@@ -579,18 +580,19 @@ void validateNode(Json& v, const Json& schema, const std::string& path, std::vec
     for (auto it = v.begin(); it != v.end(); ++it) {
       std::string childPath = path + "." + it.key();
       if (props && props->contains(it.key())) {
-        validateNode(it.value(), (*props)[it.key()], childPath, errs);
+        validateNode(it.value(), (*props)[it.key()], childPath, errs, pruned);
       } else if (additional && additional->is_object()) {
-        validateNode(it.value(), *additional, childPath, errs);
+        validateNode(it.value(), *additional, childPath, errs, pruned);
       } else if (!preserve && !(additional && additional->is_boolean() && additional->get<bool>())) {
         drop.push_back(it.key());
+        if (pruned) pruned->push_back(childPath);
       }
     }
     for (const auto& k : drop) v.erase(k);
   }
   if (v.is_array() && schema.contains("items")) {
     for (size_t i = 0; i < v.size(); ++i)
-      validateNode(v[i], schema["items"], path + "[" + std::to_string(i) + "]", errs);
+      validateNode(v[i], schema["items"], path + "[" + std::to_string(i) + "]", errs, pruned);
   }
 }
 }  // namespace
@@ -635,7 +637,7 @@ void pruneNullsAndDefault(Json& v, const Json& schema) {
 }
 }  // namespace
 
-std::vector<FieldError> validateAndPrune(Json& object, const Json& schema) {
+std::vector<FieldError> validateAndPrune(Json& object, const Json& schema, std::vector<std::string>* pruned) {
   std::vector<FieldError> errs;
   if (!schema.is_object() || !object.is_object()) return errs;
   {
@@ -663,9 +665,11 @@ std::vector<FieldError> validateAndPrune(Json& object, const Json& schema) {
     const std::string& k = it.key();
     if (k == "apiVersion" || k == "kind" || k == "metadata") continue;
     if (props.contains(k))
-      validateNode(it.value(), props[k], k, errs);
-    else if (!preserve)
+      validateNode(it.value(), props[k], k, errs, pruned);
+    else if (!preserve) {
       drop.push_back(k);
+      if (pruned) pruned->push_back(k);
+    }
   }
   for (const auto& k : drop) object.erase(k);
   if (schema.contains("required") && schema["required"].is_array())

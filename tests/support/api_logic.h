@@ -95,7 +95,8 @@ struct FieldError {
 };
 // Validates an object against a CRD openAPIV3Schema (types, minimum/maximum, enum, required, pattern-free)
 // and prunes unknown fields (honouring x-kubernetes-preserve-unknown-fields); metadata/apiVersion/kind kept.
-std::vector<FieldError> validateAndPrune(Json& object, const Json& schema);
+// `pruned` (when given) receives the paths of the pruned fields ("spec.junk"), for fieldValidation.
+std::vector<FieldError> validateAndPrune(Json& object, const Json& schema, std::vector<std::string>* pruned = nullptr);
 // The 422 Invalid Status for a list of field errors, as apierrors.NewInvalid writes it:
 // `<kindForMessage> "<name>" is invalid: <aggregate of "field: message">`, details {name, group, kind, causes}
 // (empty name, group and kind omitted).

@@ -23,6 +23,8 @@
 #include "lib/core/error.h"
 #include "tests/support/access_review.h"
 #include "tests/support/api_logic.h"
+#include "tests/support/builtin_defaults.h"
+#include "tests/support/builtin_schema.h"
 #include "tests/support/certs.h"
 #include "tests/support/rbac.h"
 #include "tests/support/resources.h"
@@ -106,6 +108,97 @@ Json withoutVolatile(Json o) {
   return o;
 }
 
+// Equal as JSON values whatever the key order (what the API server compares is Go's canonical encoding).
+bool sameJson(const Json& a, const Json& b) { return nlohmann::json::parse(a.dump()) == nlohmann::json::parse(b.dump()); }
+
+// A Warning header value as kube-apiserver writes it (RFC 7234 warn-code 299, quoted text).
+std::string warningHeader(const std::string& text) {
+  std::string q = "299 - \"";
+  for (char ch : text) {
+    if (ch == '"' || ch == '\\') q += '\\';
+    q += ch;
+  }
+  return q + "\"";
+}
+
+// Go's %+v of a decoded JSON value (map[string]interface{} with sorted keys, []interface{}, int64 ...), as
+// kube renders a strategic merge patch in its strict-decoding error.
+std::string goPlusV(const Json& v) {
+  if (v.is_null()) return "<nil>";
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  if (v.is_number()) return v.dump();
+  std::string out;
+  if (v.is_array()) {
+    out = "[";
+    for (size_t i = 0; i < v.size(); ++i) out += (i ? " " : "") + goPlusV(v[i]);
+    return out + "]";
+  }
+  std::map<std::string, const Json*> sorted;
+  for (auto it = v.begin(); it != v.end(); ++it) sorted[it.key()] = &it.value();
+  out = "map[";
+  bool first = true;
+  for (const auto& [k, x] : sorted) {
+    out += (first ? "" : " ") + k + ":" + goPlusV(*x);
+    first = false;
+  }
+  return out + "]";
+}
+
+// A JSON path (".spec.replicas") as segments.
+std::vector<std::string> jsonPathSegments(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '.') {
+      ++i;
+      continue;
+    }
+    size_t j = path.find('.', i);
+    if (j == std::string::npos) j = path.size();
+    out.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+const Json* atPath(const Json& o, const std::string& path) {
+  const Json* cur = &o;
+  for (const auto& seg : jsonPathSegments(path)) {
+    if (!cur->is_object() || !cur->contains(seg)) return nullptr;
+    cur = &(*cur)[seg];
+  }
+  return cur;
+}
+void setAtPath(Json& o, const std::string& path, const Json& value) {
+  Json* cur = &o;
+  auto segs = jsonPathSegments(path);
+  for (size_t i = 0; i < segs.size(); ++i) {
+    if (!cur->is_object()) *cur = Json::object();
+    if (i + 1 == segs.size())
+      (*cur)[segs[i]] = value;
+    else
+      cur = &(*cur)[segs[i]];
+  }
+}
+
+// True when every field of `applied` has that value in `current` (lists element by element with the same
+// length): an applied list item that the server defaulted further (imagePullPolicy ...) is the same value to
+// structured-merge-diff, which compares the fields the applier sets.
+bool appliedWithin(const Json& current, const Json& applied) {
+  if (applied.is_object() && current.is_object()) {
+    for (auto it = applied.begin(); it != applied.end(); ++it)
+      if (!current.contains(it.key()) || !appliedWithin(current[it.key()], it.value())) return false;
+    return true;
+  }
+  if (applied.is_array() && current.is_array()) {
+    if (applied.size() != current.size()) return false;
+    for (size_t i = 0; i < applied.size(); ++i)
+      if (!appliedWithin(current[i], applied[i])) return false;
+    return true;
+  }
+  return sameJson(current, applied);
+}
+
 bool differsOutsideMetadata(const Json& a, const Json& b, bool ignoreStatus) {
   Json x = a, y = b;
   for (Json* o : {&x, &y}) {
@@ -114,7 +207,7 @@ bool differsOutsideMetadata(const Json& a, const Json& b, bool ignoreStatus) {
     o->erase("kind");
     if (ignoreStatus) o->erase("status");
   }
-  return x != y;
+  return !sameJson(x, y);
 }
 
 std::string statusReasonFor(int code) {
@@ -200,6 +293,92 @@ struct TestApiServer::Impl {
   std::vector<RecordedRequest> recorded;
   int activeWatches = 0, watchesStarted = 0, webhookCalls = 0;
 
+  // ------------------------------------------------------------------ built-in kinds as kube stores them
+  // Service addresses: 10.0.0.0/16 (the capture server's range is 10.0.0.0/24), handed out in order from
+  // 10.0.0.10; node ports from 30000. A dry run gets the range's first address, as kube's dry-run allocator.
+  std::set<std::string> allocatedIPs;
+  std::uint32_t nextIP = 10;
+  std::set<std::int64_t> allocatedNodePorts;
+  std::int64_t nextNodePort = 30000;
+
+  static std::string builtinType(const ResourceType& t) {
+    return t.custom || t.review ? "" : builtinTypeName(t.group, t.version, t.kind);
+  }
+  // Typed decoding, defaulting, encoding (builtin_schema.h, builtin_defaults.h).
+  static Json canonical(const std::string& typeName, const Json& o, TypedDecodeIssues* issues) {
+    Json once = typedRoundTrip(typeName, o, issues);
+    applyBuiltinDefaults(typeName, once);
+    return typedRoundTrip(typeName, once, nullptr);
+  }
+  static bool needsClusterIP(const Json& svc) {
+    return svc.contains("spec") && svc["spec"].value("type", "ClusterIP") != "ExternalName";
+  }
+  // Allocates spec.clusterIP(s) and node ports of a new Service (mu held). A requested address already in
+  // use is kube's 422.
+  std::optional<Answer> allocateServiceAddresses(Json& svc, bool dryRun) {
+    Json& spec = svc["spec"];
+    std::string name = meta(svc, "name");
+    if (needsClusterIP(svc)) {
+      std::string ip = spec.value("clusterIP", "");
+      if (ip.empty() && spec.contains("clusterIPs") && spec["clusterIPs"].is_array() && !spec["clusterIPs"].empty())
+        ip = spec["clusterIPs"][0].get<std::string>();
+      if (ip.empty()) {
+        if (dryRun) {
+          ip = "10.0.0.0";
+        } else {
+          do {
+            ip = "10.0." + std::to_string((nextIP >> 8) & 255) + "." + std::to_string(nextIP & 255);
+            ++nextIP;
+          } while (allocatedIPs.count(ip));
+          allocatedIPs.insert(ip);
+        }
+      } else if (ip != "None") {
+        if (allocatedIPs.count(ip))
+          return answer(invalidStatus("Service", "", "Service", name,
+                                      {{"spec.clusterIPs", "Invalid value: [" + Json(ip).dump() + "]: failed to allocate IP " +
+                                                               ip + ": provided IP is already allocated"}}));
+        if (!dryRun) allocatedIPs.insert(ip);
+      }
+      spec["clusterIP"] = ip;
+      if (!spec.contains("clusterIPs") || !spec["clusterIPs"].is_array() || spec["clusterIPs"].empty())
+        spec["clusterIPs"] = Json::array({ip});
+    }
+    std::string type = spec.value("type", "ClusterIP");
+    bool wantNodePorts = type == "NodePort" || (type == "LoadBalancer" && spec.value("allocateLoadBalancerNodePorts", true));
+    if (wantNodePorts && spec.contains("ports") && spec["ports"].is_array())
+      for (auto& p : spec["ports"]) {
+        if (p.value("nodePort", 0) != 0) {
+          if (!dryRun) allocatedNodePorts.insert(p["nodePort"].get<std::int64_t>());
+          continue;
+        }
+        while (allocatedNodePorts.count(nextNodePort)) ++nextNodePort;
+        p["nodePort"] = nextNodePort;
+        if (!dryRun) allocatedNodePorts.insert(nextNodePort++);
+      }
+    return std::nullopt;
+  }
+  void releaseServiceAddresses(const Json& svc) {
+    if (!svc.contains("spec")) return;
+    for (const auto& ip : svc["spec"].value("clusterIPs", Json::array()))
+      if (ip.is_string()) allocatedIPs.erase(ip.get<std::string>());
+    for (const auto& p : svc["spec"].value("ports", Json::array()))
+      if (p.value("nodePort", 0) != 0) allocatedNodePorts.erase(p["nodePort"].get<std::int64_t>());
+  }
+  static std::string gvkString(const ResourceType& t) { return t.apiVersion().find('/') == std::string::npos ? "/" + t.apiVersion() + ", Kind=" + t.kind : t.apiVersion() + ", Kind=" + t.kind; }
+  // The unknown fields of an object, by its schema: the built-in types' (typed decoding) or a CRD's
+  // structural schema (pruning). Empty for types without a schema.
+  static TypedDecodeIssues decodeIssues(const ResourceType& t, const Json& o) {
+    TypedDecodeIssues is;
+    std::string tn = builtinType(t);
+    if (!tn.empty()) {
+      typedRoundTrip(tn, o, &is);
+    } else if (t.custom && t.schema.is_object()) {
+      Json copy = o;
+      validateAndPrune(copy, t.schema, &is.unknownFields);
+    }
+    return is;
+  }
+
   // ------------------------------------------------------------------ types
   const ResourceType* findType(const std::string& group, const std::string& version, const std::string& resource) const {
     for (const auto& t : types)
@@ -271,6 +450,7 @@ struct TestApiServer::Impl {
     uids.erase(meta(obj, "uid"));
     store[gr].erase(key);
     gcDirty = true;
+    if (gr == "services") releaseServiceAddresses(obj);
     appendEvent(Event{rv, gr, meta(obj, "namespace"), "DELETED", obj, prev});
     if (gr == "customresourcedefinitions.apiextensions.k8s.io") {
       // Its custom resources go with it.
@@ -454,6 +634,7 @@ struct TestApiServer::Impl {
                              Json{{"name", ns}, {"kind", "namespaces"}}));
   }
   static std::string kindForMessage(const ResourceType& t) { return t.group.empty() ? t.kind : t.kind + "." + t.group; }
+
 
   // The immutability rules of built-in kinds our clients run into: a Pod's spec may change only in its
   // container images, activeDeadlineSeconds and tolerations; a Job's spec.template not at all. The
@@ -762,10 +943,34 @@ struct TestApiServer::Impl {
     User user;
     std::string manager;
     bool dryRun = false;
+    std::vector<std::string> warnings;  // Warning headers of the answer
+    std::string patchValue;             // a patch as kube renders it in a strict-decoding 422 ("" = not a patch)
     std::string param(const std::string& k) const { return req->has_param(k) ? req->get_param_value(k) : ""; }
     // A boolean parameter (watch, allowWatchBookmarks, sendInitialEvents, force): absent is false.
     bool flag(const std::string& k) const { return req->has_param(k) && queryParamTrue(req->get_param_value(k)); }
   };
+
+  // fieldValidation (Strict, Warn — the default —, Ignore) for the unknown fields decoding met, as
+  // kube-apiserver: Strict is a 400 "cannot be handled" for create and update and a 422 on `patch` for
+  // patches; Warn adds a Warning header per field (the fields are dropped either way). A type error is a
+  // 400 whatever the directive.
+  static std::optional<Answer> fieldValidation(Ctx& c, const ResourceType& t, const TypedDecodeIssues& is) {
+    std::string prefix = t.kind + " in version " + goQuote(t.version) + " cannot be handled as a " + t.kind + ": ";
+    if (!is.typeError.empty()) return badRequest(prefix + is.typeError);
+    if (is.unknownFields.empty()) return std::nullopt;
+    std::string mode = c.param("fieldValidation");
+    if (mode == "Ignore") return std::nullopt;
+    std::vector<std::string> msgs;
+    for (const auto& f : is.unknownFields) msgs.push_back("unknown field " + goQuote(f));
+    if (mode == "Strict") {
+      std::string err = "strict decoding error: ";
+      for (size_t i = 0; i < msgs.size(); ++i) err += (i ? ", " : "") + msgs[i];
+      if (c.patchValue.empty()) return badRequest(prefix + err);
+      return answer(invalidStatus("", "", "", "", {{"patch", "Invalid value: " + goQuote(c.patchValue) + ": " + err}}));
+    }
+    for (const auto& m : msgs) c.warnings.push_back(m);
+    return std::nullopt;
+  }
 
   std::optional<Target> parseTarget(const std::vector<std::string>& seg, size_t start, const std::string& group,
                                     const std::string& version) {
@@ -1305,7 +1510,7 @@ struct TestApiServer::Impl {
   }
 
   // Finishes an object for creation (mu held): name generation, validation, system metadata.
-  std::optional<Answer> finishCreate(const ResourceType& t, Json& obj) {
+  std::optional<Answer> finishCreate(const ResourceType& t, Json& obj, bool dryRun) {
     Json& m = obj["metadata"];
     if (meta(obj, "name").empty()) {
       std::string gen = meta(obj, "generateName");
@@ -1352,7 +1557,11 @@ struct TestApiServer::Impl {
     if (t.resource == "namespaces" && t.group.empty()) {
       if (!m.contains("labels")) m["labels"] = Json::object();
       m["labels"]["kubernetes.io/metadata.name"] = name;
-      if (!obj.contains("spec")) obj["spec"] = Json{{"finalizers", Json::array({"kubernetes"})}};
+      // The namespace strategy: the kubernetes finalizer is always there on create.
+      if (!obj.contains("spec") || !obj["spec"].is_object()) obj["spec"] = Json::object();
+      Json& fins = obj["spec"]["finalizers"];
+      if (!fins.is_array()) fins = Json::array();
+      if (std::find(fins.begin(), fins.end(), Json("kubernetes")) == fins.end()) fins.push_back("kubernetes");
       obj["status"] = Json{{"phase", "Active"}};
     } else if (t.statusSubresource) {
       if (t.custom)
@@ -1367,6 +1576,13 @@ struct TestApiServer::Impl {
     if (t.custom) {
       auto errs = validateAndPrune(obj, t.schema);
       if (!errs.empty()) return answer(invalidStatus(kindForMessage(t), t.group, t.kind, name, errs));
+    }
+    const std::string tn = builtinType(t);
+    if (!tn.empty()) {
+      prepareBuiltinCreate(tn, obj);
+      if (tn == "core.Service")
+        if (auto e = allocateServiceAddresses(obj, dryRun)) return e;
+      obj = canonical(tn, obj, nullptr);
     }
     return std::nullopt;
   }
@@ -1448,6 +1664,11 @@ struct TestApiServer::Impl {
     for (auto it = obj.begin(); it != obj.end(); ++it)
       if (it.key() != "apiVersion" && it.key() != "kind") out[it.key()] = it.value();
     obj = out;
+    const std::string tn = builtinType(*t.type);
+    if (!applyFields) {
+      if (auto e = fieldValidation(c, *t.type, decodeIssues(*t.type, obj))) return *e;
+    }
+    if (!tn.empty()) obj = canonical(tn, obj, nullptr);
     // managedFields before admission (as kube-apiserver does).
     obj["metadata"].erase("managedFields");
     if (applyFields) {
@@ -1459,14 +1680,21 @@ struct TestApiServer::Impl {
     }
     AdmissionCall ac{"CREATE", t.type, "", t.ns, meta(obj, "name"), Json(), c.user, "CreateOptions", c.dryRun};
     if (auto e = admit(ac, obj, true)) return *e;
+    if (!tn.empty()) obj = canonical(tn, obj, nullptr);  // a webhook's patch is decoded and defaulted again
     std::unique_lock<std::mutex> lk(mu);
-    if (auto e = finishCreate(*t.type, obj)) return *e;
+    if (auto e = finishCreate(*t.type, obj, c.dryRun)) return *e;
     lk.unlock();
     ac.name = meta(obj, "name");
-    if (auto e = admit(ac, obj, false)) return *e;
+    if (auto e = admit(ac, obj, false)) {
+      lk.lock();
+      if (tn == "core.Service" && !c.dryRun) releaseServiceAddresses(obj);
+      return *e;
+    }
     lk.lock();
-    if (find(t.type->groupResource(), keyOf(meta(obj, "namespace"), meta(obj, "name"))))
+    if (find(t.type->groupResource(), keyOf(meta(obj, "namespace"), meta(obj, "name")))) {
+      if (tn == "core.Service" && !c.dryRun) releaseServiceAddresses(obj);
       return alreadyExists(*t.type, meta(obj, "name"));
+    }
     if (c.dryRun) return Answer{201, render(*t.type, obj)};
     Json stored = commit(*t.type, obj);
     if (t.type->resource == "customresourcedefinitions") {
@@ -1522,7 +1750,14 @@ struct TestApiServer::Impl {
         defaultCrd(obj);
         establishCrd(obj);  // keeps the condition times of the stored status
       }
-      // Deleting objects may not gain finalizers (simplified: accepted, like removals).
+    }
+    const std::string tn = builtinType(type);
+    if (!tn.empty()) {
+      if (!applyFields)
+        if (auto e = fieldValidation(c, type, decodeIssues(type, incoming))) return *e;
+      obj = canonical(tn, obj, nullptr);
+      if (!statusOnly) prepareBuiltinUpdate(tn, old, obj);
+      obj = canonical(tn, obj, nullptr);
     }
     // Reorder so apiVersion/kind come first.
     {
@@ -1534,11 +1769,21 @@ struct TestApiServer::Impl {
       obj = out;
     }
     if (type.custom) {
-      auto errs = validateAndPrune(obj, type.schema);
+      std::vector<std::string> pruned;
+      auto errs = validateAndPrune(obj, type.schema, &pruned);
+      if (!applyFields) {
+        TypedDecodeIssues is;
+        is.unknownFields = pruned;
+        if (auto e = fieldValidation(c, type, is)) return *e;
+      }
       if (!errs.empty()) return answer(invalidStatus(kindForMessage(type), type.group, type.kind, t.name, errs));
     }
     if (!statusOnly) {
-      auto errs = immutableFieldErrors(type, old, obj);
+      // Metadata first (ValidateObjectMetaUpdate), then the kind's rules.
+      auto errs = finalizerUpdateErrors(old, obj);
+      if (!tn.empty())
+        for (auto& e : builtinUpdateErrors(tn, old, obj)) errs.push_back(e);
+      for (auto& e : immutableFieldErrors(type, old, obj)) errs.push_back(e);
       if (!errs.empty()) return answer(invalidStatus(kindForMessage(type), type.group, type.kind, t.name, errs));
     }
     if (type.hasGeneration && differsOutsideMetadata(old, obj, type.statusSubresource || !type.custom)) {
@@ -1546,7 +1791,7 @@ struct TestApiServer::Impl {
     }
     // managedFields. Like kube-apiserver (structured-merge-diff returns no object for an apply that
     // changes nothing), a no-op apply keeps the manager's entry and its time, so nothing is written.
-    const bool unchangedObject = withoutVolatile(obj) == withoutVolatile(old);
+    const bool unchangedObject = sameJson(withoutVolatile(obj), withoutVolatile(old));
     if (applyFields) {
       Json entries = Json::array();
       bool placed = false;
@@ -1586,8 +1831,8 @@ struct TestApiServer::Impl {
       updateManagedFields(obj, &oldCopy, c.manager, type.apiVersion(), statusOnly ? "status" : "");
     }
     // No-op: nothing changed.
-    if (withoutVolatile(obj) == withoutVolatile(old) &&
-        obj["metadata"].value("managedFields", Json()) == old["metadata"].value("managedFields", Json()))
+    if (sameJson(withoutVolatile(obj), withoutVolatile(old)) &&
+        sameJson(obj["metadata"].value("managedFields", Json()), old["metadata"].value("managedFields", Json())))
       return Answer{200, render(type, old)};
     AdmissionCall ac{"UPDATE", &type, t.sub, t.ns, t.name, old, c.user, op == "patch" ? "PatchOptions" : "UpdateOptions",
                      c.dryRun};
@@ -1642,9 +1887,11 @@ struct TestApiServer::Impl {
         return answer(statusBody(422, "Invalid", "the server rejected our request due to an error in our request",
                                  Json::object()));
       }
+      c.patchValue = patched.dump();
     } else if (ct.find("application/merge-patch+json") == 0) {
       if (!parsed->is_object()) return badRequest("the body of the request was in an unknown format");
       patched = applyMergePatch(old, *parsed);
+      c.patchValue = patched.dump();
     } else if (ct.find("application/strategic-merge-patch+json") == 0) {
       if (!parsed->is_object()) return badRequest("the body of the request was in an unknown format");
       if (t.type->custom)
@@ -1654,6 +1901,7 @@ struct TestApiServer::Impl {
                                  "application/apply-patch+yaml",
                                  Json::object()));
       patched = applyStrategicMergePatch(old, *parsed);
+      c.patchValue = goPlusV(*parsed);
     } else {
       return answer(statusBody(415, "UnsupportedMediaType",
                                "the body of the request was in an unknown format - accepted media types include: "
@@ -1680,6 +1928,24 @@ struct TestApiServer::Impl {
       return badRequest("the name of the object (" + bodyName + ") does not match the name on the URL (" + t.name +
                         ")");
     applied["metadata"]["name"] = t.name;
+    // structured-merge-diff refuses fields the schema does not declare, whatever fieldValidation says, and
+    // kube-apiserver v1.36 answers that with a 500 without a reason (kubernetes#139253).
+    {
+      Json typed = applied;
+      if (t.type->namespaced) typed["metadata"]["namespace"] = t.ns;
+      auto is = decodeIssues(*t.type, typed);
+      if (!is.unknownFields.empty()) {
+        std::string msg = "failed to create typed patch object (" + (t.type->namespaced ? t.ns : std::string()) + "/" +
+                          t.name + "; " + gvkString(*t.type) + "): ";
+        if (is.unknownFields.size() == 1) {
+          msg += "." + is.unknownFields[0] + ": field not declared in schema";
+        } else {
+          msg += "errors:";
+          for (const auto& f : is.unknownFields) msg += "\n  ." + f + ": field not declared in schema";
+        }
+        return answer(statusBody(500, "", msg));
+      }
+    }
     bool statusOnly = t.sub == "status";
     FieldSet fields = leafFields(applied, statusOnly || !t.type->statusSubresource);
     if (statusOnly) {
@@ -1707,7 +1973,7 @@ struct TestApiServer::Impl {
       for (const auto& p : fields) {
         const Json* cv = valueAt(*old, p);
         const Json* av = valueAt(applied, p);
-        if (!cv || !av || *cv == *av) continue;
+        if (!cv || !av || appliedWithin(*cv, *av)) continue;
         bool ownedHere = false;
         for (const auto& q : owned) {
           size_t n = std::min(p.size(), q.size());
@@ -1896,15 +2162,35 @@ struct TestApiServer::Impl {
       if (!o) return notFound(*t.type, t.name);
       old = *o;
     }
+    // autoscaling/v1 Scale as kube builds it: for custom resources from the CRD's specReplicasPath,
+    // statusReplicasPath and labelSelectorPath; for built-ins from spec.replicas, status.replicas and the
+    // selector (labels.Selector.String()).
+    const ResourceType& ty = *t.type;
     auto scaleOf = [&](const Json& o) {
       Json s{{"kind", "Scale"}, {"apiVersion", "autoscaling/v1"}};
       Json m = Json::object();
       for (const char* k : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"})
         if (o["metadata"].contains(k)) m[k] = o["metadata"][k];
       s["metadata"] = m;
-      s["spec"] = Json{{"replicas", o.value("spec", Json::object()).value("replicas", 1)}};
-      s["status"] = Json{{"replicas", o.value("status", Json::object()).value("replicas", 0)}};
-      return s;
+      const Json* spec = atPath(o, ty.custom ? ty.specReplicasPath : ".spec.replicas");
+      const Json* status = atPath(o, ty.custom ? ty.statusReplicasPath : ".status.replicas");
+      s["spec"] = Json{{"replicas", spec && spec->is_number_integer() ? *spec : Json(ty.custom ? 0 : 1)}};
+      s["status"] = Json{{"replicas", status && status->is_number_integer() ? *status : Json(0)}};
+      std::string selector;
+      if (ty.custom) {
+        const Json* sel = ty.labelSelectorPath.empty() ? nullptr : atPath(o, ty.labelSelectorPath);
+        if (sel && sel->is_string()) selector = sel->get<std::string>();
+      } else if (o.contains("spec") && o["spec"].contains("selector")) {
+        const Json& sel = o["spec"]["selector"];
+        if (ty.group.empty()) {  // ReplicationController: a plain map
+          Json asSelector{{"matchLabels", sel}};
+          selector = labelSelectorString(asSelector);
+        } else {
+          selector = labelSelectorString(sel);
+        }
+      }
+      if (!selector.empty()) s["status"]["selector"] = selector;
+      return typedRoundTrip("autoscaling1.Scale", s);
     };
     if (c.method == "GET") return Answer{200, scaleOf(old)};
     std::string err;
@@ -1924,7 +2210,7 @@ struct TestApiServer::Impl {
     else
       sc = applyMergePatch(sc, *parsed);
     Json obj = old;
-    obj["spec"]["replicas"] = sc.value("spec", Json::object()).value("replicas", 0);
+    setAtPath(obj, ty.custom ? ty.specReplicasPath : ".spec.replicas", sc.value("spec", Json::object()).value("replicas", 0));
     obj["metadata"].erase("resourceVersion");
     std::string want = meta(sc, "resourceVersion");
     if (!want.empty() && want != meta(old, "resourceVersion")) return conflict(*t.type, t.name);
@@ -2065,7 +2351,9 @@ struct TestApiServer::Impl {
       if (c.manager.empty()) c.manager = "unknown";
     }
     try {
-      return write(dispatch(c, res));
+      Answer a = dispatch(c, res);
+      for (const auto& w : c.warnings) a.headers.push_back({"Warning", warningHeader(w)});
+      return write(a);
     } catch (const std::exception& e) {
       return write(answer(statusBody(500, "InternalError", std::string("Internal error occurred: ") + e.what())));
     }
@@ -2127,7 +2415,7 @@ TestApiServer::TestApiServer(TestApiServerOptions options) : impl_(std::make_uni
     const ResourceType* nt = d.findType("", "v1", "namespaces");
     for (const auto& n : nss) {
       Json ns{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", n}}}};
-      d.finishCreate(*nt, ns);
+      d.finishCreate(*nt, ns, false);
       d.commit(*nt, ns);
     }
     // The bootstrap RBAC policy, as kube-apiserver's RBAC post-start hook writes it.
@@ -2227,6 +2515,23 @@ Json TestApiServer::putObject(const Json& object) {
     if (!obj["metadata"].contains("uid")) obj["metadata"]["uid"] = newUid();
     if (!obj["metadata"].contains("creationTimestamp")) obj["metadata"]["creationTimestamp"] = nowRfc3339();
     if (t->hasGeneration && !obj["metadata"].contains("generation")) obj["metadata"]["generation"] = 1;
+  }
+  // Seeded objects are what the API server would have stored: decoded, defaulted, a Service with its
+  // addresses (docs/testing.md); the status stays as given (plus its zero-valued fields).
+  const std::string tn = Impl::builtinType(*t);
+  if (!tn.empty()) {
+    obj = Impl::canonical(tn, obj, nullptr);
+    if (old) {
+      prepareBuiltinUpdate(tn, *old, obj);
+    } else {
+      if (tn == "apps.DaemonSet" && !(obj["metadata"].contains("annotations") &&
+                                      obj["metadata"]["annotations"].contains("deprecated.daemonset.template.generation")))
+        obj["metadata"]["annotations"]["deprecated.daemonset.template.generation"] = "1";
+      if (tn == "core.Service")
+        if (auto e = impl_->allocateServiceAddresses(obj, false))
+          throw otel::Error("putObject: " + e->body.value("message", ""), "tests/support/api_server");
+    }
+    obj = Impl::canonical(tn, obj, nullptr);
   }
   if (t->resource == "customresourcedefinitions") {
     Impl::defaultCrd(obj);

@@ -193,6 +193,11 @@ std::vector<ResourceType> crdResourceTypes(const Json& crd) {
     Json sub = v.contains("subresources") ? v["subresources"] : spec.value("subresources", Json());
     t.statusSubresource = sub.is_object() && sub.contains("status");
     t.scaleSubresource = sub.is_object() && sub.contains("scale");
+    if (t.scaleSubresource && sub["scale"].is_object()) {
+      t.specReplicasPath = sub["scale"].value("specReplicasPath", t.specReplicasPath);
+      t.statusReplicasPath = sub["scale"].value("statusReplicasPath", t.statusReplicasPath);
+      t.labelSelectorPath = sub["scale"].value("labelSelectorPath", "");
+    }
     t.hasGeneration = true;
     t.custom = true;
     if (v.contains("schema") && v["schema"].is_object() && v["schema"].contains("openAPIV3Schema"))

@@ -24,6 +24,10 @@ struct ResourceType {
   bool custom = false;  // served from a CRD
   bool review = false;  // an access review: create-only, evaluated and never stored (verbs ["create"])
   Json schema;          // openAPIV3Schema for custom resources (null = none)
+  // The scale subresource of a custom resource: JSON paths (".spec.replicas") from the CRD.
+  std::string specReplicasPath = ".spec.replicas";
+  std::string statusReplicasPath = ".status.replicas";
+  std::string labelSelectorPath;
   std::string apiVersion() const { return group.empty() ? version : group + "/" + version; }
   std::string groupResource() const { return resource + (group.empty() ? "" : "." + group); }
 };

@@ -3,6 +3,8 @@
 // resourceVersion values ignored).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 
@@ -256,6 +258,209 @@ TEST_F(Captures, WatchFramingMatchesCapture) {
   EXPECT_EQ(events[3]["object"]["kind"], "ConfigMap");
   EXPECT_EQ(events[3]["object"]["apiVersion"], "v1");
 }
+
+}  // namespace
+}  // namespace otel::testing
+
+// ---------------------------------------------------------------------------------------------------------
+// apiserver-captures/defaults: what kube-apiserver v1.36 stored for objects our builders render (`sent`,
+// `stored`), and the changes it refused. One test per file.
+namespace otel::testing {
+namespace {
+
+const std::string kDefaultsDir = kDir + "/defaults";
+
+std::vector<std::string> defaultsFiles(bool refusals) {
+  std::vector<std::string> out;
+  if (std::filesystem::exists(kDefaultsDir))
+    for (const auto& e : std::filesystem::directory_iterator(kDefaultsDir)) {
+      std::string n = e.path().filename().string();
+      if (e.path().extension() != ".json") continue;
+      if ((n.rfind("refusal-", 0) == 0) == refusals) out.push_back(n);
+    }
+  std::sort(out.begin(), out.end());
+  if (out.empty()) out.push_back("none");  // the test skips with a message
+  return out;
+}
+
+std::string testName(const ::testing::TestParamInfo<std::string>& info) {
+  std::string n = info.param.substr(0, info.param.rfind('.'));
+  for (auto& ch : n)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return n;
+}
+
+Json loadDefaults(const std::string& name) {
+  std::ifstream f(kDefaultsDir + "/" + name);
+  return Json::parse(f);
+}
+
+// What a capture leaves out: uid, timestamps, resourceVersion, managedFields, generation.
+nlohmann::json comparable(Json o) {
+  if (o.contains("metadata")) {
+    for (const char* k : {"uid", "resourceVersion", "creationTimestamp", "managedFields", "generation"})
+      o["metadata"].erase(k);
+  }
+  return nlohmann::json::parse(o.dump());
+}
+
+std::string collectionPath(const Json& o) {
+  std::string apiVersion = o["apiVersion"].get<std::string>();
+  std::string kind = o["kind"].get<std::string>();
+  std::string plural;
+  for (char ch : kind) plural += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (plural.back() == 'y')
+    plural = plural.substr(0, plural.size() - 1) + "ies";
+  else if (plural.back() == 's')
+    plural += "es";
+  else
+    plural += "s";
+  std::string base = apiVersion.find('/') == std::string::npos ? "/api/" + apiVersion : "/apis/" + apiVersion;
+  return base + "/namespaces/" + o["metadata"]["namespace"].get<std::string>() + "/" + plural;
+}
+
+class DefaultsCapture : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(kDefaultsDir)) GTEST_SKIP() << "reference captures not found at " << kDefaultsDir;
+  }
+};
+
+// Created through the REST API, every object is stored exactly as kube-apiserver stored it; the dry run
+// (how the capture was made) gives the same answer, Service addresses included; a PUT, each patch type and
+// a server-side apply of the same `sent` change nothing.
+TEST_P(DefaultsCapture, StoredAsKubeApiserverStoresIt) {
+  Json cap = loadDefaults(GetParam());
+  const Json sent = cap["sent"];
+  const nlohmann::json stored = comparable(cap["stored"]);
+  TestApiServer server;
+  TestClient c(server);
+  ASSERT_EQ(c.post("/api/v1/namespaces", Json{{"apiVersion", "v1"}, {"kind", "Namespace"},
+                                              {"metadata", {{"name", sent["metadata"]["namespace"]}}}})
+                .status,
+            201);
+  const std::string coll = collectionPath(sent);
+  const std::string path = coll + "/" + sent["metadata"]["name"].get<std::string>();
+
+  auto dry = c.post(coll + "?dryRun=All", sent);
+  ASSERT_EQ(dry.status, 201) << dry.raw;
+  EXPECT_EQ(comparable(dry.body), stored);
+  EXPECT_TRUE(dry.warnings.empty()) << dry.warnings[0];
+
+  auto created = c.post(coll, sent);
+  ASSERT_EQ(created.status, 201) << created.raw;
+  const nlohmann::json actual = comparable(created.body);
+  nlohmann::json got = actual;
+  if (sent["kind"] == "Service" && stored["spec"]["clusterIP"] != "None") {
+    // A real allocation: an address of the service range, the same in clusterIP and clusterIPs.
+    std::string ip = got["spec"]["clusterIP"].get<std::string>();
+    EXPECT_EQ(ip.rfind("10.0.", 0), 0u) << ip;
+    EXPECT_NE(ip, "10.0.0.0");
+    EXPECT_EQ(got["spec"]["clusterIPs"], nlohmann::json::array({ip}));
+    got["spec"]["clusterIP"] = stored["spec"]["clusterIP"];
+    got["spec"]["clusterIPs"] = stored["spec"]["clusterIPs"];
+  }
+  nlohmann::json expected = stored;
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(comparable(c.get(path).body), actual);
+  const std::string rv = created.body["metadata"]["resourceVersion"].get<std::string>();
+
+  // Re-sending what was sent writes nothing, whatever the verb.
+  Json put = sent;
+  put["metadata"]["resourceVersion"] = rv;
+  auto r1 = c.put(path, put);
+  EXPECT_EQ(r1.status, 200) << r1.raw;
+  Json patchSpec = Json::object();
+  for (auto it = sent.begin(); it != sent.end(); ++it)
+    if (it.key() != "apiVersion" && it.key() != "kind" && it.key() != "metadata") patchSpec[it.key()] = it.value();
+  auto r2 = c.patch(path, patchSpec.dump(), "application/merge-patch+json");
+  EXPECT_EQ(r2.status, 200) << r2.raw;
+  auto r3 = c.patch(path, patchSpec.dump(), "application/strategic-merge-patch+json");
+  EXPECT_EQ(r3.status, 200) << r3.raw;
+  Json ops = Json::array();
+  for (auto it = patchSpec.begin(); it != patchSpec.end(); ++it)
+    ops.push_back(Json{{"op", "replace"}, {"path", "/" + it.key()}, {"value", it.value()}});
+  auto r4 = c.patch(path, ops.dump(), "application/json-patch+json");
+  EXPECT_EQ(r4.status, 200) << r4.raw;
+  // A server-side apply of the same fields by another manager: no conflict (the values it sets are the
+  // stored ones) and nothing changes but managedFields.
+  auto r5 = c.patch(path + "?fieldManager=capture", sent.dump(), "application/apply-patch+yaml");
+  EXPECT_EQ(r5.status, 200) << r5.raw;
+  for (const Reply* r : {&r1, &r2, &r3, &r4}) {
+    EXPECT_EQ(r->body["metadata"]["resourceVersion"], rv) << r->raw.substr(0, 300);
+    EXPECT_EQ(comparable(r->body), actual);
+  }
+  EXPECT_EQ(comparable(r5.body), actual);
+  // Server-side apply creating the object stores it defaulted as well.
+  Json renamed = sent;
+  renamed["metadata"]["name"] = sent["metadata"]["name"].get<std::string>() + "-applied";
+  auto applied = c.patch(coll + "/" + renamed["metadata"]["name"].get<std::string>() + "?fieldManager=capture",
+                         renamed.dump(), "application/apply-patch+yaml");
+  ASSERT_EQ(applied.status, 201) << applied.raw;
+  nlohmann::json appliedGot = comparable(applied.body);
+  appliedGot["metadata"]["name"] = stored["metadata"]["name"];
+  if (sent["kind"] == "Service" && stored["spec"]["clusterIP"] != "None") {
+    EXPECT_NE(appliedGot["spec"]["clusterIP"], actual["spec"]["clusterIP"]);  // another address
+    appliedGot["spec"]["clusterIP"] = stored["spec"]["clusterIP"];
+    appliedGot["spec"]["clusterIPs"] = stored["spec"]["clusterIPs"];
+  }
+  EXPECT_EQ(appliedGot, expected);
+  auto again = c.patch(coll + "/" + renamed["metadata"]["name"].get<std::string>() + "?fieldManager=capture",
+                       renamed.dump(), "application/apply-patch+yaml");
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body["metadata"]["resourceVersion"], applied.body["metadata"]["resourceVersion"]);
+}
+
+INSTANTIATE_TEST_SUITE_P(Captures, DefaultsCapture, ::testing::ValuesIn(defaultsFiles(false)), testName);
+
+class RefusalCapture : public DefaultsCapture {};
+
+// Each refused change gets kube's 422 Invalid with the same message (the capture holds kubectl's
+// rendering: "The <Kind> \"<name>\" is invalid: <causes>").
+TEST_P(RefusalCapture, RefusedAsKubeApiserverRefusesIt) {
+  Json cap = loadDefaults(GetParam());
+  std::string stderrText = cap["stderr"].get<std::string>();
+  TestApiServer server;
+  TestClient c(server);
+  ASSERT_EQ(c.post("/api/v1/namespaces", Json{{"apiVersion", "v1"}, {"kind", "Namespace"},
+                                              {"metadata", {{"name", "capture-defaults"}}}})
+                .status,
+            201);
+  Reply refused;
+  std::string kindForMessage;
+  if (cap.contains("object")) {
+    const Json obj = cap["object"];
+    std::string coll = collectionPath(obj);
+    ASSERT_EQ(c.post(coll, obj).status, 201);
+    refused = c.patch(coll + "/" + obj["metadata"]["name"].get<std::string>(), cap["patch"].dump(),
+                      "application/strategic-merge-patch+json");
+    std::string apiVersion = obj["apiVersion"].get<std::string>();
+    kindForMessage = obj["kind"].get<std::string>() +
+                     (apiVersion.find('/') == std::string::npos ? "" : "." + apiVersion.substr(0, apiVersion.find('/')));
+  } else {
+    // The finalizer rule: a ConfigMap being deleted (it has a finalizer) may not gain another one.
+    const std::string cms = "/api/v1/namespaces/capture-defaults/configmaps";
+    ASSERT_EQ(c.post(cms, Json{{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+                               {"metadata", {{"name", "fin"}, {"finalizers", {"example.com/a"}}}}})
+                  .status,
+              201);
+    ASSERT_EQ(c.del(cms + "/fin").status, 200);
+    refused = c.patch(cms + "/fin", R"({"metadata":{"finalizers":["example.com/a","example.com/b"]}})",
+                      "application/merge-patch+json");
+    kindForMessage = "ConfigMap";
+  }
+  const std::string marker = " is invalid: ";
+  std::string causes = stderrText.substr(stderrText.find(marker) + marker.size());
+  std::string name = stderrText.substr(stderrText.find('"'), stderrText.find(marker) - stderrText.find('"'));
+  EXPECT_EQ(refused.status, 422) << refused.raw;
+  EXPECT_EQ(refused.body["reason"], "Invalid");
+  EXPECT_EQ(refused.body["message"], kindForMessage + " " + name + marker + causes);
+  ASSERT_EQ(refused.body["details"]["causes"].size(), 1u) << refused.raw;
+  EXPECT_EQ(refused.body["details"]["causes"][0]["field"], causes.substr(0, causes.find(": ")));
+  EXPECT_EQ(refused.body["details"]["causes"][0]["message"], causes.substr(causes.find(": ") + 2));
+}
+
+INSTANTIATE_TEST_SUITE_P(Captures, RefusalCapture, ::testing::ValuesIn(defaultsFiles(true)), testName);
 
 }  // namespace
 }  // namespace otel::testing

@@ -34,6 +34,7 @@ Reply toReply(const httplib::Result& r) {
   out.raw = r->body;
   out.contentType = r->get_header_value("Content-Type");
   out.retryAfter = r->get_header_value("Retry-After");
+  for (size_t i = 0; i < r->get_header_value_count("Warning"); ++i) out.warnings.push_back(r->get_header_value("Warning", i));
   out.body = Json::parse(r->body, nullptr, false);
   if (out.body.is_discarded()) out.body = Json();
   return out;

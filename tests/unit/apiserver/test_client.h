@@ -16,6 +16,7 @@ struct Reply {
   std::string raw;
   std::string contentType;
   std::string retryAfter;
+  std::vector<std::string> warnings;  // Warning header values
 };
 
 class TestClient {
