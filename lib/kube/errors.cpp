@@ -35,13 +35,20 @@ std::string defaultReason(int code) {
 }  // namespace
 
 ApiError apiErrorFromStatus(const Json& status) {
-  int code = status.value("code", 0);
-  std::string reason = status.value("reason", "");
+  // a field of another type (e.g. "reason": null) reads as absent: an error answer must never throw here
+  auto text = [&](const char* k) {
+    auto it = status.find(k);
+    return it != status.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  auto it = status.find("code");
+  int code = it != status.end() && it->is_number_integer() ? it->get<int>() : 0;
+  std::string reason = text("reason");
   if (reason.empty()) reason = defaultReason(code);
-  std::string message = status.value("message", "");
+  std::string message = text("message");
   int retry = 0;
   if (status.contains("details") && status["details"].is_object())
-    retry = status["details"].value("retryAfterSeconds", 0);
+    if (auto r = status["details"].find("retryAfterSeconds"); r != status["details"].end() && r->is_number_integer())
+      retry = r->get<int>();
   if (message.empty()) message = "the server reported " + (reason.empty() ? std::to_string(code) : reason);
   std::string hint;
   if (code == 401) {

@@ -917,7 +917,7 @@ struct TestApiServer::Impl {
       std::string m = st.value("message", "");
       msg += m.empty() ? " without explanation" : ": " + m;
       Json body = statusBody(code, st.value("reason", ""), msg, st.contains("details") ? st["details"] : Json());
-      if (body["reason"] == "") body.erase("reason");
+      if (!body["reason"].is_string() || body["reason"] == "") body.erase("reason");  // omitempty, as kube
       return answer(body);
     }
     if (h.mutating && rr.contains("patch") && rr["patch"].is_string()) {
