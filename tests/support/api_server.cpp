@@ -1668,7 +1668,11 @@ struct TestApiServer::Impl {
     if (!applyFields) {
       if (auto e = fieldValidation(c, *t.type, decodeIssues(*t.type, obj))) return *e;
     }
-    if (!tn.empty()) obj = canonical(tn, obj, nullptr);
+    if (!tn.empty()) {
+      obj = canonical(tn, obj, nullptr);
+      applyAdmissionDefaults(tn, obj);
+      obj = canonical(tn, obj, nullptr);
+    }
     // managedFields before admission (as kube-apiserver does).
     obj["metadata"].erase("managedFields");
     if (applyFields) {

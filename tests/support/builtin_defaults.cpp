@@ -380,6 +380,28 @@ void applyBuiltinDefaults(const std::string& t, Json& o) {
   }
 }
 
+void applyAdmissionDefaults(const std::string& t, Json& o) {
+  if (t != "core.Pod") return;
+  Json& spec = obj(o, "spec");
+  // Admission: ServiceAccount (the name; the token volume is not modelled), DefaultTolerationSeconds, Priority.
+  if (unset(spec, "serviceAccountName")) {
+    spec["serviceAccountName"] = "default";
+    spec["serviceAccount"] = "default";
+  }
+  if (!spec.contains("tolerations") || !spec["tolerations"].is_array()) spec["tolerations"] = Json::array();
+  for (const char* key : {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}) {
+    bool has = false;
+    for (const auto& tol : spec["tolerations"])
+      if (tol.value("key", "") == key && (tol.value("effect", "") == "NoExecute" || tol.value("effect", "").empty()))
+        has = true;
+    if (!has)
+      spec["tolerations"].push_back(
+          Json{{"key", key}, {"operator", "Exists"}, {"effect", "NoExecute"}, {"tolerationSeconds", 300}});
+  }
+  setDefault(spec, "priority", 0);
+  setDefault(spec, "preemptionPolicy", "PreemptLowerPriority");
+}
+
 void prepareBuiltinCreate(const std::string& t, Json& o) {
   static const std::set<std::string> resetStatus = {
       "apps.Deployment", "apps.DaemonSet", "apps.StatefulSet", "apps.ReplicaSet", "batch.Job", "batch.CronJob",
@@ -402,23 +424,6 @@ void prepareBuiltinCreate(const std::string& t, Json& o) {
   }
   if (t == "core.Pod") {
     Json& spec = obj(o, "spec");
-    // Admission: ServiceAccount (the name; the token volume is not modelled), DefaultTolerationSeconds, Priority.
-    if (unset(spec, "serviceAccountName")) {
-      spec["serviceAccountName"] = "default";
-      spec["serviceAccount"] = "default";
-    }
-    if (!spec.contains("tolerations") || !spec["tolerations"].is_array()) spec["tolerations"] = Json::array();
-    for (const char* key : {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}) {
-      bool has = false;
-      for (const auto& tol : spec["tolerations"])
-        if (tol.value("key", "") == key && (tol.value("effect", "") == "NoExecute" || tol.value("effect", "").empty()))
-          has = true;
-      if (!has)
-        spec["tolerations"].push_back(
-            Json{{"key", key}, {"operator", "Exists"}, {"effect", "NoExecute"}, {"tolerationSeconds", 300}});
-    }
-    setDefault(spec, "priority", 0);
-    setDefault(spec, "preemptionPolicy", "PreemptLowerPriority");
     // qos.GetPodQOS, simplified: requests and limits of cpu and memory.
     bool any = false, guaranteed = true;
     for (const char* list : {"containers", "initContainers"})

@@ -16,9 +16,13 @@ namespace otel::testing {
 // SetDefaults_* for the object (a typed round trip of it); typeName as builtinTypeName gives it.
 void applyBuiltinDefaults(const std::string& typeName, Json& obj);
 
-// The registry strategy's PrepareForCreate: the status a new object starts with, the DaemonSet template
-// generation annotation, the Job selector and labels (needs metadata.uid), Pod admission defaults
-// (service account, tolerations, priority).
+// What kube's admission plugins add on create, before the mutating webhooks see the object: a Pod's
+// service account name (ServiceAccount; the token volume is not modelled), the not-ready/unreachable
+// tolerations (DefaultTolerationSeconds), priority and preemptionPolicy (Priority).
+void applyAdmissionDefaults(const std::string& typeName, Json& obj);
+
+// The registry strategy's PrepareForCreate: the status a new object starts with (a Pod's phase and
+// qosClass), the DaemonSet template generation annotation, the Job selector and labels (needs metadata.uid).
 void prepareBuiltinCreate(const std::string& typeName, Json& obj);
 
 // PrepareForUpdate: the DaemonSet template generation, and what a Service update keeps from the stored
