@@ -167,7 +167,7 @@ api::Diagnostics reviewCollectorRbac(const Json& collector, const RbacReviewOpti
     }
     if (delta.empty()) return d;  // the operator would grant nothing new
     try {
-      auto refused = denied(reviewer, {requester, {}, true}, delta);
+      auto refused = denied(reviewer, {requester, opts.requesterGroups, opts.requesterSelf}, delta);
       if (refused.empty()) return d;
       std::string missing = joined(missingRulesByResource(requester.empty() ? kCurrentUser : requester, refused), "; ");
       if (saNotChecked.empty())

@@ -64,6 +64,10 @@ struct RbacReviewOptions {
   // The requesting user, asked about with self = true (a SelfSubjectAccessReview needs no name): its name
   // for messages ("" when unknown: "the current user"). Unset: no request, no privilege escalation check.
   std::optional<std::string> requester;
+  // The admission webhook knows the requester from the AdmissionReview's userInfo: it asks with
+  // SubjectAccessReviews for that user and groups (requesterSelf = false) instead.
+  std::vector<std::string> requesterGroups;
+  bool requesterSelf = true;
 };
 
 // The three checks of upstream's collector webhook, on a v1beta1 collector with metadata.namespace
