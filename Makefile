@@ -16,7 +16,7 @@ export CCACHE_NOHASHDIR := true
 # for FUZZ_SECONDS; a crash, leak or sanitizer report fails it.
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZERS ?= yaml kubeconfig scrape_config ta_config watch_event inject
+FUZZERS ?= yaml kubeconfig scrape_config ta_config watch_event inject admission
 
 all: build
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -22,6 +23,7 @@
 #include "plugin/kube_options.h"
 #include "plugin/rbac_check.h"
 #include "plugin/verbs.h"
+#include "plugin/webhooks.h"
 
 namespace otel::plugin {
 
@@ -43,6 +45,9 @@ struct RunFlags {
   double qps = 50;
   int burst = 100;
   double resyncHours = 10;
+  std::string webhookAddr = ":9443";
+  std::string webhookCertDir = "/tmp/k8s-webhook-server/serving-certs";  // controller-runtime's default
+  std::string webhooks = "auto";  // auto: served when the certificate is there
 };
 
 bool inCluster() { return std::getenv("KUBERNETES_SERVICE_HOST") != nullptr; }
@@ -176,6 +181,28 @@ void run(const GlobalOptions& g, const RunFlags& f) {
     log::info("shutting down", {{"signal", std::to_string(sig)}});
     stop.request_stop();
   });
+  std::optional<WebhookServer> webhooks;
+  {
+    namespace fs = std::filesystem;
+    const std::string cert = f.webhookCertDir + "/tls.crt", key = f.webhookCertDir + "/tls.key";
+    const bool haveCert = fs::exists(cert) && fs::exists(key);
+    if (f.webhooks == "true" && !haveCert)
+      throw Error("no serving certificate: " + cert + " and " + key + " are needed", "--webhook-cert-dir",
+                  "mount cert-manager's Secret there, or pass --webhooks=false");
+    if (f.webhooks != "false" && haveCert) {
+      WebhookOptions wo;
+      wo.listenAddr = f.webhookAddr;
+      wo.certFile = cert;
+      wo.keyFile = key;
+      wo.inject.collectorImage = f.collectorImage;
+      wo.operatorCreatesRbac = co.build.createRbac;
+      webhooks.emplace(client, metrics, wo);
+      int wport = webhooks->start(stop.get_token());
+      log::info("webhooks serving", {{"port", std::to_string(wport)}, {"cert_dir", f.webhookCertDir}});
+    } else if (f.webhooks == "auto") {
+      log::warn("admission and conversion webhooks not served: no certificate", {{"cert_dir", f.webhookCertDir}});
+    }
+  }
   ctl.startInformers(stop.get_token());
   if (!ctl.waitForSync(std::chrono::minutes(5), stop.get_token()) && !stop.stop_requested())
     log::warn("informers not synced after 5 minutes; starting anyway");
@@ -189,6 +216,7 @@ void run(const GlobalOptions& g, const RunFlags& f) {
     ctl.runWorkers(stop.get_token());
   }
   ctl.shutDown();
+  if (webhooks) webhooks->stop();
   metricsServer.stop();
   if (healthServer) healthServer->stop();
   signals.request_stop();
@@ -227,6 +255,12 @@ void addRunVerb(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--kube-api-qps", f->qps, "Client-side requests per second")->capture_default_str();
   cmd->add_option("--kube-api-burst", f->burst, "Client-side burst")->capture_default_str();
   cmd->add_option("--sync-period-hours", f->resyncHours, "Informer resync period (hours)")->capture_default_str();
+  cmd->add_option("--webhook-addr", f->webhookAddr, "Admission and conversion webhooks listen address (HTTPS)")->capture_default_str();
+  cmd->add_option("--webhook-cert-dir", f->webhookCertDir, "Folder with the webhooks' serving certificate (tls.crt, tls.key)")
+      ->capture_default_str();
+  cmd->add_option("--webhooks", f->webhooks, "Serve the webhooks: true|false|auto (auto: when the certificate is there)")
+      ->check(CLI::IsMember({"true", "false", "auto"}))
+      ->capture_default_str();
   cmd->callback([&global, f] { run(global, *f); });
 }
 

@@ -181,8 +181,8 @@ std::map<Kind, std::set<std::string>> enabledComponents(const Json& config) {
     for (const auto& e : svc["extensions"])
       if (e.is_string()) out[Kind::Extension].insert(e.get<std::string>());
   if (svc.contains("pipelines") && svc["pipelines"].is_object()) {
-    for (const auto& [pname, p] : svc["pipelines"].items()) {
-      (void)pname;
+    for (const auto& item : svc["pipelines"].items()) {
+      const Json& p = item.value();  // not a structured binding: clang 14 cannot capture one in a lambda
       if (!p.is_object()) continue;
       auto add = [&](const char* key, Kind k) {
         if (p.contains(key) && p[key].is_array())

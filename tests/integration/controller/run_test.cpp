@@ -10,13 +10,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <functional>
 #include <fstream>
 #include <regex>
 
 #include "lib/kube/client.h"
 #include "lib/manifests/install.h"
 #include "tests/integration/kube/fixture.h"
+#include "lib/core/hash.h"
+#include "lib/kube/errors.h"
 #include "tests/support/api_server.h"
+#include "tests/support/certs.h"
 #include "tests/support/shell.h"
 
 namespace {
@@ -179,6 +184,99 @@ TEST_F(RunCli, TwoReplicasOneLeaderAndTakeOverAfterSigkill) {
       << b.output();
   client_->create(kCollectors, "default", collector("two"));
   EXPECT_TRUE(deployed("two")) << b.output();
+}
+
+// The webhooks served by run (cert-manager style: a certificate in --webhook-cert-dir), called by the test
+// API server as kube-apiserver calls them (URL, caBundle verified): a pod asking for Java is injected, a pod
+// asking for nothing is stored as sent, and the collector mode rule holds both ways.
+TEST_F(RunCli, ServesTheWebhooksTheApiServerCalls) {
+  auto ca = otel::testing::generateCa();
+  auto leaf = otel::testing::generateCert(ca, "kubectl-otel-webhook", {"127.0.0.1"});
+  std::string certDir = dir_ + "/certs";
+  std::filesystem::create_directories(certDir);
+  std::ofstream(certDir + "/tls.crt") << leaf.certPem;
+  std::ofstream(certDir + "/tls.key") << leaf.keyPem;
+  Operator op(kubeconfig_, dir_ + "/op.log", {"--webhook-addr", "127.0.0.1:0", "--webhook-cert-dir", certDir});
+  ASSERT_TRUE(eventually([&] { return op.output().find("webhooks serving") != std::string::npos; })) << op.output();
+  std::smatch m;
+  std::string out = op.output();
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("msg=\"webhooks serving\" port=([0-9]+)"))) << out;
+  const std::string base = "https://127.0.0.1:" + std::string(m[1]);
+  const std::string bundle = otel::base64Encode(ca.certPem);
+  auto hook = [&](const std::string& name, const std::string& path, Json rules) {
+    return Json{{"name", name}, {"admissionReviewVersions", {"v1"}}, {"sideEffects", "None"}, {"failurePolicy", "Fail"},
+                {"clientConfig", {{"url", base + path}, {"caBundle", bundle}}}, {"rules", rules}, {"timeoutSeconds", 10}};
+  };
+  Json colRules = Json::array({{{"apiGroups", {"opentelemetry.io"}}, {"apiVersions", {"v1beta1"}}, {"operations", {"CREATE", "UPDATE"}},
+                                {"resources", {"opentelemetrycollectors"}}}});
+  Json podRules = Json::array({{{"apiGroups", {""}}, {"apiVersions", {"v1"}}, {"operations", {"CREATE"}}, {"resources", {"pods"}}}});
+  const otel::kube::ResourceId mwcId{"admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations", false, "MutatingWebhookConfiguration"};
+  const otel::kube::ResourceId vwcId{"admissionregistration.k8s.io/v1", "validatingwebhookconfigurations", false, "ValidatingWebhookConfiguration"};
+  client_->create(mwcId, "", Json{{"apiVersion", mwcId.apiVersion}, {"kind", mwcId.kind}, {"metadata", {{"name", "m"}}},
+                                  {"webhooks", {hook("mpod.kb.io", "/mutate-v1-pod", podRules),
+                                                hook("mopentelemetrycollectorbeta.kb.io", "/mutate-opentelemetry-io-v1beta1-opentelemetrycollector", colRules)}}});
+  client_->create(vwcId, "", Json{{"apiVersion", vwcId.apiVersion}, {"kind", vwcId.kind}, {"metadata", {{"name", "v"}}},
+                                  {"webhooks", {hook("vopentelemetrycollectorcreateupdatebeta.kb.io",
+                                                     "/validate-opentelemetry-io-v1beta1-opentelemetrycollector", colRules)}}});
+  const otel::kube::ResourceId instId{"opentelemetry.io/v1alpha1", "instrumentations", true, "Instrumentation"};
+  client_->create(instId, "default", Json{{"apiVersion", instId.apiVersion}, {"kind", instId.kind}, {"metadata", {{"name", "inst"}}},
+                                          {"spec", {{"exporter", {{"endpoint", "http://otel:4317"}}}}}});
+  const otel::kube::ResourceId podId{"v1", "pods", true, "Pod"};
+  auto pod = [](const std::string& name, Json annotations) {
+    return Json{{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", {{"name", name}, {"annotations", annotations}}},
+                {"spec", {{"containers", Json::array({{{"name", "app"}, {"image", "app:1"}}})}}}};
+  };
+  // the webhook's catalog is an informer: until it has seen the Instrumentation a pod is admitted as is
+  int n = 0;
+  Json injected;
+  ASSERT_TRUE(eventually([&] {
+    Json p = client_->create(podId, "default", pod("java-" + std::to_string(n++), {{"instrumentation.opentelemetry.io/inject-java", "true"}}));
+    if (!p["spec"].contains("initContainers")) return false;
+    injected = p;
+    return true;
+  })) << op.output();
+  EXPECT_EQ(injected["spec"]["initContainers"][0]["name"], "opentelemetry-auto-instrumentation-java");
+  EXPECT_NE(injected["spec"]["containers"][0].dump().find("JAVA_TOOL_OPTIONS"), std::string::npos) << injected.dump();
+  // a pod asking for nothing is not patched
+  Json plain = client_->create(podId, "default", pod("plain", Json::object()));
+  EXPECT_FALSE(plain["spec"].contains("initContainers"));
+  EXPECT_EQ(plain["spec"]["containers"].size(), 1u);
+  EXPECT_EQ(plain["spec"]["containers"][0].value("env", Json()), Json()) << plain.dump();
+
+  // collectors: defaulted and validated through the webhooks
+  Json c = collector("ds");
+  c["spec"]["mode"] = "daemonset";
+  client_->create(kCollectors, "default", c);
+  // the controller writes the status meanwhile: each update is made on the latest version (409 -> again)
+  auto updateSpec = [&](const std::function<void(Json&)>& edit) {
+    for (int i = 0; i < 50; ++i) {
+      Json latest = client_->get(kCollectors, "default", "ds");
+      edit(latest);
+      try {
+        return client_->update(kCollectors, "default", latest);
+      } catch (const otel::kube::ApiError& e) {
+        if (e.code() != 409) throw;
+      }
+    }
+    throw std::runtime_error("still conflicting after 50 attempts");
+  };
+  Json stored = client_->get(kCollectors, "default", "ds");
+  EXPECT_EQ(stored["spec"]["upgradeStrategy"], "automatic");  // the mutating webhook ran
+  Json kept = updateSpec([](Json& o) { o["spec"].erase("mode"); });  // a manifest without mode keeps the stored mode
+  EXPECT_EQ(kept["spec"]["mode"], "daemonset");
+  try {
+    updateSpec([](Json& o) { o["spec"]["mode"] = "deployment"; });
+    ADD_FAILURE() << "a mode change was accepted";
+  } catch (const otel::kube::ApiError& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("admission webhook \"vopentelemetrycollectorcreateupdatebeta.kb.io\" denied the request: the OpenTelemetry "
+                       "Collector mode is set to daemonset, which does not support modification"),
+              std::string::npos)
+        << msg;
+    EXPECT_NE(msg.find("kubectl delete opentelemetrycollector ds -n default"), std::string::npos) << msg;
+  }
+  EXPECT_NE(op.output().find("msg=\"pod mutated\""), std::string::npos) << op.output();
+  EXPECT_EQ(op.stop(SIGTERM), 0) << op.output();
 }
 
 }  // namespace
