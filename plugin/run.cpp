@@ -19,6 +19,7 @@
 #include "lib/http/server.h"
 #include "lib/kube/client.h"
 #include "lib/kube/leader_election.h"
+#include "lib/manifests/install.h"
 #include "lib/manifests/rbac_review.h"
 #include "plugin/kube_options.h"
 #include "plugin/rbac_check.h"
@@ -48,6 +49,8 @@ struct RunFlags {
   std::string webhookAddr = ":9443";
   std::string webhookCertDir = "/tmp/k8s-webhook-server/serving-certs";  // controller-runtime's default
   std::string webhooks = "auto";  // auto: served when the certificate is there
+  std::string webhookCerts = "auto";  // files | self | auto (files when present, else self in a cluster)
+  std::vector<std::string> webhookCertSans;
 };
 
 bool inCluster() { return std::getenv("KUBERNETES_SERVICE_HOST") != nullptr; }
@@ -185,7 +188,17 @@ void run(const GlobalOptions& g, const RunFlags& f) {
   {
     namespace fs = std::filesystem;
     const std::string cert = f.webhookCertDir + "/tls.crt", key = f.webhookCertDir + "/tls.key";
-    const bool haveCert = fs::exists(cert) && fs::exists(key);
+    bool haveCert = fs::exists(cert) && fs::exists(key);
+    const bool self = f.webhooks != "false" &&
+                      (f.webhookCerts == "self" || (f.webhookCerts == "auto" && !haveCert && inCluster()));
+    if (self) {
+      const std::string ns = podNamespace(rc);
+      std::vector<std::string> sans = {std::string(manifests::kWebhookService) + "." + ns + ".svc",
+                                       std::string(manifests::kWebhookService) + "." + ns + ".svc.cluster.local"};
+      sans.insert(sans.end(), f.webhookCertSans.begin(), f.webhookCertSans.end());
+      ensureSelfManagedCert(client, ns, sans, f.webhookCertDir);
+      haveCert = true;
+    }
     if (f.webhooks == "true" && !haveCert)
       throw Error("no serving certificate: " + cert + " and " + key + " are needed", "--webhook-cert-dir",
                   "mount cert-manager's Secret there, or pass --webhooks=false");
@@ -261,6 +274,13 @@ void addRunVerb(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--webhooks", f->webhooks, "Serve the webhooks: true|false|auto (auto: when the certificate is there)")
       ->check(CLI::IsMember({"true", "false", "auto"}))
       ->capture_default_str();
+  cmd->add_option("--webhook-certs", f->webhookCerts,
+                  "Serving certificate: files (from --webhook-cert-dir, e.g. cert-manager's), self (a CA and certificate in "
+                  "the Secret kubectl-otel-webhook-cert, CA bundle written into the webhook configurations and CRD), auto "
+                  "(files when present, else self in a cluster)")
+      ->check(CLI::IsMember({"files", "self", "auto"}))
+      ->capture_default_str();
+  cmd->add_option("--webhook-cert-san", f->webhookCertSans, "Extra names (DNS or IP) of the self-managed certificate")->delimiter(',');
   cmd->callback([&global, f] { run(global, *f); });
 }
 

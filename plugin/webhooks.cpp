@@ -1,9 +1,15 @@
 #include "plugin/webhooks.h"
 
 #include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "lib/core/error.h"
+#include "lib/core/hash.h"
+#include "lib/http/certs.h"
+#include "lib/manifests/install.h"
 #include "lib/core/log.h"
 #include "lib/kube/errors.h"
 #include "lib/kube/informer.h"
@@ -23,7 +29,125 @@ const kube::ResourceId kCollectors{"opentelemetry.io/v1beta1", "opentelemetrycol
 const kube::ResourceId kNamespaces{"v1", "namespaces", false, "Namespace"};
 const kube::ResourceId kReplicaSets{"apps/v1", "replicasets", true, "ReplicaSet"};
 const kube::ResourceId kJobs{"batch/v1", "jobs", true, "Job"};
+const kube::ResourceId kSecrets{"v1", "secrets", true, "Secret"};
+const kube::ResourceId kMwc{"admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations", false, "MutatingWebhookConfiguration"};
+const kube::ResourceId kVwc{"admissionregistration.k8s.io/v1", "validatingwebhookconfigurations", false,
+                            "ValidatingWebhookConfiguration"};
+const kube::ResourceId kCrds{"apiextensions.k8s.io/v1", "customresourcedefinitions", false, "CustomResourceDefinition"};
+constexpr const char* kCertSecret = "kubectl-otel-webhook-cert";
+constexpr long kCaValidity = 10L * 365 * 24 * 3600, kServingValidity = 365L * 24 * 3600, kRenewBefore = 30L * 24 * 3600;
+
+std::string sansAnnotation(const std::vector<std::string>& sans) {
+  std::string s;
+  for (const auto& x : sans) s += (s.empty() ? "" : ",") + x;
+  return s;
+}
+
+// The Secret's certificate is usable: all three parts, the names wanted, not expiring soon.
+bool usable(const Json& secret, const std::vector<std::string>& sans) {
+  const Json* data = api::at(secret, {"data"});
+  if (!data || !data->is_object()) return false;
+  for (const char* k : {"ca.crt", "tls.crt", "tls.key"})
+    if (!data->contains(k) || !(*data)[k].is_string()) return false;
+  if (api::str(secret, {"metadata", "annotations", "kubectl-otel.io/sans"}) != sansAnnotation(sans)) return false;
+  try {
+    return http::certNotAfter(base64Decode((*data)["tls.crt"].get<std::string>())) - std::time(nullptr) > kRenewBefore;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// Sets caBundle where it differs; true when the object changed.
+bool setBundle(Json& clientConfig, const std::string& bundle) {
+  if (clientConfig.value("caBundle", "") == bundle) return false;
+  clientConfig["caBundle"] = bundle;
+  return true;
+}
+
 }  // namespace
+
+std::string ensureSelfManagedCert(kube::Client& client, const std::string& ns, const std::vector<std::string>& sans,
+                                  const std::string& dir) {
+  Json secret;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    std::optional<Json> live;
+    try {
+      live = client.get(kSecrets, ns, kCertSecret);
+    } catch (const kube::ApiError& e) {
+      if (!e.isNotFound()) throw;
+    }
+    if (live && usable(*live, sans)) {
+      secret = *live;
+      break;
+    }
+    auto ca = http::generateCa("kubectl-otel-webhook-ca", kCaValidity);
+    auto leaf = http::generateCert(ca, sans.empty() ? "kubectl-otel-webhook" : sans.front(), sans, false, {}, kServingValidity);
+    Json want{{"apiVersion", "v1"},
+              {"kind", "Secret"},
+              {"type", "kubernetes.io/tls"},
+              {"metadata",
+               {{"name", kCertSecret},
+                {"namespace", ns},
+                {"labels", {{"app.kubernetes.io/managed-by", "kubectl-otel"}}},
+                {"annotations", {{"kubectl-otel.io/sans", sansAnnotation(sans)}}}}},
+              {"data",
+               {{"ca.crt", base64Encode(ca.certPem)}, {"tls.crt", base64Encode(leaf.certPem)}, {"tls.key", base64Encode(leaf.keyPem)}}}};
+    try {
+      if (live) {
+        want["metadata"]["resourceVersion"] = api::str(*live, {"metadata", "resourceVersion"});
+        secret = client.update(kSecrets, ns, want);
+      } else {
+        secret = client.create(kSecrets, ns, want);
+      }
+      log::info("webhook certificate written", {{"secret", ns + "/" + kCertSecret}, {"sans", sansAnnotation(sans)}});
+      break;
+    } catch (const kube::ApiError& e) {
+      if (e.code() != 409) throw;  // another replica wrote it first: read theirs
+    }
+  }
+  if (secret.is_null()) throw Error("could not write the webhook certificate Secret", ns + "/" + kCertSecret);
+  const Json& data = secret["data"];
+  const std::string caPem = base64Decode(data["ca.crt"].get<std::string>());
+  std::filesystem::create_directories(dir);
+  for (const auto& [file, key] : {std::pair{"tls.crt", "tls.crt"}, std::pair{"tls.key", "tls.key"}}) {
+    std::string tmp = dir + "/." + file + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << base64Decode(data[key].get<std::string>());
+      if (!out) throw Error("cannot write the serving certificate", tmp);
+    }
+    std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    std::filesystem::rename(tmp, dir + "/" + file);
+  }
+  const std::string bundle = base64Encode(caPem);
+  for (const auto* id : {&kMwc, &kVwc}) {
+    const std::string name = id == &kMwc ? "kubectl-otel-mutating-webhook-configuration" : "kubectl-otel-validating-webhook-configuration";
+    try {
+      Json cfg = client.get(*id, "", name);
+      bool changed = false;
+      if (cfg.contains("webhooks") && cfg["webhooks"].is_array())
+        for (auto& w : cfg["webhooks"]) changed = setBundle(w["clientConfig"], bundle) || changed;
+      if (changed) {
+        client.update(*id, "", cfg);
+        log::info("webhook CA bundle written", {{"object", id->kind + " " + name}});
+      }
+    } catch (const kube::ApiError& e) {
+      if (!e.isNotFound()) throw;
+    }
+  }
+  try {
+    Json crd = client.get(kCrds, "", "opentelemetrycollectors.opentelemetry.io");
+    Json* conv = crd.contains("spec") && crd["spec"].contains("conversion") ? &crd["spec"]["conversion"] : nullptr;
+    if (conv && conv->value("strategy", "") == "Webhook" && conv->contains("webhook") &&
+        setBundle((*conv)["webhook"]["clientConfig"], bundle)) {
+      client.update(kCrds, "", crd);
+      log::info("webhook CA bundle written", {{"object", "CustomResourceDefinition opentelemetrycollectors.opentelemetry.io"}});
+    }
+  } catch (const kube::ApiError& e) {
+    if (!e.isNotFound()) throw;
+  }
+  return caPem;
+}
 
 struct WebhookServer::Impl {
   kube::Client& client;

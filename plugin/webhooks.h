@@ -21,6 +21,15 @@ struct WebhookOptions {
   bool operatorCreatesRbac = true;
 };
 
+// Self-managed serving certificate: the Secret `kubectl-otel-webhook-cert` (type kubernetes.io/tls: ca.crt,
+// tls.crt, tls.key) in `ns`, created when missing or not covering `sans` / expiring within 30 days (a
+// replica that loses the create race reads the winner's, so replicas share one CA), written to
+// `dir`/tls.crt and tls.key for the server, and its CA patched as caBundle into every webhook of our
+// Mutating/ValidatingWebhookConfigurations and the collector CRD's conversion webhook (a write only when
+// it differs). Returns the CA PEM. Throws otel::Error.
+std::string ensureSelfManagedCert(kube::Client& client, const std::string& ns, const std::vector<std::string>& sans,
+                                  const std::string& dir);
+
 class WebhookServer {
  public:
   WebhookServer(kube::Client& client, http::Registry& metrics, WebhookOptions options);

@@ -279,4 +279,50 @@ TEST_F(RunCli, ServesTheWebhooksTheApiServerCalls) {
   EXPECT_EQ(op.stop(SIGTERM), 0) << op.output();
 }
 
+// Self-managed certificate: run writes a CA and serving certificate into the Secret, the CA bundle into the
+// webhook configuration; the API server (verifying with that bundle) reaches the webhook; a second
+// replica reuses the Secret and writes nothing.
+TEST_F(RunCli, SelfManagedCertificateIsSharedAndTrusted) {
+  const otel::kube::ResourceId mwcId{"admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations", false, "MutatingWebhookConfiguration"};
+  const std::string mwcName = "kubectl-otel-mutating-webhook-configuration";
+  Json podRules = Json::array({{{"apiGroups", {""}}, {"apiVersions", {"v1"}}, {"operations", {"CREATE"}}, {"resources", {"pods"}}}});
+  Json hook{{"name", "mpod.kb.io"}, {"admissionReviewVersions", {"v1"}}, {"sideEffects", "None"}, {"failurePolicy", "Fail"},
+            {"clientConfig", {{"url", "https://127.0.0.1:1/mutate-v1-pod"}}}, {"rules", podRules}};
+  client_->create(mwcId, "", Json{{"apiVersion", mwcId.apiVersion}, {"kind", mwcId.kind}, {"metadata", {{"name", mwcName}}},
+                                  {"webhooks", {hook}}});
+  std::vector<std::string> flags = {"--webhook-addr", "127.0.0.1:0", "--webhook-certs", "self", "--webhook-cert-san", "127.0.0.1"};
+  auto withDir = [&](const std::string& d) {
+    auto f = flags;
+    f.insert(f.end(), {"--webhook-cert-dir", dir_ + "/" + d});
+    return f;
+  };
+  Operator a(kubeconfig_, dir_ + "/a.log", withDir("a"));
+  ASSERT_TRUE(eventually([&] { return a.output().find("webhooks serving") != std::string::npos; })) << a.output();
+  Json secret = server_.getObject("v1", "secrets", "default", "kubectl-otel-webhook-cert");
+  ASSERT_FALSE(secret.is_null()) << a.output();
+  EXPECT_EQ(secret["type"], "kubernetes.io/tls");
+  Json mwc = client_->get(mwcId, "", mwcName);
+  const std::string bundle = mwc["webhooks"][0]["clientConfig"].value("caBundle", "");
+  EXPECT_EQ(bundle, secret["data"]["ca.crt"]);
+  // a second replica: the same Secret, nothing written
+  Operator b(kubeconfig_, dir_ + "/b.log", withDir("b"));
+  ASSERT_TRUE(eventually([&] { return b.output().find("webhooks serving") != std::string::npos; })) << b.output();
+  EXPECT_EQ(server_.getObject("v1", "secrets", "default", "kubectl-otel-webhook-cert")["metadata"]["resourceVersion"],
+            secret["metadata"]["resourceVersion"]);
+  EXPECT_EQ(client_->get(mwcId, "", mwcName)["metadata"]["resourceVersion"], mwc["metadata"]["resourceVersion"]);
+  EXPECT_EQ(b.output().find("webhook certificate written"), std::string::npos) << b.output();
+  // point the webhook at replica b: the API server verifies b's certificate with the bundle a wrote
+  std::smatch m;
+  std::string out = b.output();
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("msg=\"webhooks serving\" port=([0-9]+)"))) << out;
+  mwc["webhooks"][0]["clientConfig"]["url"] = "https://127.0.0.1:" + std::string(m[1]) + "/mutate-v1-pod";
+  client_->update(mwcId, "", mwc);
+  const otel::kube::ResourceId podId{"v1", "pods", true, "Pod"};
+  int before = server_.webhookCalls();
+  Json pod{{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", {{"name", "p"}}},
+           {"spec", {{"containers", Json::array({{{"name", "app"}, {"image", "app:1"}}})}}}};
+  EXPECT_NO_THROW(client_->create(podId, "default", pod)) << b.output();  // failurePolicy Fail: a TLS error would refuse it
+  EXPECT_GT(server_.webhookCalls(), before);
+}
+
 }  // namespace

@@ -1,4 +1,4 @@
-#include "tests/support/certs.h"
+#include "lib/http/certs.h"
 
 #include <openssl/bio.h>
 #include <openssl/ec.h>
@@ -10,11 +10,12 @@
 
 #include <arpa/inet.h>
 
+#include <ctime>
 #include <memory>
 
 #include "lib/core/error.h"
 
-namespace otel::testing {
+namespace otel::http {
 namespace {
 
 struct Deleter {
@@ -28,7 +29,7 @@ template <class T>
 using Ptr = std::unique_ptr<T, Deleter>;
 
 void check(bool ok, const char* what) {
-  if (!ok) throw otel::Error(std::string("certificate generation failed: ") + what, "tests/support/certs");
+  if (!ok) throw otel::Error(std::string("certificate generation failed: ") + what, "certificates");
 }
 
 Ptr<EVP_PKEY> newKey() {
@@ -83,7 +84,7 @@ void addExt(X509* cert, X509* issuer, int nid, const std::string& value) {
   check(X509_add_ext(cert, ext.get(), -1) == 1, "X509_add_ext");
 }
 
-Ptr<X509> newCert(EVP_PKEY* key, const std::string& cn, const std::vector<std::string>& orgs) {
+Ptr<X509> newCert(EVP_PKEY* key, const std::string& cn, const std::vector<std::string>& orgs, long validitySeconds) {
   Ptr<X509> cert(X509_new());
   X509_set_version(cert.get(), 2);
   unsigned char serial[16];
@@ -93,7 +94,7 @@ Ptr<X509> newCert(EVP_PKEY* key, const std::string& cn, const std::vector<std::s
   BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
   BN_free(bn);
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 2L * 24 * 3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), validitySeconds);
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
   for (const auto& o : orgs)
@@ -104,9 +105,9 @@ Ptr<X509> newCert(EVP_PKEY* key, const std::string& cn, const std::vector<std::s
 
 }  // namespace
 
-CertKey generateCa(const std::string& commonName) {
+CertKey generateCa(const std::string& commonName, long validitySeconds) {
   auto key = newKey();
-  auto cert = newCert(key.get(), commonName, {});
+  auto cert = newCert(key.get(), commonName, {}, validitySeconds);
   X509_set_issuer_name(cert.get(), X509_get_subject_name(cert.get()));
   addExt(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE");
   addExt(cert.get(), cert.get(), NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature");
@@ -116,11 +117,11 @@ CertKey generateCa(const std::string& commonName) {
 }
 
 CertKey generateCert(const CertKey& ca, const std::string& commonName, const std::vector<std::string>& sans,
-                     bool client, const std::vector<std::string>& organizations) {
+                     bool client, const std::vector<std::string>& organizations, long validitySeconds) {
   auto caCert = readCert(ca.certPem);
   auto caKey = readKey(ca.keyPem);
   auto key = newKey();
-  auto cert = newCert(key.get(), commonName, organizations);
+  auto cert = newCert(key.get(), commonName, organizations, validitySeconds);
   X509_set_issuer_name(cert.get(), X509_get_subject_name(caCert.get()));
   addExt(cert.get(), caCert.get(), NID_basic_constraints, "critical,CA:FALSE");
   addExt(cert.get(), caCert.get(), NID_key_usage, "critical,digitalSignature");
@@ -139,4 +140,11 @@ CertKey generateCert(const CertKey& ca, const std::string& commonName, const std
   return {certPem(cert.get()), keyPem(key.get())};
 }
 
-}  // namespace otel::testing
+std::int64_t certNotAfter(const std::string& pem) {
+  auto cert = readCert(pem);
+  std::tm tm{};
+  check(ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) == 1, "ASN1_TIME_to_tm");
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
+}  // namespace otel::http
