@@ -2,8 +2,14 @@
 
 #include <httplib.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "lib/core/error.h"
@@ -11,8 +17,58 @@
 
 namespace otel::http {
 
+namespace {
+// A serving certificate (leaf first, then its chain) and its key, as loaded objects.
+struct CertPair {
+  X509* leaf = nullptr;
+  STACK_OF(X509)* chain = nullptr;
+  EVP_PKEY* key = nullptr;
+  CertPair() = default;
+  CertPair(const CertPair&) = delete;
+  CertPair& operator=(const CertPair&) = delete;
+  ~CertPair() {
+    if (leaf) X509_free(leaf);
+    if (chain) sk_X509_pop_free(chain, X509_free);
+    if (key) EVP_PKEY_free(key);
+  }
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot read " + path, "https", "check that the file exists and is readable");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::shared_ptr<CertPair> loadPair(const std::string& certFile, const std::string& keyFile) {
+  const std::string certPem = slurp(certFile), keyPem = slurp(keyFile);
+  auto pair = std::make_shared<CertPair>();
+  BIO* b = BIO_new_mem_buf(certPem.data(), static_cast<int>(certPem.size()));
+  pair->leaf = PEM_read_bio_X509(b, nullptr, nullptr, nullptr);
+  if (pair->leaf) {
+    pair->chain = sk_X509_new_null();
+    while (X509* extra = PEM_read_bio_X509(b, nullptr, nullptr, nullptr)) sk_X509_push(pair->chain, extra);
+  }
+  BIO_free(b);
+  b = BIO_new_mem_buf(keyPem.data(), static_cast<int>(keyPem.size()));
+  pair->key = PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr);
+  BIO_free(b);
+  ERR_clear_error();
+  if (!pair->leaf) throw Error("no PEM certificate in " + certFile, "https");
+  if (!pair->key) throw Error("no PEM private key in " + keyFile, "https");
+  if (X509_check_private_key(pair->leaf, pair->key) != 1) {
+    ERR_clear_error();
+    throw Error("the key in " + keyFile + " does not match the certificate in " + certFile, "https");
+  }
+  return pair;
+}
+}  // namespace
+
 struct Server::Impl {
   std::unique_ptr<httplib::Server> svr;
+  std::mutex certMu;
+  std::shared_ptr<CertPair> cert;  // what new handshakes are served (cert callback); null: the context's own
   bool tls = false;
   std::thread thread;
   std::function<void(const std::string&, double)> observer;
@@ -47,12 +103,37 @@ Server::Server(const TlsOptions& tls) : impl_(std::make_unique<Impl>()) {
                     (tls.clientCaFile.empty() ? "" : ", client CA " + tls.clientCaFile),
                 "https", "check that the files exist and hold a matching PEM certificate and key");
   SSL_CTX_set_min_proto_version(s->ssl_context(), TLS1_2_VERSION);
+  impl_->cert = loadPair(tls.certFile, tls.keyFile);
+  // Each handshake takes the current pair, so reloadCertificate() swaps it without touching the context.
+  SSL_CTX_set_cert_cb(
+      s->ssl_context(),
+      [](SSL* ssl, void* arg) -> int {
+        auto* impl = static_cast<Impl*>(arg);
+        std::shared_ptr<CertPair> pair;
+        {
+          std::lock_guard<std::mutex> lk(impl->certMu);
+          pair = impl->cert;
+        }
+        if (!pair) return 1;
+        if (SSL_use_certificate(ssl, pair->leaf) != 1 || SSL_use_PrivateKey(ssl, pair->key) != 1 ||
+            SSL_set1_chain(ssl, pair->chain) != 1)
+          return 0;
+        return 1;
+      },
+      impl_.get());
   impl_->svr = std::move(s);
   impl_->tls = true;
   setLimits(ServerLimits{});
 }
 
 Server::~Server() { stop(); }
+
+void Server::reloadCertificate(const std::string& certFile, const std::string& keyFile) {
+  if (!impl_->tls) throw Error("reloadCertificate on a plain HTTP server", "https");
+  auto pair = loadPair(certFile, keyFile);
+  std::lock_guard<std::mutex> lk(impl_->certMu);
+  impl_->cert = std::move(pair);
+}
 
 namespace {
 using Wrapped = std::function<void(const httplib::Request&, httplib::Response&, std::string&&)>;

@@ -56,6 +56,12 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
+  // HTTPS: replaces the serving certificate and key for the handshakes that follow (connections already
+  // open keep theirs), so a rotated or re-mounted certificate is served without a restart or a refused
+  // handshake. The files are read whole; a pair that does not load or match throws otel::Error and the
+  // previous pair keeps serving. Safe to call while serving.
+  void reloadCertificate(const std::string& certFile, const std::string& keyFile);
+
   // Replaces the default limits (call before start()).
   void setLimits(const ServerLimits& limits);
 
