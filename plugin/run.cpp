@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <cstdlib>
@@ -51,6 +52,8 @@ struct RunFlags {
   std::string webhooks = "auto";  // auto: served when the certificate is there
   std::string webhookCerts = "auto";  // files | self | auto (files when present, else self in a cluster)
   std::vector<std::string> webhookCertSans;
+  double webhookCertValidity = 365.0 * 24 * 3600;  // seconds, self-managed serving certificate
+  double webhookCertCheckPeriod = 10;               // seconds between looks at the Secret or the files
 };
 
 bool inCluster() { return std::getenv("KUBERNETES_SERVICE_HOST") != nullptr; }
@@ -191,12 +194,21 @@ void run(const GlobalOptions& g, const RunFlags& f) {
     bool haveCert = fs::exists(cert) && fs::exists(key);
     const bool self = f.webhooks != "false" &&
                       (f.webhookCerts == "self" || (f.webhookCerts == "auto" && !haveCert && inCluster()));
+    CertRefresh refresh;
+    refresh.mode = self ? "self" : "files";
+    refresh.policy.servingValidity = static_cast<long>(f.webhookCertValidity);
+    refresh.policy.caValidity = std::max(refresh.policy.caValidity, 3 * refresh.policy.servingValidity);
+    // self: a few looks per renewal window, so a short validity (tests) still renews in time
+    double period = self ? std::clamp(f.webhookCertValidity / 20, 0.1, f.webhookCertCheckPeriod) : f.webhookCertCheckPeriod;
+    refresh.period = std::chrono::milliseconds(static_cast<long long>(period * 1000));
+    if (elector) refresh.mayWrite = [&elector] { return elector->isLeader(); };
     if (self) {
-      const std::string ns = podNamespace(rc);
-      std::vector<std::string> sans = {std::string(manifests::kWebhookService) + "." + ns + ".svc",
-                                       std::string(manifests::kWebhookService) + "." + ns + ".svc.cluster.local"};
-      sans.insert(sans.end(), f.webhookCertSans.begin(), f.webhookCertSans.end());
-      ensureSelfManagedCert(client, ns, sans, f.webhookCertDir);
+      refresh.ns = podNamespace(rc);
+      refresh.sans = {std::string(manifests::kWebhookService) + "." + refresh.ns + ".svc",
+                      std::string(manifests::kWebhookService) + "." + refresh.ns + ".svc.cluster.local"};
+      refresh.sans.insert(refresh.sans.end(), f.webhookCertSans.begin(), f.webhookCertSans.end());
+      // at start every replica may write (create races end in a 409 and the winner's Secret is read)
+      ensureSelfManagedCert(client, refresh.ns, refresh.sans, f.webhookCertDir, refresh.policy, true);
       haveCert = true;
     }
     if (f.webhooks == "true" && !haveCert)
@@ -211,7 +223,8 @@ void run(const GlobalOptions& g, const RunFlags& f) {
       wo.operatorCreatesRbac = co.build.createRbac;
       webhooks.emplace(client, metrics, wo);
       int wport = webhooks->start(stop.get_token());
-      log::info("webhooks serving", {{"port", std::to_string(wport)}, {"cert_dir", f.webhookCertDir}});
+      webhooks->keepCertificateFresh(refresh, stop.get_token());
+      log::info("webhooks serving", {{"port", std::to_string(wport)}, {"cert_dir", f.webhookCertDir}, {"certs", refresh.mode}});
     } else if (f.webhooks == "auto") {
       log::warn("admission and conversion webhooks not served: no certificate", {{"cert_dir", f.webhookCertDir}});
     }
@@ -281,6 +294,14 @@ void addRunVerb(CLI::App& app, GlobalOptions& global) {
       ->check(CLI::IsMember({"files", "self", "auto"}))
       ->capture_default_str();
   cmd->add_option("--webhook-cert-san", f->webhookCertSans, "Extra names (DNS or IP) of the self-managed certificate")->delimiter(',');
+  cmd->add_option("--webhook-cert-validity", f->webhookCertValidity,
+                  "Seconds the self-managed serving certificate is valid; renewed with a third left, without a restart")
+      ->check(CLI::Range(3.0, 20.0 * 365 * 24 * 3600))
+      ->capture_default_str();
+  cmd->add_option("--webhook-cert-check-period", f->webhookCertCheckPeriod,
+                  "Seconds between looks at the certificate files (reloaded when they change) or the Secret")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
   cmd->callback([&global, f] { run(global, *f); });
 }
 

@@ -1,6 +1,9 @@
 #include "plugin/webhooks.h"
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -35,26 +38,40 @@ const kube::ResourceId kVwc{"admissionregistration.k8s.io/v1", "validatingwebhoo
                             "ValidatingWebhookConfiguration"};
 const kube::ResourceId kCrds{"apiextensions.k8s.io/v1", "customresourcedefinitions", false, "CustomResourceDefinition"};
 constexpr const char* kCertSecret = "kubectl-otel-webhook-cert";
-constexpr long kCaValidity = 10L * 365 * 24 * 3600, kServingValidity = 365L * 24 * 3600, kRenewBefore = 30L * 24 * 3600;
-
 std::string sansAnnotation(const std::vector<std::string>& sans) {
   std::string s;
   for (const auto& x : sans) s += (s.empty() ? "" : ",") + x;
   return s;
 }
 
-// The Secret's certificate is usable: all three parts, the names wanted, not expiring soon.
-bool usable(const Json& secret, const std::vector<std::string>& sans) {
-  const Json* data = api::at(secret, {"data"});
-  if (!data || !data->is_object()) return false;
-  for (const char* k : {"ca.crt", "tls.crt", "tls.key"})
-    if (!data->contains(k) || !(*data)[k].is_string()) return false;
-  if (api::str(secret, {"metadata", "annotations", "kubectl-otel.io/sans"}) != sansAnnotation(sans)) return false;
+std::string dataOf(const Json& secret, const char* key) {
+  const Json* v = api::at(secret, {"data", key});
+  return v && v->is_string() ? base64Decode(v->get<std::string>()) : std::string();
+}
+
+// Seconds left on the first certificate of a PEM text; negative when unreadable.
+std::int64_t secondsLeft(const std::string& pem, std::int64_t now) {
   try {
-    return http::certNotAfter(base64Decode((*data)["tls.crt"].get<std::string>())) - std::time(nullptr) > kRenewBefore;
+    return pem.empty() ? -1 : http::certNotAfter(pem) - now;
   } catch (const std::exception&) {
-    return false;
+    return -1;
   }
+}
+
+void writePrivateFile(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc | std::ios::binary);
+    out << content;
+    if (!out) throw Error("cannot write the serving certificate", tmp);
+  }
+  std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  std::filesystem::rename(tmp, path);  // atomic: the server never reads half a file
+}
+
+std::string readFileOrEmpty(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return in ? std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()) : std::string();
 }
 
 // Sets caBundle where it differs; true when the object changed.
@@ -66,60 +83,24 @@ bool setBundle(Json& clientConfig, const std::string& bundle) {
 
 }  // namespace
 
-std::string ensureSelfManagedCert(kube::Client& client, const std::string& ns, const std::vector<std::string>& sans,
-                                  const std::string& dir) {
-  Json secret;
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    std::optional<Json> live;
-    try {
-      live = client.get(kSecrets, ns, kCertSecret);
-    } catch (const kube::ApiError& e) {
-      if (!e.isNotFound()) throw;
-    }
-    if (live && usable(*live, sans)) {
-      secret = *live;
-      break;
-    }
-    auto ca = http::generateCa("kubectl-otel-webhook-ca", kCaValidity);
-    auto leaf = http::generateCert(ca, sans.empty() ? "kubectl-otel-webhook" : sans.front(), sans, false, {}, kServingValidity);
-    Json want{{"apiVersion", "v1"},
-              {"kind", "Secret"},
-              {"type", "kubernetes.io/tls"},
-              {"metadata",
-               {{"name", kCertSecret},
-                {"namespace", ns},
-                {"labels", {{"app.kubernetes.io/managed-by", "kubectl-otel"}}},
-                {"annotations", {{"kubectl-otel.io/sans", sansAnnotation(sans)}}}}},
-              {"data",
-               {{"ca.crt", base64Encode(ca.certPem)}, {"tls.crt", base64Encode(leaf.certPem)}, {"tls.key", base64Encode(leaf.keyPem)}}}};
-    try {
-      if (live) {
-        want["metadata"]["resourceVersion"] = api::str(*live, {"metadata", "resourceVersion"});
-        secret = client.update(kSecrets, ns, want);
-      } else {
-        secret = client.create(kSecrets, ns, want);
-      }
-      log::info("webhook certificate written", {{"secret", ns + "/" + kCertSecret}, {"sans", sansAnnotation(sans)}});
-      break;
-    } catch (const kube::ApiError& e) {
-      if (e.code() != 409) throw;  // another replica wrote it first: read theirs
-    }
-  }
-  if (secret.is_null()) throw Error("could not write the webhook certificate Secret", ns + "/" + kCertSecret);
-  const Json& data = secret["data"];
-  const std::string caPem = base64Decode(data["ca.crt"].get<std::string>());
-  std::filesystem::create_directories(dir);
-  for (const auto& [file, key] : {std::pair{"tls.crt", "tls.crt"}, std::pair{"tls.key", "tls.key"}}) {
-    std::string tmp = dir + "/." + file + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      out << base64Decode(data[key].get<std::string>());
-      if (!out) throw Error("cannot write the serving certificate", tmp);
-    }
-    std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-    std::filesystem::rename(tmp, dir + "/" + file);
-  }
-  const std::string bundle = base64Encode(caPem);
+CertAction selfCertAction(const Json* secret, const std::vector<std::string>& sans, std::int64_t now, const CertPolicy& policy) {
+  if (!secret) return CertAction::NewCa;
+  const std::string bundle = dataOf(*secret, "ca.crt"), caKey = dataOf(*secret, "ca.key");
+  auto cas = http::splitPemCertificates(bundle);
+  // The CA must outlive the next serving certificate and keep a third of its own validity.
+  const bool caGood = !cas.empty() && !caKey.empty() &&
+                      secondsLeft(cas.front(), now) > std::max(policy.caValidity / 3, policy.servingValidity);
+  const std::string leaf = dataOf(*secret, "tls.crt");
+  const bool leafGood = !leaf.empty() && !dataOf(*secret, "tls.key").empty() &&
+                        secondsLeft(leaf, now) > policy.servingValidity / 3 &&
+                        api::str(*secret, {"metadata", "annotations", "kubectl-otel.io/sans"}) == sansAnnotation(sans);
+  if (leafGood && (caGood || (!cas.empty() && secondsLeft(cas.front(), now) > secondsLeft(leaf, now)))) return CertAction::Keep;
+  return caGood ? CertAction::NewServing : CertAction::NewCa;
+}
+
+namespace {
+// Writes `bundle` (base64) as caBundle into our webhook configurations and the collector CRD's conversion.
+void patchBundles(kube::Client& client, const std::string& bundle) {
   for (const auto* id : {&kMwc, &kVwc}) {
     const std::string name = id == &kMwc ? "kubectl-otel-mutating-webhook-configuration" : "kubectl-otel-validating-webhook-configuration";
     try {
@@ -146,7 +127,85 @@ std::string ensureSelfManagedCert(kube::Client& client, const std::string& ns, c
   } catch (const kube::ApiError& e) {
     if (!e.isNotFound()) throw;
   }
-  return caPem;
+}
+}  // namespace
+
+bool ensureSelfManagedCert(kube::Client& client, const std::string& ns, const std::vector<std::string>& sans,
+                           const std::string& dir, const CertPolicy& policy, bool mayWrite) {
+  Json secret;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    std::optional<Json> live;
+    try {
+      live = client.get(kSecrets, ns, kCertSecret);
+    } catch (const kube::ApiError& e) {
+      if (!e.isNotFound()) throw;
+    }
+    const std::int64_t now = std::time(nullptr);
+    CertAction action = selfCertAction(live ? &*live : nullptr, sans, now, policy);
+    if (action == CertAction::Keep || (!mayWrite && live)) {
+      secret = *live;
+      break;
+    }
+    if (!mayWrite) throw Error("the webhook certificate Secret does not exist yet", ns + "/" + kCertSecret);
+    http::CertKey ca;
+    std::string bundle;
+    if (action == CertAction::NewServing) {
+      bundle = dataOf(*live, "ca.crt");
+      ca.certPem = http::splitPemCertificates(bundle).front();
+      ca.keyPem = dataOf(*live, "ca.key");
+    } else {
+      ca = http::generateCa("kubectl-otel-webhook-ca", policy.caValidity);
+      bundle = ca.certPem;
+    }
+    // Keep trusting every earlier CA that has not expired: pods served by them stay reachable until they
+    // have read the new pair.
+    std::string kept;
+    if (live)
+      for (const auto& old : http::splitPemCertificates(dataOf(*live, "ca.crt")))
+        if (old != ca.certPem && secondsLeft(old, now) > 0) kept += old;
+    bundle = http::splitPemCertificates(bundle).front() + kept;
+    auto leaf = http::generateCert(ca, sans.empty() ? "kubectl-otel-webhook" : sans.front(), sans, false, {}, policy.servingValidity);
+    if (action == CertAction::NewCa) patchBundles(client, base64Encode(bundle));  // trusted before it serves
+    Json want{{"apiVersion", "v1"},
+              {"kind", "Secret"},
+              {"type", "kubernetes.io/tls"},
+              {"metadata",
+               {{"name", kCertSecret},
+                {"namespace", ns},
+                {"labels", {{"app.kubernetes.io/managed-by", "kubectl-otel"}}},
+                {"annotations", {{"kubectl-otel.io/sans", sansAnnotation(sans)}}}}},
+              {"data",
+               {{"ca.crt", base64Encode(bundle)},
+                {"ca.key", base64Encode(ca.keyPem)},
+                {"tls.crt", base64Encode(leaf.certPem)},
+                {"tls.key", base64Encode(leaf.keyPem)}}}};
+    try {
+      if (live) {
+        want["metadata"]["resourceVersion"] = api::str(*live, {"metadata", "resourceVersion"});
+        secret = client.update(kSecrets, ns, want);
+      } else {
+        secret = client.create(kSecrets, ns, want);
+      }
+      log::info("webhook certificate written", {{"object", "Secret " + ns + "/" + kCertSecret},
+                                                {"sans", sansAnnotation(sans)},
+                                                {"renewed", action == CertAction::NewCa ? "ca" : "serving"},
+                                                {"not_after", std::to_string(http::certNotAfter(leaf.certPem))}});
+      break;
+    } catch (const kube::ApiError& e) {
+      if (e.code() != 409) throw;  // another replica wrote it first: read theirs
+    }
+  }
+  if (secret.is_null()) throw Error("could not write the webhook certificate Secret", ns + "/" + kCertSecret);
+  if (mayWrite) patchBundles(client, base64Encode(dataOf(secret, "ca.crt")));
+  std::filesystem::create_directories(dir);
+  bool changed = false;
+  for (const char* file : {"tls.key", "tls.crt"}) {
+    const std::string want = dataOf(secret, file), path = dir + "/" + file;
+    if (readFileOrEmpty(path) == want) continue;
+    writePrivateFile(path, want);
+    changed = true;
+  }
+  return changed;
 }
 
 struct WebhookServer::Impl {
@@ -260,6 +319,44 @@ int WebhookServer::start(std::stop_token stop) {
   int port = impl_->server.bind(impl_->opts.listenAddr);
   impl_->server.start();
   return port;
+}
+
+void WebhookServer::keepCertificateFresh(CertRefresh refresh, std::stop_token stop) {
+  impl_->threads.emplace_back([this, r = std::move(refresh), stop](std::stop_token) {
+    const std::string certFile = impl_->opts.certFile, keyFile = impl_->opts.keyFile;
+    const std::string dir = std::filesystem::path(certFile).parent_path().string();
+    auto current = [&] { return readFileOrEmpty(certFile) + readFileOrEmpty(keyFile); };
+    std::string served = current();
+    auto expiry = [&](const std::string& pem) {
+      try {
+        impl_->metrics.setGauge("kubectl_otel_webhook_certificate_expiry_timestamp_seconds",
+                                "When the served webhook certificate expires (seconds since the epoch).", {},
+                                static_cast<double>(http::certNotAfter(pem)));
+      } catch (const std::exception&) {
+      }
+    };
+    expiry(readFileOrEmpty(certFile));
+    std::mutex m;
+    std::condition_variable_any cv;
+    while (!stop.stop_requested()) {
+      {
+        std::unique_lock<std::mutex> lk(m);
+        if (cv.wait_for(lk, stop, r.period, [] { return false; }) || stop.stop_requested()) break;
+      }
+      try {
+        if (r.mode == "self")
+          ensureSelfManagedCert(impl_->client, r.ns, r.sans, dir, r.policy, !r.mayWrite || r.mayWrite());
+        std::string now = current();
+        if (now == served) continue;
+        impl_->server.reloadCertificate(certFile, keyFile);
+        served = now;
+        expiry(readFileOrEmpty(certFile));
+        log::info("webhook certificate reloaded", {{"cert", certFile}});
+      } catch (const std::exception& e) {
+        log::warn("webhook certificate not refreshed; the previous one is still served", {{"error", e.what()}});
+      }
+    }
+  });
 }
 
 bool WebhookServer::synced() const { return impl_->instrumentations.hasSynced() && impl_->collectors.hasSynced(); }

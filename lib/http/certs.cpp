@@ -140,6 +140,19 @@ CertKey generateCert(const CertKey& ca, const std::string& commonName, const std
   return {certPem(cert.get()), keyPem(key.get())};
 }
 
+std::vector<std::string> splitPemCertificates(const std::string& bundle) {
+  static const std::string begin = "-----BEGIN CERTIFICATE-----", end = "-----END CERTIFICATE-----";
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while ((pos = bundle.find(begin, pos)) != std::string::npos) {
+    size_t stop = bundle.find(end, pos);
+    if (stop == std::string::npos) break;
+    out.push_back(bundle.substr(pos, stop + end.size() - pos) + "\n");
+    pos = stop + end.size();
+  }
+  return out;
+}
+
 std::int64_t certNotAfter(const std::string& pem) {
   auto cert = readCert(pem);
   std::tm tm{};

@@ -20,6 +20,8 @@ CertKey generateCa(const std::string& commonName = "otel-test-ca", long validity
 // client=true gives extendedKeyUsage clientAuth, otherwise serverAuth. Throws otel::Error.
 CertKey generateCert(const CertKey& ca, const std::string& commonName, const std::vector<std::string>& sans,
                      bool client = false, const std::vector<std::string>& organizations = {}, long validitySeconds = kTwoDays);
+// The certificates of a PEM bundle, each as its own PEM block, in order (other blocks skipped).
+std::vector<std::string> splitPemCertificates(const std::string& bundle);
 // notAfter of a PEM certificate, seconds since the epoch. Throws otel::Error on bad PEM.
 std::int64_t certNotAfter(const std::string& pem);
 

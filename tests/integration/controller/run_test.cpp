@@ -9,16 +9,23 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <sys/time.h>
 
 #include <filesystem>
 #include <functional>
 #include <fstream>
 #include <regex>
+#include <set>
 
 #include "lib/kube/client.h"
 #include "lib/manifests/install.h"
 #include "tests/integration/kube/fixture.h"
 #include "lib/core/hash.h"
+#include "lib/http/certs.h"
 #include "lib/kube/errors.h"
 #include "tests/support/api_server.h"
 #include "tests/support/certs.h"
@@ -96,6 +103,56 @@ std::string httpGet(int port, const std::string& path) {
   while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
   ::close(fd);
   return out;
+}
+
+// One TLS handshake to 127.0.0.1:port verifying against the PEM bundle; the served leaf's PEM, or
+// "error: ..." when the handshake fails.
+std::string servedCertificate(int port, const std::string& bundlePem) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  for (const auto& pem : otel::http::splitPemCertificates(bundlePem)) {
+    BIO* b = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+    X509* ca = PEM_read_bio_X509(b, nullptr, nullptr, nullptr);
+    BIO_free(b);
+    X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca);
+    X509_free(ca);
+  }
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval tv{30, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out = "error: connect";
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    if (SSL_connect(ssl) != 1) {
+      out = "error: handshake";
+    } else {
+      X509* peer = SSL_get1_peer_certificate(ssl);
+      BIO* b = BIO_new(BIO_s_mem());
+      PEM_write_bio_X509(b, peer);
+      char* p = nullptr;
+      long n = BIO_get_mem_data(b, &p);
+      out.assign(p, static_cast<size_t>(n));
+      BIO_free(b);
+      X509_free(peer);
+      SSL_shutdown(ssl);
+    }
+    SSL_free(ssl);
+  }
+  ERR_clear_error();
+  ::close(fd);
+  SSL_CTX_free(ctx);
+  return out;
+}
+
+// The port of the "webhooks serving" line, 0 before it is logged.
+int webhookPort(const std::string& log) {
+  std::smatch m;
+  return std::regex_search(log, m, std::regex("msg=\"webhooks serving\" port=([0-9]+)")) ? std::stoi(m[1]) : 0;
 }
 
 Json collector(const std::string& name) {
@@ -323,6 +380,87 @@ TEST_F(RunCli, SelfManagedCertificateIsSharedAndTrusted) {
            {"spec", {{"containers", Json::array({{{"name", "app"}, {"image", "app:1"}}})}}}};
   EXPECT_NO_THROW(client_->create(podId, "default", pod)) << b.output();  // failurePolicy Fail: a TLS error would refuse it
   EXPECT_GT(server_.webhookCalls(), before);
+}
+
+// A serving certificate valid for 12 s is renewed (from the same CA) about every 8 s while a client keeps
+// handshaking and the API server keeps calling the pod webhook under failurePolicy Fail: every handshake
+// and every pod creation succeeds across three certificates.
+TEST_F(RunCli, RotatesTheSelfManagedCertificateWithoutAFailedRequest) {
+  const otel::kube::ResourceId mwcId{"admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations", false, "MutatingWebhookConfiguration"};
+  const std::string mwcName = "kubectl-otel-mutating-webhook-configuration";
+  Json podRules = Json::array({{{"apiGroups", {""}}, {"apiVersions", {"v1"}}, {"operations", {"CREATE"}}, {"resources", {"pods"}}}});
+  Json hook{{"name", "mpod.kb.io"}, {"admissionReviewVersions", {"v1"}}, {"sideEffects", "None"}, {"failurePolicy", "Fail"},
+            {"clientConfig", {{"url", "https://127.0.0.1:1/mutate-v1-pod"}}}, {"rules", podRules}};
+  client_->create(mwcId, "", Json{{"apiVersion", mwcId.apiVersion}, {"kind", mwcId.kind}, {"metadata", {{"name", mwcName}}},
+                                  {"webhooks", {hook}}});
+  Operator op(kubeconfig_, dir_ + "/op.log",
+              {"--webhook-addr", "127.0.0.1:0", "--webhook-certs", "self", "--webhook-cert-san", "127.0.0.1",
+               "--webhook-cert-dir", dir_ + "/certs", "--webhook-cert-validity", "12"});
+  ASSERT_TRUE(eventually([&] { return webhookPort(op.output()) > 0; })) << op.output();
+  const int port = webhookPort(op.output());
+  Json mwc = client_->get(mwcId, "", mwcName);
+  const std::string bundle = otel::base64Decode(mwc["webhooks"][0]["clientConfig"]["caBundle"].get<std::string>());
+  mwc["webhooks"][0]["clientConfig"]["url"] = "https://127.0.0.1:" + std::to_string(port) + "/mutate-v1-pod";
+  client_->update(mwcId, "", mwc);
+
+  const otel::kube::ResourceId podId{"v1", "pods", true, "Pod"};
+  std::set<std::string> served;
+  std::vector<std::string> failures;
+  int pods = 0;
+  bool rotated = eventually(
+      [&] {
+        std::string cert = servedCertificate(port, bundle);
+        if (cert.rfind("error", 0) == 0) failures.push_back("handshake: " + cert);
+        else served.insert(cert);
+        Json pod{{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", {{"name", "p" + std::to_string(pods++)}}},
+                 {"spec", {{"containers", Json::array({{{"name", "app"}, {"image", "app:1"}}})}}}};
+        try {
+          client_->create(podId, "default", pod);
+        } catch (const std::exception& e) {
+          failures.push_back(std::string("pod: ") + e.what());
+        }
+        return served.size() >= 3;
+      },
+      std::chrono::seconds(60));
+  EXPECT_TRUE(rotated) << served.size() << " certificates seen\n" << op.output();
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failures, first: " << (failures.empty() ? "" : failures.front());
+  EXPECT_GT(pods, 3);
+  EXPECT_NE(op.output().find("webhook certificate reloaded"), std::string::npos);
+  // the CA did not change: the bundle the API server holds is the one it started with
+  EXPECT_EQ(otel::base64Decode(client_->get(mwcId, "", mwcName)["webhooks"][0]["clientConfig"]["caBundle"].get<std::string>()), bundle);
+}
+
+// cert-manager's layout: the files in --webhook-cert-dir are replaced (kubelet swaps the mounted Secret
+// atomically); the next handshakes get the new pair, none fails.
+TEST_F(RunCli, ReloadsTheCertificateFilesWhenTheyChange) {
+  auto ca = otel::testing::generateCa();
+  auto first = otel::testing::generateCert(ca, "first", {"127.0.0.1"});
+  auto second = otel::testing::generateCert(ca, "second", {"127.0.0.1"});
+  const std::string certDir = dir_ + "/certs";
+  std::filesystem::create_directories(certDir);
+  auto mount = [&](const otel::testing::CertKey& c) {
+    std::filesystem::create_directories(certDir + "/new");
+    std::ofstream(certDir + "/new/tls.crt") << c.certPem;
+    std::ofstream(certDir + "/new/tls.key") << c.keyPem;
+    std::filesystem::rename(certDir + "/new/tls.key", certDir + "/tls.key");
+    std::filesystem::rename(certDir + "/new/tls.crt", certDir + "/tls.crt");
+  };
+  mount(first);
+  Operator op(kubeconfig_, dir_ + "/op.log",
+              {"--webhook-addr", "127.0.0.1:0", "--webhook-certs", "files", "--webhook-cert-dir", certDir,
+               "--webhook-cert-check-period", "0.2"});
+  ASSERT_TRUE(eventually([&] { return webhookPort(op.output()) > 0; })) << op.output();
+  const int port = webhookPort(op.output());
+  EXPECT_EQ(servedCertificate(port, ca.certPem), first.certPem);
+  mount(second);
+  int failures = 0;
+  EXPECT_TRUE(eventually([&] {
+    std::string got = servedCertificate(port, ca.certPem);
+    if (got != first.certPem && got != second.certPem) ++failures;
+    return got == second.certPem;
+  })) << op.output();
+  EXPECT_EQ(failures, 0);
+  EXPECT_NE(op.output().find("webhook certificate reloaded"), std::string::npos);
 }
 
 }  // namespace
