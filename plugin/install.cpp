@@ -22,7 +22,7 @@ namespace {
 
 struct Opts {
   std::string dryRun, image;
-  bool crdsOnly = false, noCrds = false, deleteCrds = false;
+  bool crdsOnly = false, noCrds = false, deleteCrds = false, certManager = false;
   int replicas = 1;
 };
 
@@ -33,6 +33,7 @@ manifests::InstallOptions installOptions(const Opts& o, const GlobalOptions& g) 
   if (!o.image.empty()) opts.image = o.image;
   opts.replicas = o.replicas;
   opts.crds = !o.noCrds;
+  opts.certManager = o.certManager;
   return opts;
 }
 
@@ -111,6 +112,9 @@ void addInstallVerb(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--replicas", o->replicas, "Controller replicas (leader election keeps one active)");
   cmd->add_flag("--crds-only", o->crdsOnly, "Only the CustomResourceDefinitions");
   cmd->add_flag("--skip-crds", o->noCrds, "Everything except the CustomResourceDefinitions");
+  cmd->add_flag("--cert-manager", o->certManager,
+                "cert-manager issues the webhooks' certificate (Issuer, Certificate, CA injection); default: the "
+                "controller manages it in a Secret");
   cmd->callback([o, &global] {
     checkClientDryRun(o->dryRun);
     std::vector<Json> objs =
@@ -120,6 +124,15 @@ void addInstallVerb(CLI::App& app, GlobalOptions& global) {
     kube::PatchOptions po;
     po.fieldManager = "kubectl-otel";
     po.force = true;
+    if (o->certManager && !o->crdsOnly) {  // before any write: nothing half-installed
+      try {
+        client.resourceFor("cert-manager.io/v1", "Certificate");
+      } catch (const std::exception&) {
+        throw Error("cert-manager is not installed: the cluster serves no cert-manager.io/v1 Certificate", "--cert-manager",
+                    "install cert-manager first (https://cert-manager.io/docs/installation/), or leave out --cert-manager "
+                    "and `kubectl otel run` manages the certificate itself");
+      }
+    }
     for (const auto& obj : objs) {
       if (usersNamespace(client, obj)) {
         std::cout << ref(obj) << " exists, kept as it is\n";
@@ -138,7 +151,10 @@ void addInstallVerb(CLI::App& app, GlobalOptions& global) {
   ucmd->add_flag("--dry-run{client}", u->dryRun, "Only print what would be deleted (--dry-run=client)");
   ucmd->callback([u, &global] {
     checkClientDryRun(u->dryRun);
-    std::vector<Json> objs = manifests::uninstallObjects(installOptions(*u, global), u->deleteCrds);
+    Opts withCertManager = *u;
+    // live, whichever way it was installed: cert-manager's objects go too when the cluster serves their kinds
+    withCertManager.certManager = u->dryRun.empty();
+    std::vector<Json> objs = manifests::uninstallObjects(installOptions(withCertManager, global), u->deleteCrds);
     if (!u->dryRun.empty()) {
       if (!global.output.empty()) return printObjects(objs, global.output);
       for (const auto& obj : objs) std::cout << ref(obj) << " deleted (dry run)\n";
@@ -155,6 +171,14 @@ void addInstallVerb(CLI::App& app, GlobalOptions& global) {
       if (usersNamespace(client, obj)) {
         std::cout << ref(obj) << " kept (kubectl otel install did not create it)\n";
         continue;
+      }
+      const std::string apiVersion = obj.value("apiVersion", "");
+      if (apiVersion.rfind("cert-manager.io/", 0) == 0) {
+        try {
+          client.resourceFor(obj);
+        } catch (const std::exception&) {
+          continue;  // cert-manager not installed: nothing of its kinds to delete
+        }
       }
       try {
         client.remove(client.resourceFor(obj), ns, obj["metadata"].value("name", ""), del);

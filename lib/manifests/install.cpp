@@ -122,6 +122,22 @@ std::vector<Json> installObjects(const InstallOptions& o) {
         {"runAsNonRoot", true},
         {"capabilities", {{"drop", Json::array({"ALL"})}}}}},
       {"volumeMounts", Json::array({{{"name", "tmp"}, {"mountPath", "/tmp"}}})}};
+  Json volumes = Json::array({{{"name", "tmp"}, {"emptyDir", Json::object()}}});
+  if (o.certManager) {
+    container["command"].push_back("--webhook-certs=files");
+    container["volumeMounts"].push_back({{"name", "cert"}, {"mountPath", kWebhookCertDir}, {"readOnly", true}});
+    volumes.push_back({{"name", "cert"}, {"secret", {{"secretName", kServingCertSecret}, {"defaultMode", 420}}}});
+    const std::string svcName = std::string(kWebhookService) + "." + o.ns + ".svc";
+    Json issuer = {{"apiVersion", "cert-manager.io/v1"}, {"kind", "Issuer"}, {"metadata", meta("kubectl-otel-selfsigned-issuer", o.ns)}};
+    issuer["spec"] = {{"selfSigned", Json::object()}};
+    out.push_back(issuer);
+    Json cert = {{"apiVersion", "cert-manager.io/v1"}, {"kind", "Certificate"}, {"metadata", meta(kServingCertificate, o.ns)}};
+    cert["spec"] = {{"dnsNames", Json::array({svcName, svcName + ".cluster.local"})},
+                    {"issuerRef", {{"kind", "Issuer"}, {"name", "kubectl-otel-selfsigned-issuer"}}},
+                    {"secretName", kServingCertSecret},
+                    {"subject", {{"organizationalUnits", Json::array({"kubectl-otel"})}}}};
+    out.push_back(cert);
+  }
   Json dep = {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", meta(kControllerName, o.ns)}};
   Json podLabels = labels();
   dep["spec"] = {{"replicas", o.replicas},
@@ -132,7 +148,7 @@ std::vector<Json> installObjects(const InstallOptions& o) {
                     {{"serviceAccountName", kControllerName},
                      {"securityContext", {{"runAsNonRoot", true}, {"runAsUser", 65532}, {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
                      {"containers", Json::array({container})},
-                     {"volumes", Json::array({{{"name", "tmp"}, {"emptyDir", Json::object()}}})}}}}}};
+                     {"volumes", volumes}}}}}};
   out.push_back(dep);
   Json mwc = {{"apiVersion", "admissionregistration.k8s.io/v1"},
               {"kind", "MutatingWebhookConfiguration"},
@@ -144,6 +160,8 @@ std::vector<Json> installObjects(const InstallOptions& o) {
               {"v1alpha1"}, {"instrumentations"}, {"CREATE", "UPDATE"}, o),
       webhook("mopampbridge.kb.io", "/mutate-opentelemetry-io-v1alpha1-opampbridge", "Fail", {"opentelemetry.io"},
               {"v1alpha1"}, {"opampbridges"}, {"CREATE", "UPDATE"}, o),
+      webhook("mtargetallocator.kb.io", "/mutate-opentelemetry-io-v1alpha1-targetallocator", "Fail", {"opentelemetry.io"},
+              {"v1alpha1"}, {"targetallocators"}, {"CREATE", "UPDATE"}, o),
       webhook("mpod.kb.io", "/mutate-v1-pod", "Ignore", {""}, {"v1"}, {"pods"}, {"CREATE"}, o),
   });
   out.push_back(mwc);
@@ -169,11 +187,16 @@ std::vector<Json> installObjects(const InstallOptions& o) {
               {"opentelemetry.io"}, {"v1alpha1"}, {"targetallocators"}, {"CREATE", "UPDATE"}, o),
   });
   out.push_back(vwc);
-  // CRD conversion webhook points at our namespace.
-  for (auto& obj : out)
-    if (obj.value("kind", "") == "CustomResourceDefinition" && obj["spec"].contains("conversion") &&
-        obj["spec"]["conversion"].contains("webhook"))
-      obj["spec"]["conversion"]["webhook"]["clientConfig"]["service"]["namespace"] = o.ns;
+  // CRD conversion webhook points at our namespace; cert-manager's CA injector fills the bundles.
+  const std::string injectFrom = o.ns + "/" + kServingCertificate;
+  for (auto& obj : out) {
+    const std::string kind = obj.value("kind", "");
+    bool converting = kind == "CustomResourceDefinition" && obj["spec"].contains("conversion") &&
+                      obj["spec"]["conversion"].contains("webhook");
+    if (converting) obj["spec"]["conversion"]["webhook"]["clientConfig"]["service"]["namespace"] = o.ns;
+    if (o.certManager && (converting || kind == "MutatingWebhookConfiguration" || kind == "ValidatingWebhookConfiguration"))
+      obj["metadata"]["annotations"]["cert-manager.io/inject-ca-from"] = injectFrom;
+  }
   return out;
 }
 

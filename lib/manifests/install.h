@@ -21,10 +21,18 @@ struct InstallOptions {
   std::string image = "ghcr.io/kubectl-otel/kubectl-otel:latest";
   int replicas = 1;
   bool crds = true;  // include the CRDs
+  // cert-manager issues the webhooks' serving certificate: a self-signed Issuer and a Certificate in `ns`,
+  // its Secret mounted where `run` reads it (--webhook-certs files, reloaded when cert-manager renews it),
+  // and `cert-manager.io/inject-ca-from` on the webhook configurations and the converting CRD. Otherwise
+  // `run` manages the certificate itself (a Secret, the CA bundle written by the controller).
+  bool certManager = false;
 };
 
 inline constexpr const char* kControllerName = "kubectl-otel-controller";
 inline constexpr const char* kWebhookService = "kubectl-otel-webhook";
+inline constexpr const char* kServingCertificate = "kubectl-otel-serving-cert";         // cert-manager Certificate
+inline constexpr const char* kServingCertSecret = "kubectl-otel-webhook-server-cert";  // its Secret
+inline constexpr const char* kWebhookCertDir = "/tmp/k8s-webhook-server/serving-certs";  // controller-runtime's
 
 // The CRD objects (parsed from the embedded files).
 std::vector<Json> crdObjects();

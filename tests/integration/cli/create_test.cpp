@@ -1,6 +1,7 @@
 // `kubectl otel create`, `create instrumentation`, `install` and `uninstall` run as the real binary
 // against the test API server: apply, idempotent re-apply, validation before anything is written,
 // `--wait` seeing Ready once the test sets the status, and the custom resources uninstall leaves.
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -364,6 +365,45 @@ TEST_F(CreateCli, UninstallKeepsANamespaceInstallDidNotCreate) {
   Result u2 = otel("uninstall");
   ASSERT_EQ(u2.code, 0) << u2.err;
   EXPECT_NE(u2.out.find("Namespace/kubectl-otel-system deleted\n"), std::string::npos) << u2.out;
+}
+
+}  // namespace
+
+namespace {
+
+// A minimal CRD of cert-manager's (the test API server serves what a CRD declares).
+Json certManagerCrd(const std::string& plural, const std::string& kind) {
+  return otel::parseYaml("{apiVersion: apiextensions.k8s.io/v1, kind: CustomResourceDefinition, metadata: {name: " + plural +
+                         ".cert-manager.io}, spec: {group: cert-manager.io, scope: Namespaced, names: {plural: " + plural +
+                         ", kind: " + kind + "}, versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: "
+                         "{type: object, x-kubernetes-preserve-unknown-fields: true}}}]}}");
+}
+
+// install --cert-manager: refused with one line and nothing written where cert-manager is not installed;
+// where it is, the Issuer and Certificate are applied, the webhook configurations ask for CA injection, and
+// uninstall deletes them again.
+TEST_F(CreateCli, InstallWithCertManager) {
+  Result refused = otel("install --cert-manager");
+  EXPECT_NE(refused.code, 0);
+  EXPECT_NE(refused.err.find("cert-manager is not installed"), std::string::npos) << refused.err;
+  EXPECT_EQ(refused.err.rfind("error: --cert-manager: cert-manager is not installed", 0), 0u) << refused.err;  // one line, then the hint
+  EXPECT_TRUE(server_.listObjects("apiextensions.k8s.io/v1", "customresourcedefinitions").empty()) << "partial install";
+
+  server_.putObject(certManagerCrd("issuers", "Issuer"));
+  server_.putObject(certManagerCrd("certificates", "Certificate"));
+  Result r = otel("install --cert-manager");
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json cert = server_.getObject("cert-manager.io/v1", "certificates", "kubectl-otel-system", "kubectl-otel-serving-cert");
+  ASSERT_FALSE(cert.is_null()) << r.out;
+  EXPECT_EQ(cert["spec"]["secretName"], "kubectl-otel-webhook-server-cert");
+  EXPECT_FALSE(server_.getObject("cert-manager.io/v1", "issuers", "kubectl-otel-system", "kubectl-otel-selfsigned-issuer").is_null());
+  Json mwc = server_.getObject("admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations", "",
+                               "kubectl-otel-mutating-webhook-configuration");
+  EXPECT_EQ(mwc["metadata"]["annotations"]["cert-manager.io/inject-ca-from"], "kubectl-otel-system/kubectl-otel-serving-cert");
+  Result u = otel("uninstall");
+  ASSERT_EQ(u.code, 0) << u.err;
+  EXPECT_NE(u.out.find("Certificate/kubectl-otel-serving-cert deleted\n"), std::string::npos) << u.out;
+  EXPECT_TRUE(server_.getObject("cert-manager.io/v1", "certificates", "kubectl-otel-system", "kubectl-otel-serving-cert").is_null());
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 #include "lib/api/collector.h"
 #include "lib/core/error.h"
 #include "lib/core/yaml.h"
+#include <algorithm>
 #include <map>
+#include <set>
 
 #include "lib/manifests/build.h"
 #include "lib/manifests/install.h"
@@ -104,6 +106,61 @@ TEST(Install, EmbeddedCrdsAndControllerObjects) {
   EXPECT_EQ(byKind["CustomResourceDefinition/opentelemetrycollectors.opentelemetry.io"]["spec"]["conversion"]["webhook"]
                   ["clientConfig"]["service"]["namespace"],
             "otel-system");
+  // every served webhook path has an entry: the TargetAllocator defaulter too
+  std::set<std::string> paths;
+  for (const auto& w : mwc["webhooks"]) paths.insert(w["clientConfig"]["service"]["path"].get<std::string>());
+  EXPECT_TRUE(paths.count("/mutate-opentelemetry-io-v1alpha1-targetallocator"));
+  // self-managed certificate by default: no cert-manager objects, no mounted Secret, no injection annotation
+  EXPECT_FALSE(byKind.count("Certificate/kubectl-otel-serving-cert"));
+  EXPECT_FALSE(mwc["metadata"].contains("annotations"));
+  EXPECT_EQ(c["volumeMounts"].size(), 1u);
+}
+
+TEST(Install, CertManagerIssuesTheServingCertificate) {
+  InstallOptions o;
+  o.ns = "otel-system";
+  o.certManager = true;
+  auto objs = installObjects(o);
+  std::map<std::string, Json> byKind;
+  std::vector<std::string> order;
+  for (const auto& x : objs) {
+    order.push_back(x["kind"].get<std::string>());
+    byKind[x["kind"].get<std::string>() + "/" + x["metadata"]["name"].get<std::string>()] = x;
+  }
+  ASSERT_TRUE(byKind.count("Issuer/kubectl-otel-selfsigned-issuer"));
+  ASSERT_TRUE(byKind.count("Certificate/kubectl-otel-serving-cert"));
+  const Json& cert = byKind["Certificate/kubectl-otel-serving-cert"];
+  EXPECT_EQ(cert["metadata"]["namespace"], "otel-system");
+  EXPECT_EQ(cert["spec"]["dnsNames"], Json::parse(R"(["kubectl-otel-webhook.otel-system.svc","kubectl-otel-webhook.otel-system.svc.cluster.local"])"));
+  EXPECT_EQ(cert["spec"]["issuerRef"]["name"], "kubectl-otel-selfsigned-issuer");
+  EXPECT_EQ(cert["spec"]["secretName"], "kubectl-otel-webhook-server-cert");
+  // the Issuer and Certificate come before the Deployment that mounts the Secret
+  auto pos = [&](const std::string& k) { return std::find(order.begin(), order.end(), k) - order.begin(); };
+  EXPECT_LT(pos("Certificate"), pos("Deployment"));
+  const Json& pod = byKind["Deployment/kubectl-otel-controller"]["spec"]["template"]["spec"];
+  const Json& c = pod["containers"][0];
+  EXPECT_EQ(c["command"], Json::parse(R"(["kubectl-otel","run","--webhook-certs=files"])"));
+  bool mounted = false;
+  for (const auto& m : c["volumeMounts"])
+    if (m["name"] == "cert") {
+      mounted = true;
+      EXPECT_EQ(m["mountPath"], "/tmp/k8s-webhook-server/serving-certs");
+      EXPECT_EQ(m["readOnly"], true);
+    }
+  EXPECT_TRUE(mounted);
+  bool volume = false;
+  for (const auto& v : pod["volumes"])
+    if (v["name"] == "cert") volume = v["secret"]["secretName"] == "kubectl-otel-webhook-server-cert";
+  EXPECT_TRUE(volume);
+  const std::string from = "otel-system/kubectl-otel-serving-cert";
+  for (const char* k : {"MutatingWebhookConfiguration/kubectl-otel-mutating-webhook-configuration",
+                        "ValidatingWebhookConfiguration/kubectl-otel-validating-webhook-configuration",
+                        "CustomResourceDefinition/opentelemetrycollectors.opentelemetry.io"})
+    EXPECT_EQ(byKind[k]["metadata"]["annotations"]["cert-manager.io/inject-ca-from"], from) << k;
+  // CRDs without a conversion webhook get no CA injection
+  EXPECT_FALSE(byKind["CustomResourceDefinition/instrumentations.opentelemetry.io"]["metadata"].contains("annotations") &&
+               byKind["CustomResourceDefinition/instrumentations.opentelemetry.io"]["metadata"]["annotations"].contains(
+                   "cert-manager.io/inject-ca-from"));
 }
 
 }  // namespace
