@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -16,6 +17,7 @@
 #include "lib/core/error.h"
 #include "lib/core/log.h"
 #include "lib/core/version.h"
+#include "lib/http/certs.h"
 #include "lib/http/metrics.h"
 #include "lib/http/server.h"
 #include "lib/kube/client.h"
@@ -54,6 +56,7 @@ struct RunFlags {
   std::vector<std::string> webhookCertSans;
   double webhookCertValidity = 365.0 * 24 * 3600;  // seconds, self-managed serving certificate
   double webhookCertCheckPeriod = 10;               // seconds between looks at the Secret or the files
+  std::string webhookHost;  // outside the cluster: serve here and register the webhooks by URL
 };
 
 bool inCluster() { return std::getenv("KUBERNETES_SERVICE_HOST") != nullptr; }
@@ -188,12 +191,43 @@ void run(const GlobalOptions& g, const RunFlags& f) {
     stop.request_stop();
   });
   std::optional<WebhookServer> webhooks;
+  std::optional<UrlRegistration> registration;
+  std::string localCertDir;  // --webhook-host: this run's own CA and certificate, removed on exit
+  struct RemoveDir {
+    std::string& dir;
+    ~RemoveDir() {
+      std::error_code ec;
+      if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+    }
+  } removeLocalCertDir{localCertDir};
+  std::string localCa;
+  RunFlags fl = f;
+  if (!f.webhookHost.empty()) {
+    if (f.webhooks == "false") throw Error("--webhook-host serves the webhooks; it cannot go with --webhooks=false", "--webhook-host");
+    std::string tmpl = (std::filesystem::temp_directory_path() / "kubectl-otel-webhook-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw Error("cannot create a folder for the webhook certificate", tmpl);
+    localCertDir = tmpl;
+    auto ca = http::generateCa("kubectl-otel-webhook-host-ca", static_cast<long>(f.webhookCertValidity));
+    std::vector<std::string> sans = {f.webhookHost};
+    sans.insert(sans.end(), f.webhookCertSans.begin(), f.webhookCertSans.end());
+    auto leaf = http::generateCert(ca, f.webhookHost, sans, false, {}, static_cast<long>(f.webhookCertValidity));
+    for (const auto& [file, pem] : {std::pair{"/tls.crt", leaf.certPem}, std::pair{"/tls.key", leaf.keyPem}}) {
+      std::ofstream out(localCertDir + file, std::ios::trunc);
+      out << pem;
+      if (!out) throw Error("cannot write the webhook certificate", localCertDir + file);
+    }
+    std::filesystem::permissions(localCertDir + "/tls.key", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    localCa = ca.certPem;
+    fl.webhookCertDir = localCertDir;
+    fl.webhookCerts = "files";
+    fl.webhooks = "true";
+  }
   {
     namespace fs = std::filesystem;
-    const std::string cert = f.webhookCertDir + "/tls.crt", key = f.webhookCertDir + "/tls.key";
+    const std::string cert = fl.webhookCertDir + "/tls.crt", key = fl.webhookCertDir + "/tls.key";
     bool haveCert = fs::exists(cert) && fs::exists(key);
-    const bool self = f.webhooks != "false" &&
-                      (f.webhookCerts == "self" || (f.webhookCerts == "auto" && !haveCert && inCluster()));
+    const bool self = fl.webhooks != "false" &&
+                      (fl.webhookCerts == "self" || (fl.webhookCerts == "auto" && !haveCert && inCluster()));
     CertRefresh refresh;
     refresh.mode = self ? "self" : "files";
     refresh.policy.servingValidity = static_cast<long>(f.webhookCertValidity);
@@ -208,13 +242,13 @@ void run(const GlobalOptions& g, const RunFlags& f) {
                       std::string(manifests::kWebhookService) + "." + refresh.ns + ".svc.cluster.local"};
       refresh.sans.insert(refresh.sans.end(), f.webhookCertSans.begin(), f.webhookCertSans.end());
       // at start every replica may write (create races end in a 409 and the winner's Secret is read)
-      ensureSelfManagedCert(client, refresh.ns, refresh.sans, f.webhookCertDir, refresh.policy, true);
+      ensureSelfManagedCert(client, refresh.ns, refresh.sans, fl.webhookCertDir, refresh.policy, true);
       haveCert = true;
     }
-    if (f.webhooks == "true" && !haveCert)
+    if (fl.webhooks == "true" && !haveCert)
       throw Error("no serving certificate: " + cert + " and " + key + " are needed", "--webhook-cert-dir",
                   "mount cert-manager's Secret there, or pass --webhooks=false");
-    if (f.webhooks != "false" && haveCert) {
+    if (fl.webhooks != "false" && haveCert) {
       WebhookOptions wo;
       wo.listenAddr = f.webhookAddr;
       wo.certFile = cert;
@@ -224,9 +258,19 @@ void run(const GlobalOptions& g, const RunFlags& f) {
       webhooks.emplace(client, metrics, wo);
       int wport = webhooks->start(stop.get_token());
       webhooks->keepCertificateFresh(refresh, stop.get_token());
-      log::info("webhooks serving", {{"port", std::to_string(wport)}, {"cert_dir", f.webhookCertDir}, {"certs", refresh.mode}});
-    } else if (f.webhooks == "auto") {
-      log::warn("admission and conversion webhooks not served: no certificate", {{"cert_dir", f.webhookCertDir}});
+      log::info("webhooks serving", {{"port", std::to_string(wport)}, {"cert_dir", fl.webhookCertDir}, {"certs", refresh.mode}});
+      if (!f.webhookHost.empty()) {
+        const std::string host = f.webhookHost.find(':') != std::string::npos ? "[" + f.webhookHost + "]" : f.webhookHost;
+        registration.emplace(client, podNamespace(rc));
+        try {
+          registration->registerAll("https://" + host + ":" + std::to_string(wport), localCa);
+        } catch (...) {
+          registration->restore();  // what was registered before the failure
+          throw;
+        }
+      }
+    } else if (fl.webhooks == "auto") {
+      log::warn("admission and conversion webhooks not served: no certificate", {{"cert_dir", fl.webhookCertDir}});
     }
   }
   ctl.startInformers(stop.get_token());
@@ -241,6 +285,7 @@ void run(const GlobalOptions& g, const RunFlags& f) {
   } else {
     ctl.runWorkers(stop.get_token());
   }
+  if (registration) registration->restore();  // while the server still answers
   ctl.shutDown();
   if (webhooks) webhooks->stop();
   metricsServer.stop();
@@ -294,6 +339,10 @@ void addRunVerb(CLI::App& app, GlobalOptions& global) {
       ->check(CLI::IsMember({"files", "self", "auto"}))
       ->capture_default_str();
   cmd->add_option("--webhook-cert-san", f->webhookCertSans, "Extra names (DNS or IP) of the self-managed certificate")->delimiter(',');
+  cmd->add_option("--webhook-host", f->webhookHost,
+                  "Outside the cluster: serve the webhooks for HOST (a name or IP the API server reaches), register the "
+                  "webhook configurations and the collector CRD's conversion by URL https://HOST:PORT with this run's own "
+                  "CA, and restore them on exit");
   cmd->add_option("--webhook-cert-validity", f->webhookCertValidity,
                   "Seconds the self-managed serving certificate is valid; renewed with a third left, without a restart")
       ->check(CLI::Range(3.0, 20.0 * 365 * 24 * 3600))

@@ -17,6 +17,7 @@
 #include "lib/kube/errors.h"
 #include "lib/kube/informer.h"
 #include "lib/webhook/admission.h"
+#include "lib/webhook/registration.h"
 #include "plugin/rbac_check.h"
 
 namespace otel::plugin {
@@ -206,6 +207,99 @@ bool ensureSelfManagedCert(kube::Client& client, const std::string& ns, const st
     changed = true;
   }
   return changed;
+}
+
+namespace {
+constexpr const char* kCreatedAnnotation = "kubectl-otel.io/created-for-webhook-host";
+const char* kMwcName = "kubectl-otel-mutating-webhook-configuration";
+const char* kVwcName = "kubectl-otel-validating-webhook-configuration";
+const char* kCollectorCrd = "opentelemetrycollectors.opentelemetry.io";
+
+std::optional<Json> getOptional(kube::Client& client, const kube::ResourceId& id, const std::string& name) {
+  try {
+    return client.get(id, "", name);
+  } catch (const kube::ApiError& e) {
+    if (e.isNotFound()) return std::nullopt;
+    throw;
+  }
+}
+}  // namespace
+
+void UrlRegistration::registerAll(const std::string& baseUrl, const std::string& caPem) {
+  const std::string bundle = base64Encode(caPem);
+  manifests::InstallOptions io;
+  io.ns = ns_;
+  io.crds = false;
+  for (const auto* id : {&kMwc, &kVwc}) {
+    const std::string name = id == &kMwc ? kMwcName : kVwcName;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      auto live = getOptional(client_, *id, name);
+      try {
+        if (live) {
+          Json obj = *live;
+          if (webhook::registerByUrl(obj, baseUrl, bundle)) client_.update(*id, "", obj);
+        } else {
+          Json obj;
+          for (const auto& o : manifests::installObjects(io))
+            if (o.value("kind", "") == id->kind) obj = o;
+          webhook::registerByUrl(obj, baseUrl, bundle);
+          obj["metadata"]["annotations"].erase(webhook::kRestoreAnnotation);
+          obj["metadata"]["annotations"][kCreatedAnnotation] = "true";
+          client_.create(*id, "", obj);
+        }
+        log::info("webhooks registered by URL", {{"object", id->kind + " " + name}, {"url", baseUrl}, {"created", live ? "false" : "true"}});
+        break;
+      } catch (const kube::ApiError& e) {
+        if (e.code() != 409 || attempt == 4) throw;
+      }
+    }
+  }
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto crd = getOptional(client_, kCrds, kCollectorCrd);
+    if (!crd) {
+      log::warn("collector CRD not installed; conversion not registered", {{"object", std::string("CustomResourceDefinition ") + kCollectorCrd}});
+      break;
+    }
+    try {
+      Json obj = *crd;
+      if (webhook::registerByUrl(obj, baseUrl, bundle)) client_.update(kCrds, "", obj);
+      log::info("webhooks registered by URL", {{"object", std::string("CustomResourceDefinition ") + kCollectorCrd}, {"url", baseUrl}});
+      break;
+    } catch (const kube::ApiError& e) {
+      if (e.code() != 409 || attempt == 4) throw;
+    }
+  }
+}
+
+void UrlRegistration::restore() {
+  auto undo = [&](const kube::ResourceId& id, const std::string& name) {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      try {
+        auto live = getOptional(client_, id, name);
+        if (!live) return;
+        if (api::str(*live, {"metadata", "annotations", kCreatedAnnotation}) == "true") {
+          client_.remove(id, "", name, {});
+          log::info("webhook registration removed", {{"object", id.kind + " " + name}});
+          return;
+        }
+        Json obj = *live;
+        if (!webhook::restoreRegistration(obj)) return;
+        client_.update(id, "", obj);
+        log::info("webhook registration restored", {{"object", id.kind + " " + name}});
+        return;
+      } catch (const kube::ApiError& e) {
+        if (e.code() == 409 && attempt < 4) continue;
+        log::error("webhook registration not restored", {{"object", id.kind + " " + name}, {"error", e.what()}});
+        return;
+      } catch (const std::exception& e) {
+        log::error("webhook registration not restored", {{"object", id.kind + " " + name}, {"error", e.what()}});
+        return;
+      }
+    }
+  };
+  undo(kMwc, kMwcName);
+  undo(kVwc, kVwcName);
+  undo(kCrds, kCollectorCrd);
 }
 
 struct WebhookServer::Impl {

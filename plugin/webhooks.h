@@ -59,6 +59,20 @@ struct CertRefresh {
   std::function<bool()> mayWrite;  // self: renewals are written only while this says so (the leader); null: always
 };
 
+// `run --webhook-host`: our webhook configurations and the collector CRD's conversion pointed at baseUrl with
+// our CA (lib/webhook/registration), and undone by restore(): configurations that existed get their
+// clientConfigs back, the ones created for this run are deleted. A registration left by a run that crashed
+// is undone by the next run's restore (the originals live in an annotation on each object).
+class UrlRegistration {
+ public:
+  UrlRegistration(kube::Client& client, std::string installNamespace) : client_(client), ns_(std::move(installNamespace)) {}
+  void registerAll(const std::string& baseUrl, const std::string& caPem);  // throws otel::Error / kube::ApiError
+  void restore();                                                          // logs what fails, never throws
+ private:
+  kube::Client& client_;
+  std::string ns_;
+};
+
 class WebhookServer {
  public:
   WebhookServer(kube::Client& client, http::Registry& metrics, WebhookOptions options);

@@ -463,4 +463,74 @@ TEST_F(RunCli, ReloadsTheCertificateFilesWhenTheyChange) {
   EXPECT_NE(op.output().find("webhook certificate reloaded"), std::string::npos);
 }
 
+// Outside the cluster: --webhook-host registers install's webhook configurations and the collector CRD's
+// conversion by URL with the run's own CA; the API server calls them there; SIGTERM restores what was there
+// (the configuration install made) and deletes what the run created. After a SIGKILL the next run keeps
+// the first originals and restores them.
+TEST_F(RunCli, WebhookHostRegistersByUrlAndRestoresOnExit) {
+  const otel::kube::ResourceId mwcId{"admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations", false, "MutatingWebhookConfiguration"};
+  const otel::kube::ResourceId vwcId{"admissionregistration.k8s.io/v1", "validatingwebhookconfigurations", false, "ValidatingWebhookConfiguration"};
+  const otel::kube::ResourceId crdId{"apiextensions.k8s.io/v1", "customresourcedefinitions", false, "CustomResourceDefinition"};
+  const std::string mwcName = "kubectl-otel-mutating-webhook-configuration", vwcName = "kubectl-otel-validating-webhook-configuration";
+  const std::string crdName = "opentelemetrycollectors.opentelemetry.io";
+  otel::manifests::InstallOptions io;
+  io.crds = false;
+  for (const auto& o : otel::manifests::installObjects(io))
+    if (o["kind"] == "MutatingWebhookConfiguration") client_->create(mwcId, "", o);
+  auto comparable = [](Json o) {  // what registration may touch: the webhooks, the conversion, annotations
+    Json out{{"annotations", o["metadata"].value("annotations", Json::object())}};
+    if (o.contains("webhooks")) out["webhooks"] = o["webhooks"];
+    if (o.contains("spec") && o["spec"].contains("conversion")) out["conversion"] = o["spec"]["conversion"];
+    return out;
+  };
+  const Json mwcBefore = comparable(client_->get(mwcId, "", mwcName));
+  const Json crdBefore = comparable(client_->get(crdId, "", crdName));
+  const std::vector<std::string> flags = {"--webhook-host", "127.0.0.1", "--webhook-addr", "127.0.0.1:0"};
+  auto registered = [](const Operator& op) {
+    std::string out = op.output();
+    return out.find("object=\"CustomResourceDefinition opentelemetrycollectors.opentelemetry.io\"") != std::string::npos &&
+           out.find("msg=\"webhooks registered by URL\"") != std::string::npos;
+  };
+  {
+    Operator crashed(kubeconfig_, dir_ + "/crashed.log", flags);
+    ASSERT_TRUE(eventually([&] { return registered(crashed); })) << crashed.output();
+    crashed.stop(SIGKILL);  // leaves its registration behind
+  }
+  Operator op(kubeconfig_, dir_ + "/op.log", flags);
+  ASSERT_TRUE(eventually([&] { return registered(op); })) << op.output();
+  const std::string base = "https://127.0.0.1:" + std::to_string(webhookPort(op.output()));
+  Json mwc = client_->get(mwcId, "", mwcName);
+  for (const auto& w : mwc["webhooks"]) {
+    EXPECT_EQ(w["clientConfig"]["url"].get<std::string>().rfind(base + "/", 0), 0u) << w.dump();
+    EXPECT_FALSE(w["clientConfig"].value("caBundle", "").empty());
+  }
+  Json vwc = client_->get(vwcId, "", vwcName);  // created for this run
+  EXPECT_EQ(vwc["webhooks"][0]["clientConfig"]["url"].get<std::string>().rfind(base + "/", 0), 0u);
+  EXPECT_EQ(client_->get(crdId, "", crdName)["spec"]["conversion"]["webhook"]["clientConfig"]["url"], base + "/convert");
+
+  // the API server calls the run: a collector is defaulted, a mode change refused
+  Json c = collector("ds");
+  c["spec"]["mode"] = "daemonset";
+  client_->create(kCollectors, "default", c);
+  EXPECT_EQ(client_->get(kCollectors, "default", "ds")["spec"]["upgradeStrategy"], "automatic");
+  bool refused = false;
+  for (int i = 0; i < 50 && !refused; ++i) {
+    Json latest = client_->get(kCollectors, "default", "ds");
+    latest["spec"]["mode"] = "deployment";
+    try {
+      client_->update(kCollectors, "default", latest);
+      break;
+    } catch (const otel::kube::ApiError& e) {
+      if (e.code() == 409) continue;
+      refused = std::string(e.what()).find("does not support modification") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(refused);
+
+  EXPECT_EQ(op.stop(SIGTERM), 0) << op.output();
+  EXPECT_EQ(comparable(client_->get(mwcId, "", mwcName)), mwcBefore);
+  EXPECT_EQ(comparable(client_->get(crdId, "", crdName)), crdBefore);
+  EXPECT_THROW(client_->get(vwcId, "", vwcName), otel::kube::ApiError);  // it did not exist before
+}
+
 }  // namespace
