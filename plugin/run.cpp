@@ -82,7 +82,10 @@ bool detectRbac(kube::Client& client) {
   }
 }
 
-void serveOps(http::Server& s, http::Registry& metrics, const controller::Controller& ctl, bool metricsHere, bool healthHere) {
+// Ready when the controller's informers and, once the webhooks serve, their catalog (Instrumentations and
+// collectors the pod webhook injects from) have synced: a pod admitted before that could miss its injection.
+void serveOps(http::Server& s, http::Registry& metrics, const controller::Controller& ctl,
+              const std::atomic<const WebhookServer*>& webhooks, bool metricsHere, bool healthHere) {
   if (metricsHere)
     s.get("/metrics", [&metrics](const http::Request&) {
       http::Response r;
@@ -92,9 +95,12 @@ void serveOps(http::Server& s, http::Registry& metrics, const controller::Contro
     });
   if (healthHere) {
     s.get("/healthz", [](const http::Request&) { return http::Response{200, "text/plain", "ok"}; });
-    s.get("/readyz", [&ctl](const http::Request&) {
-      if (ctl.synced()) return http::Response{200, "text/plain", "ok"};
-      return http::Response{500, "text/plain", "[-]informers-synced failed: reason withheld\nreadyz check failed"};
+    s.get("/readyz", [&ctl, &webhooks](const http::Request&) {
+      const WebhookServer* w = webhooks.load();
+      if (!ctl.synced()) return http::Response{500, "text/plain", "[-]informers-synced failed: reason withheld\nreadyz check failed"};
+      if (w && !w->synced())
+        return http::Response{500, "text/plain", "[+]informers-synced ok\n[-]webhook-catalog-synced failed: reason withheld\nreadyz check failed"};
+      return http::Response{200, "text/plain", "ok"};
     });
   }
 }
@@ -154,13 +160,14 @@ void run(const GlobalOptions& g, const RunFlags& f) {
   bool shared = f.metricsAddr == f.healthAddr;
   http::Server metricsServer;
   std::optional<http::Server> healthServer;
-  serveOps(metricsServer, metrics, ctl, true, shared);
+  std::atomic<const WebhookServer*> servingWebhooks{nullptr};
+  serveOps(metricsServer, metrics, ctl, servingWebhooks, true, shared);
   int mport = metricsServer.bind(f.metricsAddr);
   metricsServer.start();
   int hport = mport;
   if (!shared) {
     healthServer.emplace();
-    serveOps(*healthServer, metrics, ctl, false, true);
+    serveOps(*healthServer, metrics, ctl, servingWebhooks, false, true);
     hport = healthServer->bind(f.healthAddr);
     healthServer->start();
   }
@@ -191,6 +198,10 @@ void run(const GlobalOptions& g, const RunFlags& f) {
     stop.request_stop();
   });
   std::optional<WebhookServer> webhooks;
+  struct ForgetWebhooks {  // destroyed before `webhooks`: /readyz stops looking at them first
+    std::atomic<const WebhookServer*>& p;
+    ~ForgetWebhooks() { p = nullptr; }
+  } forgetWebhooks{servingWebhooks};
   std::optional<UrlRegistration> registration;
   std::string localCertDir;  // --webhook-host: this run's own CA and certificate, removed on exit
   struct RemoveDir {
@@ -257,6 +268,7 @@ void run(const GlobalOptions& g, const RunFlags& f) {
       wo.operatorCreatesRbac = co.build.createRbac;
       webhooks.emplace(client, metrics, wo);
       int wport = webhooks->start(stop.get_token());
+      servingWebhooks = &*webhooks;
       webhooks->keepCertificateFresh(refresh, stop.get_token());
       log::info("webhooks serving", {{"port", std::to_string(wport)}, {"cert_dir", fl.webhookCertDir}, {"certs", refresh.mode}});
       if (!f.webhookHost.empty()) {
@@ -287,9 +299,10 @@ void run(const GlobalOptions& g, const RunFlags& f) {
   }
   if (registration) registration->restore();  // while the server still answers
   ctl.shutDown();
-  if (webhooks) webhooks->stop();
   metricsServer.stop();
   if (healthServer) healthServer->stop();
+  servingWebhooks = nullptr;
+  if (webhooks) webhooks->stop();
   signals.request_stop();
   if (lost) {
     log::error("leader election lost; exiting");

@@ -533,4 +533,27 @@ TEST_F(RunCli, WebhookHostRegistersByUrlAndRestoresOnExit) {
   EXPECT_THROW(client_->get(vwcId, "", vwcName), otel::kube::ApiError);  // it did not exist before
 }
 
+// /readyz waits for the pod webhook's catalog too: with the Instrumentation CRD missing its informer
+// cannot sync, so the operator is not ready (a pod admitted now could miss its injection) though the
+// controller's own caches are; once the CRD is there, it is.
+TEST_F(RunCli, NotReadyUntilTheWebhookCatalogHasSynced) {
+  ASSERT_TRUE(server_.deleteObject("apiextensions.k8s.io/v1", "customresourcedefinitions", "", "instrumentations.opentelemetry.io"));
+  auto ca = otel::testing::generateCa();
+  auto leaf = otel::testing::generateCert(ca, "kubectl-otel-webhook", {"127.0.0.1"});
+  const std::string certDir = dir_ + "/certs";
+  std::filesystem::create_directories(certDir);
+  std::ofstream(certDir + "/tls.crt") << leaf.certPem;
+  std::ofstream(certDir + "/tls.key") << leaf.keyPem;
+  Operator op(kubeconfig_, dir_ + "/op.log", {"--webhook-addr", "127.0.0.1:0", "--webhook-cert-dir", certDir});
+  ASSERT_TRUE(eventually([&] { return op.output().find("caches synced") != std::string::npos; })) << op.output();
+  const int health = op.port("health_port");
+  EXPECT_NE(httpGet(health, "/readyz").find("[-]webhook-catalog-synced failed"), std::string::npos) << httpGet(health, "/readyz");
+  otel::kube::PatchOptions po;
+  po.force = true;
+  for (const auto& crd : otel::manifests::crdObjects())
+    if (crd["metadata"]["name"] == "instrumentations.opentelemetry.io") client_->apply(crd, po);
+  EXPECT_TRUE(eventually([&] { return httpGet(health, "/readyz").find("200 OK") != std::string::npos; }, std::chrono::seconds(60)))
+      << httpGet(health, "/readyz") << op.output();
+}
+
 }  // namespace
