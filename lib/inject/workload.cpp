@@ -4,7 +4,9 @@
 #include <map>
 
 #include "lib/api/instrumentation.h"
+#include "lib/api/collector.h"
 #include "lib/api/common.h"
+#include "lib/collectorconfig/admission.h"
 #include "lib/core/error.h"
 #include "lib/core/yaml.h"
 
@@ -247,8 +249,21 @@ FileModeResult processManifests(const std::vector<ManifestSource>& sources, cons
     if (!diag.errors.empty())
       throw Error(diag.errors.front(), "Instrumentation " + metaStr(inst, "name"), "fix the Instrumentation's spec");
   }
-  for (auto& col : base.collectors)
+  // A collector in the input is used as the cluster would store it: converted to v1beta1, with the CRD's
+  // and the collector webhook's defaults (listen endpoints, telemetry), so the sidecar's config is the one
+  // the operator's pod webhook injects.
+  for (auto& col : base.collectors) {
     if (metaStr(col, "namespace").empty()) col["metadata"]["namespace"] = opts.defaultNamespace;
+    const std::string where = "OpenTelemetryCollector " + metaStr(col, "namespace") + "/" + metaStr(col, "name");
+    try {
+      Json stored = api::toV1beta1(col);
+      api::applyCollectorCrdDefaults(stored);
+      collectorconfig::defaultCollector(stored);
+      col = std::move(stored);
+    } catch (const Error& e) {
+      throw Error(e.what(), where + ": spec.config", "fix the collector's config");
+    }
+  }
 
   // 3. Selectors: each must name a supported kind and exist in the input.
   struct Selector {

@@ -25,6 +25,7 @@
 #include "lib/manifests/install.h"
 #include "tests/integration/kube/fixture.h"
 #include "lib/core/hash.h"
+#include "lib/core/yaml.h"
 #include "lib/http/certs.h"
 #include "lib/kube/errors.h"
 #include "tests/support/api_server.h"
@@ -554,6 +555,126 @@ TEST_F(RunCli, NotReadyUntilTheWebhookCatalogHasSynced) {
     if (crd["metadata"]["name"] == "instrumentations.opentelemetry.io") client_->apply(crd, po);
   EXPECT_TRUE(eventually([&] { return httpGet(health, "/readyz").find("200 OK") != std::string::npos; }, std::chrono::seconds(60)))
       << httpGet(health, "/readyz") << op.output();
+}
+
+// The pod webhook is `inject -f`'s function behind admission: for the sidecar, every language, and two
+// languages in two containers, the pod the API server stores through the webhook equals the pod
+// `kubectl otel inject -f` writes for the same annotated input (both stored by the API server, so both get
+// its defaults; `inject -f`'s is created with dryRun, and the webhook leaves an injected pod as it is).
+TEST_F(RunCli, PodsAdmittedThroughTheWebhookEqualInjectFiles) {
+  auto ca = otel::testing::generateCa();
+  auto leaf = otel::testing::generateCert(ca, "kubectl-otel-webhook", {"127.0.0.1"});
+  const std::string certDir = dir_ + "/certs";
+  std::filesystem::create_directories(certDir);
+  std::ofstream(certDir + "/tls.crt") << leaf.certPem;
+  std::ofstream(certDir + "/tls.key") << leaf.keyPem;
+  Operator op(kubeconfig_, dir_ + "/op.log", {"--webhook-addr", "127.0.0.1:0", "--webhook-cert-dir", certDir});
+  ASSERT_TRUE(eventually([&] { return webhookPort(op.output()) > 0; })) << op.output();
+  const std::string base = "https://127.0.0.1:" + std::to_string(webhookPort(op.output()));
+  const otel::kube::ResourceId mwcId{"admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations", false, "MutatingWebhookConfiguration"};
+  auto hook = [&](const std::string& name, const std::string& path, const std::string& group, const std::string& version,
+                  const std::string& resource) {
+    return Json{{"name", name}, {"admissionReviewVersions", {"v1"}}, {"sideEffects", "None"}, {"failurePolicy", "Fail"},
+                {"clientConfig", {{"url", base + path}, {"caBundle", otel::base64Encode(ca.certPem)}}},
+                {"rules", Json::array({{{"apiGroups", {group}}, {"apiVersions", {version}}, {"operations", {"CREATE", "UPDATE"}},
+                                        {"resources", {resource}}}})}};
+  };
+  client_->create(mwcId, "", Json{{"apiVersion", mwcId.apiVersion}, {"kind", mwcId.kind}, {"metadata", {{"name", "m"}}},
+                                  {"webhooks", {hook("mpod.kb.io", "/mutate-v1-pod", "", "v1", "pods"),
+                                                hook("minstrumentation.kb.io", "/mutate-opentelemetry-io-v1alpha1-instrumentation",
+                                                     "opentelemetry.io", "v1alpha1", "instrumentations"),
+                                                hook("mopentelemetrycollectorbeta.kb.io",
+                                                     "/mutate-opentelemetry-io-v1beta1-opentelemetrycollector", "opentelemetry.io",
+                                                     "v1beta1", "opentelemetrycollectors")}}});
+  const std::string catalog = R"(apiVersion: opentelemetry.io/v1alpha1
+kind: Instrumentation
+metadata: {name: inst, namespace: default}
+spec:
+  exporter: {endpoint: "http://sidecar-collector:4318"}
+  propagators: [tracecontext, baggage]
+  sampler: {type: parentbased_traceidratio, argument: "0.25"}
+---
+apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata: {name: sidecar, namespace: default}
+spec:
+  mode: sidecar
+  config:
+    receivers: {otlp: {protocols: {grpc: {}, http: {}}}}
+    exporters: {debug: {}}
+    service: {pipelines: {traces: {receivers: [otlp], exporters: [debug]}}}
+)";
+  for (const auto& d : otel::parseYamlStream(catalog, "catalog.yaml")) client_->create(d.value, {});
+  // ready: the webhook's catalog has synced (and holds what was just created, which the informer delivers next)
+  ASSERT_TRUE(eventually([&] { return httpGet(op.port("health_port"), "/readyz").find("200 OK") != std::string::npos; }));
+
+  struct Case {
+    std::string name;
+    Json annotations;
+    int containers = 1;
+  };
+  const std::string lang = "instrumentation.opentelemetry.io/inject-";
+  std::vector<Case> cases = {
+      {"sidecar", {{"sidecar.opentelemetry.io/inject", "true"}}},
+      {"java", {{lang + "java", "true"}}},
+      {"nodejs", {{lang + "nodejs", "true"}}},
+      {"python", {{lang + "python", "true"}}},
+      {"dotnet", {{lang + "dotnet", "true"}}},
+      {"go", {{lang + "go", "true"}, {"instrumentation.opentelemetry.io/otel-go-auto-target-exe", "/app/server"}}},
+      {"apache-httpd", {{lang + "apache-httpd", "true"}}},
+      {"nginx", {{lang + "nginx", "true"}}},
+      {"sdk", {{lang + "sdk", "true"}}},
+      {"java-sidecar", {{lang + "java", "inst"}, {"sidecar.opentelemetry.io/inject", "sidecar"}}},
+      {"multi",
+       {{lang + "java", "true"}, {lang + "python", "true"},
+        {"instrumentation.opentelemetry.io/java-container-names", "app"},
+        {"instrumentation.opentelemetry.io/python-container-names", "worker"}},
+       2},
+  };
+  const otel::kube::ResourceId podId{"v1", "pods", true, "Pod"};
+  // what differs between two stored objects of the same content; and inject -f's undo record (for
+  // `uninject -f`), which the webhook does not write
+  auto comparable = [](Json p) {
+    for (const char* k : {"uid", "resourceVersion", "creationTimestamp", "managedFields", "generation"}) p["metadata"].erase(k);
+    p["metadata"]["annotations"].erase("kubectl-otel/undo");
+    p.erase("status");
+    return Json::parse(p.dump());
+  };
+  // the catalog reaches the webhook's informers asynchronously: the first case waits until it is injected
+  bool first = true;
+  for (const auto& c : cases) {
+    Json pod{{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", {{"name", "p-" + c.name}, {"namespace", "default"}, {"annotations", c.annotations}}},
+             {"spec", {{"containers", Json::array({{{"name", "app"}, {"image", "app:1"}}})}}}};
+    if (c.containers == 2) pod["spec"]["containers"].push_back({{"name", "worker"}, {"image", "worker:1"}});
+    const std::string file = dir_ + "/" + c.name + ".yaml";
+    std::ofstream(file) << catalog << "---\n" << pod.dump() << "\n";
+    auto r = otel::clitest::sh(kBin + " inject -q -f " + file);
+    ASSERT_EQ(r.code, 0) << c.name << ": " << r.err;
+    Json fromFile;
+    for (const auto& d : otel::parseYamlStream(r.out, c.name + ".yaml"))
+      if (d.value.is_object() && d.value.value("kind", "") == "Pod") fromFile = d.value;
+    ASSERT_FALSE(fromFile.is_null()) << r.out;
+    ASSERT_NE(fromFile.dump(), pod.dump()) << c.name << ": inject -f changed nothing";
+    otel::kube::WriteOptions dry;
+    dry.dryRun = true;
+    Json storedFile = client_->create(podId, "default", fromFile, dry);
+    Json hooked;
+    if (first) {
+      // until the informers have delivered the catalog the pod is admitted as is: try under other names
+      int n = 0;
+      ASSERT_TRUE(eventually([&] {
+        Json probe = pod;
+        probe["metadata"]["name"] = "probe-" + std::to_string(n++);
+        Json got = client_->create(podId, "default", probe, dry);
+        return got["spec"]["containers"].size() > 1;
+      })) << op.output();
+      first = false;
+    }
+    hooked = client_->create(podId, "default", pod);
+    EXPECT_EQ(comparable(hooked), comparable(storedFile)) << c.name << "\nwebhook: " << comparable(hooked).dump()
+                                                          << "\ninject -f: " << comparable(storedFile).dump();
+  }
+  EXPECT_EQ(op.stop(SIGTERM), 0) << op.output();
 }
 
 }  // namespace
