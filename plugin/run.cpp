@@ -56,6 +56,7 @@ struct RunFlags {
   std::vector<std::string> webhookCertSans;
   double webhookCertValidity = 365.0 * 24 * 3600;  // seconds, self-managed serving certificate
   double webhookCertCheckPeriod = 10;               // seconds between looks at the Secret or the files
+  bool nativeSidecars = false;  // inject the collector sidecar as a native sidecar (Kubernetes >= 1.29)
   std::string webhookHost;  // outside the cluster: serve here and register the webhooks by URL
 };
 
@@ -265,6 +266,7 @@ void run(const GlobalOptions& g, const RunFlags& f) {
       wo.certFile = cert;
       wo.keyFile = key;
       wo.inject.collectorImage = f.collectorImage;
+      wo.inject.nativeSidecar = f.nativeSidecars;
       wo.operatorCreatesRbac = co.build.createRbac;
       webhooks.emplace(client, metrics, wo);
       int wport = webhooks->start(stop.get_token());
@@ -352,6 +354,9 @@ void addRunVerb(CLI::App& app, GlobalOptions& global) {
       ->check(CLI::IsMember({"files", "self", "auto"}))
       ->capture_default_str();
   cmd->add_option("--webhook-cert-san", f->webhookCertSans, "Extra names (DNS or IP) of the self-managed certificate")->delimiter(',');
+  cmd->add_flag("--native-sidecars", f->nativeSidecars,
+                "The pod webhook injects the collector as a native sidecar (an init container with restartPolicy: Always; "
+                "Kubernetes >= 1.29), as upstream's operator.sidecarcontainers.native feature gate");
   cmd->add_option("--webhook-host", f->webhookHost,
                   "Outside the cluster: serve the webhooks for HOST (a name or IP the API server reaches), register the "
                   "webhook configurations and the collector CRD's conversion by URL https://HOST:PORT with this run's own "

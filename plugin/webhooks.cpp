@@ -1,5 +1,6 @@
 #include "plugin/webhooks.h"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -403,6 +404,27 @@ struct WebhookServer::Impl {
 WebhookServer::WebhookServer(kube::Client& client, http::Registry& metrics, WebhookOptions options)
     : impl_(std::make_unique<Impl>(client, metrics, std::move(options))) {
   impl_->routes();
+  // How far the pod webhook's catalog has read: the resourceVersion of the last event of each kind (a
+  // writer that knows its write's resourceVersion can tell when the webhook injects from it).
+  for (auto* inf : {&impl_->instrumentations, &impl_->collectors}) {
+    const std::string kind = inf == &impl_->instrumentations ? "Instrumentation" : "OpenTelemetryCollector";
+    auto highest = std::make_shared<std::atomic<long long>>(0);  // a list delivers objects in name order
+    auto seen = [this, kind, highest](const Json& obj) {
+      const std::string rv = api::str(obj, {"metadata", "resourceVersion"});
+      if (rv.empty() || rv.find_first_not_of("0123456789") != std::string::npos || rv.size() > 15) return;
+      const long long v = std::stoll(rv);
+      if (v <= highest->load()) return;
+      highest->store(v);  // handlers of one informer run one at a time
+      impl_->metrics.setGauge("kubectl_otel_webhook_catalog_resource_version",
+                              "resourceVersion of the last event the pod webhook's catalog has read, by kind.", {{"kind", kind}},
+                              static_cast<double>(v));
+    };
+    kube::EventHandlers h;
+    h.onAdd = seen;
+    h.onUpdate = [seen](const Json&, const Json& now) { seen(now); };
+    h.onDelete = seen;
+    inf->addHandlers(h);
+  }
 }
 
 WebhookServer::~WebhookServer() { stop(); }
