@@ -133,7 +133,9 @@ class TestApiServer {
   int requestCount(const std::string& method = "", const std::string& pathPrefix = "") const;
   int activeWatches() const;
   int watchesStarted() const;
-  int webhookCalls() const;
+  int webhookCalls() const;  // admission webhook calls
+  // ConversionReviews POSTed to CRD conversion webhooks (strategy Webhook), one per conversion call.
+  int conversionWebhookCalls() const;
   // Waits (bounded) until at least n watch streams are open; true when reached.
   bool waitForWatches(int n, std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
 
