@@ -314,6 +314,8 @@ TEST_F(RunCli, ConvertsV1alpha1CollectorsThroughTheWebhook) {
 
   const otel::kube::ResourceId alpha{"opentelemetry.io/v1alpha1", "opentelemetrycollectors", true, "OpenTelemetryCollector"};
   const otel::kube::ResourceId nsId{"v1", "namespaces", false, "Namespace"};
+  // Every YAML file of every suite: install files and assert files alike (an assert file's collector is a
+  // CR a user could write too), e2e-crd-validations included (its v1alpha1 collectors, if any, must convert).
   std::vector<fs::path> files;
   for (const auto& e : fs::recursive_directory_iterator(root))
     if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml")) files.push_back(e.path());
@@ -382,6 +384,11 @@ TEST_F(RunCli, ConvertsV1alpha1CollectorsThroughTheWebhook) {
       Json beta = client_->get(kCollectors, ns, name);
       EXPECT_EQ(beta.value("apiVersion", ""), "opentelemetry.io/v1beta1") << what;
       EXPECT_TRUE(beta["spec"]["config"].is_object()) << what << ": " << beta["spec"].dump();
+      // The forward direction on its own: v1beta1's config is the v1alpha1 string parsed (for the CRs that
+      // round-trip; the two others differ here for the reasons given in kDoNotRoundTrip).
+      if (!kDoNotRoundTrip.count(what)) {
+        EXPECT_EQ(configOf(beta), configOf(sent)) << what << ": v1beta1 config " << beta["spec"]["config"].dump();
+      }
       Json stored = server_.getObject("opentelemetry.io/v1beta1", "opentelemetrycollectors", ns, name);
       EXPECT_EQ(stored.value("apiVersion", ""), "opentelemetry.io/v1beta1") << what << ": stored in the storage version";
       Json back = client_->get(alpha, ns, name);
