@@ -247,6 +247,14 @@ struct Target {
   std::string sub;   // subresource ("status", "scale") or ""
 };
 
+// One line of a watch stream: ready text, or an event whose object is converted (strategy Webhook) before it
+// is written, outside the server lock.
+struct WatchLine {
+  std::string text;
+  std::string type = {};
+  Json object = {};
+};
+
 struct WatchState {
   std::string gr;
   std::string ns;
@@ -258,7 +266,7 @@ struct WatchState {
   bool bookmarks = false;
   Clock::time_point deadline;
   Clock::time_point lastSent;
-  std::deque<std::string> pending;
+  std::deque<WatchLine> pending;
   bool finished = false;
 };
 
@@ -291,7 +299,7 @@ struct TestApiServer::Impl {
   ServiceResolver resolver;
   TestApiServer::RequestHook requestHook;
   std::vector<RecordedRequest> recorded;
-  int activeWatches = 0, watchesStarted = 0, webhookCalls = 0;
+  int activeWatches = 0, watchesStarted = 0, webhookCalls = 0, conversionCalls = 0;
 
   // ------------------------------------------------------------------ built-in kinds as kube stores them
   // Service addresses: 10.0.0.0/16 (the capture server's range is 10.0.0.0/24), handed out in order from
@@ -669,8 +677,10 @@ struct TestApiServer::Impl {
   }
 
   // ------------------------------------------------------------------ rendering
+  // Strategy None relabels; a webhook-converting type keeps the stored version here, and converted() (answers)
+  // or the watch stream calls the conversion webhook outside the lock.
   Json render(const ResourceType& t, Json obj) const {
-    if (t.custom) obj["apiVersion"] = t.apiVersion();
+    if (t.custom && !t.convertsByWebhook()) obj["apiVersion"] = t.apiVersion();
     return obj;
   }
   Json renderItem(const ResourceType& t, Json obj) const {
@@ -744,6 +754,9 @@ struct TestApiServer::Impl {
     User user;
     std::string optionsKind;
     bool dryRun = false;
+    // Called once, before the first webhook is called, to bring oldObject into the request's version (a DELETE
+    // of a webhook-converting type: kube converts only for a webhook that matches).
+    std::function<std::optional<Answer>(Json&)> prepareOld = nullptr;
   };
 
   struct Hook {
@@ -783,7 +796,7 @@ struct TestApiServer::Impl {
 
   // Runs the mutating then validating webhooks for an object (mu NOT held). Returns an error answer to
   // reject the request, or nullopt (obj possibly mutated).
-  std::optional<Answer> admit(const AdmissionCall& c, Json& obj, bool mutatingPhase) {
+  std::optional<Answer> admit(AdmissionCall& c, Json& obj, bool mutatingPhase) {
     if (c.type->group == "admissionregistration.k8s.io") return std::nullopt;
     std::vector<Hook> hooks;
     Json nsLabels = Json::object();
@@ -819,9 +832,68 @@ struct TestApiServer::Impl {
       bool objOk = (obj.is_object() && matchLabelSelectorJson(objSel, newLabels)) ||
                    (oldLabels.is_object() && matchLabelSelectorJson(objSel, oldLabels));
       if (!objOk) continue;
+      if (c.prepareOld) {
+        auto prepare = std::move(c.prepareOld);
+        c.prepareOld = nullptr;
+        if (auto err = prepare(c.oldObject)) return err;
+      }
       if (auto err = callWebhook(h, c, obj, res)) return err;
     }
     return std::nullopt;
+  }
+
+  // One webhook call as kube-apiserver makes it (admission and conversion): HTTPS only, the server certificate
+  // verified with caBundle (system CAs when empty) including the host name, `?timeout=<s>s` added to the URL,
+  // the same timeout for connecting, writing and reading. `error` is Go's url.Error text
+  // (`Post "<url>?timeout=10s": <why>`) or why the call was not made; otherwise status and body.
+  struct WebhookReply {
+    std::string error;
+    int status = 0;
+    std::string body;
+  };
+  static WebhookReply postWebhook(const std::string& url, const std::string& caBundle, int timeout, const Json& body) {
+    WebhookReply out;
+    std::string rest = url;
+    if (rest.rfind("https://", 0) != 0) {
+      out.error = "webhook URL must use https: " + url;
+      return out;
+    }
+    rest = rest.substr(8);
+    size_t slash = rest.find('/');
+    std::string hostPort = slash == std::string::npos ? rest : rest.substr(0, slash);
+    std::string path = slash == std::string::npos ? "/" : rest.substr(slash);
+    path += (path.find('?') == std::string::npos ? "?" : "&") + std::string("timeout=") + std::to_string(timeout) + "s";
+    std::string host = hostPort;
+    int port = 443;
+    if (auto colon = hostPort.rfind(':'); colon != std::string::npos) {
+      host = hostPort.substr(0, colon);
+      port = std::atoi(hostPort.substr(colon + 1).c_str());
+    }
+    httplib::SSLClient cli(host, port);
+    cli.enable_server_certificate_verification(true);
+    if (!caBundle.empty()) {
+      auto pem = base64StdDecode(caBundle);
+      if (!pem) {
+        out.error = "caBundle is not valid base64";
+        return out;
+      }
+      cli.set_ca_cert_store(storeFromPem(*pem));
+    }
+    cli.set_connection_timeout(timeout);
+    cli.set_read_timeout(timeout);
+    cli.set_write_timeout(timeout);
+    httplib::Headers headers{{"Accept", "application/json, */*"}};
+    auto r = cli.Post(path, headers, body.dump(), "application/json");
+    if (!r) {
+      std::string why = httplib::to_string(r.error());
+      if (r.error() == httplib::Error::SSLServerVerification) why = "tls: failed to verify certificate: x509: certificate signed by unknown authority";
+      out.error = "Post \"" + url + (url.find('?') == std::string::npos ? "?" : "&") + "timeout=" +
+                  std::to_string(timeout) + "s\": " + why;
+      return out;
+    }
+    out.status = r->status;
+    out.body = r->body;
+    return out;
   }
 
   std::optional<Answer> callWebhook(const Hook& h, const AdmissionCall& c, Json& obj, const ServiceResolver& res) {
@@ -870,42 +942,11 @@ struct TestApiServer::Impl {
       webhookCalls++;
     }
     if (url.empty()) return fail("failed to call webhook: no URL (service references need setServiceResolver)");
-    // Split https://host:port/path
-    std::string rest = url;
-    if (rest.rfind("https://", 0) != 0) return fail("failed to call webhook: webhook URL must use https: " + url);
-    rest = rest.substr(8);
-    size_t slash = rest.find('/');
-    std::string hostPort = slash == std::string::npos ? rest : rest.substr(0, slash);
-    std::string path = slash == std::string::npos ? "/" : rest.substr(slash);
-    path += (path.find('?') == std::string::npos ? "?" : "&") + std::string("timeout=") + std::to_string(timeout) + "s";
-    std::string host = hostPort;
-    int port = 443;
-    if (auto colon = hostPort.rfind(':'); colon != std::string::npos) {
-      host = hostPort.substr(0, colon);
-      port = std::atoi(hostPort.substr(colon + 1).c_str());
-    }
-    httplib::SSLClient cli(host, port);
-    cli.enable_server_certificate_verification(true);
-    std::string caBundle = cc.value("caBundle", "");
-    if (!caBundle.empty()) {
-      auto pem = base64StdDecode(caBundle);
-      if (!pem) return fail("failed to call webhook: caBundle is not valid base64");
-      cli.set_ca_cert_store(storeFromPem(*pem));
-    }
-    cli.set_connection_timeout(timeout);
-    cli.set_read_timeout(timeout);
-    cli.set_write_timeout(timeout);
-    httplib::Headers headers{{"Accept", "application/json, */*"}};
-    auto r = cli.Post(path, headers, review.dump(), "application/json");
-    std::string postDesc = "Post \"" + url + "?timeout=" + std::to_string(timeout) + "s\"";
-    if (!r) {
-      std::string why = httplib::to_string(r.error());
-      if (r.error() == httplib::Error::SSLServerVerification) why = "tls: failed to verify certificate: x509: certificate signed by unknown authority";
-      return fail("failed to call webhook: " + postDesc + ": " + why);
-    }
-    if (r->status != 200)
-      return fail("received invalid webhook response: expected response status 200, got " + std::to_string(r->status));
-    Json resp = Json::parse(r->body, nullptr, false);
+    WebhookReply r = postWebhook(url, cc.value("caBundle", ""), timeout, review);
+    if (!r.error.empty()) return fail("failed to call webhook: " + r.error);
+    if (r.status != 200)
+      return fail("received invalid webhook response: expected response status 200, got " + std::to_string(r.status));
+    Json resp = Json::parse(r.body, nullptr, false);
     if (resp.is_discarded() || !resp.contains("response") || !resp["response"].is_object())
       return fail("received invalid webhook response: no response in AdmissionReview");
     const Json& rr = resp["response"];
@@ -933,6 +974,182 @@ struct TestApiServer::Impl {
       }
     }
     return std::nullopt;
+  }
+
+  // ------------------------------------------------------------------ conversion webhooks
+  // What kube-apiserver's webhookConverter does for a CRD with spec.conversion.strategy Webhook
+  // (apiextensions-apiserver/pkg/apiserver/conversion/webhook_converter.go): the objects not already in
+  // `desired` are sent in one ConversionReview; the answer is checked (kind and apiVersion, uid, result,
+  // count; each object's apiVersion, kind, name, namespace and uid) and the metadata of the originals is put
+  // back except labels and annotations. `in` names the input in errors ("<group>/<version>, Kind=<kind>" of
+  // the object, or of the list). Replaces the objects in place; an error is kube's 500 Status (no reason: kube
+  // answers a conversion failure as an unknown error). mu must NOT be held (the webhook may call us).
+  static std::string goTypeName(const Json& v) {
+    if (v.is_object()) return "map[string]interface {}";
+    if (v.is_array()) return "[]interface {}";
+    if (v.is_string()) return "string";
+    if (v.is_boolean()) return "bool";
+    if (v.is_number()) return "float64";
+    return "<nil>";
+  }
+  static std::string gvkOf(const Json& o) {
+    return (o.is_object() ? o.value("apiVersion", "") : std::string()) + ", Kind=" +
+           (o.is_object() ? o.value("kind", "") : std::string());
+  }
+  static std::optional<std::string> sameIdentity(const Json& in, const Json& out) {
+    auto field = [](const Json& o, const char* k) {
+      if (k == std::string("kind")) return o.value("kind", "");
+      return o.contains("metadata") && o["metadata"].is_object() && o["metadata"].contains(k) &&
+                     o["metadata"][k].is_string()
+                 ? o["metadata"][k].get<std::string>()
+                 : std::string();
+    };
+    for (auto [k, label] : {std::pair{"kind", "kind"}, {"name", "name"}, {"namespace", "namespace"}, {"uid", "UID"}})
+      if (field(in, k) != field(out, k))
+        return std::string("must have the same ") + label + ": " + field(in, k) + " != " + field(out, k);
+    return std::nullopt;
+  }
+  // kube's restoreObjectMeta: the original's metadata with the converted object's labels and annotations.
+  static std::optional<std::string> restoreObjectMeta(const Json& original, Json& converted) {
+    if (!converted.contains("metadata")) return "missing metadata in converted object";
+    Json response = converted["metadata"];
+    if (!response.is_object()) return "invalid metadata of type " + goTypeName(response) + " in converted object";
+    Json m = original.contains("metadata") && original["metadata"].is_object() ? original["metadata"] : Json::object();
+    for (const char* f : {"labels", "annotations"}) {
+      if (!response.contains(f) || response[f].is_null()) {
+        m.erase(f);
+        continue;
+      }
+      if (!response[f].is_object())
+        return std::string("invalid metadata.") + f + " of type " + goTypeName(response[f]) + " in converted object";
+      for (auto it = response[f].begin(); it != response[f].end(); ++it)
+        if (!it.value().is_string())
+          return std::string("metadata.") + f + "[" + it.key() + "] must be a string, but is " + goTypeName(it.value()) +
+                 " in converted object";
+      m[f] = response[f];
+    }
+    converted["metadata"] = m;
+    return std::nullopt;
+  }
+  static std::string groupVersionOf(const Json& o) { return o.is_object() ? o.value("apiVersion", "") : ""; }
+
+  std::optional<Answer> convertByWebhook(const ResourceType& t, const std::vector<Json*>& objs, const std::string& desired,
+                                         bool isList, const std::string& in) {
+    if (!t.convertsByWebhook()) return std::nullopt;
+    std::vector<Json*> send;
+    for (Json* o : objs)
+      if (groupVersionOf(*o) != desired) send.push_back(o);
+    if (send.empty()) return std::nullopt;
+    auto failure = [](const std::string& msg) {
+      Json body = statusBody(500, "", msg);
+      body.erase("reason");
+      return std::optional<Answer>(answer(body));
+    };
+    const Json& w = t.conversionWebhook;
+    std::string reviewVersion;
+    for (const auto& v : w.value("conversionReviewVersions", Json::array({"v1"})))
+      if (v == "v1" || v == "v1beta1") {
+        reviewVersion = v.get<std::string>();
+        break;
+      }
+    if (reviewVersion.empty()) return failure("no supported conversion review versions");
+    const std::string prefix = "conversion webhook for " + in + " ";
+    Json cc = w.value("clientConfig", Json::object());
+    ServiceResolver res;
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      res = resolver;
+      conversionCalls++;
+    }
+    std::string url;
+    if (cc.contains("url") && cc["url"].is_string()) {
+      url = cc["url"].get<std::string>();
+    } else if (cc.contains("service") && cc["service"].is_object()) {
+      const Json& sv = cc["service"];
+      if (!res) return failure(prefix + "failed: no URL (service references need setServiceResolver)");
+      url = res(sv.value("namespace", ""), sv.value("name", ""), sv.value("port", 443), sv.value("path", "/"));
+    }
+    if (url.empty()) return failure(prefix + "failed: no URL in spec.conversion.webhook.clientConfig");
+    const std::string uid = newUid();
+    Json objects = Json::array();
+    for (Json* o : send) objects.push_back(*o);
+    Json review{{"kind", "ConversionReview"},
+                {"apiVersion", "apiextensions.k8s.io/" + reviewVersion},
+                {"request", {{"uid", uid}, {"desiredAPIVersion", desired}, {"objects", objects}}},
+                {"response", {{"uid", ""}, {"convertedObjects", nullptr}, {"result", {{"metadata", Json::object()}}}}}};
+    // kube-apiserver's conversion client has a fixed 30 s timeout (`?timeout=30s` in its errors).
+    WebhookReply r = postWebhook(url, cc.value("caBundle", ""), 30, review);
+    if (!r.error.empty()) return failure(prefix + "failed: " + r.error);
+    if (r.status < 200 || r.status > 299)
+      return failure(prefix + "failed: an error on the server (" + goQuote(r.body) +
+                     ") has prevented the request from succeeding");
+    Json resp = Json::parse(r.body, nullptr, false);
+    if (resp.is_discarded() || !resp.is_object())
+      return failure(prefix + "failed: couldn't get version/kind; json parse error: the body is not a JSON object");
+    const std::string wantGvk = "apiextensions.k8s.io/" + reviewVersion + ", Kind=ConversionReview";
+    if (reviewVersion == "v1" && gvkOf(resp) != wantGvk)
+      return failure(prefix + "failed: expected webhook response of " + wantGvk + ", got " + gvkOf(resp));
+    if (!resp.contains("response") || !resp["response"].is_object()) return failure(prefix + "failed: no response provided");
+    const Json& rr = resp["response"];
+    if (reviewVersion == "v1" && rr.value("uid", "") != uid)
+      return failure(prefix + "failed: expected response.uid=" + goQuote(uid) + ", got " + goQuote(rr.value("uid", "")));
+    Json result = rr.value("result", Json::object());
+    if (!result.is_object()) result = Json::object();
+    if (result.value("status", "") != "Success") {
+      std::string m = result.value("message", "");
+      if (!m.empty()) return failure(prefix + "failed: " + m);
+      return failure(prefix + "failed: response.result.status was '" + result.value("status", "") + "', not 'Success'");
+    }
+    Json converted = rr.value("convertedObjects", Json::array());
+    if (!converted.is_array()) converted = Json::array();
+    if (converted.size() != send.size())
+      return failure(prefix + "returned " + std::to_string(converted.size()) + " objects, expected " +
+                     std::to_string(send.size()));
+    // kube's list path names the index after counting the object (so "index 1" for the first in two of its
+    // messages), the single-object path always index 0; both kept.
+    std::vector<Json> out;
+    for (size_t i = 0; i < send.size(); ++i) {
+      const Json& original = *send[i];
+      Json c = converted[i];
+      const std::string at = isList ? "invalid converted object at index " : "invalid object at index ";
+      if (!c.is_object()) return failure(prefix + "returned " + at + std::to_string(i) + ": the object is not a JSON object");
+      const std::string shown = std::to_string(isList ? i + 1 : 0);
+      if (groupVersionOf(c) != desired)
+        return failure(prefix + "returned " + at + shown + ": invalid groupVersion (expected " + desired + ", received " +
+                       groupVersionOf(c) + ")");
+      if (c.value("kind", "") != original.value("kind", ""))
+        return failure(prefix + "returned " + at + shown + ": invalid kind (expected " + original.value("kind", "") +
+                       ", received " + c.value("kind", "") + ")");
+      if (auto why = sameIdentity(original, c))
+        return failure(prefix + "returned " + (isList ? at + std::to_string(i) : std::string("invalid object")) + ": " + *why);
+      if (auto why = restoreObjectMeta(original, c))
+        return failure(prefix + "returned invalid metadata" + (isList ? " in object at index " + std::to_string(i) : "") +
+                       ": " + *why);
+      out.push_back(std::move(c));
+    }
+    for (size_t i = 0; i < send.size(); ++i) *send[i] = std::move(out[i]);
+    return std::nullopt;
+  }
+  // One object to `desired` (kube names it by its own apiVersion and kind in errors).
+  std::optional<Answer> convertObject(const ResourceType& t, Json& obj, const std::string& desired) {
+    if (!t.convertsByWebhook() || groupVersionOf(obj) == desired) return std::nullopt;
+    return convertByWebhook(t, {&obj}, desired, false, gvkOf(obj));
+  }
+  // The objects of an answer of a webhook-converting type, into the request's version: an object of the kind
+  // or a list of them (kube converts when it encodes the answer).
+  Answer converted(const Target& t, Answer a) {
+    const ResourceType& type = *t.type;
+    if (!type.convertsByWebhook() || a.status < 200 || a.status > 299 || !a.body.is_object()) return a;
+    const std::string want = type.apiVersion();
+    std::string kind = a.body.value("kind", "");
+    if (kind == type.listKind && a.body.contains("items") && a.body["items"].is_array()) {
+      std::vector<Json*> items;
+      for (auto& i : a.body["items"]) items.push_back(&i);
+      if (auto e = convertByWebhook(type, items, want, true, want + ", Kind=" + type.listKind)) return *e;
+    } else if (kind == type.kind) {
+      if (auto e = convertObject(type, a.body, want)) return *e;
+    }
+    return a;
   }
 
   // ------------------------------------------------------------------ request handling
@@ -1074,18 +1291,18 @@ struct TestApiServer::Impl {
     if (t.name.empty()) {
       if (c.method == "GET") {
         if (c.flag("watch")) return startWatch(c, t, res);
-        return list(c, t);
+        return converted(t, list(c, t));
       }
-      if (c.method == "POST") return create(c, t);
-      if (c.method == "DELETE") return deleteCollection(c, t);
+      if (c.method == "POST") return converted(t, create(c, t));
+      if (c.method == "DELETE") return converted(t, deleteCollection(c, t));
       return answer(statusBody(405, "MethodNotAllowed", "the server does not allow this method on the requested resource",
                                Json::object()));
     }
     if (t.sub == "scale") return scale(c, t);
-    if (c.method == "GET") return get(t);
-    if (c.method == "PUT") return update(c, t);
-    if (c.method == "PATCH") return patch(c, t);
-    if (c.method == "DELETE") return remove(c, t);
+    if (c.method == "GET") return converted(t, get(t));
+    if (c.method == "PUT") return converted(t, update(c, t));
+    if (c.method == "PATCH") return converted(t, patch(c, t));
+    if (c.method == "DELETE") return converted(t, remove(c, t));
     return answer(statusBody(405, "MethodNotAllowed", "the server does not allow this method on the requested resource",
                              Json::object()));
   }
@@ -1374,7 +1591,7 @@ struct TestApiServer::Impl {
       if (from >= 0 && from < historyStart && !initial) {
         Json s = statusBody(410, "Expired",
                             "too old resource version: " + rvParam + " (" + std::to_string(historyStart + 1) + ")");
-        st->pending.push_back(eventLine("ERROR", s));
+        st->pending.push_back(WatchLine{eventLine("ERROR", s), "", Json()});
         st->finished = true;
       } else if (from < 0 || initial) {
         if (store.count(st->gr))
@@ -1382,7 +1599,7 @@ struct TestApiServer::Impl {
             if (!st->ns.empty() && meta(obj, "namespace") != st->ns) continue;
             if (!matchLabels(st->labels, obj["metadata"].value("labels", Json::object()))) continue;
             if (!matchFields(st->fields, obj)) continue;
-            st->pending.push_back(eventLine("ADDED", render(type, obj)));
+            st->pending.push_back(WatchLine{"", "ADDED", render(type, obj)});
           }
         st->pos = rv;
         if (initial && st->bookmarks) {
@@ -1391,7 +1608,7 @@ struct TestApiServer::Impl {
                  {"metadata",
                   {{"resourceVersion", std::to_string(rv)},
                    {"annotations", {{"k8s.io/initial-events-end", "true"}}}}}};
-          st->pending.push_back(eventLine("BOOKMARK", b));
+          st->pending.push_back(WatchLine{eventLine("BOOKMARK", b), "", Json()});
         }
       } else {
         st->pos = from;
@@ -1411,7 +1628,7 @@ struct TestApiServer::Impl {
     res.set_chunked_content_provider(
         "application/json",
         [this, st, type, gen](size_t, httplib::DataSink& sink) {
-          std::vector<std::string> out;
+          std::vector<WatchLine> out;
           bool end = false;
           {
             std::unique_lock<std::mutex> lk(mu);
@@ -1428,9 +1645,9 @@ struct TestApiServer::Impl {
               });
             }
             if (!end && st->pos < historyStart) {
-              out.push_back(eventLine("ERROR", statusBody(410, "Expired",
+              out.push_back(WatchLine{eventLine("ERROR", statusBody(410, "Expired",
                                                           "too old resource version: " + std::to_string(st->pos) +
-                                                              " (" + std::to_string(historyStart + 1) + ")")));
+                                                              " (" + std::to_string(historyStart + 1) + ")"))});
               end = true;
             }
             if (!end) {
@@ -1457,7 +1674,7 @@ struct TestApiServer::Impl {
                 } else if (!now) {
                   continue;
                 }
-                out.push_back(eventLine(type2, render(type, e.object)));
+                out.push_back(WatchLine{"", type2, render(type, e.object)});
               }
               bool closing = stopping || closeGen != gen || Clock::now() >= st->deadline;
               bool bookmarkDue = st->bookmarks && out.empty() &&
@@ -1466,13 +1683,22 @@ struct TestApiServer::Impl {
                 Json b{{"kind", type.kind},
                        {"apiVersion", type.apiVersion()},
                        {"metadata", {{"resourceVersion", std::to_string(st->pos)}}}};
-                out.push_back(eventLine("BOOKMARK", b));
+                out.push_back(WatchLine{eventLine("BOOKMARK", b), "", Json()});
               }
               end = closing;
             }
           }
-          for (const auto& line : out) {
-            if (!sink.write(line.data(), line.size())) return false;
+          for (auto& line : out) {
+            if (line.text.empty()) {
+              // kube encodes each event for the watcher's version; a conversion that fails ends the stream
+              // (the client's next list gets the error).
+              if (convertObject(type, line.object, type.apiVersion())) {
+                end = true;
+                break;
+              }
+              line.text = eventLine(line.type, line.object);
+            }
+            if (!sink.write(line.text.data(), line.text.size())) return false;
           }
           if (!out.empty()) st->lastSent = Clock::now();
           if (end) sink.done();
@@ -1694,6 +1920,9 @@ struct TestApiServer::Impl {
       if (tn == "core.Service" && !c.dryRun) releaseServiceAddresses(obj);
       return *e;
     }
+    // Admission saw the request's version; what is stored is the storage version (kube converts when it encodes
+    // for etcd, a dry run included).
+    if (auto e = convertObject(*t.type, obj, t.type->storageApiVersion)) return *e;
     lk.lock();
     if (find(t.type->groupResource(), keyOf(meta(obj, "namespace"), meta(obj, "name")))) {
       if (tn == "core.Service" && !c.dryRun) releaseServiceAddresses(obj);
@@ -1842,6 +2071,7 @@ struct TestApiServer::Impl {
                      c.dryRun};
     if (auto e = admit(ac, obj, true)) return *e;
     if (auto e = admit(ac, obj, false)) return *e;
+    if (auto e = convertObject(type, obj, type.storageApiVersion)) return *e;
     std::lock_guard<std::mutex> lk(mu);
     Json* cur = find(type.groupResource(), keyOf(t.ns, t.name));
     if (!cur) return notFound(type, t.name);
@@ -1863,6 +2093,8 @@ struct TestApiServer::Impl {
       if (!o) return notFound(*t.type, t.name);
       old = *o;
     }
+    // A webhook-converting type: the update applies to the stored object read through the request's version.
+    if (auto e = convertObject(*t.type, old, t.type->apiVersion())) return *e;
     return updateObject(c, t, old, *parsed, "update", nullptr);
   }
 
@@ -1879,6 +2111,8 @@ struct TestApiServer::Impl {
         exists = true;
       }
     }
+    if (exists)
+      if (auto e = convertObject(*t.type, old, t.type->apiVersion())) return *e;
     if (ct.find("application/apply-patch") == 0) return apply(c, t, exists ? &old : nullptr);
     if (!exists) return notFound(*t.type, t.name);
     auto parsed = parseBody(c.req->body, err);
@@ -2071,6 +2305,8 @@ struct TestApiServer::Impl {
                                  grDetails(*t.type, t.name)));
     }
     AdmissionCall ac{"DELETE", t.type, "", t.ns, t.name, old, c.user, "DeleteOptions", c.dryRun};
+    if (t.type->convertsByWebhook())
+      ac.prepareOld = [this, &t](Json& o) { return convertObject(*t.type, o, t.type->apiVersion()); };
     Json none;
     if (auto e = admit(ac, none, false)) return *e;
     if (c.dryRun) return Answer{200, render(*t.type, old)};
@@ -2638,6 +2874,11 @@ int TestApiServer::activeWatches() const {
 int TestApiServer::watchesStarted() const {
   std::lock_guard<std::mutex> lk(impl_->mu);
   return impl_->watchesStarted;
+}
+
+int TestApiServer::conversionWebhookCalls() const {
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  return impl_->conversionCalls;
 }
 
 int TestApiServer::webhookCalls() const {

@@ -85,7 +85,9 @@ class TestApiServer {
   // The store starts with the bootstrap RBAC policy (ClusterRoles cluster-admin, system:discovery,
   // system:basic-user, system:public-info-viewer and their ClusterRoleBindings) besides the namespaces.
   // apiVersion "v1" or "group/version"; resource is the plural ("configmaps"); ns "" for cluster scope.
-  // Returns null when missing.
+  // Returns null when missing. No conversion webhook is called: for a CRD with conversion strategy Webhook the
+  // object comes back as stored (in the storage version, or the apiVersion putObject() was given); with
+  // strategy None it is relabelled to `apiVersion`.
   Json getObject(const std::string& apiVersion, const std::string& resource, const std::string& ns,
                  const std::string& name) const;
   // Creates or replaces the object (apiVersion/kind/metadata.name[/namespace] taken from it; the kind must
@@ -95,7 +97,7 @@ class TestApiServer {
   // Removes the object immediately (no finalizers, no GC). Returns false when it did not exist.
   bool deleteObject(const std::string& apiVersion, const std::string& resource, const std::string& ns,
                     const std::string& name);
-  // All objects of a resource (ns "" = all namespaces), ordered by namespace then name.
+  // All objects of a resource (ns "" = all namespaces), ordered by namespace then name; versions as getObject.
   std::vector<Json> listObjects(const std::string& apiVersion, const std::string& resource,
                                 const std::string& ns = "") const;
   // The current global resourceVersion (the last one assigned).
@@ -133,7 +135,9 @@ class TestApiServer {
   int requestCount(const std::string& method = "", const std::string& pathPrefix = "") const;
   int activeWatches() const;
   int watchesStarted() const;
-  int webhookCalls() const;
+  int webhookCalls() const;  // admission webhook calls
+  // ConversionReviews POSTed to CRD conversion webhooks (strategy Webhook), one per conversion call.
+  int conversionWebhookCalls() const;
   // Waits (bounded) until at least n watch streams are open; true when reached.
   bool waitForWatches(int n, std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
 

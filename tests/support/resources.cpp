@@ -174,6 +174,15 @@ std::vector<ResourceType> crdResourceTypes(const Json& crd) {
   const Json names = spec.value("names", Json::object());
   if (!spec.contains("group") || !names.contains("plural") || !names.contains("kind")) return out;
   if (!spec.contains("versions") || !spec["versions"].is_array()) return out;
+  std::string storageVersion;
+  for (const auto& v : spec["versions"])
+    if (v.is_object() && v.value("storage", false)) storageVersion = v.value("name", "");
+  Json conversionWebhook;
+  if (spec.contains("conversion") && spec["conversion"].is_object() &&
+      spec["conversion"].value("strategy", "None") == "Webhook" && !storageVersion.empty()) {
+    conversionWebhook = spec["conversion"].value("webhook", Json::object());
+    if (!conversionWebhook.is_object()) conversionWebhook = Json::object();
+  }
   for (const auto& v : spec["versions"]) {
     if (!v.value("served", true)) continue;
     ResourceType t;
@@ -200,6 +209,8 @@ std::vector<ResourceType> crdResourceTypes(const Json& crd) {
     }
     t.hasGeneration = true;
     t.custom = true;
+    t.storageApiVersion = t.group + "/" + storageVersion;
+    t.conversionWebhook = conversionWebhook;
     if (v.contains("schema") && v["schema"].is_object() && v["schema"].contains("openAPIV3Schema"))
       t.schema = v["schema"]["openAPIV3Schema"];
     else if (spec.contains("validation") && spec["validation"].contains("openAPIV3Schema"))

@@ -28,6 +28,11 @@ struct ResourceType {
   std::string specReplicasPath = ".spec.replicas";
   std::string statusReplicasPath = ".status.replicas";
   std::string labelSelectorPath;
+  // A CRD with spec.conversion.strategy Webhook: the storage version's apiVersion and spec.conversion.webhook
+  // (clientConfig, conversionReviewVersions). conversionWebhook is null for strategy None and built-in kinds.
+  std::string storageApiVersion;
+  Json conversionWebhook;
+  bool convertsByWebhook() const { return custom && conversionWebhook.is_object(); }
   std::string apiVersion() const { return group.empty() ? version : group + "/" + version; }
   std::string groupResource() const { return resource + (group.empty() ? "" : "." + group); }
 };

@@ -852,5 +852,302 @@ TEST(TestApiServerAdmission, ValidatingWebhookDenies) {
   EXPECT_EQ(hook.paths[0], "/validate?timeout=5s");
 }
 
+
+// ------------------------------------------------------------------ conversion webhooks
+
+// A toy CRD with two versions: v1alpha1 calls the field spec.colour, v1beta1 (the storage version) spec.color.
+Json gadgetCrd(const Json& conversion) {
+  auto version = [](const char* name, const char* field, bool storage) {
+    return Json{{"name", name},
+                {"served", true},
+                {"storage", storage},
+                {"schema",
+                 {{"openAPIV3Schema",
+                   {{"type", "object"},
+                    {"properties",
+                     {{"spec", {{"type", "object"}, {"properties", {{field, {{"type", "string"}}}}}}}}}}}}}};
+  };
+  Json crd{{"apiVersion", "apiextensions.k8s.io/v1"},
+           {"kind", "CustomResourceDefinition"},
+           {"metadata", {{"name", "gadgets.example.com"}}},
+           {"spec",
+            {{"group", "example.com"},
+             {"scope", "Namespaced"},
+             {"names", {{"plural", "gadgets"}, {"singular", "gadget"}, {"kind", "Gadget"}}},
+             {"versions", Json::array({version("v1alpha1", "colour", false), version("v1beta1", "color", true)})}}}};
+  if (!conversion.is_null()) crd["spec"]["conversion"] = conversion;
+  return crd;
+}
+
+// The conversion the toy webhook does: renames the field, and (to check what kube keeps) adds a label and
+// tries to change metadata kube restores.
+Json convertGadget(Json o, const std::string& desired) {
+  Json& spec = o["spec"];
+  if (desired == "example.com/v1beta1" && spec.contains("colour")) {
+    spec["color"] = spec["colour"];
+    spec.erase("colour");
+  } else if (desired == "example.com/v1alpha1" && spec.contains("color")) {
+    spec["colour"] = spec["color"];
+    spec.erase("color");
+  }
+  o["apiVersion"] = desired;
+  o["metadata"]["labels"]["converted"] = "yes";
+  o["metadata"]["generation"] = 99;      // ignored: kube restores metadata other than labels/annotations
+  o["metadata"].erase("creationTimestamp");
+  return o;
+}
+
+Json conversionAnswer(const Json& review, const Json& objects) {
+  return Json{{"apiVersion", "apiextensions.k8s.io/v1"},
+              {"kind", "ConversionReview"},
+              {"response", {{"uid", review["request"]["uid"]}, {"convertedObjects", objects}, {"result", {{"status", "Success"}}}}}};
+}
+
+Json convertAll(const Json& review) {
+  Json out = Json::array();
+  for (const auto& o : review["request"]["objects"]) out.push_back(convertGadget(o, review["request"]["desiredAPIVersion"]));
+  return conversionAnswer(review, out);
+}
+
+Json webhookConversion(const Json& clientConfig) {
+  return Json{{"strategy", "Webhook"},
+              {"webhook", {{"clientConfig", clientConfig}, {"conversionReviewVersions", {"v1"}}}}};
+}
+
+Json gadget(const std::string& name, const std::string& version, const std::string& field, const std::string& value) {
+  return Json{{"apiVersion", "example.com/" + version},
+              {"kind", "Gadget"},
+              {"metadata", {{"name", name}}},
+              {"spec", {{field, value}}}};
+}
+
+const std::string kCrds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+const std::string kAlpha = "/apis/example.com/v1alpha1/namespaces/default/gadgets";
+const std::string kBeta = "/apis/example.com/v1beta1/namespaces/default/gadgets";
+
+TEST(TestApiServerConversion, WritesAreStoredInTheStorageVersionAndReadsConvertBack) {
+  Webhook hook;
+  hook.respond = convertAll;
+  TestApiServer server;
+  TestClient c(server);
+  // A service reference, resolved as for admission webhooks.
+  server.setServiceResolver([&](const std::string& ns, const std::string& name, int port, const std::string& path) {
+    EXPECT_EQ(ns, "system");
+    EXPECT_EQ(name, "converter");
+    EXPECT_EQ(port, 9443);
+    return "https://127.0.0.1:" + std::to_string(hook.port) + path;
+  });
+  Json cc{{"service", {{"namespace", "system"}, {"name", "converter"}, {"path", "/convert"}, {"port", 9443}}},
+          {"caBundle", hook.caBundle()}};
+  ASSERT_EQ(c.post(kCrds, gadgetCrd(webhookConversion(cc))).status, 201);
+
+  // Create through v1alpha1: converted to v1beta1 before it is stored, the answer converted back.
+  auto r = c.post(kAlpha, gadget("g", "v1alpha1", "colour", "red"));
+  ASSERT_EQ(r.status, 201) << r.raw;
+  EXPECT_EQ(r.body["apiVersion"], "example.com/v1alpha1");
+  EXPECT_EQ(r.body["spec"], (Json{{"colour", "red"}}));
+  ASSERT_EQ(hook.reviews.size(), 2u);
+  EXPECT_EQ(hook.paths[0], "/convert?timeout=30s");
+  const Json& first = hook.reviews[0];
+  EXPECT_EQ(first["apiVersion"], "apiextensions.k8s.io/v1");
+  EXPECT_EQ(first["kind"], "ConversionReview");
+  EXPECT_EQ(first["request"]["desiredAPIVersion"], "example.com/v1beta1");
+  ASSERT_EQ(first["request"]["objects"].size(), 1u);
+  EXPECT_EQ(first["request"]["objects"][0]["spec"], (Json{{"colour", "red"}}));
+  EXPECT_FALSE(first["request"]["uid"].get<std::string>().empty());
+  EXPECT_EQ(hook.reviews[1]["request"]["desiredAPIVersion"], "example.com/v1alpha1");
+  Json stored = server.getObject("example.com/v1beta1", "gadgets", "default", "g");
+  EXPECT_EQ(stored["apiVersion"], "example.com/v1beta1");
+  EXPECT_EQ(stored["spec"], (Json{{"color", "red"}}));
+  EXPECT_EQ(stored["metadata"]["labels"]["converted"], "yes") << "labels from the webhook are kept";
+  EXPECT_EQ(stored["metadata"]["generation"], 1) << "other metadata is restored";
+  EXPECT_TRUE(stored["metadata"].contains("creationTimestamp"));
+  EXPECT_EQ(server.conversionWebhookCalls(), 2);
+
+  // Read through the stored version: nothing to convert, no call.
+  r = c.get(kBeta + "/g");
+  EXPECT_EQ(r.body["spec"], (Json{{"color", "red"}}));
+  EXPECT_EQ(hook.reviews.size(), 2u);
+  // Read through v1alpha1: converted.
+  r = c.get(kAlpha + "/g");
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["apiVersion"], "example.com/v1alpha1");
+  EXPECT_EQ(r.body["spec"], (Json{{"colour", "red"}}));
+  EXPECT_EQ(hook.reviews.size(), 3u);
+
+  // A second object written through v1beta1 is stored without a call; a list through v1alpha1 sends both in
+  // one review.
+  ASSERT_EQ(c.post(kBeta, gadget("h", "v1beta1", "color", "green")).status, 201);
+  EXPECT_EQ(hook.reviews.size(), 3u);
+  r = c.get(kAlpha);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["apiVersion"], "example.com/v1alpha1");
+  ASSERT_EQ(r.body["items"].size(), 2u);
+  EXPECT_EQ(r.body["items"][0]["spec"], (Json{{"colour", "red"}}));
+  EXPECT_EQ(r.body["items"][1]["spec"], (Json{{"colour", "green"}}));
+  EXPECT_EQ(r.body["items"][1]["apiVersion"], "example.com/v1alpha1");
+  ASSERT_EQ(hook.reviews.size(), 4u);
+  EXPECT_EQ(hook.reviews[3]["request"]["objects"].size(), 2u);
+
+  // A merge patch through v1alpha1 applies to the v1alpha1 object; stored converted.
+  r = c.patch(kAlpha + "/g", R"({"spec":{"colour":"blue"}})", "application/merge-patch+json");
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["spec"], (Json{{"colour", "blue"}}));
+  EXPECT_EQ(server.getObject("example.com/v1beta1", "gadgets", "default", "g")["spec"], (Json{{"color", "blue"}}));
+  // PUT through v1alpha1.
+  Json put = r.body;
+  put["spec"]["colour"] = "black";
+  r = c.put(kAlpha + "/g", put);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(server.getObject("example.com/v1beta1", "gadgets", "default", "g")["spec"], (Json{{"color", "black"}}));
+  // Server-side apply through v1alpha1.
+  r = c.patch(kAlpha + "/g?fieldManager=t&force=true",
+              R"({"apiVersion":"example.com/v1alpha1","kind":"Gadget","metadata":{"name":"g"},"spec":{"colour":"white"}})",
+              "application/apply-patch+yaml");
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["spec"], (Json{{"colour", "white"}}));
+  EXPECT_EQ(server.getObject("example.com/v1beta1", "gadgets", "default", "g")["spec"], (Json{{"color", "white"}}));
+
+  // A watch through v1alpha1: the initial events and the later ones converted.
+  auto fut = std::async(std::launch::async, [&] {
+    TestClient w(server);
+    return w.watch(kAlpha + "?watch=true&timeoutSeconds=5", 3);
+  });
+  ASSERT_TRUE(server.waitForWatches(1));
+  ASSERT_EQ(c.post(kBeta, gadget("k", "v1beta1", "color", "pink")).status, 201);
+  auto events = fut.get();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0]["type"], "ADDED");
+  EXPECT_EQ(events[0]["object"]["apiVersion"], "example.com/v1alpha1");
+  EXPECT_EQ(events[0]["object"]["spec"], (Json{{"colour", "white"}}));
+  EXPECT_EQ(events[2]["object"]["metadata"]["name"], "k");
+  EXPECT_EQ(events[2]["object"]["spec"], (Json{{"colour", "pink"}}));
+}
+
+TEST(TestApiServerConversion, AdmissionSeesTheRequestVersion) {
+  Webhook conv;
+  conv.respond = convertAll;
+  Webhook adm;
+  adm.respond = [](const Json& r) { return allow(r); };
+  TestApiServer server;
+  TestClient c(server);
+  Json cc{{"url", "https://127.0.0.1:" + std::to_string(conv.port) + "/convert"}, {"caBundle", conv.caBundle()}};
+  ASSERT_EQ(c.post(kCrds, gadgetCrd(webhookConversion(cc))).status, 201);
+  Json cfg = webhookConfig("ValidatingWebhookConfiguration", "https://127.0.0.1:" + std::to_string(adm.port) + "/v",
+                           adm.caBundle(), "Fail");
+  cfg["webhooks"][0]["rules"] = Json::array({Json{{"apiGroups", {"example.com"}}, {"apiVersions", {"*"}},
+                                                  {"operations", {"CREATE", "UPDATE"}}, {"resources", {"gadgets"}}}});
+  ASSERT_EQ(c.post(kVwc, cfg).status, 201);
+  ASSERT_EQ(c.post(kAlpha, gadget("g", "v1alpha1", "colour", "red")).status, 201);
+  ASSERT_EQ(adm.reviews.size(), 1u);
+  EXPECT_EQ(adm.reviews[0]["request"]["object"]["apiVersion"], "example.com/v1alpha1");
+  EXPECT_EQ(adm.reviews[0]["request"]["object"]["spec"], (Json{{"colour", "red"}}));
+  ASSERT_EQ(c.patch(kAlpha + "/g", R"({"spec":{"colour":"blue"}})", "application/merge-patch+json").status, 200);
+  ASSERT_EQ(adm.reviews.size(), 2u);
+  EXPECT_EQ(adm.reviews[1]["request"]["oldObject"]["spec"], (Json{{"colour", "red"}}));
+  EXPECT_EQ(adm.reviews[1]["request"]["object"]["spec"], (Json{{"colour", "blue"}}));
+}
+
+TEST(TestApiServerConversion, FailuresAreKubesErrorsAndStoreNothing) {
+  Webhook hook;
+  std::function<Json(const Json&)> behaviour = convertAll;
+  hook.respond = [&](const Json& r) { return behaviour(r); };
+  TestApiServer server;
+  TestClient c(server);
+  std::string url = "https://127.0.0.1:" + std::to_string(hook.port) + "/convert";
+  ASSERT_EQ(c.post(kCrds, gadgetCrd(webhookConversion(Json{{"url", url}, {"caBundle", hook.caBundle()}}))).status, 201);
+  ASSERT_EQ(c.post(kBeta, gadget("stored", "v1beta1", "color", "red")).status, 201);
+  auto expectFailure = [&](const Reply& r, const std::string& prefix) {
+    EXPECT_EQ(r.status, 500) << r.raw;
+    EXPECT_EQ(r.body["kind"], "Status");
+    EXPECT_EQ(r.body["status"], "Failure");
+    EXPECT_EQ(r.body["code"], 500);
+    EXPECT_FALSE(r.body.contains("reason")) << "kube's conversion errors carry no reason: " << r.raw;
+    std::string msg = r.body.value("message", "");
+    EXPECT_EQ(msg.rfind(prefix, 0), 0u) << msg;
+    return msg;
+  };
+  const std::string readPrefix = "conversion webhook for example.com/v1beta1, Kind=Gadget ";
+  const std::string writePrefix = "conversion webhook for example.com/v1alpha1, Kind=Gadget ";
+
+  // Garbage.
+  behaviour = [](const Json&) { return Json("garbage"); };
+  expectFailure(c.get(kAlpha + "/stored"), readPrefix + "failed: ");
+  expectFailure(c.post(kAlpha, gadget("new", "v1alpha1", "colour", "blue")), writePrefix + "failed: ");
+  EXPECT_TRUE(server.getObject("example.com/v1beta1", "gadgets", "default", "new").is_null());
+  // A list through v1alpha1 fails as a whole.
+  auto list = c.get(kAlpha);
+  EXPECT_EQ(list.status, 500) << list.raw;
+  EXPECT_NE(list.body.value("message", "").find("failed: "), std::string::npos) << list.raw;
+  // Another review's uid.
+  behaviour = [](const Json& r) {
+    Json a = convertAll(r);
+    a["response"]["uid"] = "other";
+    return a;
+  };
+  std::string m = expectFailure(c.get(kAlpha + "/stored"), readPrefix + "failed: ");
+  EXPECT_NE(m.find("expected response.uid="), std::string::npos) << m;
+  // A failure result with a message.
+  behaviour = [](const Json& r) {
+    Json a = convertAll(r);
+    a["response"]["result"] = Json{{"status", "Failure"}, {"message", "cannot convert that"}};
+    return a;
+  };
+  EXPECT_EQ(expectFailure(c.get(kAlpha + "/stored"), readPrefix), readPrefix + "failed: cannot convert that");
+  // Too few objects.
+  behaviour = [](const Json& r) { return conversionAnswer(r, Json::array()); };
+  EXPECT_EQ(expectFailure(c.get(kAlpha + "/stored"), readPrefix), readPrefix + "returned 0 objects, expected 1");
+  // The wrong apiVersion.
+  behaviour = [](const Json& r) {
+    Json a = convertAll(r);
+    a["response"]["convertedObjects"][0]["apiVersion"] = "example.com/v1beta1";
+    return a;
+  };
+  m = expectFailure(c.get(kAlpha + "/stored"), readPrefix + "returned invalid object at index 0: invalid groupVersion");
+  // A changed name: kube's "invalid object" check.
+  behaviour = [](const Json& r) {
+    Json a = convertAll(r);
+    a["response"]["convertedObjects"][0]["metadata"]["name"] = "renamed";
+    return a;
+  };
+  EXPECT_EQ(expectFailure(c.get(kAlpha + "/stored"), readPrefix),
+            readPrefix + "returned invalid object: must have the same name: stored != renamed");
+  // Not stored after a failed create; a failed update leaves the stored object as it was.
+  EXPECT_EQ(expectFailure(c.patch(kAlpha + "/stored", R"({"spec":{"colour":"x"}})", "application/merge-patch+json"),
+                          readPrefix),
+            readPrefix + "returned invalid object: must have the same name: stored != renamed");
+  EXPECT_EQ(server.getObject("example.com/v1beta1", "gadgets", "default", "stored")["spec"], (Json{{"color", "red"}}));
+  // The webhook down: the transport error.
+  int deadPort = 0;
+  {
+    Webhook gone;
+    deadPort = gone.port;
+  }
+  std::string deadUrl = "https://127.0.0.1:" + std::to_string(deadPort) + "/convert";
+  Json crd = c.get(kCrds + "/gadgets.example.com").body;
+  crd["spec"]["conversion"]["webhook"]["clientConfig"]["url"] = deadUrl;
+  ASSERT_EQ(c.put(kCrds + "/gadgets.example.com", crd).status, 200);
+  m = expectFailure(c.post(kAlpha, gadget("down", "v1alpha1", "colour", "blue")),
+                    writePrefix + "failed: Post \"" + deadUrl + "?timeout=30s\": ");
+  EXPECT_TRUE(server.getObject("example.com/v1beta1", "gadgets", "default", "down").is_null());
+  // Reads through the stored version still work, and the object can be deleted.
+  EXPECT_EQ(c.get(kBeta + "/stored").status, 200);
+  EXPECT_EQ(c.del(kBeta + "/stored").status, 200);
+}
+
+TEST(TestApiServerConversion, StrategyNoneOnlyRelabels) {
+  TestApiServer server;
+  TestClient c(server);
+  ASSERT_EQ(c.post(kCrds, gadgetCrd(Json())).status, 201);
+  auto crd = c.get(kCrds + "/gadgets.example.com");
+  EXPECT_EQ(crd.body["spec"]["conversion"], (Json{{"strategy", "None"}}));
+  // v1alpha1's schema prunes what v1beta1 calls color: nothing is renamed.
+  ASSERT_EQ(c.post(kAlpha, gadget("g", "v1alpha1", "colour", "red")).status, 201);
+  auto r = c.get(kBeta + "/g");
+  EXPECT_EQ(r.body["apiVersion"], "example.com/v1beta1");
+  EXPECT_EQ(r.body["spec"], (Json{{"colour", "red"}}));
+  EXPECT_EQ(server.conversionWebhookCalls(), 0);
+}
+
 }  // namespace
 }  // namespace otel::testing
