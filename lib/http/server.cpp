@@ -29,9 +29,11 @@ std::string Request::param(const std::string& name, bool* present) const {
 
 // Requests served on one keep-alive connection before the server closes it. cpp-httplib's default, 5, made
 // a kube-apiserver-like client (which keeps its connections) redo a full TLS handshake every 5th request
-// (bench/webhook: 176 -> 78 us server CPU per no-op request, 1,130 -> 5,800 requests/s). Not unbounded: a
-// connection holds one of the pool's threads while it lives, so a bound lets queued connections in.
-constexpr size_t kKeepAliveMaxCount = 100;
+// (bench/webhook: 176 -> 78 us server CPU per no-op request, 1,130 -> 5,800 requests/s). A handshake costs
+// ~0.5 ms server and ~1 ms client CPU, so one every 100 requests is the p99 of the admission benchmark; one
+// every 1,000 stays out of it. Not unbounded: a connection holds one of the pool's threads while it lives,
+// so a bound lets queued connections in (after at most 1,000 requests of another, well under a second).
+constexpr size_t kKeepAliveMaxCount = 1000;
 
 // Every accepted connection gets TCP_NODELAY (inherited from the listening socket): cpp-httplib writes a
 // response's headers and body in two writes (two TLS records), and with Nagle the body waits for the
