@@ -213,6 +213,19 @@ double runQueueWaitSeconds() {
   return total;
 }
 
+// Idle share of the whole machine (all CPUs) from /proc/stat: {idle + iowait ticks, all ticks}.
+std::pair<double, double> machineTicks() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  double v[10] = {0}, total = 0;
+  in >> cpu;
+  for (double& x : v) {
+    in >> x;
+    total += x;
+  }
+  return {v[3] + v[4], total};
+}
+
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -510,7 +523,7 @@ void BM_AdmissionTls_FixedRate(benchmark::State& state) {
   latency.reserve(static_cast<size_t>(total));
   service.reserve(static_cast<size_t>(total));
   long errors = 0, late = 0;
-  double wall = 0, cpuProcess = 0, cpuClient = 0, runQueueWait = 0;
+  double wall = 0, cpuProcess = 0, cpuClient = 0, runQueueWait = 0, machineIdle = 0;
   for (auto _ : state) {
     auto c = f.client();
     for (int i = 0; i < 20; ++i) f.post(*c, webhook::kPodPath);  // connect and warm up
@@ -521,6 +534,7 @@ void BM_AdmissionTls_FixedRate(benchmark::State& state) {
     }
     f.recording = true;
     double p0 = processCpuSeconds(), c0 = threadCpuSeconds(), w0 = runQueueWaitSeconds();
+    auto m0 = machineTicks();
     const auto start = Clock::now();
     for (long i = 0; i < total; ++i) {
       const auto due = start + i * interval;
@@ -543,6 +557,8 @@ void BM_AdmissionTls_FixedRate(benchmark::State& state) {
     cpuClient = threadCpuSeconds() - c0;
     cpuProcess = processCpuSeconds() - p0;
     runQueueWait = runQueueWaitSeconds() - w0;
+    auto m1 = machineTicks();
+    machineIdle = m1.second > m0.second ? (m1.first - m0.first) / (m1.second - m0.second) : 0;
     f.recording = false;
   }
   std::vector<double> handler;
@@ -570,6 +586,7 @@ void BM_AdmissionTls_FixedRate(benchmark::State& state) {
   state.counters["server_cpu_us_per_req"] = (cpuProcess - cpuClient) / static_cast<double>(latency.size()) * 1e6;
   // waiting for a CPU taken by other processes, per request (a busy shared machine shows here, not in handler_*)
   state.counters["runq_wait_us_per_req"] = runQueueWait / static_cast<double>(latency.size()) * 1e6;
+  state.counters["machine_idle_pct"] = machineIdle * 100;  // all CPUs, everyone's processes
   if (errors > 0) state.SkipWithError(("answers without a patch: " + std::to_string(errors)).c_str());
 }
 BENCHMARK(BM_AdmissionTls_FixedRate)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
