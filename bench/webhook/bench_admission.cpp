@@ -13,7 +13,7 @@
 //   BM_MutatePod_InProcess        the handler alone (parse + mutatePod + render), and its pieces.
 //
 // The request is /work/shared/reference/apiserver-captures/admissionreview-request.json (a capture of
-// kube-apiserver) when present, else an equivalent built here; annotated for Java and the sidecar and owned by
+// kube-apiserver) when present (and BENCH_ADMISSION_EMBEDDED is unset), else an equivalent built here; annotated for Java and the sidecar and owned by
 // a ReplicaSet of a Deployment. Every answer must carry a JSONPatch (counted as an error otherwise; the run
 // is refused if the first one does not).
 #include <benchmark/benchmark.h>
@@ -100,7 +100,7 @@ const char* kEmbeddedReview = R"({"kind":"AdmissionReview","apiVersion":"admissi
 std::string admissionBody(std::string* source) {
   Json review;
   std::ifstream in(std::string(OTEL_SHARED_REFERENCE) + "/apiserver-captures/admissionreview-request.json");
-  if (in) {
+  if (in && !std::getenv("BENCH_ADMISSION_EMBEDDED")) {
     std::stringstream ss;
     ss << in.rdbuf();
     review = Json::parse(ss.str())["body"];
