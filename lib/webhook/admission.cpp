@@ -38,7 +38,7 @@ AdmissionRequest parseAdmissionReview(std::string_view body) {
   if (strField(j, "kind") != "AdmissionReview") throw BadRequest("kind must be AdmissionReview, got \"" + strField(j, "kind") + "\"");
   auto it = j.find("request");
   if (it == j.end() || !it->is_object()) throw BadRequest("AdmissionReview has no request");
-  const Json& q = *it;
+  Json& q = *it;  // not const: the object and oldObject are moved out
   r.uid = strField(q, "uid");
   if (r.uid.empty()) throw BadRequest("AdmissionReview request has no uid");
   auto sub = [&](const char* key) -> const Json& {
@@ -65,7 +65,7 @@ AdmissionRequest parseAdmissionReview(std::string_view body) {
     auto f = q.find(key);
     if (f == q.end() || f->is_null()) continue;
     if (!f->is_object()) throw BadRequest(std::string("AdmissionReview request.") + key + " is not an object");
-    (std::string(key) == "object" ? r.object : r.oldObject) = *f;
+    (std::string(key) == "object" ? r.object : r.oldObject) = std::move(*f);  // j is ours: no deep copy
   }
   if ((r.operation == "CREATE" || r.operation == "UPDATE") && r.object.is_null())
     throw BadRequest("AdmissionReview request for " + r.operation + " has no object");
@@ -107,13 +107,19 @@ std::string renderAdmissionReview(const AdmissionRequest& req, const AdmissionRe
     if (!resp.message.empty()) status["message"] = resp.message;
     response["status"] = status;
   }
+  // The patch's base64 (the largest part of a pod answer) is spliced in as is: its alphabet never needs
+  // JSON escaping, and the serializer's escaping loop over it was a tenth of the pod webhook's CPU.
+  // Same bytes as dumping the whole object (fields in this order, compact).
+  std::string out = Json{{"apiVersion", req.reviewApiVersion}, {"kind", "AdmissionReview"}, {"response", response}}.dump();
+  out.resize(out.size() - 2);  // reopen response: drop its "}" and the review's "}"
   if (resp.patch.is_array() && !resp.patch.empty()) {
-    response["patchType"] = "JSONPatch";
-    response["patch"] = base64Encode(resp.patch.dump());
+    out += ",\"patchType\":\"JSONPatch\",\"patch\":\"";
+    out += base64Encode(resp.patch.dump());
+    out += '"';
   }
-  if (!resp.warnings.empty()) response["warnings"] = resp.warnings;
-  Json out{{"apiVersion", req.reviewApiVersion}, {"kind", "AdmissionReview"}, {"response", response}};
-  return out.dump();
+  if (!resp.warnings.empty()) out += ",\"warnings\":" + Json(resp.warnings).dump();
+  out += "}}";
+  return out;
 }
 
 // ------------------------------------------------------------------------------- custom resources

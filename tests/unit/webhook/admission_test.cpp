@@ -84,6 +84,42 @@ TEST(AdmissionReview, ReadsTheRequestARealApiServerSends) {
   EXPECT_EQ(Json::parse(otel::base64Decode(answer["response"]["patch"].get<std::string>())), resp.patch);
 }
 
+// The answer is written in pieces (the patch's base64 spliced in): the same bytes as dumping the object.
+TEST(AdmissionReview, TheAnswerIsTheCompactDumpOfTheReview) {
+  auto reference = [](const AdmissionRequest& req, const AdmissionResponse& resp) {
+    Json response{{"uid", req.uid}, {"allowed", resp.allowed}};
+    if (resp.code != 0 || !resp.message.empty()) {
+      Json status{{"metadata", Json::object()}};
+      if (resp.code != 0) status["code"] = resp.code;
+      if (!resp.reason.empty()) status["reason"] = resp.reason;
+      if (!resp.message.empty()) status["message"] = resp.message;
+      response["status"] = status;
+    }
+    if (resp.patch.is_array() && !resp.patch.empty()) {
+      response["patchType"] = "JSONPatch";
+      response["patch"] = otel::base64Encode(resp.patch.dump());
+    }
+    if (!resp.warnings.empty()) response["warnings"] = resp.warnings;
+    return Json{{"apiVersion", req.reviewApiVersion}, {"kind", "AdmissionReview"}, {"response", response}}.dump();
+  };
+  AdmissionRequest req;
+  req.uid = "u-\"1\"\n\u00e9";  // escaped in the output
+  Json patch = Json::array({{{"op", "add"}, {"path", "/metadata/labels"}, {"value", {{"a", "\"b\"\u00e9"}}}}});
+  AdmissionResponse withStatus = allow({"w1 \"quoted\"", "w2"});
+  withStatus.code = 500;
+  withStatus.message = "error \"x\"";
+  withStatus.patch = patch;
+  AdmissionResponse patched = allow();
+  patched.patch = patch;
+  AdmissionResponse emptyPatch = allow({"only a warning"});
+  emptyPatch.patch = Json::array();
+  for (const auto& resp : {allow(), patched, withStatus, emptyPatch, deny("no \"way\"", {"w"}), errored(400, "bad")}) {
+    std::string got = renderAdmissionReview(req, resp);
+    EXPECT_EQ(got, reference(req, resp));
+    EXPECT_EQ(Json::parse(got).dump(), got);
+  }
+}
+
 TEST(AdmissionReview, MalformedBodiesAreBadRequestsWithAClearMessage) {
   struct Bad {
     std::string body, message;
