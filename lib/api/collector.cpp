@@ -1,6 +1,7 @@
 #include "lib/api/collector.h"
 
-#include <regex>
+#include <algorithm>
+#include <set>
 
 #include "lib/api/collector_yaml.h"
 #include "lib/api/targetallocator.h"
@@ -226,11 +227,13 @@ std::string goStringList(const std::vector<std::string>& v) {
 std::vector<std::string> portNameErrors(const std::string& port) {
   std::vector<std::string> errs;
   if (port.size() > 15) errs.push_back("must be no more than 15 characters");
-  static const std::regex charset("^[-a-z0-9]+$");
-  static const std::regex letter("[a-z]");
-  if (!std::regex_match(port, charset))
-    errs.push_back("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
-  if (!std::regex_search(port, letter)) errs.push_back("must contain at least one letter (a-z)");
+  bool charset = !port.empty(), letter = false;
+  for (char ch : port) {
+    letter = letter || (ch >= 'a' && ch <= 'z');
+    charset = charset && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-');
+  }
+  if (!charset) errs.push_back("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
+  if (!letter) errs.push_back("must contain at least one letter (a-z)");
   if (port.find("--") != std::string::npos) errs.push_back("must not contain consecutive hyphens");
   if (!port.empty() && (port.front() == '-' || port.back() == '-'))
     errs.push_back("must not begin or end with a hyphen");
@@ -262,11 +265,14 @@ bool quantityInt(const Json& q, long long& out) {
   }
   if (!q.is_string()) return false;
   std::string s = q.get<std::string>();
-  static const std::regex re("^([+-]?[0-9]+)(k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$");
-  std::smatch m;
-  if (!std::regex_match(s, m, re)) return false;
-  long long v = std::stoll(m[1].str());
-  std::string suf = m[2].str();
+  // [+-]digits then an optional suffix (no std::regex: libstdc++'s recurses per character)
+  size_t i = (!s.empty() && (s[0] == '+' || s[0] == '-')) ? 1 : 0, d = i;
+  while (d < s.size() && s[d] >= '0' && s[d] <= '9') ++d;
+  if (d == i || d - i > 18) return false;
+  std::string suf = s.substr(d);
+  static const std::set<std::string> suffixes = {"", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+  if (!suffixes.count(suf)) return false;
+  long long v = std::stoll(s.substr(0, d));
   static const std::vector<std::pair<std::string, long long>> mult = {
       {"k", 1000LL}, {"M", 1000000LL}, {"G", 1000000000LL}, {"T", 1000000000000LL}, {"Ki", 1024LL},
       {"Mi", 1048576LL}, {"Gi", 1073741824LL}, {"Ti", 1099511627776LL}};

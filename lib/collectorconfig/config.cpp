@@ -1,7 +1,6 @@
 #include "lib/collectorconfig/config.h"
 
 #include <algorithm>
-#include <regex>
 
 #include "lib/core/error.h"
 
@@ -152,16 +151,19 @@ std::string componentType(const std::string& name) {
 }
 
 int portFromEndpoint(const std::string& endpoint) {
-  static const std::regex re(":([0-9]+)");
-  std::smatch m;
-  if (!std::regex_search(endpoint, m, re)) return 0;
-  try {
-    long long v = std::stoll(m[1].str());
-    if (v > 2147483647LL) return 0;
-    return static_cast<int>(v);
-  } catch (...) {
-    return 0;
+  // the digits after the first ':' that has any (no std::regex: libstdc++'s recurses per character)
+  for (size_t i = endpoint.find(':'); i != std::string::npos; i = endpoint.find(':', i + 1)) {
+    size_t j = i + 1;
+    long long v = 0;
+    bool big = false;
+    while (j < endpoint.size() && endpoint[j] >= '0' && endpoint[j] <= '9') {
+      v = v * 10 + (endpoint[j] - '0');
+      if (v > 2147483647LL) big = true, v = 2147483648LL;
+      ++j;
+    }
+    if (j > i + 1) return big ? 0 : static_cast<int>(v);
   }
+  return 0;
 }
 
 std::string portName(const std::string& componentName, int port) {
@@ -169,8 +171,10 @@ std::string portName(const std::string& componentName, int port) {
   std::string c = componentName;
   std::replace(c.begin(), c.end(), '/', '-');
   std::replace(c.begin(), c.end(), '_', '-');
-  static const std::regex dns("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
-  if (!std::regex_match(c, dns)) return "port-" + std::to_string(port);
+  auto alnum = [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'); };
+  bool dns = !c.empty() && alnum(c.front()) && alnum(c.back()) &&
+             std::all_of(c.begin(), c.end(), [&](char ch) { return alnum(ch) || ch == '-'; });
+  if (!dns) return "port-" + std::to_string(port);
   return c;
 }
 

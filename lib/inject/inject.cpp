@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <map>
-#include <regex>
 
 #include "lib/inject/env.h"
 #include "lib/inject/sidecar.h"
@@ -847,8 +846,16 @@ struct Injector {
 };
 
 bool validAnnotationName(const std::string& v) {
-  static const std::regex kName("^([a-z0-9]([-a-z0-9]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$");
-  return std::regex_match(v, kName);
+  // ^([a-z0-9]([-a-z0-9]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ without std::regex (libstdc++'s
+  // recurses per character: a long annotation value overflowed the stack)
+  auto alnum = [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'); };
+  auto part = [&](const std::string& p, bool dots) {
+    if (p.empty() || !alnum(p.front()) || !alnum(p.back())) return false;
+    return std::all_of(p.begin(), p.end(), [&](char ch) { return alnum(ch) || ch == '-' || (dots && ch == '.'); });
+  };
+  auto slash = v.find('/');
+  if (slash == std::string::npos) return part(v, true);
+  return part(v.substr(0, slash), false) && part(v.substr(slash + 1), true);
 }
 
 std::vector<std::string> splitCommas(const std::string& s) {
@@ -864,8 +871,10 @@ std::vector<std::string> splitCommas(const std::string& s) {
 }
 
 std::string containersAnnotationError(const std::string& v) {
-  static const std::regex kValid("^[a-zA-Z0-9-,]+$");
-  if (v.empty() || std::regex_match(v, kValid)) return "";
+  const bool valid = std::all_of(v.begin(), v.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == ',';
+  });
+  if (v.empty() || valid) return "";
   return "not valid characters included in the instrumentation container annotation " + v;
 }
 

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <map>
-#include <regex>
 #include <set>
 
 #include "lib/core/yaml.h"
@@ -48,9 +47,16 @@ Json configObject(const Json& collector) {
 }
 
 int portFromEndpoint(const std::string& endpoint) {
-  static const std::regex kPort(":(\\d+)");
-  std::smatch m;
-  if (std::regex_search(endpoint, m, kPort)) return std::stoi(m[1].str());
+  // the digits after the first ':' that has any (no std::regex: libstdc++'s recurses per character)
+  for (size_t i = endpoint.find(':'); i != std::string::npos; i = endpoint.find(':', i + 1)) {
+    size_t j = i + 1;
+    long long v = 0;
+    while (j < endpoint.size() && endpoint[j] >= '0' && endpoint[j] <= '9') {
+      v = std::min<long long>(v * 10 + (endpoint[j] - '0'), 2147483647LL);
+      ++j;
+    }
+    if (j > i + 1) return static_cast<int>(v);
+  }
   return 0;
 }
 
