@@ -1,5 +1,7 @@
 #include "lib/prom/scrape_config.h"
 
+#include <limits>
+
 
 #include <set>
 
@@ -87,6 +89,11 @@ std::int64_t parseDuration(std::string_view s) {
     bool found = false;
     for (std::size_t k = nextUnit; k < std::size(kUnits); ++k) {
       if (kUnits[k].name == unit) {
+        // as Prometheus: a duration past int64 nanoseconds (~292 years) is out of range; here in ms,
+        // and never a signed overflow
+        constexpr std::int64_t kMaxMs = std::numeric_limits<std::int64_t>::max() / 1000000;
+        if (n > kMaxMs / kUnits[k].ms || total > kMaxMs - n * kUnits[k].ms)
+          throw Error("duration out of range: \"" + std::string(s) + "\"");
         total += n * kUnits[k].ms;
         nextUnit = k + 1;
         found = true;

@@ -33,6 +33,12 @@ TEST(Duration, ParseAndFormatLikePrometheus) {
   EXPECT_THROW(parseDuration("1x"), Error);
   EXPECT_THROW(parseDuration("s"), Error);
   EXPECT_THROW(parseDuration("1s1m"), Error);
+  // past int64 nanoseconds (~292 years) is out of range, as Prometheus says; found by fuzz_ta_config as a
+  // signed overflow (111111111111w)
+  EXPECT_EQ(parseDuration("290y"), 290LL * 365 * 24 * 3600 * 1000);
+  EXPECT_THROW(parseDuration("300y"), Error);
+  EXPECT_THROW(parseDuration("111111111111w"), Error);
+  EXPECT_THROW(parseDuration("290y3000w"), Error);
 }
 
 TEST(ScrapeConfig, DefaultsFromGlobal) {
