@@ -11,6 +11,7 @@ void registerVerbs(CLI::App& app, GlobalOptions& global) {
   addTargetAllocatorVerb(app, global);
   addInjectVerb(app, global);
   addRunVerb(app, global);
+  addDoctorVerb(app, global);
 }
 
 }  // namespace otel::plugin

@@ -17,5 +17,6 @@ void addAllocationsVerb(CLI::App& app, GlobalOptions& global);
 void addTargetAllocatorVerb(CLI::App& app, GlobalOptions& global);
 void addInjectVerb(CLI::App& app, GlobalOptions& global);
 void addRunVerb(CLI::App& app, GlobalOptions& global);
+void addDoctorVerb(CLI::App& app, GlobalOptions& global);
 
 }  // namespace otel::plugin

@@ -1,0 +1,187 @@
+#include "lib/doctor/view.h"
+
+#include <cstdio>
+#include <ctime>
+
+#include "lib/core/error.h"
+
+namespace otel::doctor {
+
+namespace {
+
+std::string metaStr(const Json& obj, const char* key) {
+  auto m = obj.find("metadata");
+  if (m == obj.end() || !m->is_object()) return "";
+  auto v = m->find(key);
+  return v != m->end() && v->is_string() ? v->get<std::string>() : "";
+}
+
+std::string keyOf(const std::string& ns, const std::string& name) { return ns + "/" + name; }
+
+std::string where(const YamlDocument& d) {
+  return d.source + " (document " + std::to_string(d.index + 1) + (d.line > 0 ? ", line " + std::to_string(d.line) : "") +
+         ")";
+}
+
+void checkObject(const YamlDocument& d, bool needName) {
+  if (!d.value.is_object())
+    throw Error("expected a Kubernetes object (a mapping with apiVersion and kind), got a " +
+                    std::string(d.value.type_name()),
+                where(d));
+  for (const char* k : {"apiVersion", "kind"}) {
+    auto it = d.value.find(k);
+    if (it == d.value.end() || !it->is_string() || it->get<std::string>().empty())
+      throw Error(std::string("object without ") + k + (metaStr(d.value, "name").empty() ? "" : " (metadata.name " +
+                                                                                               metaStr(d.value, "name") + ")"),
+                  where(d));
+  }
+  if (needName && metaStr(d.value, "name").empty())
+    throw Error(d.value["kind"].get<std::string>() + " without metadata.name", where(d));
+}
+
+}  // namespace
+
+ObjectRef ObjectRef::of(const Json& obj) {
+  ObjectRef r;
+  r.apiVersion = obj.value("apiVersion", "");
+  r.kind = obj.value("kind", "");
+  r.ns = metaStr(obj, "namespace");
+  r.name = metaStr(obj, "name");
+  return r;
+}
+
+std::string ObjectRef::display() const {
+  if (kind.empty() && name.empty()) return "cluster";
+  return kind + " " + (ns.empty() ? "" : ns + "/") + name;
+}
+
+Json ObjectRef::toJson() const {
+  return Json{{"apiVersion", apiVersion}, {"kind", kind}, {"namespace", ns}, {"name", name}};
+}
+
+const std::set<std::string>& knownKinds() {
+  static const std::set<std::string> kinds = {
+      "Namespace", "CustomResourceDefinition", "OpenTelemetryCollector", "Instrumentation", "TargetAllocator",
+      "OpAMPBridge", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "Deployment", "DaemonSet",
+      "StatefulSet", "ReplicaSet", "Pod", "Service", "EndpointSlice", "ServiceAccount", "Role", "ClusterRole",
+      "RoleBinding", "ClusterRoleBinding", "ServiceMonitor", "PodMonitor", "ScrapeConfig", "Probe", "Event",
+      "Secret", "ConfigMap"};
+  return kinds;
+}
+
+bool ClusterView::add(Json obj) {
+  std::string kind = obj.value("kind", "");
+  if (kind == "PodLog" && obj.value("apiVersion", "") == kPodLogApiVersion) {
+    PodLog l;
+    l.ns = metaStr(obj, "namespace");
+    if (l.ns.empty()) l.ns = "default";
+    l.pod = metaStr(obj, "name");
+    l.container = obj.value("container", "");
+    if (obj.contains("lines") && obj["lines"].is_array())
+      for (const auto& s : obj["lines"])
+        if (s.is_string()) l.lines.push_back(s.get<std::string>());
+    addLog(std::move(l));
+    return true;
+  }
+  if (!knownKinds().count(kind)) return false;
+  // Secrets: only what the checks read (public certificates), never the rest of the data.
+  if (kind == "Secret" && obj.contains("data") && obj["data"].is_object()) {
+    Json keep = Json::object();
+    for (const char* k : {"tls.crt", "ca.crt"})
+      if (obj["data"].contains(k)) keep[k] = obj["data"][k];
+    obj["data"] = std::move(keep);
+    obj.erase("stringData");
+  }
+  byKind_[kind].push_back(std::move(obj));
+  ++count_;
+  return true;
+}
+
+std::vector<const Json*> ClusterView::of(const std::string& kind, const std::string& ns) const {
+  std::vector<const Json*> out;
+  auto it = byKind_.find(kind);
+  if (it == byKind_.end()) return out;
+  out.reserve(it->second.size());
+  for (const auto& o : it->second)
+    if (ns.empty() || metaStr(o, "namespace") == ns) out.push_back(&o);
+  return out;
+}
+
+const Json* ClusterView::find(const std::string& kind, const std::string& ns, const std::string& name) const {
+  auto it = byKind_.find(kind);
+  if (it == byKind_.end()) return nullptr;
+  for (const auto& o : it->second)
+    if (metaStr(o, "name") == name && metaStr(o, "namespace") == ns) return &o;
+  return nullptr;
+}
+
+void ClusterView::replace(const Json& obj) {
+  std::string kind = obj.value("kind", "");
+  auto& v = byKind_[kind];
+  const std::string k = keyOf(metaStr(obj, "namespace"), metaStr(obj, "name"));
+  for (auto& o : v)
+    if (keyOf(metaStr(o, "namespace"), metaStr(o, "name")) == k) {
+      o = obj;
+      return;
+    }
+  add(obj);
+}
+
+bool ClusterView::hasCrd(const std::string& name, const std::string& version) const {
+  const Json* crd = find("CustomResourceDefinition", "", name);
+  if (!crd) return false;
+  if (version.empty()) return true;
+  if (auto s = crd->find("spec"); s != crd->end() && s->is_object() && s->contains("versions") && (*s)["versions"].is_array())
+    for (const auto& v : (*s)["versions"])
+      if (v.is_object() && v.value("name", "") == version && v.value("served", false)) return true;
+  return false;
+}
+
+ClusterView viewFromDocuments(const std::vector<YamlDocument>& docs) {
+  ClusterView view;
+  for (const auto& d : docs) {
+    if (d.value.is_null()) continue;
+    checkObject(d, false);
+    const std::string kind = d.value["kind"].get<std::string>();
+    const bool known = knownKinds().count(kind) || kind == "PodLog";
+    if (!known) continue;  // an unknown kind is ignored
+    checkObject(d, true);
+    if (kind != "PodLog") view.markListed(kind);
+    view.add(d.value);
+  }
+  // A dump that holds a CRD holds the objects of its kind (kubectl get crd,<kind> -A): none means none.
+  for (const Json* crd : view.of("CustomResourceDefinition")) {
+    auto s = crd->find("spec");
+    if (s == crd->end() || !s->is_object()) continue;
+    const std::string kind = (*s).contains("names") && (*s)["names"].is_object() ? (*s)["names"].value("kind", "") : "";
+    if (knownKinds().count(kind)) view.markListed(kind);
+  }
+  return view;
+}
+
+std::vector<Json> desiredFromDocuments(const std::vector<YamlDocument>& docs) {
+  std::vector<Json> out;
+  for (const auto& d : docs) {
+    if (d.value.is_null()) continue;
+    checkObject(d, true);
+    out.push_back(d.value);
+  }
+  return out;
+}
+
+std::int64_t parseTime(const std::string& s) {
+  int y, mo, d, h, mi, se;
+  char z = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &se, &z) < 6) return -1;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return -1;
+  // days from civil (Howard Hinnant's algorithm), no time zone dependence.
+  y -= mo <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const std::int64_t days = era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+  return days * 86400 + h * 3600 + mi * 60 + se;
+}
+
+}  // namespace otel::doctor
