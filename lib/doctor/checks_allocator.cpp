@@ -170,8 +170,12 @@ void checkAlloc(Ctx& c, const Alloc& a) {
         f.evidence.push_back("ServiceAccount " + a.ns + "/" + a.sa + ": not found");
       // The missing rules, one rule per (group, resource).
       Json rules = Json::array();
+      Json urls = Json::array();
       for (const auto& d : denied) {
-        if (!d.path.empty()) continue;
+        if (!d.path.empty()) {
+          urls.push_back(d.path);
+          continue;
+        }
         auto it = std::find_if(rules.begin(), rules.end(), [&](const Json& r) {
           return r["apiGroups"][0] == d.group && r["resources"][0] == d.resource;
         });
@@ -180,6 +184,7 @@ void checkAlloc(Ctx& c, const Alloc& a) {
         else
           (*it)["verbs"].push_back(d.verb);
       }
+      if (!urls.empty()) rules.push_back({{"nonResourceURLs", urls}, {"verbs", {"get"}}});
       const std::string role = a.name + "-targetallocator-doctor";
       Json cr = {{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "ClusterRole"}, {"metadata", {{"name", role}}},
                  {"rules", rules}};

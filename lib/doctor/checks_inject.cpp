@@ -202,6 +202,20 @@ void checkInjection(Ctx& c) {
         f.fix = "create a collector with spec.mode: sidecar in namespace " + ns +
                 " (kubectl otel create collector NAME --mode sidecar -n " + ns + "), or name an existing one in the annotation, "
                 "then recreate the pod";
+        // The collector the annotation asks for, as a minimal sidecar (OTLP in, debug out: replace the exporter).
+        std::string cns = ns, cname = sv == "true" ? "sidecar" : sv;
+        if (auto slash = sv.find('/'); slash != std::string::npos) {
+          cns = sv.substr(0, slash);
+          cname = sv.substr(slash + 1);
+        }
+        if (!c.view.find("OpenTelemetryCollector", cns, cname)) {
+          Json sidecarCol = Json::parse(R"({"apiVersion":"opentelemetry.io/v1beta1","kind":"OpenTelemetryCollector",
+            "metadata":{},"spec":{"mode":"sidecar","config":{"receivers":{"otlp":{"protocols":{"grpc":{},"http":{}}}},
+            "exporters":{"debug":{}},"service":{"pipelines":{"traces":{"receivers":["otlp"],"exporters":["debug"]}}}}}})");
+          sidecarCol["metadata"] = {{"name", cname}, {"namespace", cns}};
+          f.fixObjects.push_back(std::move(sidecarCol));
+          f.fixRecreatePods.push_back(pref);
+        }
       } else {
         notApplied(c, *pod, "a collector sidecar", col, inject::kSidecarAnnotation, podAnn.contains(inject::kSidecarAnnotation));
       }
@@ -269,6 +283,30 @@ void checkInjection(Ctx& c) {
         f.fix = several ? "name one in the annotation: " + key + ": \"" + metaOf(*candidates.front(), "name") + "\""
                         : "create an Instrumentation in " + ns + " (kubectl otel create instrumentation NAME -n " + ns +
                               " --endpoint http://COLLECTOR:4318), then recreate the pod";
+        f.fixRecreatePods.push_back(pref);
+        if (several) {
+          Json o = *pod;
+          o.erase("status");
+          o["metadata"]["annotations"][key] = metaOf(*candidates.front(), "name");
+          f.fixObjects.push_back(std::move(o));
+        } else {
+          std::string ins = ns, name = v == "true" ? "default" : v;
+          if (auto slash = v.find('/'); slash != std::string::npos) {
+            ins = v.substr(0, slash);
+            name = v.substr(slash + 1);
+          }
+          // Its exporter: a collector of the namespace when there is one.
+          std::string endpoint = "http://otel-collector:4318";
+          for (const Json* x : c.view.of("OpenTelemetryCollector", ins))
+            if (api::CollectorView(api::toV1beta1(*x)).mode() != "sidecar") {
+              endpoint = "http://" + metaOf(*x, "name") + "-collector:4318";
+              break;
+            }
+          f.fixObjects.push_back({{"apiVersion", "opentelemetry.io/v1alpha1"},
+                                  {"kind", "Instrumentation"},
+                                  {"metadata", {{"name", name}, {"namespace", ins}}},
+                                  {"spec", {{"exporter", {{"endpoint", endpoint}}}}}});
+        }
         continue;
       }
       if (chosen) notApplied(c, *pod, api::languageName(l) + " instrumentation", chosen, key, podAnn.contains(key));

@@ -92,6 +92,22 @@ void serviceChecks(Ctx& c) {
   }
 }
 
+// The conversion clientConfig of the operator whose webhooks the cluster has (its Service or URL, its CA
+// bundle, path /convert); {} when there is none.
+Json operatorConversionClient(const Ctx& c) {
+  for (const auto& u : ourWebhooks(c))
+    if (const Json* cc = api::at(*u.webhook, {"clientConfig"}); cc && cc->is_object()) {
+      Json client = *cc;
+      if (client.contains("service") && client["service"].is_object()) client["service"]["path"] = "/convert";
+      if (client.contains("url") && client["url"].is_string()) {
+        std::string url = client["url"].get<std::string>();
+        client["url"] = url.substr(0, url.find('/', url.find("://") + 3)) + "/convert";
+      }
+      return client;
+    }
+  return Json::object();
+}
+
 void crdChecks(Ctx& c) {
   if (!c.view.listed("CustomResourceDefinition")) {
     c.skipped.push_back("CRDs: no CustomResourceDefinitions in the input");
@@ -106,7 +122,14 @@ void crdChecks(Ctx& c) {
     f.evidence.push_back(std::string("CustomResourceDefinition ") + kCollectorCrd + ": not found");
     if (c.errorWith("no matches for kind")) f.explainsError = true;
     f.fix = "kubectl otel install (or kubectl otel install --crds-only)";
-    for (const auto& crd : manifests::crdObjects()) f.fixObjects.push_back(crd);
+    for (auto crd : manifests::crdObjects()) {
+      if (c.view.find("CustomResourceDefinition", "", metaOf(crd, "name"))) continue;
+      if (Json* cc = const_cast<Json*>(api::at(crd, {"spec", "conversion", "webhook", "clientConfig"}))) {
+        Json client = operatorConversionClient(c);
+        if (!client.empty()) *cc = client;
+      }
+      f.fixObjects.push_back(std::move(crd));
+    }
   } else if (const Json* crd = c.view.find("CustomResourceDefinition", "", kCollectorCrd)) {
     const ObjectRef ref = ObjectRef::of(*crd);
     const bool alpha = c.view.hasCrd(kCollectorCrd, "v1alpha1");
@@ -121,18 +144,7 @@ void crdChecks(Ctx& c) {
       Json o = *crd;
       o.erase("status");
       Json conv = {{"strategy", "Webhook"},
-                   {"webhook", {{"conversionReviewVersions", Json::array({"v1"})}, {"clientConfig", Json::object()}}}};
-      for (const auto& u : ourWebhooks(c))
-        if (const Json* cc = api::at(*u.webhook, {"clientConfig"}); cc && cc->is_object()) {
-          Json client = *cc;
-          if (client.contains("service") && client["service"].is_object()) client["service"]["path"] = "/convert";
-          if (client.contains("url") && client["url"].is_string()) {
-            std::string url = client["url"].get<std::string>();
-            client["url"] = url.substr(0, url.find('/', url.find("://") + 3)) + "/convert";
-          }
-          conv["webhook"]["clientConfig"] = client;
-          break;
-        }
+                   {"webhook", {{"conversionReviewVersions", Json::array({"v1"})}, {"clientConfig", operatorConversionClient(c)}}}};
       o["spec"]["conversion"] = conv;
       f.fix = "kubectl otel install (installs the CRD with its conversion webhook), or set spec.conversion to the operator's "
               "webhook (/convert)";

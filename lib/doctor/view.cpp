@@ -127,6 +127,19 @@ void ClusterView::replace(const Json& obj) {
   add(obj);
 }
 
+bool ClusterView::remove(const ObjectRef& ref) {
+  auto it = byKind_.find(ref.kind);
+  if (it == byKind_.end()) return false;
+  auto& v = it->second;
+  for (auto o = v.begin(); o != v.end(); ++o)
+    if (metaStr(*o, "name") == ref.name && metaStr(*o, "namespace") == ref.ns) {
+      v.erase(o);
+      --count_;
+      return true;
+    }
+  return false;
+}
+
 bool ClusterView::hasCrd(const std::string& name, const std::string& version) const {
   const Json* crd = find("CustomResourceDefinition", "", name);
   if (!crd) return false;

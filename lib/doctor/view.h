@@ -51,6 +51,8 @@ class ClusterView {
 
   // Replaces the object with the same kind/namespace/name (or adds it): how a fix is verified.
   void replace(const Json& obj);
+  // Removes the object (a fix that deletes); false when it is not in the view.
+  bool remove(const ObjectRef& ref);
 
   // True when the CRD <plural>.<group> is in the view (and served in `version` when given).
   bool hasCrd(const std::string& name, const std::string& version = "") const;

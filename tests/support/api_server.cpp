@@ -286,6 +286,7 @@ struct TestApiServer::Impl {
   std::int64_t rv = 0;
   std::vector<ResourceType> types;
   std::map<std::string, std::map<std::string, Json>> store;  // groupResource -> ns/name -> object
+  std::map<std::string, std::string> podLogs;                 // ns/pod/container -> text (setPodLog)
   std::map<std::string, std::pair<std::string, std::string>> uids;  // uid -> (gr, key)
   // settle() has something to do: an object is being deleted or was removed, or references an owner that
   // does not exist. Without this every write scanned the whole store (quadratic in the object count).
@@ -1189,6 +1190,50 @@ struct TestApiServer::Impl {
     return std::nullopt;
   }
 
+  // GET .../pods/NAME/log (container, tailLines, previous): the text setPodLog() gave, as kube-apiserver
+  // answers: 404 for a missing pod, 400 when a pod of several containers is asked without ?container=.
+  Answer podLog(const Ctx& c, const Target& t) {
+    if (c.method != "GET")
+      return answer(statusBody(405, "MethodNotAllowed", "the server does not allow this method on the requested resource",
+                               Json::object()));
+    std::lock_guard<std::mutex> lk(mu);
+    const Json* pod = find(t.type->groupResource(), keyOf(t.ns, t.name));
+    if (!pod) return answer(statusBody(404, "NotFound", "pods \"" + t.name + "\" not found", grDetails(*t.type, t.name)));
+    std::string container = c.param("container");
+    std::vector<std::string> names;
+    if (pod->contains("spec") && (*pod)["spec"].contains("containers") && (*pod)["spec"]["containers"].is_array())
+      for (const auto& ct : (*pod)["spec"]["containers"]) names.push_back(ct.value("name", ""));
+    if (container.empty()) {
+      if (names.size() != 1) {
+        std::string list;
+        for (const auto& n : names) list += (list.empty() ? "" : " ") + n;
+        return answer(statusBody(400, "BadRequest", "a container name must be specified for pod " + t.name +
+                                                        ", choose one of: [" + list + "]", Json::object()));
+      }
+      container = names.front();
+    }
+    auto it = podLogs.find(t.ns + "/" + t.name + "/" + container);
+    std::string text = it == podLogs.end() ? "" : it->second;
+    if (std::string tail = c.param("tailLines"); !tail.empty()) {
+      long n = std::strtol(tail.c_str(), nullptr, 10);
+      std::vector<std::string> lines;
+      std::string cur;
+      for (char ch : text) {
+        if (ch == '\n') {
+          lines.push_back(cur + "\n");
+          cur.clear();
+        } else {
+          cur += ch;
+        }
+      }
+      if (!cur.empty()) lines.push_back(cur);
+      text.clear();
+      for (size_t i = lines.size() > static_cast<size_t>(std::max(0L, n)) ? lines.size() - n : 0; i < lines.size(); ++i)
+        text += lines[i];
+    }
+    return Answer{200, Json(text), "text/plain"};
+  }
+
   std::optional<Target> parseTarget(const std::vector<std::string>& seg, size_t start, const std::string& group,
                                     const std::string& version) {
     std::vector<std::string> rest(seg.begin() + static_cast<long>(start), seg.end());
@@ -1282,6 +1327,7 @@ struct TestApiServer::Impl {
                                  "the server does not allow this method on the requested resource", Json::object()));
       return review(c, t);
     }
+    if (t.sub == "log" && t.type->resource == "pods" && t.type->group.empty()) return podLog(c, t);
     if (!t.sub.empty() && t.sub != "status" && t.sub != "scale")
       return answer(statusBody(404, "NotFound", "the server could not find the requested resource", Json::object()));
     if (t.sub == "status" && !t.type->statusSubresource)
@@ -2841,6 +2887,12 @@ void TestApiServer::setRequestHook(RequestHook hook) {
 void TestApiServer::setDelay(std::chrono::milliseconds delay) {
   std::lock_guard<std::mutex> lk(impl_->mu);
   impl_->delay = delay;
+}
+
+void TestApiServer::setPodLog(const std::string& ns, const std::string& pod, const std::string& container,
+                              const std::string& text) {
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  impl_->podLogs[ns + "/" + pod + "/" + container] = text;
 }
 
 void TestApiServer::setServiceResolver(ServiceResolver resolver) {

@@ -127,6 +127,8 @@ class TestApiServer {
   using ServiceResolver =
       std::function<std::string(const std::string& ns, const std::string& name, int port, const std::string& path)>;
   void setServiceResolver(ServiceResolver resolver);
+  // What GET /api/v1/namespaces/NS/pods/POD/log?container=C answers (text/plain; tailLines honoured).
+  void setPodLog(const std::string& ns, const std::string& pod, const std::string& container, const std::string& text);
 
   // ---- counters ----
   std::vector<RecordedRequest> requests() const;

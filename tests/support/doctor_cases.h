@@ -1,0 +1,26 @@
+// The doctor corpus: every folder of tests/fixtures/doctor (but _common) is a broken or healthy setup:
+// cluster.yaml (+ the _common files its case.yaml includes), optionally desired.yaml, a pasted error and
+// the time to evaluate at, and what doctor must say first. Read by the unit and CLI tests.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace otel::testing {
+
+struct DoctorCase {
+  std::string name;
+  std::string dir;
+  std::vector<std::string> files;  // the cluster's objects: includes first, then cluster.yaml
+  std::string desired;             // path or ""
+  std::string error;               // pasted error or ""
+  std::string now = "2026-12-01T00:00:00Z";
+  std::string expectCheck;         // "none" for a healthy setup
+  std::vector<std::string> keywords;
+  std::string fixVerify;           // "disappears", "rollout", "none" (healthy: "")
+  std::string fixWhy;
+};
+
+std::string doctorFixtureDir();
+std::vector<DoctorCase> loadDoctorCases();
+
+}  // namespace otel::testing

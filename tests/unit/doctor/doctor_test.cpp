@@ -1,0 +1,189 @@
+// lib/doctor's pieces: reading dumps (errors name file and document, unknown kinds ignored, Secrets keep
+// only certificates), label selectors, the RBAC evaluator, times, ranking and the JSON report.
+#include <gtest/gtest.h>
+
+#include "lib/core/error.h"
+#include "lib/core/yaml.h"
+#include "lib/doctor/doctor.h"
+#include "lib/doctor/match.h"
+
+namespace {
+
+using otel::Json;
+using namespace otel::doctor;
+
+std::vector<otel::YamlDocument> docs(const std::string& yaml) {
+  return otel::flattenLists(otel::parseYamlStream(yaml, "dump.yaml"));
+}
+
+TEST(DoctorView, ObjectWithoutKindIsOneLineNamingFileAndDocument) {
+  try {
+    viewFromDocuments(docs("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\napiVersion: v1\nmetadata: {name: b}\n"));
+    FAIL() << "accepted";
+  } catch (const otel::Error& e) {
+    EXPECT_EQ(e.oneLine(), "dump.yaml (document 2, line 5): object without kind (metadata.name b)");
+  }
+}
+
+TEST(DoctorView, NonObjectAndNamelessObjectsAreRefused) {
+  EXPECT_THROW(viewFromDocuments(docs("- a\n- b\n")), otel::Error);
+  EXPECT_THROW(viewFromDocuments(docs("apiVersion: v1\nkind: Pod\nmetadata: {}\n")), otel::Error);
+}
+
+TEST(DoctorView, UnknownKindsAreIgnoredAndKnownOnesListed) {
+  ClusterView v = viewFromDocuments(docs("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n---\n"
+                                         "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\n"));
+  EXPECT_EQ(v.size(), 1u);
+  EXPECT_TRUE(v.listed("Pod"));
+  EXPECT_FALSE(v.listed("Service"));
+  EXPECT_NE(v.find("Pod", "a", "p"), nullptr);
+}
+
+TEST(DoctorView, ACrdInTheDumpMeansItsObjectsAreThere) {
+  ClusterView v = viewFromDocuments(docs(
+      "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: podmonitors.monitoring.coreos.com}\n"
+      "spec: {group: monitoring.coreos.com, names: {kind: PodMonitor, plural: podmonitors}, versions: [{name: v1, served: true}]}\n"));
+  EXPECT_TRUE(v.listed("PodMonitor"));
+  EXPECT_FALSE(v.listed("ServiceMonitor"));
+  EXPECT_TRUE(v.hasCrd("podmonitors.monitoring.coreos.com", "v1"));
+  EXPECT_FALSE(v.hasCrd("podmonitors.monitoring.coreos.com", "v2"));
+}
+
+TEST(DoctorView, SecretsKeepOnlyPublicCertificates) {
+  ClusterView v = viewFromDocuments(docs("apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: certs}\n"
+                                         "data: {tls.crt: Y2VydA==, ca.crt: Y2E=, tls.key: c2VjcmV0, ca.key: c2VjcmV0}\n"
+                                         "stringData: {password: hunter2}\n"));
+  const Json* s = v.find("Secret", "certs", "s");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->dump(), R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","namespace":"certs"},"data":{"tls.crt":"Y2VydA==","ca.crt":"Y2E="}})");
+}
+
+TEST(DoctorView, PodLogDocuments) {
+  ClusterView v = viewFromDocuments(docs("apiVersion: doctor.kubectl-otel.io/v1\nkind: PodLog\nmetadata: {name: p, namespace: n}\n"
+                                         "container: c\nlines: [one, two]\n"));
+  ASSERT_EQ(v.logs().size(), 1u);
+  EXPECT_EQ(v.logs()[0].pod, "p");
+  EXPECT_EQ(v.logs()[0].lines, (std::vector<std::string>{"one", "two"}));
+}
+
+TEST(DoctorMatch, LabelSelectors) {
+  Json labels = {{"app", "api"}, {"tier", "web"}};
+  Json sel = Json::parse(R"({"matchLabels":{"app":"api"},"matchExpressions":[{"key":"tier","operator":"In","values":["web","db"]},
+                           {"key":"canary","operator":"DoesNotExist"}]})");
+  EXPECT_TRUE(selectorMatches(&sel, labels, false));
+  Json notIn = Json::parse(R"({"matchExpressions":[{"key":"tier","operator":"NotIn","values":["web"]}]})");
+  EXPECT_FALSE(selectorMatches(&notIn, labels, false));
+  Json exists = Json::parse(R"({"matchExpressions":[{"key":"release","operator":"Exists"}]})");
+  EXPECT_FALSE(selectorMatches(&exists, labels, false));
+  Json empty = Json::object();
+  EXPECT_TRUE(selectorMatches(&empty, labels, false));
+  EXPECT_FALSE(selectorMatches(nullptr, labels, false));  // v1beta1: nil selects nothing
+  EXPECT_TRUE(selectorMatches(nullptr, labels, true));
+  Json bad = Json::parse(R"({"matchExpressions":[{"key":"tier","operator":"Gt","values":["1"]}]})");
+  EXPECT_FALSE(selectorMatches(&bad, labels, false));
+  EXPECT_EQ(selectorString(&sel), "app=api,tier in (web,db),!canary");
+  EXPECT_EQ(selectorString(&empty), "{} (everything)");
+  EXPECT_FALSE(mapSelectorMatches(Json::object(), labels));  // a Service without selector selects no pod
+}
+
+TEST(DoctorMatch, RbacThroughRoleBindingsClusterRoleBindingsAndGroups) {
+  ClusterView v = viewFromDocuments(docs(R"(
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: read-pods}
+rules: [{apiGroups: [""], resources: [pods], verbs: [get, list, watch]}, {apiGroups: [""], resources: [secrets], resourceNames: [one], verbs: [list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: b, namespace: apps}
+roleRef: {kind: ClusterRole, name: read-pods}
+subjects: [{kind: ServiceAccount, name: ta, namespace: obs}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: svc, namespace: obs}
+rules: [{apiGroups: ["*"], resources: ["*"], verbs: [list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: all, namespace: obs}
+roleRef: {kind: Role, name: svc}
+subjects: [{kind: Group, name: "system:serviceaccounts:obs"}]
+)"));
+  using otel::manifests::AccessCheck;
+  std::vector<AccessCheck> checks = {{"list", "", "pods", ""}, {"list", "", "secrets", ""}, {"list", "", "services", ""}};
+  auto inApps = deniedChecks(v, "obs", "ta", "apps", checks);
+  ASSERT_EQ(inApps.size(), 2u);  // resourceNames do not allow listing; services not granted in apps
+  EXPECT_EQ(inApps[0].resource, "secrets");
+  EXPECT_EQ(inApps[1].resource, "services");
+  EXPECT_TRUE(deniedChecks(v, "obs", "ta", "obs", {{"list", "", "services", ""}}).empty());  // via the group
+  EXPECT_EQ(deniedChecks(v, "obs", "ta", "", checks).size(), 3u);  // cluster-wide: no ClusterRoleBinding
+}
+
+TEST(DoctorTime, Rfc3339) {
+  EXPECT_EQ(parseTime("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(parseTime("2026-12-01T00:00:00Z"), 1796083200);
+  EXPECT_EQ(parseTime("2024-02-29T12:30:05Z"), 1709209805);
+  EXPECT_EQ(parseTime("yesterday"), -1);
+  EXPECT_EQ(parseTime("2026-13-01T00:00:00Z"), -1);
+}
+
+TEST(DoctorReport, JsonShapeAndExitSemantics) {
+  ClusterView v;
+  Report healthy = diagnose(v);
+  EXPECT_FALSE(healthy.problems());
+  EXPECT_EQ(renderText(healthy).rfind("No problems found.", 0), 0u);
+  v = viewFromDocuments(docs(R"(
+apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata: {name: gw, namespace: obs}
+spec:
+  mode: statefulset
+  targetAllocator: {enabled: true, prometheusCR: {enabled: true, serviceMonitorSelector: {}, podMonitorSelector: {}}}
+  config: {receivers: {otlp: {protocols: {grpc: {}}}}, exporters: {debug: {}}, service: {pipelines: {traces: {receivers: [otlp], exporters: [debug]}}}}
+)"));
+  Report r = diagnose(v);
+  ASSERT_TRUE(r.problems());
+  Json j = renderJson(r);
+  ASSERT_TRUE(j["findings"].is_array());
+  const Json& f = j["findings"][0];
+  std::vector<std::string> keys;
+  for (const auto& [k, val] : f.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"severity", "check", "object", "cause", "evidence", "fix"}));
+  EXPECT_EQ(f["check"], "ta-no-prometheus-receiver");
+  EXPECT_EQ(f["object"].dump(), R"({"apiVersion":"opentelemetry.io/v1beta1","kind":"OpenTelemetryCollector","namespace":"obs","name":"gw"})");
+  EXPECT_TRUE(j["skipped"].is_array());
+  EXPECT_FALSE(j["skipped"].empty());  // no CRDs, no RBAC in the input: said, not guessed
+}
+
+TEST(DoctorReport, APastedErrorRanksTheChecksThatExplainItFirst) {
+  const std::string dump = R"(
+apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata: {name: agent, namespace: obs, labels: {argocd.argoproj.io/instance: obs}}
+spec:
+  mode: daemonset
+  image: does-not-exist
+  config: {receivers: {otlp: {protocols: {grpc: {}}}}, exporters: {debug: {}}, service: {pipelines: {traces: {receivers: [otlp], exporters: [debug]}}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: agent-collector-x, namespace: obs, labels: {app.kubernetes.io/component: opentelemetry-collector, app.kubernetes.io/instance: obs.agent}}
+spec: {containers: [{name: otc-container, image: does-not-exist}]}
+status: {containerStatuses: [{name: otc-container, restartCount: 0, state: {waiting: {reason: ErrImagePull}}}]}
+)";
+  ClusterView v = viewFromDocuments(docs(dump));
+  EXPECT_EQ(diagnose(v).findings.front().check, "collector-image-pull");
+  v.errorTexts.push_back("the OpenTelemetry Collector mode is set to daemonset, which does not support modification");
+  Report r = diagnose(v);
+  EXPECT_EQ(r.findings.front().check, "mode-rewritten-by-gitops");
+  EXPECT_EQ(r.findings[1].check, "collector-image-pull");
+}
+
+TEST(DoctorChecks, EveryCheckIdIsListedOnce) {
+  std::set<std::string> ids;
+  for (const auto& c : checks()) EXPECT_TRUE(ids.insert(c.id).second) << c.id;
+  EXPECT_GE(ids.size(), 40u);
+}
+
+}  // namespace
