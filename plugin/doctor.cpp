@@ -215,7 +215,7 @@ doctor::ClusterView liveView(const GlobalOptions& g, const Opts& o, kube::Client
   return view;
 }
 
-std::string ref(const Json& o) { return doctor::ObjectRef::of(o).display(); }
+std::string refName(const Json& o) { return doctor::ObjectRef::of(o).display(); }
 
 const Json* current(const doctor::ClusterView& view, const Json& o) {
   const auto r = doctor::ObjectRef::of(o);
@@ -254,13 +254,13 @@ void printFixes(const doctor::ClusterView& view, const doctor::Report& report, c
   for (const auto& o : cluster) {
     const Json* cur = current(view, o);
     std::cout << inject::unifiedDiff(cur ? toYaml(clean(*cur)) : "", toYaml(clean(o)),
-                                     {cur ? "live/" + ref(o) : "/dev/null", "fixed/" + ref(o)});
+                                     {cur ? "live/" + refName(o) : "/dev/null", "fixed/" + refName(o)});
   }
   for (const auto& o : desired) {
     const Json* cur = nullptr;
     for (const auto& d : view.desired)
-      if (ref(d) == ref(o)) cur = &d;
-    std::cout << inject::unifiedDiff(cur ? toYaml(*cur) : "", toYaml(o), {"desired/" + ref(o), "fixed/" + ref(o)});
+      if (refName(d) == refName(o)) cur = &d;
+    std::cout << inject::unifiedDiff(cur ? toYaml(*cur) : "", toYaml(o), {"desired/" + refName(o), "fixed/" + refName(o)});
   }
   std::cout << commands;
 }
@@ -297,7 +297,7 @@ void applyFixes(kube::Client& client, const doctor::Report& report) {
       client.update(objs[i], real);
     else
       client.create(objs[i], real);
-    std::cout << ref(objs[i]) << (exists[i] ? " updated" : " created") << "\n";
+    std::cout << refName(objs[i]) << (exists[i] ? " updated" : " created") << "\n";
   }
 }
 
@@ -334,11 +334,25 @@ void addDoctorVerb(CLI::App& app, GlobalOptions& global) {
       doctor::ClusterView view;
       std::unique_ptr<kube::Client> client;
       if (!o->files.empty()) {
-        view = doctor::viewFromDocuments(readManifests(o->files, o->recursive));
+        std::vector<YamlDocument> docs;
+        YamlBudget budget;
+        for (const auto& path : expandManifestPaths(o->files, o->recursive)) {
+          auto part = parseYamlStream(path == "-" ? readStdin() : readFile(path), path == "-" ? "<stdin>" : path, {}, &budget);
+          doctor::checkListDocuments(part);
+          for (auto& d : part) docs.push_back(std::move(d));
+        }
+        view = doctor::viewFromDocuments(flattenLists(std::move(docs)));
         view.defaultNamespace = global.ns.empty() ? "default" : global.ns;
       } else {
-        client = std::make_unique<kube::Client>(kube::loadRestConfig(kubeLoadOptions(global, stdinUsed)));
+        kube::RestConfig rc = kube::loadRestConfig(kubeLoadOptions(global, stdinUsed));
+        // A one-shot burst of reads, as kubectl's own rate (client-go's 5/10 would make it wait seconds).
+        rc.qps = 50;
+        rc.burst = 100;
+        client = std::make_unique<kube::Client>(std::move(rc));
         view = liveView(global, *o, *client);
+        if (view.size() == 0 && !view.skipped().empty())
+          throw Error("could not read the cluster: " + view.skipped().front(), "doctor",
+                      "kubectl auth can-i list pods -A tells what the current user may read");
       }
       if (!o->desired.empty()) {
         view.desired = doctor::desiredFromDocuments(readManifests(o->desired, false));

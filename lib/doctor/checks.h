@@ -10,7 +10,8 @@ namespace otel::doctor::detail {
 
 struct Collector {
   const Json* stored = nullptr;  // as in the view (either version)
-  Json beta;                     // v1beta1 form, CRD defaults applied
+  Json beta;                     // v1beta1 form, CRD defaults applied (what the checks read)
+  Json plain;                    // v1beta1 form as stored (what fixes change, so a diff shows only the fix)
   ObjectRef ref;                 // of the stored object
   std::string ns, name;
 };

@@ -13,7 +13,7 @@ namespace otel::doctor::detail {
 namespace {
 
 struct Alloc {
-  const Json* obj = nullptr;  // the v1beta1 collector or the TargetAllocator
+  const Json* obj = nullptr;  // the v1beta1 collector (as stored) or the TargetAllocator
   ObjectRef ref;
   std::string ns, name, sa;
   Json promCR;                // spec(.targetAllocator).prometheusCR
@@ -290,7 +290,7 @@ void checkAllocators(Ctx& c) {
   for (const auto& col : c.collectors) {
     if (!api::boolean(col.beta, {"spec", "targetAllocator", "enabled"})) continue;
     Alloc a;
-    a.obj = &col.beta;
+    a.obj = &col.plain;
     a.ref = col.ref;
     a.ns = col.ns;
     a.name = col.name;

@@ -70,6 +70,7 @@ struct Subject {
   const Json& beta;     // what is checked
   const Json& shown;    // the object named in findings (stored or desired manifest)
   bool desired = false;
+  const Json* plain = nullptr;  // what a fix changes (v1beta1, no defaults added); beta when null
 };
 
 Finding& addFor(Ctx& c, const Subject& s, Severity sev, const std::string& check, int layer) {
@@ -112,7 +113,7 @@ bool prometheusReceiverChecks(Ctx& c, const Subject& s) {
               "receiver to fetch its targets from the allocator, and refuses the collector without one (\"" +
               std::string(kNoPrometheus) + "\")";
     common(f);
-    Json o = fixBase(b);
+    Json o = fixBase(s.plain ? *s.plain : b);
     Json& r = api::ensure(o, {"spec", "config", "receivers"});
     r["prometheus"] = {{"config", {{"scrape_configs", Json::array()}}}};
     addToMetricsPipeline(o["spec"]["config"], "prometheus");
@@ -132,7 +133,7 @@ bool prometheusReceiverChecks(Ctx& c, const Subject& s) {
               "\" before v0.152.0 and with a message naming the instances since then (upstream #5017)" +
               (named.size() > 1 ? "; with several instances no operator can tell which one to rewrite" : "");
     common(f);
-    Json o = fixBase(b);
+    Json o = fixBase(s.plain ? *s.plain : b);
     Json& r = o["spec"]["config"]["receivers"];
     Json renamed = Json::object();
     for (auto& [k, v] : r.items()) renamed[k == named.front() ? "prometheus" : k] = v;
@@ -160,7 +161,7 @@ bool prometheusReceiverChecks(Ctx& c, const Subject& s) {
               "\"; builds before #2998: \"no prometheusConfig available as part of the configuration\")";
     common(f);
     f.evidence.push_back(ev(ref, "spec.config.receivers.prometheus", prom.is_null() ? "<nil>" : prom.dump()));
-    Json o = fixBase(b);
+    Json o = fixBase(s.plain ? *s.plain : b);
     Json& p = o["spec"]["config"]["receivers"]["prometheus"];
     if (!p.is_object()) p = Json::object();
     p["config"] = {{"scrape_configs", Json::array()}};
@@ -181,7 +182,7 @@ bool prometheusReceiverChecks(Ctx& c, const Subject& s) {
       common(f);
       f.evidence.push_back(ev(ref, "spec.config.receivers.prometheus.config.scrape_configs", sc ? "[]" : "<none>"));
       f.evidence.push_back(ev(ref, "spec.targetAllocator.prometheusCR.enabled", "false"));
-      Json o = fixBase(b);
+      Json o = fixBase(s.plain ? *s.plain : b);
       enablePrometheusCR(o);
       f.fix = "enable prometheusCR (ServiceMonitors and PodMonitors then give the targets), or add scrape_configs:\n" +
               yamlSnippet(Json{{"targetAllocator", {{"prometheusCR", o["spec"]["targetAllocator"]["prometheusCR"]}}}}) + "\n" +
@@ -208,7 +209,7 @@ void validationChecks(Ctx& c, const Subject& s, bool receiverFound) {
   for (const auto& msg : diag.errors) {
     if (msg.find("Prometheus configuration is incorrect") != std::string::npos && receiverFound) continue;
     std::string check = "collector-invalid", cause;
-    Json o = fixBase(s.beta);
+    Json o = fixBase(s.plain ? *s.plain : s.beta);
     bool fixable = false;
     const std::string mode = api::str(d, {"spec", "mode"}, "deployment");
     if (msg.find("does not support the target allocation deployment") != std::string::npos) {
@@ -294,16 +295,17 @@ void checkCollectors(Ctx& c) {
   for (const auto& col : c.collectors) {
     if (!api::CollectorView(col.beta).managed()) continue;
     const size_t before = c.findings.size();
-    Subject s{col.beta, *col.stored, false};
+    Subject s{col.beta, *col.stored, false, &col.plain};
     bool found = prometheusReceiverChecks(c, s);
     validationChecks(c, s, found);
     reconcileErrors(c, col, c.findings.size() > before);
   }
   for (const auto& d : c.view.desired) {
     if (!api::isCollector(d)) continue;
-    Json beta = api::toV1beta1(d);
+    const Json plain = api::toV1beta1(d);
+    Json beta = plain;
     api::applyCollectorCrdDefaults(beta);
-    Subject s{beta, d, true};
+    Subject s{beta, d, true, &plain};
     bool found = prometheusReceiverChecks(c, s);
     validationChecks(c, s, found);
   }

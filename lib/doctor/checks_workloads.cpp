@@ -100,7 +100,7 @@ void podChecks(Ctx& c, const Json& pod, const Collector& col, bool sidecar) {
       f.fix = "set spec.image of " + col.ref.display() + " to an image that exists (or remove it for the operator's default), "
               "or give the pods an imagePullSecret for a private registry";
       if (!sidecar && api::has(col.beta, {"spec", "image"})) {
-        Json o = col.beta;
+        Json o = col.plain;
         o.erase("status");
         o["spec"].erase("image");
         f.fixObjects.push_back(std::move(o));
@@ -117,7 +117,7 @@ void podChecks(Ctx& c, const Json& pod, const Collector& col, bool sidecar) {
       if (!limit.empty()) f.evidence.push_back(ev(pref, "spec.containers[" + name + "].resources.limits.memory", limit));
       std::string more = doubled(limit);
       if (!more.empty() && !sidecar) {
-        Json o = col.beta;
+        Json o = col.plain;
         o.erase("status");
         o["spec"]["resources"]["limits"]["memory"] = more;
         f.fixObjects.push_back(std::move(o));

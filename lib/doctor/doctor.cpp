@@ -110,7 +110,8 @@ void findCollectors(Ctx& c) {
   for (const Json* s : c.view.of("OpenTelemetryCollector")) {
     Collector col;
     col.stored = s;
-    col.beta = api::toV1beta1(*s);
+    col.plain = api::toV1beta1(*s);
+    col.beta = col.plain;
     api::applyCollectorCrdDefaults(col.beta);
     col.ref = ObjectRef::of(*s);
     col.ns = metaOf(*s, "namespace");
@@ -144,6 +145,13 @@ Report diagnose(const ClusterView& view, const Options& options) {
   detail::checkAllocators(c);
   detail::checkInjection(c);
   detail::checkWorkloads(c);
+  // What could not be read (live: RBAC) is said, as info, never guessed around.
+  for (const auto& s : view.skipped()) {
+    Finding& f = c.add(Severity::Info, "read-skipped", ObjectRef{}, 100);
+    f.cause = "not read, so not checked: " + s;
+    f.evidence.push_back(s);
+    f.fix = "run doctor as a user who may read it (kubectl auth can-i list <resource> -A), or add it to the dump";
+  }
   Report r;
   r.findings = std::move(c.findings);
   std::stable_sort(r.findings.begin(), r.findings.end(), [](const Finding& a, const Finding& b) {
@@ -283,6 +291,7 @@ const std::vector<CheckInfo>& checks() {
       {"collector-oomkilled", "a collector container is OOMKilled"},
       {"collector-image-pull", "a collector image cannot be pulled"},
       {"service-no-endpoints", "a collector Service has no ready endpoint"},
+      {"read-skipped", "info: what doctor could not read (RBAC) and so did not check"},
   };
   return list;
 }

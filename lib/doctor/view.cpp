@@ -172,6 +172,17 @@ ClusterView viewFromDocuments(const std::vector<YamlDocument>& docs) {
   return view;
 }
 
+void checkListDocuments(const std::vector<YamlDocument>& docs) {
+  for (const auto& d : docs) {
+    if (!d.value.is_object()) continue;
+    const std::string kind = d.value.value("kind", "");
+    if (kind.size() < 4 || kind.compare(kind.size() - 4, 4, "List") != 0) continue;
+    auto it = d.value.find("items");
+    if (it == d.value.end() || !it->is_array())
+      throw Error(kind + " without items (a list must hold an items array; is the file cut short?)", where(d));
+  }
+}
+
 std::vector<Json> desiredFromDocuments(const std::vector<YamlDocument>& docs) {
   std::vector<Json> out;
   for (const auto& d : docs) {

@@ -83,6 +83,10 @@ const std::set<std::string>& knownKinds();
 // so is the kind of every CRD present (a dump with the CRD holds its objects: none means none).
 ClusterView viewFromDocuments(const std::vector<YamlDocument>& docs);
 
+// Refuses, before Lists are flattened, a `kind: *List` document without an `items` array (a truncated
+// or hand-cut dump): otel::Error naming file and document.
+void checkListDocuments(const std::vector<YamlDocument>& docs);
+
 // The objects of --desired files (same rules; every kind kept).
 std::vector<Json> desiredFromDocuments(const std::vector<YamlDocument>& docs);
 
