@@ -151,8 +151,13 @@ bool ClusterView::hasCrd(const std::string& name, const std::string& version) co
 }
 
 ClusterView viewFromDocuments(const std::vector<YamlDocument>& docs) {
+  std::vector<YamlDocument> copy = docs;
+  return viewFromDocuments(std::move(copy));
+}
+
+ClusterView viewFromDocuments(std::vector<YamlDocument>&& docs) {
   ClusterView view;
-  for (const auto& d : docs) {
+  for (auto& d : docs) {
     if (d.value.is_null()) continue;
     checkObject(d, false);
     const std::string kind = d.value["kind"].get<std::string>();
@@ -160,7 +165,7 @@ ClusterView viewFromDocuments(const std::vector<YamlDocument>& docs) {
     if (!known) continue;  // an unknown kind is ignored
     checkObject(d, true);
     if (kind != "PodLog") view.markListed(kind);
-    view.add(d.value);
+    view.add(std::move(d.value));
   }
   // A dump that holds a CRD holds the objects of its kind (kubectl get crd,<kind> -A): none means none.
   for (const Json* crd : view.of("CustomResourceDefinition")) {

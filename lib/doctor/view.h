@@ -82,6 +82,7 @@ const std::set<std::string>& knownKinds();
 // without metadata.name likewise (kinds doctor reads only). Every known kind present is marked listed, and
 // so is the kind of every CRD present (a dump with the CRD holds its objects: none means none).
 ClusterView viewFromDocuments(const std::vector<YamlDocument>& docs);
+ClusterView viewFromDocuments(std::vector<YamlDocument>&& docs);  // moves the values (a dump is held once)
 
 // Refuses, before Lists are flattened, a `kind: *List` document without an `items` array (a truncated
 // or hand-cut dump): otel::Error naming file and document.

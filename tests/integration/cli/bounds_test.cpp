@@ -84,6 +84,7 @@ struct EntryPoint {
   // the file's text, the documents' texts and the output (inject, uninject), the rendered objects (create),
   // every job's compiled relabel rules and targets and the simulation (allocations).
   double legitFactor = 10;
+  int refusedCode = 1;  // doctor: 2, "could not run"
 };
 
 std::vector<EntryPoint> entryPoints() {
@@ -116,6 +117,13 @@ std::vector<EntryPoint> entryPoints() {
        "", ""},
       {"--kubeconfig (install)", [](const std::string& f) { return std::vector<std::string>{kBin, "--kubeconfig", f, "install"}; },
        "", ""},
+      {"doctor -f", [](const std::string& f) { return std::vector<std::string>{kBin, "doctor", "-f", f}; }, kDeployment,
+       legit(kDeployment), 10, 2},
+      {"doctor --desired",
+       [](const std::string& f) {
+         return std::vector<std::string>{kBin, "doctor", "-f", write("doctor-view.yaml", kDeployment), "--desired", f};
+       },
+       kDeployment, "", 10, 2},
   };
 }
 
@@ -130,7 +138,7 @@ void expectRefused(const EntryPoint& e, const std::string& file, size_t inputByt
                    const std::string& reason) {
   ProgramRun r = runMeasured(e.argv(file));
   SCOPED_TRACE(e.name + " " + file);
-  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_EQ(r.code, e.refusedCode) << r.err;
   EXPECT_EQ(r.out, "") << "nothing written";
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_NE(r.err.find(file), std::string::npos) << r.err;
