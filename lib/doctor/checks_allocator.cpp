@@ -70,8 +70,11 @@ void portChecks(Ctx& c, const Json& mon, bool service) {
   int matched = 0;
   const char* targetKind = service ? "Service" : "Pod";
   if (!c.view.listed(targetKind)) return;
-  for (const Json* t : c.view.of(targetKind)) {
-    if (!monitorNamespace(mon, metaOf(*t, "namespace"))) continue;
+  // Only its own namespace unless namespaceSelector says more (the common case reads one namespace).
+  const Json* nsSel = api::at(mon, {"spec", "namespaceSelector"});
+  const bool ownOnly = !nsSel || !nsSel->is_object() || (!nsSel->value("any", false) && !nsSel->contains("matchNames"));
+  for (const Json* t : c.view.of(targetKind, ownOnly ? metaOf(mon, "namespace") : "")) {
+    if (!ownOnly && !monitorNamespace(mon, metaOf(*t, "namespace"))) continue;
     if (!selectorMatches(sel, labelsOf(*t), true)) continue;
     ++matched;
     if (service) {

@@ -17,8 +17,12 @@ const Collector* collectorOf(const Ctx& c, const Json& pod, bool& sidecar) {
   sidecar = false;
   if (l.value("app.kubernetes.io/component", "") == "opentelemetry-collector") {
     const std::string inst = l.value("app.kubernetes.io/instance", "");
-    for (const auto& col : c.collectors)
-      if (inst == col.ns + "." + col.name) return &col;
+    const auto dot = inst.find('.');
+    if (dot != std::string::npos)
+      for (const auto& col : c.collectors)
+        if (col.name.size() == inst.size() - dot - 1 && inst.compare(0, dot, col.ns) == 0 &&
+            inst.compare(dot + 1, std::string::npos, col.name) == 0)
+          return &col;
   }
   const Json* cs = api::at(pod, {"spec", "containers"});
   bool hasSidecar = false;

@@ -92,7 +92,15 @@ bool ClusterView::add(Json obj) {
     obj["data"] = std::move(keep);
     obj.erase("stringData");
   }
-  byKind_[kind].push_back(std::move(obj));
+  KindIndex& k = byKind_[kind];
+  const std::string ns = metaStr(obj, "namespace"), key = keyOf(ns, metaStr(obj, "name"));
+  if (auto dup = k.byKey.find(key); dup != k.byKey.end()) {
+    k.objects[dup->second] = std::move(obj);  // the same object twice in a dump: the last one counts
+    return true;
+  }
+  k.byKey.emplace(key, k.objects.size());
+  k.byNs[ns].push_back(k.objects.size());
+  k.objects.push_back(std::move(obj));
   ++count_;
   return true;
 }
@@ -101,43 +109,58 @@ std::vector<const Json*> ClusterView::of(const std::string& kind, const std::str
   std::vector<const Json*> out;
   auto it = byKind_.find(kind);
   if (it == byKind_.end()) return out;
-  out.reserve(it->second.size());
-  for (const auto& o : it->second)
-    if (ns.empty() || metaStr(o, "namespace") == ns) out.push_back(&o);
+  const KindIndex& k = it->second;
+  if (ns.empty()) {
+    out.reserve(k.objects.size());
+    for (const auto& o : k.objects) out.push_back(&o);
+    return out;
+  }
+  auto n = k.byNs.find(ns);
+  if (n == k.byNs.end()) return out;
+  out.reserve(n->second.size());
+  for (size_t i : n->second) out.push_back(&k.objects[i]);
   return out;
 }
 
 const Json* ClusterView::find(const std::string& kind, const std::string& ns, const std::string& name) const {
   auto it = byKind_.find(kind);
   if (it == byKind_.end()) return nullptr;
-  for (const auto& o : it->second)
-    if (metaStr(o, "name") == name && metaStr(o, "namespace") == ns) return &o;
-  return nullptr;
+  auto o = it->second.byKey.find(keyOf(ns, name));
+  return o == it->second.byKey.end() ? nullptr : &it->second.objects[o->second];
+}
+
+void ClusterView::reindex(KindIndex& k) {
+  k.byKey.clear();
+  k.byNs.clear();
+  for (size_t i = 0; i < k.objects.size(); ++i) {
+    const std::string ns = metaStr(k.objects[i], "namespace");
+    k.byKey.emplace(keyOf(ns, metaStr(k.objects[i], "name")), i);
+    k.byNs[ns].push_back(i);
+  }
 }
 
 void ClusterView::replace(const Json& obj) {
   std::string kind = obj.value("kind", "");
-  auto& v = byKind_[kind];
-  const std::string k = keyOf(metaStr(obj, "namespace"), metaStr(obj, "name"));
-  for (auto& o : v)
-    if (keyOf(metaStr(o, "namespace"), metaStr(o, "name")) == k) {
-      o = obj;
+  auto it = byKind_.find(kind);
+  if (it != byKind_.end()) {
+    auto o = it->second.byKey.find(keyOf(metaStr(obj, "namespace"), metaStr(obj, "name")));
+    if (o != it->second.byKey.end()) {
+      it->second.objects[o->second] = obj;
       return;
     }
+  }
   add(obj);
 }
 
 bool ClusterView::remove(const ObjectRef& ref) {
   auto it = byKind_.find(ref.kind);
   if (it == byKind_.end()) return false;
-  auto& v = it->second;
-  for (auto o = v.begin(); o != v.end(); ++o)
-    if (metaStr(*o, "name") == ref.name && metaStr(*o, "namespace") == ref.ns) {
-      v.erase(o);
-      --count_;
-      return true;
-    }
-  return false;
+  auto o = it->second.byKey.find(keyOf(ref.ns, ref.name));
+  if (o == it->second.byKey.end()) return false;
+  it->second.objects.erase(it->second.objects.begin() + static_cast<long>(o->second));
+  --count_;
+  reindex(it->second);
+  return true;
 }
 
 bool ClusterView::hasCrd(const std::string& name, const std::string& version) const {

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "lib/core/json.h"
@@ -67,7 +68,13 @@ class ClusterView {
   std::int64_t now = 0;
 
  private:
-  std::map<std::string, std::vector<Json>> byKind_;
+  struct KindIndex {
+    std::vector<Json> objects;
+    std::unordered_map<std::string, size_t> byKey;               // "ns/name" -> position
+    std::unordered_map<std::string, std::vector<size_t>> byNs;  // ns -> positions, in order
+  };
+  void reindex(KindIndex& k);
+  std::map<std::string, KindIndex> byKind_;
   std::set<std::string> listed_;
   std::vector<PodLog> logs_;
   std::vector<std::string> skipped_;
