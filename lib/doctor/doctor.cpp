@@ -146,11 +146,12 @@ Report diagnose(const ClusterView& view, const Options& options) {
   detail::checkInjection(c);
   detail::checkWorkloads(c);
   // What could not be read (live: RBAC) is said, as info, never guessed around.
-  for (const auto& s : view.skipped()) {
+  if (!view.skipped().empty()) {
     Finding& f = c.add(Severity::Info, "read-skipped", ObjectRef{}, 100);
-    f.cause = "not read, so not checked: " + s;
-    f.evidence.push_back(s);
-    f.fix = "run doctor as a user who may read it (kubectl auth can-i list <resource> -A), or add it to the dump";
+    f.cause = std::to_string(view.skipped().size()) + " read" + (view.skipped().size() == 1 ? "" : "s") +
+              " failed, so what they hold was not checked";
+    f.evidence = view.skipped();
+    f.fix = "run doctor as a user who may read them (kubectl auth can-i list <resource> -A), or give it a dump (-f)";
   }
   Report r;
   r.findings = std::move(c.findings);
@@ -191,10 +192,14 @@ std::string renderText(const Report& report) {
     out << "No problems found.\n";
   } else {
     const Finding& root = report.findings.front();
-    out << (root.severity == Severity::Info ? "No problems found. Notes:\n" : "Root cause: ") ;
-    if (root.severity != Severity::Info) out << root.object.display() << "\n";
-    renderFinding(out, root, "  ");
-    if (report.findings.size() > 1) {
+    if (root.severity == Severity::Info) {
+      out << "No problems found. Notes:\n";
+      for (const auto& f : report.findings) renderFinding(out, f, "  ");
+    } else {
+      out << "Root cause: " << root.object.display() << "\n";
+      renderFinding(out, root, "  ");
+    }
+    if (root.severity != Severity::Info && report.findings.size() > 1) {
       // The rest, grouped per object in the rank order of each object's first finding.
       std::vector<std::string> order;
       std::map<std::string, std::vector<const Finding*>> groups;

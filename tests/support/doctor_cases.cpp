@@ -8,7 +8,10 @@
 
 namespace otel::testing {
 
-std::string doctorFixtureDir() { return std::string(OTEL_SOURCE_DIR) + "/tests/fixtures/doctor"; }
+std::string doctorFixtureDir() {
+  static const std::string dir = std::filesystem::path(OTEL_SOURCE_DIR) / "tests" / "fixtures" / "doctor";
+  return dir;
+}
 
 std::vector<DoctorCase> loadDoctorCases() {
   std::vector<DoctorCase> out;
@@ -26,6 +29,7 @@ std::vector<DoctorCase> loadDoctorCases() {
     c.error = m.value("error", "");
     c.now = m.value("now", c.now);
     c.expectCheck = m["expect"].value("check", "");
+    c.expectSeverity = m["expect"].value("severity", c.expectSeverity);
     if (m["expect"].contains("keywords"))
       for (const auto& k : m["expect"]["keywords"]) c.keywords.push_back(k.get<std::string>());
     if (m.contains("fix")) {

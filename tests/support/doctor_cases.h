@@ -15,6 +15,7 @@ struct DoctorCase {
   std::string error;               // pasted error or ""
   std::string now = "2026-12-01T00:00:00Z";
   std::string expectCheck;         // "none" for a healthy setup
+  std::string expectSeverity = "error";
   std::vector<std::string> keywords;
   std::string fixVerify;           // "disappears", "rollout", "none" (healthy: "")
   std::string fixWhy;
