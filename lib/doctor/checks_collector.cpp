@@ -3,6 +3,7 @@
 // refusals of the validating webhook, reconcile errors, and the mode error with each of its causes.
 #include <algorithm>
 #include <optional>
+#include <set>
 
 #include "lib/api/collector.h"
 #include "lib/collectorconfig/admission.h"
@@ -472,10 +473,69 @@ void desiredMode(Ctx& c, const Json& d) {
 
 }  // namespace
 
+// What applying each --desired object would do when nothing refuses it: create, or update which fields.
+void desiredOutcome(Ctx& c) {
+  static const std::set<std::string> clusterScoped = {"Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding",
+                                                      "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"};
+  for (const auto& d : c.view.desired) {
+    ObjectRef ref = ObjectRef::of(d);
+    if (!clusterScoped.count(ref.kind) && ref.ns.empty()) ref.ns = c.view.defaultNamespace;
+    ObjectRef shown = ref;
+    shown.kind = "desired " + ref.kind;
+    bool refused = false;
+    for (const auto& f : c.findings)
+      if (f.severity == Severity::Error && f.object.name == ref.name && f.object.kind == ref.kind &&
+          (f.fixDesired || !f.fixDeletes.empty()))  // findings about the manifest, or a refused change of mode
+        refused = true;
+    if (refused) continue;
+    const Json* cur = c.view.find(ref.kind, ref.ns, ref.name);
+    if (!cur) {
+      if (!c.view.listed(ref.kind) && !knownKinds().count(ref.kind)) continue;
+      Finding& f = c.add(Severity::Info, "desired-outcome", ref, 90);
+      f.cause = "applying it creates " + ref.display() + (c.view.listed(ref.kind) ? "" : " (unless it exists: the view holds no " + ref.kind + ")");
+      f.evidence.push_back(ref.display() + ": not in the cluster");
+      f.fix = "nothing to fix";
+      continue;
+    }
+    Json want = d, have = *cur;
+    if (api::isCollector(d)) {
+      want = api::toV1beta1(d);
+      have = api::toV1beta1(*cur);
+    }
+    std::vector<std::string> changed;
+    const Json* ws = api::at(want, {"spec"});
+    const Json* hs = api::at(have, {"spec"});
+    if (ws && ws->is_object())
+      for (const auto& [k, v] : ws->items())
+        if (!hs || !hs->is_object() || !hs->contains(k) || (*hs)[k] != v) changed.push_back("spec." + k);
+    Finding& f = c.add(Severity::Info, "desired-outcome", ref, 90);
+    if (changed.empty()) {
+      f.cause = "applying it changes nothing in " + ref.display() + "'s spec";
+    } else {
+      f.cause = "applying it updates " + ref.display() + ": " + joined(changed);
+      if (api::isCollector(d) && std::find(changed.begin(), changed.end(), "spec.config") != changed.end())
+        f.cause += "; a new config means a new hashed ConfigMap, so the collector's pods restart";
+    }
+    for (const auto& k : changed) {
+      const std::string key = k.substr(5);
+      const Json* old = hs && hs->is_object() && hs->contains(key) ? &(*hs)[key] : nullptr;
+      const Json& now = (*ws)[key];
+      const bool flat = now.is_primitive() && (!old || old->is_primitive());
+      f.evidence.push_back(ev(shown, k, flat ? (old ? scalar(*old) : std::string("<not set>")) + " -> " + scalar(now)
+                                             : std::string("changed (was ") + (old ? "set" : "not set") + ")"));
+    }
+    if (f.evidence.empty()) f.evidence.push_back(ref.display() + ": spec as stored");
+    f.fix = "nothing to fix";
+  }
+}
+
 void checkModeErrors(Ctx& c) {
   for (const auto& d : c.view.desired)
     if (api::isCollector(d)) desiredMode(c, d);
-  if (!c.view.desired.empty()) return;
+  if (!c.view.desired.empty()) {
+    desiredOutcome(c);
+    return;
+  }
   // A pasted or logged error without the manifest: find the collectors it can be about.
   const ErrorText* e = c.errorWith(kModeImmutable);
   if (!e) return;

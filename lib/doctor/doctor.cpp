@@ -297,6 +297,7 @@ const std::vector<CheckInfo>& checks() {
       {"collector-image-pull", "a collector image cannot be pulled"},
       {"service-no-endpoints", "a collector Service has no ready endpoint"},
       {"read-skipped", "info: what doctor could not read (RBAC) and so did not check"},
+      {"desired-outcome", "info: what applying a --desired object would do when nothing refuses it"},
   };
   return list;
 }

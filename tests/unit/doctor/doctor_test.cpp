@@ -187,3 +187,69 @@ TEST(DoctorChecks, EveryCheckIdIsListedOnce) {
 }
 
 }  // namespace
+
+namespace {
+
+const char* kTwoCollectors = R"(
+apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata: {name: a, namespace: obs}
+spec:
+  mode: statefulset
+  targetAllocator: {enabled: true}
+  config: {receivers: {otlp: {protocols: {grpc: {}}}}, exporters: {debug: {}}, service: {pipelines: {traces: {receivers: [otlp], exporters: [debug]}}}}
+---
+apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata: {name: b, namespace: other}
+spec:
+  mode: deployment
+  targetAllocator: {enabled: true}
+  config: {receivers: {otlp: {protocols: {grpc: {}}}}, exporters: {debug: {}}, service: {pipelines: {traces: {receivers: [otlp], exporters: [debug]}}}}
+)";
+
+TEST(DoctorOptions, CollectorAndNamespaceNarrowTheCollectorChecks) {
+  ClusterView v = viewFromDocuments(docs(kTwoCollectors));
+  auto names = [](const Report& r) {
+    std::set<std::string> s;
+    for (const auto& f : r.findings)
+      if (f.object.kind == "OpenTelemetryCollector") s.insert(f.object.ns + "/" + f.object.name);
+    return s;
+  };
+  EXPECT_EQ(names(diagnose(v)), (std::set<std::string>{"obs/a", "other/b"}));
+  Options only;
+  only.collector = "a";
+  EXPECT_EQ(names(diagnose(v, only)), (std::set<std::string>{"obs/a"}));
+  Options ns;
+  ns.ns = "other";
+  EXPECT_EQ(names(diagnose(v, ns)), (std::set<std::string>{"other/b"}));
+}
+
+TEST(DoctorDesired, SaysWhatApplyingWouldDo) {
+  ClusterView v = viewFromDocuments(docs(kTwoCollectors));
+  v.desired = desiredFromDocuments(docs(R"(
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: new-one, namespace: obs}
+data: {a: b}
+---
+apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata: {name: a, namespace: obs}
+spec:
+  mode: statefulset
+  replicas: 3
+  targetAllocator: {enabled: true, prometheusCR: {enabled: true}}
+  config: {receivers: {otlp: {protocols: {grpc: {}}}, prometheus: {config: {}}}, exporters: {debug: {}}, service: {pipelines: {metrics: {receivers: [prometheus], exporters: [debug]}}}}
+)"));
+  Report r = diagnose(v);
+  std::vector<std::string> outcomes;
+  for (const auto& f : r.findings)
+    if (f.check == "desired-outcome") outcomes.push_back(f.cause);
+  ASSERT_EQ(outcomes.size(), 2u) << renderText(r);
+  EXPECT_EQ(outcomes[0], "applying it creates ConfigMap obs/new-one (unless it exists: the view holds no ConfigMap)");
+  EXPECT_EQ(outcomes[1], "applying it updates OpenTelemetryCollector obs/a: spec.replicas, spec.targetAllocator, spec.config; "
+                         "a new config means a new hashed ConfigMap, so the collector's pods restart");
+}
+
+}  // namespace
