@@ -155,6 +155,16 @@ class LiveReader {
   std::map<std::string, bool> nsListed_;
 };
 
+// Operator and OpAMP bridge pods: their logs say why a collector was refused or not reconciled, so they are
+// read even when the pod is healthy.
+bool isOperatorPod(const Json& pod) {
+  const Json* l = api::at(pod, {"metadata", "labels"});
+  if (!l || !l->is_object()) return false;
+  const std::string name = l->value("app.kubernetes.io/name", "");
+  const std::string comp = l->value("app.kubernetes.io/component", "");
+  return name == "kubectl-otel" || name == "opentelemetry-operator" || comp == "opentelemetry-opamp-bridge";
+}
+
 bool isOtelPod(const Json& pod) {
   const Json* l = api::at(pod, {"metadata", "labels"});
   if (l && l->is_object()) {
@@ -206,7 +216,7 @@ doctor::ClusterView liveView(const GlobalOptions& g, const Opts& o, kube::Client
       for (const auto& cs : *st) {
         const bool restarted = api::integer(cs, {"restartCount"}, 0) > 0;
         const bool ready = api::boolean(cs, {"ready"}, false);
-        if ((ready && !restarted) || budget <= 0) continue;
+        if ((ready && !restarted && !isOperatorPod(*pod)) || budget <= 0) continue;
         --budget;
         r.log(doctor::metaOf(*pod, "namespace"), doctor::metaOf(*pod, "name"), cs.value("name", ""), restarted, o.tail);
       }

@@ -92,6 +92,29 @@ TEST(DoctorCli, EveryCaseOfflineAndLiveGivesTheSameFirstFinding) {
   std::cout << "[ doctor  ] live requests per run: at most " << maxRequests << "\n";
 }
 
+TEST(DoctorCli, LiveReadsTheLogOfAFailingCollector) {
+  auto cases = otel::testing::loadDoctorCases();
+  const DoctorCase* c = nullptr;
+  for (const auto& x : cases)
+    if (x.name == "collector-crashloop") c = &x;
+  ASSERT_NE(c, nullptr);
+  otel::testing::TestApiServer server;
+  load(server, *c);
+  const std::string dir = otel::clitest::tempDir("doctor-log");
+  server.writeKubeconfig(dir + "/kubeconfig");
+  Result r = sh(kBin + " --kubeconfig " + dir + "/kubeconfig doctor -A -o json" + caseArgs(*c, false));
+  Json j = Json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out << r.err;
+  ASSERT_FALSE(j["findings"].empty());
+  EXPECT_EQ(j["findings"][0]["check"], "collector-crashloop");
+  EXPECT_NE(j["findings"][0]["cause"].get<std::string>().find("failed to get config"), std::string::npos) << r.out;
+  bool logRead = false;
+  for (const auto& q : server.requests())
+    if (q.path == "/api/v1/namespaces/observability/pods/gateway-collector-7c9f-abcde/log")
+      logRead = q.query.find("previous=true") != std::string::npos && q.query.find("tailLines=50") != std::string::npos;
+  EXPECT_TRUE(logRead) << "the previous container's last 50 lines";
+}
+
 TEST(DoctorCli, SeedSetupsFromExamples) {
   const std::string ex = std::string(OTEL_SOURCE_DIR) + "/examples/doctor/";
   Result a = sh(kBin + " doctor -f " + ex + "seed-no-prometheus.yaml");
