@@ -1,9 +1,9 @@
 #include "lib/doctor/view.h"
 
-#include <cstdio>
-#include <ctime>
+#include <chrono>
 
 #include "lib/core/error.h"
+#include "lib/core/time.h"
 
 namespace otel::doctor {
 
@@ -222,18 +222,9 @@ std::vector<Json> desiredFromDocuments(const std::vector<YamlDocument>& docs) {
 }
 
 std::int64_t parseTime(const std::string& s) {
-  int y, mo, d, h, mi, se;
-  char z = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &se, &z) < 6) return -1;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return -1;
-  // days from civil (Howard Hinnant's algorithm), no time zone dependence.
-  y -= mo <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  const std::int64_t days = era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-  return days * 86400 + h * 3600 + mi * 60 + se;
+  auto t = parseRfc3339(s);
+  if (!t) return -1;
+  return std::chrono::duration_cast<std::chrono::seconds>(t->time_since_epoch()).count();
 }
 
 }  // namespace otel::doctor

@@ -98,7 +98,7 @@ void checkListDocuments(const std::vector<YamlDocument>& docs);
 // The objects of --desired files (same rules; every kind kept).
 std::vector<Json> desiredFromDocuments(const std::vector<YamlDocument>& docs);
 
-// "2026-01-02T03:04:05Z" -> seconds since the epoch; -1 when it is not an RFC 3339 UTC time.
+// RFC 3339 (lib/core/time.h) -> seconds since the epoch; -1 when it is not one.
 std::int64_t parseTime(const std::string& rfc3339);
 
 }  // namespace otel::doctor

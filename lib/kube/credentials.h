@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "lib/core/json.h"
+#include "lib/core/time.h"
 
 namespace otel::kube {
 
@@ -101,9 +102,8 @@ Credentials parseExecCredential(const std::string& output, const std::string& ex
 // The KUBERNETES_EXEC_INFO value handed to the plugin.
 std::string execInfoJson(const ExecConfig& config, bool interactive);
 
-// RFC 3339 (with optional fraction and offset) -> time point; nullopt when malformed.
-std::optional<std::chrono::system_clock::time_point> parseRfc3339(const std::string& s);
-// time point -> "2006-01-02T15:04:05Z" (micro=false) or "2006-01-02T15:04:05.000000Z" (micro=true).
-std::string formatRfc3339(std::chrono::system_clock::time_point t, bool micro = false);
+// RFC 3339 times: lib/core/time.h (kept reachable here for the kube callers).
+using otel::formatRfc3339;
+using otel::parseRfc3339;
 
 }  // namespace otel::kube
