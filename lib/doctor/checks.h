@@ -53,7 +53,6 @@ std::string ev(const Json& obj, const std::string& field, const std::string& val
 std::string ev(const ObjectRef& ref, const std::string& field, const std::string& value);
 std::string scalar(const Json& v);  // strings unquoted, the rest as JSON
 std::string yamlSnippet(const Json& v, int indent = 2);
-bool truthy(const std::string& v);
 
 void checkOperator(Ctx& c);
 void checkCollectors(Ctx& c);     // spec/config validity, the prometheus receiver, modes

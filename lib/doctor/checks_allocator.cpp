@@ -203,7 +203,7 @@ void checkAlloc(Ctx& c, const Alloc& a) {
     }
   }
   // 3. selectors and monitors
-  int existing = 0, selected = 0;
+  int existing = 0;
   bool allListed = true;
   for (const auto& k : kKinds) {
     if (!c.view.listed(k.kind)) {
@@ -218,7 +218,6 @@ void checkAlloc(Ctx& c, const Alloc& a) {
       if (nsSelected(c, a, nsSel, metaOf(*m, "namespace"))) inNs.push_back(m);
     for (const Json* m : inNs)
       if (selectorMatches(sel, labelsOf(*m), false)) chosen.push_back(m);
-    selected += static_cast<int>(chosen.size());
     if (all.empty()) continue;
     if (!sel || sel->is_null()) {
       Finding& f = c.add(Severity::Error, "ta-nil-selector", a.ref, 30);
@@ -284,7 +283,6 @@ void checkAlloc(Ctx& c, const Alloc& a) {
                               {{"selector", {{"matchLabels", {{"app", "my-app"}}}}},
                                {"endpoints", Json::array({{{"port", "metrics"}}})}}}});
   }
-  (void)selected;
 }
 
 }  // namespace

@@ -139,8 +139,9 @@ bool prometheusReceiverChecks(Ctx& c, const Subject& s) {
     Json renamed = Json::object();
     for (auto& [k, v] : r.items()) renamed[k == named.front() ? "prometheus" : k] = v;
     r = renamed;
-    if (Json* p = const_cast<Json*>(api::at(o, {"spec", "config", "service", "pipelines"})); p && p->is_object())
-      for (auto& [pn, pipe] : p->items())
+    Json& cfg = o["spec"]["config"];
+    if (api::at(cfg, {"service", "pipelines"}) && cfg["service"]["pipelines"].is_object())
+      for (auto& [pn, pipe] : cfg["service"]["pipelines"].items())
         if (pipe.is_object() && pipe.contains("receivers") && pipe["receivers"].is_array())
           for (auto& x : pipe["receivers"])
             if (x == named.front()) x = "prometheus";

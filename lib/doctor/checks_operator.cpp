@@ -17,19 +17,6 @@ namespace {
 const char* kCollectorCrd = "opentelemetrycollectors.opentelemetry.io";
 const char* kInstrumentationCrd = "instrumentations.opentelemetry.io";
 
-// Ready endpoints behind a Service, or -1 when the view cannot tell (EndpointSlices not read).
-int readyEndpoints(const Ctx& c, const std::string& ns, const std::string& svc) {
-  if (!c.view.listed("EndpointSlice")) return -1;
-  int n = 0;
-  for (const Json* s : c.view.of("EndpointSlice", ns)) {
-    if (labelsOf(*s).value("kubernetes.io/service-name", "") != svc) continue;
-    if (const Json* eps = api::at(*s, {"endpoints"}); eps && eps->is_array())
-      for (const auto& e : *eps)
-        if (e.is_object() && (!e.contains("conditions") || api::boolean(e, {"conditions", "ready"}, true))) ++n;
-  }
-  return n;
-}
-
 struct WebhookUse {
   const Json* config;  // Mutating/ValidatingWebhookConfiguration
   const Json* webhook;
@@ -49,14 +36,14 @@ std::vector<WebhookUse> ourWebhooks(const Ctx& c) {
   return out;
 }
 
-bool anyUninjectedPod(const Ctx& c) {
-  for (const Json* p : c.view.of("Pod")) {
-    const Json& a = annotationsOf(*p);
-    for (const auto& [k, v] : a.items())
-      if ((k.rfind("instrumentation.opentelemetry.io/inject-", 0) == 0 || k == "sidecar.opentelemetry.io/inject") &&
+// A pod asks for instrumentation (inject-<lang>) or, unless instrumentationOnly, for a sidecar.
+bool anyPodAsksForInjection(const Ctx& c, bool instrumentationOnly) {
+  for (const Json* p : c.view.of("Pod"))
+    for (const auto& [k, v] : annotationsOf(*p).items())
+      if ((k.rfind("instrumentation.opentelemetry.io/inject-", 0) == 0 ||
+           (!instrumentationOnly && k == "sidecar.opentelemetry.io/inject")) &&
           v.is_string() && v.get<std::string>() != "false")
         return true;
-  }
   return false;
 }
 
@@ -73,7 +60,7 @@ void serviceChecks(Ctx& c) {
     const std::string policy = api::str(*u.webhook, {"failurePolicy"}, "Fail");
     const bool svcKnown = c.view.listed("Service");
     const Json* s = c.view.find("Service", ns, name);
-    int ready = s ? readyEndpoints(c, ns, name) : (svcKnown ? 0 : -1);
+    int ready = s ? readyEndpoints(c.view, ns, name) : (svcKnown ? 0 : -1);
     if (ready != 0) continue;
     Finding& f = c.add(Severity::Error, "webhook-no-endpoints", *u.config, 2);
     f.cause = "the webhooks of " + ObjectRef::of(*u.config).display() + " call Service " + ns + "/" + name + ", which has " +
@@ -86,7 +73,6 @@ void serviceChecks(Ctx& c) {
     f.evidence.push_back(s ? "EndpointSlices of Service " + ns + "/" + name + ": 0 ready endpoints"
                            : "Service " + ns + "/" + name + ": not found");
     if (c.errorWith("no endpoints available") || c.errorWith("failed calling webhook")) f.explainsError = true;
-    if (!podHook && !anyUninjectedPod(c)) (void)0;
     f.fix = "start the operator that serves them: kubectl -n " + ns + " get deploy,pods (see controller-not-running), or "
             "kubectl otel install; a controller outside the cluster: kubectl otel run --webhook-host HOST";
   }
@@ -113,7 +99,7 @@ void crdChecks(Ctx& c) {
     c.skipped.push_back("CRDs: no CustomResourceDefinitions in the input");
     return;
   }
-  const bool wanted = !c.operators.empty() || !c.view.desired.empty() || anyUninjectedPod(c) ||
+  const bool wanted = !c.operators.empty() || !c.view.desired.empty() || anyPodAsksForInjection(c, false) ||
                       c.errorWith("no matches for kind") || c.errorWith("the server could not find the requested resource");
   if (!c.view.hasCrd(kCollectorCrd)) {
     if (!wanted) return;
@@ -124,9 +110,9 @@ void crdChecks(Ctx& c) {
     f.fix = "kubectl otel install (or kubectl otel install --crds-only)";
     for (auto crd : manifests::crdObjects()) {
       if (c.view.find("CustomResourceDefinition", "", metaOf(crd, "name"))) continue;
-      if (Json* cc = const_cast<Json*>(api::at(crd, {"spec", "conversion", "webhook", "clientConfig"}))) {
+      if (api::has(crd, {"spec", "conversion", "webhook", "clientConfig"})) {
         Json client = operatorConversionClient(c);
-        if (!client.empty()) *cc = client;
+        if (!client.empty()) crd["spec"]["conversion"]["webhook"]["clientConfig"] = std::move(client);
       }
       f.fixObjects.push_back(std::move(crd));
     }
@@ -154,7 +140,7 @@ void crdChecks(Ctx& c) {
       if (svc && svc->is_object() && c.view.listed("Service")) {
         const std::string ns = svc->value("namespace", ""), name = svc->value("name", "");
         const Json* s = c.view.find("Service", ns, name);
-        int ready = s ? readyEndpoints(c, ns, name) : 0;
+        int ready = s ? readyEndpoints(c.view, ns, name) : 0;
         if (ready == 0) {
           Finding& f = c.add(Severity::Error, "conversion-webhook-unavailable", *crd, 1);
           f.cause = "the conversion webhook's Service " + ns + "/" + name + " has " + (s ? "no ready endpoint" : "not been created") +
@@ -169,12 +155,7 @@ void crdChecks(Ctx& c) {
       }
     }
   }
-  bool wantsInstr = false;
-  for (const Json* p : c.view.of("Pod"))
-    for (const auto& [k, v] : annotationsOf(*p).items())
-      if (k.rfind("instrumentation.opentelemetry.io/inject-", 0) == 0 && v.is_string() && v.get<std::string>() != "false")
-        wantsInstr = true;
-  if (wantsInstr && !c.view.hasCrd(kInstrumentationCrd)) {
+  if (anyPodAsksForInjection(c, true) && !c.view.hasCrd(kInstrumentationCrd)) {
     Finding& f = c.add(Severity::Error, "crd-missing", ObjectRef{"apiextensions.k8s.io/v1", "CustomResourceDefinition", "", kInstrumentationCrd}, 0);
     f.cause = "pods ask for auto-instrumentation but the Instrumentation CRD is not installed";
     f.evidence.push_back(std::string("CustomResourceDefinition ") + kInstrumentationCrd + ": not found");

@@ -24,13 +24,11 @@ const Collector* collectorOf(const Ctx& c, const Json& pod, bool& sidecar) {
             inst.compare(dot + 1, std::string::npos, col.name) == 0)
           return &col;
   }
-  const Json* cs = api::at(pod, {"spec", "containers"});
   bool hasSidecar = false;
   for (const char* list : {"containers", "initContainers"})
     if (const Json* x = api::at(pod, {"spec", list}); x && x->is_array())
       for (const auto& ct : *x)
         if (ct.is_object() && ct.value("name", "") == "otc-container") hasSidecar = true;
-  (void)cs;
   if (!hasSidecar) return nullptr;
   sidecar = true;
   std::string v = annotationsOf(pod).value("sidecar.opentelemetry.io/inject", "");
@@ -170,14 +168,7 @@ void checkWorkloads(Ctx& c) {
     const std::string svc = col.name + "-collector";
     const Json* s = c.view.find("Service", col.ns, svc);
     if (!s) continue;
-    int ready = 0;
-    for (const Json* es : c.view.of("EndpointSlice", col.ns)) {
-      if (labelsOf(*es).value("kubernetes.io/service-name", "") != svc) continue;
-      if (const Json* eps = api::at(*es, {"endpoints"}); eps && eps->is_array())
-        for (const auto& e : *eps)
-          if (e.is_object() && api::boolean(e, {"conditions", "ready"}, true)) ++ready;
-    }
-    if (ready > 0) continue;
+    if (readyEndpoints(c.view, col.ns, svc) > 0) continue;
     Finding& f = c.add(failing.count(col.ref.display()) ? Severity::Warning : Severity::Error, "service-no-endpoints", *s, 60);
     f.cause = "Service " + col.ns + "/" + svc + " has no ready endpoint: whatever sends telemetry to it gets connection errors";
     f.evidence.push_back("EndpointSlices of Service " + col.ns + "/" + svc + ": 0 ready endpoints");

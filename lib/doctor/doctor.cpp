@@ -74,12 +74,6 @@ std::string yamlSnippet(const Json& v, int indent) {
   return out;
 }
 
-bool truthy(const std::string& v) {
-  std::string l;
-  for (char ch : v) l += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return l == "true";
-}
-
 namespace {
 
 void findOperators(Ctx& c) {

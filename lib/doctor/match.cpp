@@ -18,6 +18,18 @@ const Json& annotationsOf(const Json& obj) {
 
 std::string metaOf(const Json& obj, const char* key) { return api::str(obj, {"metadata", key}); }
 
+int readyEndpoints(const ClusterView& view, const std::string& ns, const std::string& svc) {
+  if (!view.listed("EndpointSlice")) return -1;
+  int n = 0;
+  for (const Json* s : view.of("EndpointSlice", ns)) {
+    if (labelsOf(*s).value("kubernetes.io/service-name", "") != svc) continue;
+    if (const Json* eps = api::at(*s, {"endpoints"}); eps && eps->is_array())
+      for (const auto& e : *eps)
+        if (e.is_object() && api::boolean(e, {"conditions", "ready"}, true)) ++n;
+  }
+  return n;
+}
+
 namespace {
 
 bool labelIs(const Json& labels, const std::string& k, std::string* value) {

@@ -25,6 +25,10 @@ std::vector<manifests::AccessCheck> deniedChecks(const ClusterView& view, const 
                                                  const std::string& saName, const std::string& targetNs,
                                                  const std::vector<manifests::AccessCheck>& checks);
 
+// Ready endpoints of the EndpointSlices of Service ns/svc (an endpoint without conditions counts as
+// ready, as kube-proxy does), or -1 when the view cannot tell (EndpointSlices not read).
+int readyEndpoints(const ClusterView& view, const std::string& ns, const std::string& svc);
+
 const Json& labelsOf(const Json& obj);
 const Json& annotationsOf(const Json& obj);
 std::string metaOf(const Json& obj, const char* key);
