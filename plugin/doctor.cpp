@@ -69,8 +69,6 @@ const LiveKind kLiveKinds[] = {
     {"v1", "Event", true, "type=Warning"},
 };
 
-const char* kCertSecrets[] = {"kubectl-otel-webhook-cert", "kubectl-otel-webhook-server-cert",
-                              "opentelemetry-operator-controller-manager-service-cert"};
 
 class LiveReader {
  public:
@@ -166,13 +164,11 @@ bool isOperatorPod(const Json& pod) {
 }
 
 bool isOtelPod(const Json& pod) {
+  if (isOperatorPod(pod)) return true;
   const Json* l = api::at(pod, {"metadata", "labels"});
   if (l && l->is_object()) {
     const std::string comp = l->value("app.kubernetes.io/component", "");
-    const std::string name = l->value("app.kubernetes.io/name", "");
-    if (comp == "opentelemetry-collector" || comp == "opentelemetry-targetallocator" || name == "kubectl-otel" ||
-        name == "opentelemetry-operator")
-      return true;
+    if (comp == "opentelemetry-collector" || comp == "opentelemetry-targetallocator") return true;
   }
   if (const Json* cs = api::at(pod, {"spec", "containers"}); cs && cs->is_array())
     for (const auto& c : *cs)
@@ -207,7 +203,7 @@ doctor::ClusterView liveView(const GlobalOptions& g, const Opts& o, kube::Client
   }
   r.finishNamespaced();
   for (const auto& e : extra)
-    for (const char* s : kCertSecrets) r.getSecret(e, s);
+    for (const auto& s : doctor::webhookCertificateSecrets()) r.getSecret(e, s);
   // Logs: the last lines of otel pods that are not running cleanly (at most 20 containers).
   int budget = 20;
   for (const Json* pod : view.of("Pod")) {

@@ -39,7 +39,7 @@ const kube::ResourceId kMwc{"admissionregistration.k8s.io/v1", "mutatingwebhookc
 const kube::ResourceId kVwc{"admissionregistration.k8s.io/v1", "validatingwebhookconfigurations", false,
                             "ValidatingWebhookConfiguration"};
 const kube::ResourceId kCrds{"apiextensions.k8s.io/v1", "customresourcedefinitions", false, "CustomResourceDefinition"};
-constexpr const char* kCertSecret = "kubectl-otel-webhook-cert";
+constexpr const char* kCertSecret = manifests::kSelfManagedCertSecret;
 std::string sansAnnotation(const std::vector<std::string>& sans) {
   std::string s;
   for (const auto& x : sans) s += (s.empty() ? "" : ",") + x;

@@ -179,8 +179,6 @@ std::string normalize(std::string pem) {
 }
 
 void certChecks(Ctx& c) {
-  static const char* kSecrets[] = {"kubectl-otel-webhook-cert", "kubectl-otel-webhook-server-cert",
-                                   "opentelemetry-operator-controller-manager-service-cert"};
   std::set<std::string> nss;
   for (const auto& u : ourWebhooks(c))
     if (const Json* svc = api::at(*u.webhook, {"clientConfig", "service"}); svc && svc->is_object())
@@ -188,9 +186,10 @@ void certChecks(Ctx& c) {
   for (const std::string& ns : nss) {
     for (const Json* s : c.view.of("Secret", ns)) {
       const std::string name = metaOf(*s, "name");
-      bool known = std::find_if(std::begin(kSecrets), std::end(kSecrets), [&](const char* k) {
-                     return name == k || (name.size() > std::strlen(k) && name.compare(name.size() - std::strlen(k), std::string::npos, k) == 0);
-                   }) != std::end(kSecrets);
+      const auto& names = webhookCertificateSecrets();
+      bool known = std::any_of(names.begin(), names.end(), [&](const std::string& k) {
+        return name == k || (name.size() > k.size() && name.compare(name.size() - k.size(), std::string::npos, k) == 0);
+      });
       if (!known) continue;
       const ObjectRef sref = ObjectRef::of(*s);
       auto crt = pemsOf(api::at(*s, {"data", "tls.crt"}));
@@ -305,6 +304,20 @@ void controllerChecks(Ctx& c) {
 }
 
 }  // namespace
+
+}  // namespace otel::doctor::detail
+
+namespace otel::doctor {
+
+const std::vector<std::string>& webhookCertificateSecrets() {
+  static const std::vector<std::string> names = {manifests::kSelfManagedCertSecret, manifests::kServingCertSecret,
+                                                 manifests::kUpstreamCertSecret};
+  return names;
+}
+
+}  // namespace otel::doctor
+
+namespace otel::doctor::detail {
 
 void checkOperator(Ctx& c) {
   crdChecks(c);

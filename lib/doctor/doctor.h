@@ -57,6 +57,10 @@ Json renderJson(const Report& report);
 // the finding ranked first is the one returned.
 std::vector<Json> fixObjects(const Report& report, bool desired);
 
+// The Secrets that hold a webhook serving certificate (kubectl-otel's self-managed and cert-manager ones,
+// the upstream operator's): the only Secrets doctor reads, and of them only tls.crt and ca.crt.
+const std::vector<std::string>& webhookCertificateSecrets();
+
 // Every check id with its one-line description (docs, --list-checks).
 struct CheckInfo {
   std::string id, what;

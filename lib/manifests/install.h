@@ -32,6 +32,9 @@ inline constexpr const char* kControllerName = "kubectl-otel-controller";
 inline constexpr const char* kWebhookService = "kubectl-otel-webhook";
 inline constexpr const char* kServingCertificate = "kubectl-otel-serving-cert";         // cert-manager Certificate
 inline constexpr const char* kServingCertSecret = "kubectl-otel-webhook-server-cert";  // its Secret
+inline constexpr const char* kSelfManagedCertSecret = "kubectl-otel-webhook-cert";     // `run`'s own certificate
+// The upstream operator's serving certificate Secret (its kustomize and Helm installs; Helm prefixes it).
+inline constexpr const char* kUpstreamCertSecret = "opentelemetry-operator-controller-manager-service-cert";
 inline constexpr const char* kWebhookCertDir = "/tmp/k8s-webhook-server/serving-certs";  // controller-runtime's
 
 // The CRD objects (parsed from the embedded files).
