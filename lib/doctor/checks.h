@@ -1,5 +1,6 @@
 // Internal to lib/doctor: the context every check reads and appends to, and the check families.
 #pragma once
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,7 @@ struct Ctx {
   std::vector<Collector> allCollectors;
   std::vector<Operator> operators;
   std::vector<ErrorText> errors;
-  std::vector<Finding> findings;
+  std::deque<Finding> findings;  // add() hands out references: a deque keeps them valid as findings grow
   std::vector<std::string> skipped;
 
   bool inScope(const std::string& ns) const { return opts.ns.empty() || opts.ns == ns; }

@@ -148,7 +148,7 @@ Report diagnose(const ClusterView& view, const Options& options) {
     f.fix = "run doctor as a user who may read them (kubectl auth can-i list <resource> -A), or give it a dump (-f)";
   }
   Report r;
-  r.findings = std::move(c.findings);
+  r.findings.assign(std::make_move_iterator(c.findings.begin()), std::make_move_iterator(c.findings.end()));
   std::stable_sort(r.findings.begin(), r.findings.end(), [](const Finding& a, const Finding& b) {
     if (a.explainsError != b.explainsError) return a.explainsError;
     if (a.severity != b.severity) return a.severity < b.severity;
