@@ -57,11 +57,7 @@ bool isOurs(const Json& obj) {
 }
 
 std::unique_ptr<kube::Client> connect(const GlobalOptions& g, bool stdinUsed) {
-  auto cfg = kube::loadRestConfig(kubeLoadOptions(g, stdinUsed));
-  // the RBAC checks ask one access review per permission: client-go's 5 QPS would make them crawl
-  cfg.qps = 50;
-  cfg.burst = 100;
-  return std::make_unique<kube::Client>(std::move(cfg));
+  return std::make_unique<kube::Client>(cliRestConfig(g, stdinUsed));
 }
 
 void printWarnings(const std::vector<std::string>& warnings) {

@@ -350,11 +350,7 @@ void addDoctorVerb(CLI::App& app, GlobalOptions& global) {
         view = doctor::viewFromDocuments(flattenLists(std::move(docs)));
         view.defaultNamespace = global.ns.empty() ? "default" : global.ns;
       } else {
-        kube::RestConfig rc = kube::loadRestConfig(kubeLoadOptions(global, stdinUsed));
-        // A one-shot burst of reads, as kubectl's own rate (client-go's 5/10 would make it wait seconds).
-        rc.qps = 50;
-        rc.burst = 100;
-        client = std::make_unique<kube::Client>(std::move(rc));
+        client = std::make_unique<kube::Client>(cliRestConfig(global, stdinUsed));
         view = liveView(global, *o, *client);
         if (view.size() == 0 && !view.skipped().empty())
           throw Error("could not read the cluster: " + view.skipped().front(), "doctor",

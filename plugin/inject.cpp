@@ -103,7 +103,7 @@ void runLiveMode(const InjectFlags& f, const GlobalOptions& g, const inject::Fil
   if (!f.selectors.empty() && (f.all || !f.labelSelector.empty()))
     throw Error("workload names cannot be combined with --all or -l", "arguments",
                 "either name workloads (deploy/NAME ...) or select them with --all [-l SELECTOR]");
-  kube::Client client(kube::loadRestConfig(kubeLoadOptions(g)));
+  kube::Client client(cliRestConfig(g));
   inject::LiveOptions o;
   o.inject = fo.inject;
   o.uninject = fo.uninject;

@@ -38,7 +38,7 @@ manifests::InstallOptions installOptions(const Opts& o, const GlobalOptions& g) 
 }
 
 kube::Client connect(const GlobalOptions& g) {
-  return kube::Client(kube::loadRestConfig(kubeLoadOptions(g)));
+  return kube::Client(cliRestConfig(g));
 }
 
 // The live object, or null when it does not exist.

@@ -18,4 +18,14 @@ inline kube::LoadOptions kubeLoadOptions(const GlobalOptions& g, bool stdinUsed 
   return lo;
 }
 
+// The connection of a one-shot CLI verb: the kubeconfig's, at the client-side rate kubectl uses (50 QPS):
+// client-go's default 5/10 suits long-running controllers, and makes a verb that asks a burst of
+// questions (create's access reviews, doctor's lists) wait seconds.
+inline kube::RestConfig cliRestConfig(const GlobalOptions& g, bool stdinUsed = false) {
+  kube::RestConfig rc = kube::loadRestConfig(kubeLoadOptions(g, stdinUsed));
+  rc.qps = 50;
+  rc.burst = 100;
+  return rc;
+}
+
 }  // namespace otel::plugin
