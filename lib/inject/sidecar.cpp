@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "lib/collectorconfig/config.h"
 #include "lib/core/yaml.h"
 #include "lib/inject/env.h"
 #include "lib/inject/inject.h"
@@ -46,19 +47,7 @@ Json configObject(const Json& collector) {
   return Json();
 }
 
-int portFromEndpoint(const std::string& endpoint) {
-  // the digits after the first ':' that has any (no std::regex: libstdc++'s recurses per character)
-  for (size_t i = endpoint.find(':'); i != std::string::npos; i = endpoint.find(':', i + 1)) {
-    size_t j = i + 1;
-    long long v = 0;
-    while (j < endpoint.size() && endpoint[j] >= '0' && endpoint[j] <= '9') {
-      v = std::min<long long>(v * 10 + (endpoint[j] - '0'), 2147483647LL);
-      ++j;
-    }
-    if (j > i + 1) return static_cast<int>(v);
-  }
-  return 0;
-}
+int portFromEndpoint(const std::string& endpoint) { return collectorconfig::portFromEndpoint(endpoint); }
 
 std::string portName(const std::string& receiver, const std::string& protocol) {
   std::string n = protocol.empty() ? receiver : receiver + "-" + protocol;
