@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "lib/core/error.h"
+#include "lib/core/files.h"
 #include "lib/core/yaml.h"
 #include "lib/doctor/doctor.h"
 #include "lib/doctor/match.h"
@@ -250,6 +251,17 @@ spec:
   EXPECT_EQ(outcomes[0], "applying it creates ConfigMap obs/new-one (unless it exists: the view holds no ConfigMap)");
   EXPECT_EQ(outcomes[1], "applying it updates OpenTelemetryCollector obs/a: spec.replicas, spec.targetAllocator, spec.config; "
                          "a new config means a new hashed ConfigMap, so the collector's pods restart");
+}
+
+}  // namespace
+
+namespace {
+
+// docs/doctor.md documents every check (a check added without its section fails here).
+TEST(DoctorDocs, EveryCheckHasASection) {
+  const std::string doc = otel::readFile(std::string(OTEL_SOURCE_DIR) + "/docs/doctor.md");
+  for (const auto& c : otel::doctor::checks())
+    EXPECT_NE(doc.find("### `" + c.id + "`"), std::string::npos) << c.id << " is not in docs/doctor.md";
 }
 
 }  // namespace
