@@ -29,21 +29,6 @@ std::vector<std::string> containerNames(const Json& pod) {
   return out;
 }
 
-std::vector<std::string> splitComma(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char ch : s + ",") {
-    if (ch == ',') {
-      while (!cur.empty() && cur.back() == ' ') cur.pop_back();
-      size_t b = cur.find_first_not_of(' ');
-      if (b != std::string::npos) out.push_back(cur.substr(b));
-      cur.clear();
-    } else {
-      cur += ch;
-    }
-  }
-  return out;
-}
 
 // The workload that made the pod (Deployment through its ReplicaSet, StatefulSet, DaemonSet), or null.
 const Json* ownerWorkload(const Ctx& c, const Json& pod, std::string& kind) {
@@ -231,7 +216,7 @@ void checkInjection(Ctx& c) {
         const std::string names = inject::effectiveAnnotation(nsAnn, podAnn, ck);
         if (names.empty()) continue;
         std::vector<std::string> missing, kept;
-        for (const auto& n : splitComma(names))
+        for (const auto& n : inject::splitCommas(names))
           (std::find(have.begin(), have.end(), n) == have.end() ? missing : kept).push_back(n);
         if (missing.empty()) continue;
         Finding& f = c.add(Severity::Error, "inject-container-missing", *pod, 40);

@@ -858,17 +858,6 @@ bool validAnnotationName(const std::string& v) {
   return part(v.substr(0, slash), false) && part(v.substr(slash + 1), true);
 }
 
-std::vector<std::string> splitCommas(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    size_t c = s.find(',', start);
-    out.push_back(s.substr(start, c == std::string::npos ? std::string::npos : c - start));
-    if (c == std::string::npos) break;
-    start = c + 1;
-  }
-  return out;
-}
 
 std::string containersAnnotationError(const std::string& v) {
   const bool valid = std::all_of(v.begin(), v.end(), [](char ch) {
@@ -955,6 +944,18 @@ bool applySidecar(Json& pod, const PodContext& ctx, const Catalog& catalog, cons
 }
 
 }  // namespace
+
+std::vector<std::string> splitCommas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t c = s.find(',', start);
+    out.push_back(s.substr(start, c == std::string::npos ? std::string::npos : c - start));
+    if (c == std::string::npos) break;
+    start = c + 1;
+  }
+  return out;
+}
 
 std::string injectAnnotation(Language l) { return "instrumentation.opentelemetry.io/inject-" + api::languageName(l); }
 

@@ -29,6 +29,10 @@ inline constexpr const char* kSidecarContainerName = "otc-container";
 std::string injectAnnotation(Language l);          // instrumentation.opentelemetry.io/inject-<lang>
 std::string containerNamesAnnotation(Language l);  // instrumentation.opentelemetry.io/<lang>-container-names
 
+// The names of a container-names annotation as the webhook splits them (upstream strings.Split on ",":
+// nothing trimmed, empty names kept).
+std::vector<std::string> splitCommas(const std::string& s);
+
 // Effective annotation value from pod and namespace (upstream annotationValue, case-insensitive).
 std::string effectiveAnnotation(const Json& nsAnnotations, const Json& podAnnotations, const std::string& key);
 
