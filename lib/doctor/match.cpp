@@ -16,7 +16,12 @@ const Json& annotationsOf(const Json& obj) {
   return l && l->is_object() ? *l : api::emptyObject();
 }
 
-std::string metaOf(const Json& obj, const char* key) { return api::str(obj, {"metadata", key}); }
+std::string metaOf(const Json& obj, const char* key) {
+  auto m = obj.find("metadata");
+  if (m == obj.end() || !m->is_object()) return "";
+  auto v = m->find(key);
+  return v != m->end() && v->is_string() ? v->get<std::string>() : "";
+}
 
 int readyEndpoints(const ClusterView& view, const std::string& ns, const std::string& svc) {
   if (!view.listed("EndpointSlice")) return -1;

@@ -4,17 +4,12 @@
 
 #include "lib/core/error.h"
 #include "lib/core/time.h"
+#include "lib/doctor/match.h"
 
 namespace otel::doctor {
 
 namespace {
 
-std::string metaStr(const Json& obj, const char* key) {
-  auto m = obj.find("metadata");
-  if (m == obj.end() || !m->is_object()) return "";
-  auto v = m->find(key);
-  return v != m->end() && v->is_string() ? v->get<std::string>() : "";
-}
 
 std::string keyOf(const std::string& ns, const std::string& name) { return ns + "/" + name; }
 
@@ -31,11 +26,11 @@ void checkObject(const YamlDocument& d, bool needName) {
   for (const char* k : {"apiVersion", "kind"}) {
     auto it = d.value.find(k);
     if (it == d.value.end() || !it->is_string() || it->get<std::string>().empty())
-      throw Error(std::string("object without ") + k + (metaStr(d.value, "name").empty() ? "" : " (metadata.name " +
-                                                                                               metaStr(d.value, "name") + ")"),
+      throw Error(std::string("object without ") + k + (metaOf(d.value, "name").empty() ? "" : " (metadata.name " +
+                                                                                               metaOf(d.value, "name") + ")"),
                   where(d));
   }
-  if (needName && metaStr(d.value, "name").empty())
+  if (needName && metaOf(d.value, "name").empty())
     throw Error(d.value["kind"].get<std::string>() + " without metadata.name", where(d));
 }
 
@@ -45,8 +40,8 @@ ObjectRef ObjectRef::of(const Json& obj) {
   ObjectRef r;
   r.apiVersion = obj.value("apiVersion", "");
   r.kind = obj.value("kind", "");
-  r.ns = metaStr(obj, "namespace");
-  r.name = metaStr(obj, "name");
+  r.ns = metaOf(obj, "namespace");
+  r.name = metaOf(obj, "name");
   return r;
 }
 
@@ -73,9 +68,9 @@ bool ClusterView::add(Json obj) {
   std::string kind = obj.value("kind", "");
   if (kind == "PodLog" && obj.value("apiVersion", "") == kPodLogApiVersion) {
     PodLog l;
-    l.ns = metaStr(obj, "namespace");
+    l.ns = metaOf(obj, "namespace");
     if (l.ns.empty()) l.ns = "default";
-    l.pod = metaStr(obj, "name");
+    l.pod = metaOf(obj, "name");
     l.container = obj.value("container", "");
     if (obj.contains("lines") && obj["lines"].is_array())
       for (const auto& s : obj["lines"])
@@ -93,7 +88,7 @@ bool ClusterView::add(Json obj) {
     obj.erase("stringData");
   }
   KindIndex& k = byKind_[kind];
-  const std::string ns = metaStr(obj, "namespace"), key = keyOf(ns, metaStr(obj, "name"));
+  const std::string ns = metaOf(obj, "namespace"), key = keyOf(ns, metaOf(obj, "name"));
   if (auto dup = k.byKey.find(key); dup != k.byKey.end()) {
     k.objects[dup->second] = std::move(obj);  // the same object twice in a dump: the last one counts
     return true;
@@ -133,8 +128,8 @@ void ClusterView::reindex(KindIndex& k) {
   k.byKey.clear();
   k.byNs.clear();
   for (size_t i = 0; i < k.objects.size(); ++i) {
-    const std::string ns = metaStr(k.objects[i], "namespace");
-    k.byKey.emplace(keyOf(ns, metaStr(k.objects[i], "name")), i);
+    const std::string ns = metaOf(k.objects[i], "namespace");
+    k.byKey.emplace(keyOf(ns, metaOf(k.objects[i], "name")), i);
     k.byNs[ns].push_back(i);
   }
 }
@@ -143,7 +138,7 @@ void ClusterView::replace(const Json& obj) {
   std::string kind = obj.value("kind", "");
   auto it = byKind_.find(kind);
   if (it != byKind_.end()) {
-    auto o = it->second.byKey.find(keyOf(metaStr(obj, "namespace"), metaStr(obj, "name")));
+    auto o = it->second.byKey.find(keyOf(metaOf(obj, "namespace"), metaOf(obj, "name")));
     if (o != it->second.byKey.end()) {
       it->second.objects[o->second] = obj;
       return;
