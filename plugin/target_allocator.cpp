@@ -1,10 +1,13 @@
 // `kubectl otel target-allocator`: the Prometheus target allocator server (upstream flags and
-// targetallocator.yaml). Standalone until Kubernetes discovery lands: collectors from --collectors.
+// targetallocator.yaml). Collectors are discovered from the collector pods through the API server
+// (in-cluster config, kube_config_file_path / --kubeconfig-path, or kubeconfig), or fixed with --collectors.
 #include <cerrno>
 #include <signal.h>
 
 #include <iostream>
+#include <memory>
 #include <optional>
+#include <thread>
 
 #include "lib/core/error.h"
 #include "lib/core/log.h"
@@ -12,6 +15,10 @@
 #include "lib/targetallocator/config.h"
 #include "lib/targetallocator/service.h"
 #include "lib/core/heap.h"
+#include "lib/kube/client.h"
+#include "lib/kube/kubeconfig.h"
+#include "lib/prom/scrape_config.h"
+#include "lib/targetallocator/collector_watch.h"
 #include "plugin/verbs.h"
 
 namespace otel::plugin {
@@ -20,7 +27,8 @@ namespace {
 
 struct TaFlags {
   std::string configFile = "/conf/targetallocator.yaml";
-  std::string listenAddr, httpsListenAddr, caFile, certFile, keyFile, collectors;
+  std::string listenAddr, httpsListenAddr, caFile, certFile, keyFile, collectors, kubeconfigPath;
+  std::string collectorUpdateInterval = "5s";
   bool enableHttps = false, allowInsecure = false, promCr = false, check = false;
   int reloadSeconds = 5;
 };
@@ -37,13 +45,21 @@ void run(CLI::App* cmd, const TaFlags& f) {
   if (given("--allow-insecure-auth-secrets")) o.allowInsecureAuthSecrets = f.allowInsecure;
   if (given("--enable-prometheus-cr-watcher")) o.prometheusCrEnabled = f.promCr;
   if (given("--collectors")) o.collectors = f.collectors;
+  if (given("--kubeconfig-path")) o.kubeconfigPath = f.kubeconfigPath;
   auto config = targetallocator::loadConfig(f.configFile, o);
+  const auto updateInterval = std::chrono::milliseconds(prom::parseDuration(f.collectorUpdateInterval));
+  const auto grace = std::chrono::milliseconds(
+      prom::parseDuration(config.collectorNotReadyGracePeriod.empty() ? "0s" : config.collectorNotReadyGracePeriod));
   if (!f.check) tuneHeapForReloads();  // the server reloads targets every --reload-interval: keep the heap
   targetallocator::Service service(config);
   if (f.check) {
-    std::cout << "config ok: " << config.prom.scrapeConfigs.size() << " jobs, " << service.targetCount()
-              << " targets, " << config.collectors.size() << " collectors, strategy "
-              << allocation::strategyName(config.strategy) << "\n";
+    std::cout << "config ok: " << config.prom.scrapeConfigs.size() << " jobs, " << service.targetCount() << " targets, ";
+    if (config.discoverCollectors)
+      std::cout << "collectors: pods in namespace " << config.collectorNamespace << " matching "
+                << (config.collectorLabelSelector.empty() ? "(every pod)" : config.collectorLabelSelector);
+    else
+      std::cout << config.collectors.size() << " collectors";
+    std::cout << ", strategy " << allocation::strategyName(config.strategy) << "\n";
     return;
   }
   // Signals are taken synchronously by this thread; the server threads inherit the blocked mask.
@@ -52,6 +68,22 @@ void run(CLI::App* cmd, const TaFlags& f) {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // The API server connection is set up before serving, so a missing or broken configuration is one
+  // error line and exit 1; the watch itself retries (an outage keeps the last collectors).
+  std::unique_ptr<kube::Client> client;
+  std::unique_ptr<targetallocator::CollectorWatcher> watcher;
+  if (config.discoverCollectors) {
+    kube::LoadOptions lo;
+    lo.kubeconfig = config.kubeconfigPath;
+    client = std::make_unique<kube::Client>(kube::loadRestConfig(lo));
+    targetallocator::CollectorWatchOptions wo;
+    wo.ns = config.collectorNamespace;
+    wo.labelSelector = config.collectorLabelSelector;
+    wo.grace = grace;
+    wo.minInterval = updateInterval;
+    watcher = std::make_unique<targetallocator::CollectorWatcher>(
+        *client, wo, [&service](std::vector<allocation::Collector> cs) { service.setCollectors(std::move(cs)); });
+  }
   http::Server server;
   targetallocator::registerRoutes(server, service);
   int port = server.bind(config.listenAddr);
@@ -64,12 +96,14 @@ void run(CLI::App* cmd, const TaFlags& f) {
     log::info("https server listening", {{"port", std::to_string(hp)}, {"mtls", config.https.caFile.empty() ? "no" : "yes"}});
   }
   server.start();
+  std::jthread discovery;
+  if (watcher) discovery = std::jthread([&watcher](std::stop_token st) { watcher->run(st); });
   log::info("target allocator listening",
             {{"port", std::to_string(port)},
              {"strategy", std::string(allocation::strategyName(config.strategy))},
              {"jobs", std::to_string(config.prom.scrapeConfigs.size())},
              {"targets", std::to_string(service.targetCount())},
-             {"collectors", std::to_string(config.collectors.size())}});
+             {"collectors", config.discoverCollectors ? "discovered" : std::to_string(config.collectors.size())}});
   // Every reload interval the file SD files are read again and the targets re-allocated (diffed: only
   // what changed moves), as upstream's discovery reload does; a failed reload keeps the previous targets.
   int sig = 0;
@@ -85,6 +119,10 @@ void run(CLI::App* cmd, const TaFlags& f) {
     }
   }
   log::info("shutting down", {{"signal", std::to_string(sig)}});
+  if (discovery.joinable()) {
+    discovery.request_stop();
+    discovery.join();
+  }
   server.stop();
   if (https) https->stop();
 }
@@ -96,7 +134,13 @@ void addTargetAllocatorVerb(CLI::App& app, GlobalOptions&) {
   auto* cmd = app.add_subcommand("target-allocator", "Run the Prometheus target allocator (upstream-compatible API)");
   cmd->add_option("--config-file", f->configFile, "targetallocator.yaml")->capture_default_str();
   cmd->add_option("--listen-addr", f->listenAddr, "HTTP listen address (default :8080)");
-  cmd->add_option("--collectors", f->collectors, "Collectors: count N or names a,b,c (until Kubernetes discovery)");
+  cmd->add_option("--collectors", f->collectors,
+                  "Fixed collectors instead of discovering the collector pods: count N or names a,b,c");
+  cmd->add_option("--kubeconfig-path", f->kubeconfigPath,
+                  "Kubeconfig for collector discovery (default: in-cluster, then KUBECONFIG or ~/.kube/config)");
+  cmd->add_option("--collector-update-interval", f->collectorUpdateInterval,
+                  "Apply collector pod changes at most this often (upstream: 5s)")
+      ->capture_default_str();
   cmd->add_flag("--enable-https-server", f->enableHttps, "Also serve HTTPS with client-certificate verification");
   cmd->add_option("--listen-addr-https", f->httpsListenAddr, "HTTPS listen address (default :8443)");
   cmd->add_option("--https-ca-file", f->caFile, "CA for client certificates (mTLS)");

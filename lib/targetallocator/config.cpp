@@ -7,6 +7,7 @@
 #include "lib/core/error.h"
 #include "lib/core/files.h"
 #include "lib/core/yaml.h"
+#include "lib/kube/selector.h"
 
 namespace otel::targetallocator {
 
@@ -54,6 +55,7 @@ Config parseConfig(const Json& root, const std::string& source) {
       c.collectorNamespace = str(v, k, source);
     } else if (k == "collector_selector") {
       c.collectorSelector = v;
+      c.collectorLabelSelector = kube::labelSelectorQuery(v, source + ": collector_selector");
     } else if (k == "collector_not_ready_grace_period") {
       c.collectorNotReadyGracePeriod = str(v, k, source);
       prom::parseDuration(c.collectorNotReadyGracePeriod.empty() ? "0" : c.collectorNotReadyGracePeriod);
@@ -75,7 +77,9 @@ Config parseConfig(const Json& root, const std::string& source) {
     } else if (k == "collectors") {  // kubectl-otel extension: a fixed collector list
       if (!v.is_array()) throw Error("collectors must be a list of names", source);
       for (const auto& n : v) c.collectors.push_back({str(n, k, source), str(n, k, source)});
-    } else if (k == "kube_config_file_path" || k == "telemetry") {
+    } else if (k == "kube_config_file_path") {
+      c.kubeconfigPath = str(v, k, source);
+    } else if (k == "telemetry") {
       // accepted, not used by the standalone allocator
     } else {
       throw Error("unknown key \"" + k + "\"", source);
@@ -101,6 +105,8 @@ Config loadConfig(const std::string& path, const Overrides& o, const std::functi
   if (o.allowInsecureAuthSecrets) c.allowInsecureAuthSecrets = *o.allowInsecureAuthSecrets;
   if (o.prometheusCrEnabled) c.prometheusCrEnabled = *o.prometheusCrEnabled;
   if (o.collectors) c.collectors = allocation::parseCollectorSpec(*o.collectors);
+  if (o.kubeconfigPath) c.kubeconfigPath = *o.kubeconfigPath;
+  c.discoverCollectors = c.collectors.empty();
   validate(c);
   return c;
 }
@@ -111,9 +117,9 @@ void validate(const Config& c) {
   if (c.prometheusCrEnabled)
     throw Error("Prometheus CR watching is not available yet in kubectl-otel", c.configFile,
                 "set prometheus_cr.enabled: false and list scrape_configs");
-  if (c.collectors.empty())
-    throw Error("no collectors: Kubernetes collector discovery is not available yet", c.configFile,
-                "pass --collectors a,b,c (or N), or list them under `collectors:`");
+  if (c.collectors.empty() && c.collectorNamespace.empty())
+    throw Error("collector namespace must be set", c.configFile,
+                "set collector_namespace or OTELCOL_NAMESPACE (the operator sets it), or give a fixed --collectors list");
   if (c.https.enabled && (c.https.certFile.empty() || c.https.keyFile.empty()))
     throw Error("https is enabled but tls_cert_file_path or tls_key_file_path is empty", c.configFile);
 }

@@ -1,6 +1,7 @@
 // The target allocator's configuration: upstream's targetallocator.yaml keys and defaults, then env
 // (OTELCOL_NAMESPACE, ALLOW_INSECURE_AUTH_SECRETS), then command-line flags; fatal validation with
-// upstream's messages. Collectors come from --collectors or `collectors:` until Kubernetes discovery lands.
+// upstream's messages. Collectors are the pods of collector_namespace matching collector_selector, or a fixed
+// list (--collectors, `collectors:`) for use without a cluster.
 #pragma once
 #include <functional>
 #include <optional>
@@ -28,7 +29,10 @@ struct Config {
   std::optional<allocation::Strategy> fallbackStrategy;
   std::string filterStrategy = "relabel-config";
   std::string collectorNamespace;
-  Json collectorSelector;  // kept for later (Kubernetes discovery)
+  Json collectorSelector;              // as written (matchlabels/matchLabels, matchexpressions/matchExpressions)
+  std::string collectorLabelSelector;  // its query form; "" = every pod of the namespace
+  std::string kubeconfigPath;          // kube_config_file_path / --kubeconfig-path; "" = in-cluster, then ~/.kube/config
+  bool discoverCollectors = false;     // no fixed collector list: watch the collector pods
   bool prometheusCrEnabled = false;
   bool allowInsecureAuthSecrets = false;
   std::string collectorNotReadyGracePeriod = "30s";
@@ -46,6 +50,7 @@ struct Overrides {
   std::optional<bool> allowInsecureAuthSecrets;
   std::optional<bool> prometheusCrEnabled;
   std::optional<std::string> collectors;  // N or a,b,c
+  std::optional<std::string> kubeconfigPath;
 };
 
 // Parses the file content (YAML/JSON object); `source` names it in errors. Throws otel::Error.
@@ -53,7 +58,7 @@ Config parseConfig(const Json& root, const std::string& source);
 // Reads `path`, applies env (via `getenv`, injectable for tests) and overrides, validates.
 Config loadConfig(const std::string& path, const Overrides& o,
                   const std::function<const char*(const char*)>& getenv = nullptr);
-// Upstream's fatal checks plus ours (collectors needed while discovery is not available). Throws.
+// Upstream's fatal checks (collector namespace needed unless a fixed collector list is given). Throws.
 void validate(const Config& c);
 
 }  // namespace otel::targetallocator

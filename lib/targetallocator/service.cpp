@@ -76,7 +76,8 @@ Service::Service(Config config) : config_(std::move(config)), allocator_(config_
   allocator_.setCollectors(config_.collectors);
   updateMetrics("SetCollectors", std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
   reloadTargets();
-  ready_ = true;
+  // With collector discovery, ready once the first discovered set is applied (the pod informer synced).
+  ready_ = !config_.discoverCollectors;
 }
 
 void Service::reloadTargets() {
@@ -92,6 +93,7 @@ void Service::setCollectors(std::vector<allocation::Collector> collectors) {
   auto begin = std::chrono::steady_clock::now();
   allocator_.setCollectors(std::move(collectors));
   updateMetrics("SetCollectors", std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
+  ready_ = true;
 }
 
 std::size_t Service::targetCount() const {
@@ -217,12 +219,17 @@ http::Response Service::index() const {
                      std::to_string(total) + " targets, " + std::to_string(jobNames_.size()) + " jobs, " +
                      std::to_string(loads.size()) + " collectors, " + std::to_string(allocator_.unassignedCount()) +
                      " unassigned, spread (max/mean) " + spread + "</p>";
-  body += "<table><tr><th>Collector</th><th>Job Count</th><th>Target Count</th></tr>";
+  if (config_.discoverCollectors)
+    body += "<p>Collectors: pods in namespace <b>" + html(config_.collectorNamespace) + "</b> matching <code>" +
+            html(config_.collectorLabelSelector.empty() ? "(every pod)" : config_.collectorLabelSelector) + "</code>" +
+            (ready_ ? "" : " (not synced yet)") + "</p>";
+  body += "<table><tr><th>Collector</th><th>Node</th><th>Job Count</th><th>Target Count</th></tr>";
   for (std::size_t c = 0; c < loads.size(); ++c) {
     std::vector<char> jobs(jobNames_.size(), 0);
     for (const auto* t : allocator_.targetsOf(static_cast<int>(c)))
       if (t->job < jobs.size()) jobs[t->job] = 1;
-    body += "<tr><td>" + html(allocator_.collectors()[c].name) + "</td><td>" +
+    body += "<tr><td>" + html(allocator_.collectors()[c].name) + "</td><td>" + html(allocator_.collectors()[c].node) +
+            "</td><td>" +
             std::to_string(std::count(jobs.begin(), jobs.end(), 1)) + "</td><td>" + std::to_string(loads[c]) +
             "</td></tr>";
   }

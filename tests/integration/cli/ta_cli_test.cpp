@@ -1,15 +1,21 @@
 // `kubectl otel target-allocator` as a process: it serves the upstream HTTP API and, every
 // --reload-interval, reads the file SD files again, so a target added to a file is served without a
-// restart. HTTP requests go through bash's /dev/tcp (no curl needed on the CI machine).
+// restart; with no fixed collector list it discovers the collector pods through the API server (the
+// project's test API server here). HTTP requests go through bash's /dev/tcp (no curl needed on the CI machine).
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "lib/core/files.h"
+#include "lib/core/json.h"
+#include "lib/core/time.h"
+#include "tests/support/api_server.h"
 #include "tests/support/shell.h"
 
 namespace {
@@ -68,6 +74,205 @@ TEST(TargetAllocatorProcess, FileSdChangesAreServedAfterTheReloadInterval) {
   EXPECT_TRUE(served) << readIfThere(dir + "/err.log");
   EXPECT_TRUE(warned) << readIfThere(dir + "/err.log");
   EXPECT_NE(after.find("10.0.0.2:9100"), std::string::npos) << after;
+}
+
+// ---- collector discovery ----
+
+// A running allocator process: started with `args`, its port read off its log, killed at the end.
+struct TaProcess {
+  std::string dir, pid;
+  int port = 0;
+  TaProcess(const std::string& dir, const std::string& env, const std::string& args) : dir(dir) {
+    Result started = sh(env + " " + kBin + " target-allocator " + args + " --listen-addr 127.0.0.1:0 >" + dir +
+                        "/out.log 2>" + dir + "/err.log & echo $!");
+    pid = started.out.substr(0, started.out.find('\n'));
+    eventually([&] {
+      std::smatch m;
+      std::string log = readIfThere(dir + "/err.log");
+      static const std::regex listening("target allocator listening.*port=\"?([0-9]+)");
+      if (!std::regex_search(log, m, listening)) return false;
+      port = std::stoi(m[1].str());
+      return true;
+    });
+  }
+  ~TaProcess() { sh("kill " + pid + " 2>/dev/null"); }
+  std::string log() const { return readIfThere(dir + "/err.log"); }
+  std::string get(const std::string& path) const { return httpGet(port, path); }
+  // The collector-id -> target addresses map of /jobs/{job}/targets.
+  std::map<std::string, std::set<std::string>> assignment(const std::string& job) const {
+    std::string raw = get("/jobs/" + job + "/targets");
+    auto body = raw.find("\r\n\r\n");
+    std::map<std::string, std::set<std::string>> out;
+    if (body == std::string::npos) return out;
+    otel::Json j = otel::Json::parse(raw.substr(body + 4), nullptr, false);
+    if (!j.is_object()) return out;
+    for (const auto& [c, v] : j.items()) {
+      out[c];
+      if (v.contains("targets"))
+        for (const auto& g : v["targets"])
+          for (const auto& t : g["targets"]) out[c].insert(t.get<std::string>());
+    }
+    return out;
+  }
+  int count(const std::string& what) const {
+    std::string l = log();
+    int n = 0;
+    for (auto p = l.find(what); p != std::string::npos; p = l.find(what, p + 1)) ++n;
+    return n;
+  }
+};
+
+std::string status(int code, const std::string& raw) { return raw.rfind("HTTP/1.1 " + std::to_string(code), 0) == 0 ? "yes" : raw.substr(0, 40); }
+
+otel::testing::TestApiServerOptions apiOptions() {
+  otel::testing::TestApiServerOptions o;
+  o.namespaces = {"default", "observability"};
+  return o;
+}
+
+// A collector pod as the kubelet reports it: scheduled on `node`, Running, Ready (or not, since `since`).
+otel::Json collectorPod(const std::string& name, const std::string& node, bool ready = true,
+                        const std::string& since = otel::formatRfc3339(std::chrono::system_clock::now()),
+                        const std::string& component = "opentelemetry-collector") {
+  otel::Json pod = {{"apiVersion", "v1"}, {"kind", "Pod"},
+                    {"metadata", {{"name", name}, {"namespace", "observability"},
+                                  {"labels", {{"app.kubernetes.io/component", component},
+                                              {"app.kubernetes.io/instance", "observability.demo"},
+                                              {"app.kubernetes.io/managed-by", "opentelemetry-operator"},
+                                              {"app.kubernetes.io/part-of", "opentelemetry"}}}}},
+                    {"spec", {{"containers", otel::Json::array({{{"name", "otc-container"}, {"image", "otel/col"}}})}}},
+                    {"status", {{"phase", "Running"},
+                                {"startTime", since},
+                                {"conditions", otel::Json::array({{{"type", "Ready"}, {"status", ready ? "True" : "False"},
+                                                                    {"lastTransitionTime", since}}})}}}};
+  if (!node.empty()) pod["spec"]["nodeName"] = node;
+  return pod;
+}
+
+// The config the operator writes for collector observability/demo (selector labels in yaml.v2's lower
+// case; OTELCOL_NAMESPACE from the Deployment's env), with a kubeconfig for the test API server.
+std::string operatorStyleConfig(const std::string& dir, const std::string& strategy, const std::string& targets) {
+  std::ofstream(dir + "/targetallocator.yaml")
+      << "allocation_strategy: " << strategy << "\n"
+      << "collector_not_ready_grace_period: 30s\n"
+         "collector_selector:\n  matchlabels:\n    app.kubernetes.io/component: opentelemetry-collector\n"
+         "    app.kubernetes.io/instance: observability.demo\n"
+         "    app.kubernetes.io/managed-by: opentelemetry-operator\n    app.kubernetes.io/part-of: opentelemetry\n"
+         "  matchexpressions: []\n"
+         "config:\n  scrape_configs:\n  - job_name: apps\n    static_configs:\n"
+      << targets << "filter_strategy: relabel-config\n"
+      << "kube_config_file_path: " << dir << "/kubeconfig\n";
+  return dir + "/targetallocator.yaml";
+}
+
+std::string manyTargets(int n) {
+  std::string out = "    - targets:\n";
+  for (int i = 0; i < n; ++i) out += "      - 10.1.0." + std::to_string(i) + ":9100\n";
+  return out;
+}
+
+TEST(TargetAllocatorDiscovery, ShardsOverTheUsableCollectorPodsAndFollowsTheirChanges) {
+  otel::testing::TestApiServer api(apiOptions());
+  std::string dir = tempDir("ta-discovery");
+  api.writeKubeconfig(dir + "/kubeconfig");
+  std::string config = operatorStyleConfig(dir, "consistent-hashing", manyTargets(40));
+  const auto hourAgo = otel::formatRfc3339(std::chrono::system_clock::now() - std::chrono::hours(1));
+  api.putObject(collectorPod("demo-collector-a", "node-a"));
+  api.putObject(collectorPod("demo-collector-b", "node-b"));
+  api.putObject(collectorPod("demo-collector-pending", ""));                               // not scheduled
+  api.putObject(collectorPod("demo-collector-stuck", "node-a", false, hourAgo));            // not ready beyond the grace
+  api.putObject(collectorPod("demo-collector-starting", "node-b", false));                 // not ready, within the grace
+  api.putObject(collectorPod("demo-targetallocator-x", "node-a", true, hourAgo, "opentelemetry-targetallocator"));
+  TaProcess ta(dir, "OTELCOL_NAMESPACE=observability", "--config-file " + config + " --collector-update-interval 0s");
+  ASSERT_GT(ta.port, 0) << ta.log();
+  ASSERT_TRUE(eventually([&] { return status(200, ta.get("/readyz")) == "yes"; })) << ta.log();
+
+  auto a = ta.assignment("apps");
+  std::set<std::string> ids;
+  std::size_t total = 0;
+  for (const auto& [c, ts] : a) {
+    ids.insert(c);
+    total += ts.size();
+  }
+  EXPECT_EQ(ids, (std::set<std::string>{"demo-collector-a", "demo-collector-b", "demo-collector-starting"})) << ta.log();
+  EXPECT_EQ(total, 40u);
+  // the watch is restricted to the selector: the allocator's own pod never reaches its cache
+  bool selective = false;
+  for (const auto& r : api.requests())
+    if (r.path == "/api/v1/namespaces/observability/pods" && r.query.find("labelSelector=") != std::string::npos) selective = true;
+  EXPECT_TRUE(selective);
+
+  // flapping inside the grace period moves nothing; a pod leaving hands its targets to the others
+  int changes = ta.count("collectors changed");
+  api.putObject(collectorPod("demo-collector-b", "node-b", false));
+  api.putObject(collectorPod("demo-collector-b", "node-b", true));
+  auto before = ta.assignment("apps");
+  api.deleteObject("v1", "pods", "observability", "demo-collector-starting");
+  ASSERT_TRUE(eventually([&] { return ta.assignment("apps").count("demo-collector-starting") == 0; })) << ta.log();
+  EXPECT_EQ(ta.count("collectors changed"), changes + 1) << ta.log();
+  auto after = ta.assignment("apps");
+  // every target once, on the two collectors left (consistent-hashing's load bound may move a few of theirs)
+  std::set<std::string> all;
+  for (const char* kept : {"demo-collector-a", "demo-collector-b"})
+    for (const auto& t : after[kept]) EXPECT_TRUE(all.insert(t).second) << t << " assigned twice";
+  EXPECT_EQ(all.size(), 40u);
+  EXPECT_FALSE(before["demo-collector-starting"].empty());
+  // a new ready pod joins
+  api.putObject(collectorPod("demo-collector-c", "node-c"));
+  ASSERT_TRUE(eventually([&] { return ta.assignment("apps").count("demo-collector-c") == 1; })) << ta.log();
+  EXPECT_NE(ta.get("/").find("demo-collector-c"), std::string::npos);
+}
+
+TEST(TargetAllocatorDiscovery, PerNodeUsesThePodsNodeNames) {
+  otel::testing::TestApiServer api(apiOptions());
+  std::string dir = tempDir("ta-pernode");
+  api.writeKubeconfig(dir + "/kubeconfig");
+  std::string config = operatorStyleConfig(dir, "per-node",
+                                           "    - targets: ['10.2.0.1:9100']\n      labels: {__meta_kubernetes_pod_node_name: node-b}\n"
+                                           "    - targets: ['10.2.0.2:9100']\n      labels: {__meta_kubernetes_pod_node_name: node-z}\n");
+  api.putObject(collectorPod("demo-collector-a", "node-a"));
+  api.putObject(collectorPod("demo-collector-b", "node-b"));
+  TaProcess ta(dir, "OTELCOL_NAMESPACE=observability", "--config-file " + config + " --collector-update-interval 0s");
+  ASSERT_GT(ta.port, 0) << ta.log();
+  ASSERT_TRUE(eventually([&] { return status(200, ta.get("/readyz")) == "yes"; })) << ta.log();
+  auto a = ta.assignment("apps");
+  EXPECT_EQ(a["demo-collector-b"], (std::set<std::string>{"10.2.0.1:9100"}));
+  EXPECT_TRUE(a["demo-collector-a"].empty());
+}
+
+TEST(TargetAllocatorDiscovery, NotReadyUntilThePodListSucceeds) {
+  otel::testing::TestApiServer api(apiOptions());
+  std::string dir = tempDir("ta-notready");
+  api.writeKubeconfig(dir + "/kubeconfig");
+  std::string config = operatorStyleConfig(dir, "consistent-hashing", manyTargets(3));
+  api.putObject(collectorPod("demo-collector-a", "node-a"));
+  api.failNext(1000000, 503);  // the API server answers nothing useful
+  TaProcess ta(dir, "OTELCOL_NAMESPACE=observability", "--config-file " + config + " --collector-update-interval 0s");
+  ASSERT_GT(ta.port, 0) << ta.log();
+  ASSERT_TRUE(eventually([&] { return api.requestCount("GET", "/api/v1/namespaces/observability/pods") > 0; }));
+  EXPECT_EQ(status(503, ta.get("/readyz")), "yes");
+  api.failNext(0, 503);
+  EXPECT_TRUE(eventually([&] { return status(200, ta.get("/readyz")) == "yes"; })) << ta.log();
+  EXPECT_EQ(ta.assignment("apps")["demo-collector-a"].size(), 3u);
+}
+
+TEST(TargetAllocatorDiscovery, ConfigErrorsAreOneLine) {
+  std::string dir = tempDir("ta-discovery-errors");
+  std::ofstream(dir + "/ta.yaml") << "config:\n  scrape_configs:\n  - job_name: a\n    static_configs: [{targets: ['x:1']}]\n";
+  Result r = sh(kBin + " target-allocator --config-file " + dir + "/ta.yaml --check");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("collector namespace must be set"), std::string::npos) << r.err;
+  std::ofstream(dir + "/ta2.yaml") << "collector_namespace: o\ncollector_selector:\n  matchexpressions:\n  - {key: a, operator: Near}\n"
+                                      "config:\n  scrape_configs:\n  - job_name: a\n    static_configs: [{targets: ['x:1']}]\n";
+  r = sh(kBin + " target-allocator --config-file " + dir + "/ta2.yaml --check");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("ta2.yaml: collector_selector"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("\"Near\" is not a valid label selector operator"), std::string::npos) << r.err;
+  std::ofstream(dir + "/ta3.yaml") << "collector_namespace: o\ncollector_selector: {matchLabels: {app: c}}\n"
+                                      "config:\n  scrape_configs:\n  - job_name: a\n    static_configs: [{targets: ['x:1']}]\n";
+  r = sh(kBin + " target-allocator --config-file " + dir + "/ta3.yaml --check");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("collectors: pods in namespace o matching app=c"), std::string::npos) << r.out;
 }
 
 }  // namespace

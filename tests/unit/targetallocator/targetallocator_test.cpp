@@ -72,7 +72,7 @@ TEST(Config, FatalValidation) {
   EXPECT_EQ(errorOf("allocation_strategy: round-robin\n"),
             "targetallocator.yaml: allocation_strategy: unknown allocation strategy \"round-robin\"");
   EXPECT_EQ(errorOf("config: {scrape_configs: [{job_name: a}]}\n"),
-            "targetallocator.yaml: no collectors: Kubernetes collector discovery is not available yet");
+            "targetallocator.yaml: collector namespace must be set");
   EXPECT_EQ(errorOf("config: {scrape_configs: [{job_name: a}, {job_name: a}]}\n"),
             "targetallocator.yaml: found multiple scrape configs with job name \"a\"");
   EXPECT_EQ(errorOf("bogus: 1\n"), "targetallocator.yaml: unknown key \"bogus\"");
