@@ -1,5 +1,7 @@
 #include "lib/targetallocator/service.h"
 
+#include <map>
+
 #include <algorithm>
 #include <chrono>
 #include <mutex>
@@ -186,6 +188,35 @@ http::Response Service::targets(const std::string& job, const std::string* colle
   return {200, "application/json", out + "}\n"};
 }
 
+http::Response Service::unassigned() const {
+  std::shared_lock lock(mu_);
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> byJob;
+  const bool perNode = config_.strategy == allocation::Strategy::PerNode;
+  allocator_.forEach([&](const prom::Target& t, int c) {
+    if (c >= 0) return;
+    std::string reason;
+    if (allocator_.collectors().empty()) {
+      reason = config_.discoverCollectors ? "no ready collector pod" : "no collector";
+    } else if (perNode) {
+      auto node = allocation::targetNodeName(t.labels);
+      reason = node.empty() ? "per-node: the target has no node name label and no fallback strategy"
+                            : "per-node: no collector on node " + std::string(node);
+    } else {
+      reason = "not assigned";
+    }
+    std::string job = t.job < jobNames_.size() ? jobNames_[t.job] : "";
+    byJob[job].emplace_back(std::string(t.address()), std::move(reason));
+  });
+  Json out = Json::object();
+  for (auto& [job, list] : byJob) {
+    std::sort(list.begin(), list.end());
+    Json arr = Json::array();
+    for (auto& [target, reason] : list) arr.push_back({{"target", target}, {"reason", reason}});
+    out[job] = std::move(arr);
+  }
+  return {200, "application/json", out.dump() + "\n"};
+}
+
 http::Response Service::scrapeConfigs(bool tls, bool asHtml) const {
   const std::string& body = (tls || config_.allowInsecureAuthSecrets) ? scrapeConfigsSecret_ : scrapeConfigsRedacted_;
   if (asHtml) {
@@ -253,6 +284,7 @@ void registerRoutes(http::Server& server, Service& s) {
   });
   server.get("/", [&s](const http::Request&) { return s.index(); });
   server.get("/livez", [&s](const http::Request&) { return s.livez(); });
+  server.get("/unassigned", [&s](const http::Request&) { return s.unassigned(); });
   server.get("/readyz", [&s](const http::Request&) { return s.readyz(); });
   server.get("/metrics", [&s](const http::Request&) { return s.metrics(); });
   server.get("/scrape_configs", [&s, wantsHtml](const http::Request& r) { return s.scrapeConfigs(r.tls, wantsHtml(r)); });

@@ -28,6 +28,9 @@ class Service {
   // collector == nullptr: every collector's targets for the job; else http_sd list for that collector.
   http::Response targets(const std::string& job, const std::string* collector) const;
   http::Response scrapeConfigs(bool tls, bool html = false) const;
+  // kubectl-otel extension (upstream has no such endpoint): the targets no collector holds, and why:
+  // {"<job>": [{"target": "<__address__>", "reason": "..."}]}, jobs and targets sorted.
+  http::Response unassigned() const;
   http::Response livez() const;
   http::Response readyz() const;
   http::Response metrics() const;

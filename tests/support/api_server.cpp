@@ -51,6 +51,7 @@ struct Answer {
   Json body;
   std::string contentType = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  bool raw = false;  // body is a string written as is (a proxied answer)
 };
 
 Answer answer(const Json& status) { return Answer{status.value("code", 500), status}; }
@@ -1260,8 +1261,71 @@ struct TestApiServer::Impl {
     return t;
   }
 
+  // GET /api/v1/namespaces/NS/services/[SCHEME:]NAME[:PORT]/proxy/PATH: kube-apiserver's service proxy. The
+  // Service must exist and have the port (by name or number; the first port when none is given); the
+  // backend is what setServiceResolver() maps (ns, name, port) to, standing in for the Service's
+  // endpoints: none gives kube's 503 "no endpoints available", an unreachable one its 503 "error trying
+  // to reach service". The backend's status, content type and body pass through.
+  Answer serviceProxy(const Ctx& c, const std::string& ns, const std::string& spec) {
+    if (c.method != "GET")
+      return answer(statusBody(405, "MethodNotAllowed", "the server does not allow this method on the requested resource",
+                               Json::object()));
+    std::vector<std::string> parts;
+    for (size_t b = 0;;) {
+      size_t e = spec.find(':', b);
+      parts.push_back(spec.substr(b, e == std::string::npos ? std::string::npos : e - b));
+      if (e == std::string::npos) break;
+      b = e + 1;
+    }
+    std::string scheme = parts.size() == 3 ? parts[0] : "";
+    std::string name = parts.size() == 3 ? parts[1] : parts[0];
+    std::string portSpec = parts.size() == 3 ? parts[2] : parts.size() == 2 ? parts[1] : "";
+    int port = 0;
+    ServiceResolver res;
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      const ResourceType* svcType = findType("", "v1", "services");
+      const Json* svc = svcType ? find(svcType->groupResource(), keyOf(ns, name)) : nullptr;
+      if (!svc)
+        return answer(statusBody(404, "NotFound", "services \"" + name + "\" not found",
+                                 Json{{"name", name}, {"kind", "services"}}));
+      const Json* ports = svc->contains("spec") && (*svc)["spec"].contains("ports") ? &(*svc)["spec"]["ports"] : nullptr;
+      if (ports && ports->is_array())
+        for (const auto& p : *ports)
+          if (portSpec.empty() || p.value("name", "") == portSpec || std::to_string(p.value("port", 0)) == portSpec) {
+            port = p.value("port", 0);
+            break;
+          }
+      res = resolver;
+    }
+    std::string base = port > 0 && res ? res(ns, name, port, "") : "";
+    if (base.empty())
+      return answer(statusBody(503, "ServiceUnavailable", "no endpoints available for service \"" + spec + "\"", Json::object()));
+    if (!base.empty() && base.back() == '/') base.pop_back();
+    std::string target = c.req->target;
+    size_t at = target.find("/proxy");
+    std::string rest = at == std::string::npos ? "/" : target.substr(at + 6);
+    if (rest.empty() || rest[0] != '/') rest = "/" + rest;
+    (void)scheme;  // the resolver decides the backend's scheme
+    httplib::Client cli(base);
+    cli.set_connection_timeout(5);
+    cli.set_read_timeout(30);
+    auto r = cli.Get(rest, httplib::Headers{{"Accept", c.req->get_header_value("Accept")}});
+    if (!r)
+      return answer(statusBody(503, "ServiceUnavailable",
+                               "error trying to reach service: dial tcp " + base + ": " + httplib::to_string(r.error()),
+                               Json::object()));
+    Answer a{r->status, Json(r->body), r->get_header_value("Content-Type")};
+    if (a.contentType.empty()) a.contentType = "text/plain";
+    a.raw = true;
+    return a;
+  }
+
   Answer dispatch(Ctx& c, httplib::Response& res) {
     auto seg = splitPath(c.path);
+    if (seg.size() >= 7 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "namespaces" && seg[4] == "services" &&
+        seg[6] == "proxy")
+      return serviceProxy(c, seg[3], seg[5]);
     std::string accept = c.req->get_header_value("Accept");
     bool aggregated = accept.find("g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList") != std::string::npos;
     if (c.method == "GET") {
@@ -2589,8 +2653,8 @@ struct TestApiServer::Impl {
       if (a.status < 0) return a;
       res.status = a.status;
       for (auto& [k, v] : a.headers) res.set_header(k, v);
-      if (a.body.is_string() && a.contentType == "text/plain")
-        res.set_content(a.body.get<std::string>(), "text/plain");
+      if (a.body.is_string() && (a.contentType == "text/plain" || a.raw))
+        res.set_content(a.body.get<std::string>(), a.contentType.c_str());
       else
         res.set_content(a.body.dump(), a.contentType.c_str());
       return a;

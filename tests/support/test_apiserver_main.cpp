@@ -1,10 +1,11 @@
 // otel-test-apiserver: runs the test API server until SIGINT/SIGTERM, after writing a kubeconfig.
 //   otel-test-apiserver --kubeconfig PATH [--port N] [--namespace NS] [--token T] [--user TOKEN,NAME[,GROUP...]]...
-//                       [--no-auth] [--log] [--load FILE]... [--pods-for-deployments DIR]
+//                       [--no-auth] [--log] [--load FILE]... [--pods-for-deployments DIR] [--service NS/NAME:PORT=URL]...
 // --load stores a file's objects at start (in NS when they name none; no admission, as if they were there
 // already). --pods-for-deployments stands in for the Deployment and ReplicaSet controllers: for every new
 // Deployment pod template it creates one pod through the API (so admission webhooks run) and writes the
-// stored pod to DIR/<pod name>.yaml.
+// stored pod to DIR/<pod name>.yaml. --service stands in for a Service's endpoints (webhook calls and the
+// service proxy go to URL).
 #include <httplib.h>
 
 #include <atomic>
@@ -12,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -67,6 +69,7 @@ int main(int argc, char** argv) {
   otel::testing::TestApiServerOptions opts;
   std::vector<std::string> loads;
   std::string podDir;
+  std::map<std::string, std::string> services;  // "ns/name:port" -> URL
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -98,12 +101,21 @@ int main(int argc, char** argv) {
     }
     else if (a == "--load") loads.push_back(next());
     else if (a == "--pods-for-deployments") podDir = next();
+    else if (a == "--service") {
+      std::string v = next();
+      auto eq = v.find('=');
+      if (eq == std::string::npos || v.find('/') > eq || v.find(':') > eq) {
+        std::cerr << "otel-test-apiserver: --service needs NS/NAME:PORT=URL\n";
+        return 2;
+      }
+      services[v.substr(0, eq)] = v.substr(eq + 1);
+    }
     else if (a == "--no-auth") opts.requireToken = false;
     else if (a == "--log") opts.logRequests = true;
     else if (a == "-h" || a == "--help") {
       std::cout << "usage: otel-test-apiserver [--kubeconfig PATH] [--port N] [--namespace NS] [--token T]\n"
                    "                           [--user TOKEN,NAME[,GROUP...]]... [--no-auth] [--log]\n"
-                   "                           [--load FILE]... [--pods-for-deployments DIR]\n";
+                   "                           [--load FILE]... [--pods-for-deployments DIR] [--service NS/NAME:PORT=URL]...\n";
       return 0;
     } else {
       std::cerr << "otel-test-apiserver: unknown argument " << a << "\n";
@@ -115,6 +127,11 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, onSignal);
     if (ns != "default") opts.namespaces = {"default", "kube-system", "kube-public", ns};  // --namespace NS exists
     otel::testing::TestApiServer server(opts);
+    if (!services.empty())
+      server.setServiceResolver([services](const std::string& ns, const std::string& name, int port, const std::string& path) {
+        auto it = services.find(ns + "/" + name + ":" + std::to_string(port));
+        return it == services.end() ? std::string() : it->second + path;
+      });
     for (const auto& file : loads)
       for (auto& d : otel::parseYamlStream(otel::readFile(file), file)) {
         if (!d.value.is_object()) continue;

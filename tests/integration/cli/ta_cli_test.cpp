@@ -275,4 +275,90 @@ TEST(TargetAllocatorDiscovery, ConfigErrorsAreOneLine) {
   EXPECT_NE(r.out.find("collectors: pods in namespace o matching app=c"), std::string::npos) << r.out;
 }
 
+// ---- kubectl otel allocations NAME: the running allocator through the API server's service proxy ----
+
+// The allocator's Service as the operator creates it (port 80 `targetallocation` -> `http`), and the test API
+// server's stand-in for its endpoints: the allocator process on `port`.
+void serveAllocator(otel::testing::TestApiServer& api, const std::string& name, int port) {
+  api.putObject({{"apiVersion", "v1"}, {"kind", "Service"},
+                 {"metadata", {{"name", name + "-targetallocator"}, {"namespace", "observability"}}},
+                 {"spec", {{"ports", otel::Json::array({{{"name", "targetallocation"}, {"port", 80}, {"targetPort", "http"}}})}}}});
+  api.setServiceResolver([name, port](const std::string& ns, const std::string& svc, int p, const std::string& path) {
+    if (ns != "observability" || svc != name + "-targetallocator" || p != 80 || port == 0) return std::string();
+    return "http://127.0.0.1:" + std::to_string(port) + path;
+  });
+}
+
+TEST(AllocationsLive, ReadsTheRunningAllocatorThroughTheServiceProxy) {
+  otel::testing::TestApiServer api(apiOptions());
+  std::string dir = tempDir("allocations-live");
+  api.writeKubeconfig(dir + "/kubeconfig", "observability");
+  std::string config = operatorStyleConfig(dir, "per-node",
+                                           "    - targets: ['10.3.0.1:9100', '10.3.0.2:9100']\n"
+                                           "      labels: {__meta_kubernetes_pod_node_name: node-a}\n"
+                                           "    - targets: ['10.3.0.3:9100']\n      labels: {__meta_kubernetes_pod_node_name: node-b}\n"
+                                           "    - targets: ['10.3.0.9:9100']\n      labels: {__meta_kubernetes_pod_node_name: node-z}\n");
+  api.putObject(collectorPod("demo-collector-a", "node-a"));
+  api.putObject(collectorPod("demo-collector-b", "node-b"));
+  TaProcess ta(dir, "OTELCOL_NAMESPACE=observability", "--config-file " + config + " --collector-update-interval 0s");
+  ASSERT_GT(ta.port, 0) << ta.log();
+  ASSERT_TRUE(eventually([&] { return status(200, ta.get("/readyz")) == "yes"; })) << ta.log();
+  serveAllocator(api, "demo", ta.port);
+  const std::string kc = " --kubeconfig " + dir + "/kubeconfig";
+
+  Result table = sh(kBin + " allocations demo" + kc);
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_NE(table.out.find("Target allocator observability/demo-targetallocator: 2 collectors, 3 assigned targets in 1 jobs"),
+            std::string::npos) << table.out;
+  EXPECT_TRUE(std::regex_search(table.out, std::regex("demo-collector-a +2 +1\n"))) << table.out;
+  EXPECT_TRUE(std::regex_search(table.out, std::regex("demo-collector-b +1 +1\n"))) << table.out;
+  EXPECT_NE(table.out.find("apps 10.3.0.9:9100: per-node: no collector on node node-z"), std::string::npos) << table.out;
+
+  Result json = sh(kBin + " allocations demo -n observability -o json" + kc);
+  ASSERT_EQ(json.code, 0) << json.err;
+  otel::Json j = otel::Json::parse(json.out);
+  ASSERT_EQ(j["collectors"].size(), 2u);
+  EXPECT_EQ(j["collectors"][0]["jobs"]["apps"], otel::Json::array({"10.3.0.1:9100", "10.3.0.2:9100"}));
+  EXPECT_EQ(j["unassigned"][0]["target"], "10.3.0.9:9100");
+  EXPECT_DOUBLE_EQ(j["spread"].get<double>(), 2.0 / 1.5);
+
+  Result wide = sh(kBin + " allocations demo --collector-id demo-collector-b --job apps -o wide" + kc);
+  ASSERT_EQ(wide.code, 0) << wide.err;
+  EXPECT_TRUE(std::regex_search(wide.out, std::regex("demo-collector-b +apps +10.3.0.3:9100\n"))) << wide.out;
+  EXPECT_EQ(wide.out.find("demo-collector-a"), std::string::npos) << wide.out;
+
+  // a collector joins on node-z: the live view follows
+  api.putObject(collectorPod("demo-collector-z", "node-z"));
+  EXPECT_TRUE(eventually([&] {
+    Result r = sh(kBin + " allocations demo -o json" + kc);
+    return r.code == 0 && otel::Json::parse(r.out)["unassigned"].empty();
+  })) << ta.log();
+
+  Result noJob = sh(kBin + " allocations demo --job nope" + kc);
+  EXPECT_EQ(noJob.code, 1);
+  EXPECT_NE(noJob.err.find("the allocator has no job \"nope\""), std::string::npos) << noJob.err;
+}
+
+TEST(AllocationsLive, SaysWhatToCheckWhenTheAllocatorIsNotThere) {
+  otel::testing::TestApiServer api(apiOptions());
+  std::string dir = tempDir("allocations-missing");
+  api.writeKubeconfig(dir + "/kubeconfig", "observability");
+  const std::string kc = " --kubeconfig " + dir + "/kubeconfig";
+  Result missing = sh(kBin + " allocations demo" + kc);
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find("target allocator Service observability/demo-targetallocator not found"), std::string::npos)
+      << missing.err;
+  EXPECT_NE(missing.err.find("spec.targetAllocator.enabled"), std::string::npos) << missing.err;
+  serveAllocator(api, "demo", 0);  // the Service exists, no pod behind it
+  Result down = sh(kBin + " allocations demo" + kc);
+  EXPECT_EQ(down.code, 1);
+  EXPECT_NE(down.err.find("target allocator observability/demo-targetallocator is not reachable: no endpoints available"),
+            std::string::npos) << down.err;
+  EXPECT_NE(down.err.find("kubectl get pods -n observability -l app.kubernetes.io/component=opentelemetry-targetallocator"),
+            std::string::npos) << down.err;
+  Result none = sh(kBin + " allocations" + kc);
+  EXPECT_EQ(none.code, 1);
+  EXPECT_NE(none.err.find("give the collector"), std::string::npos) << none.err;
+}
+
 }  // namespace

@@ -1,0 +1,154 @@
+#include "lib/targetallocator/live.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+#include "lib/core/error.h"
+
+namespace otel::targetallocator {
+
+std::size_t LiveCollector::total() const {
+  std::size_t n = 0;
+  for (const auto& [job, ts] : targets) n += ts.size();
+  return n;
+}
+
+LiveView parseLive(const std::string& allocator, const Json& jobs, const std::map<std::string, Json>& targets,
+                   const Json& unassigned, const std::string& source) {
+  LiveView v;
+  v.allocator = allocator;
+  if (!jobs.is_object()) throw Error("/jobs is not a JSON object; is this a target allocator?", source);
+  for (const auto& [job, link] : jobs.items()) v.jobs.push_back(job);
+  std::sort(v.jobs.begin(), v.jobs.end());
+  std::map<std::string, LiveCollector> byName;
+  for (const auto& [job, body] : targets) {
+    if (!body.is_object()) throw Error("/jobs/" + job + "/targets is not a JSON object", source);
+    for (const auto& [collector, entry] : body.items()) {
+      auto& c = byName[collector];
+      c.name = collector;
+      auto& list = c.targets[job];
+      if (entry.is_object() && entry.contains("targets") && entry["targets"].is_array())
+        for (const auto& group : entry["targets"])
+          if (group.is_object() && group.contains("targets") && group["targets"].is_array())
+            for (const auto& t : group["targets"])
+              if (t.is_string()) list.push_back(t.get<std::string>());
+      std::sort(list.begin(), list.end());
+    }
+  }
+  for (auto& [name, c] : byName) v.collectors.push_back(std::move(c));
+  if (unassigned.is_object()) {
+    std::vector<LiveUnassigned> u;
+    for (const auto& [job, list] : unassigned.items())
+      if (list.is_array())
+        for (const auto& e : list)
+          if (e.is_object()) u.push_back({job, e.value("target", ""), e.value("reason", "")});
+    v.unassigned = std::move(u);
+  }
+  return v;
+}
+
+LiveView filterLive(LiveView v, const std::string& job, const std::string& collector) {
+  if (!collector.empty())
+    std::erase_if(v.collectors, [&](const LiveCollector& c) { return c.name != collector; });
+  if (!job.empty()) {
+    std::erase_if(v.jobs, [&](const std::string& j) { return j != job; });
+    for (auto& c : v.collectors) std::erase_if(c.targets, [&](const auto& kv) { return kv.first != job; });
+    if (v.unassigned) std::erase_if(*v.unassigned, [&](const LiveUnassigned& u) { return u.job != job; });
+  }
+  return v;
+}
+
+double liveSpread(const LiveView& v) {
+  std::size_t total = 0, mx = 0;
+  for (const auto& c : v.collectors) {
+    total += c.total();
+    mx = std::max(mx, c.total());
+  }
+  if (total == 0 || v.collectors.empty()) return 0;
+  return static_cast<double>(mx) / (static_cast<double>(total) / static_cast<double>(v.collectors.size()));
+}
+
+namespace {
+
+std::string pad(const std::string& s, std::size_t w) { return s.size() >= w ? s + "  " : s + std::string(w - s.size() + 2, ' '); }
+
+std::string fixed(double d) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.2f", d);
+  return b;
+}
+
+}  // namespace
+
+std::string renderLive(const LiveView& v, bool wide) {
+  std::size_t total = 0;
+  for (const auto& c : v.collectors) total += c.total();
+  std::string out = "Target allocator " + v.allocator + ": " + std::to_string(v.collectors.size()) + " collectors, " +
+                    std::to_string(total) + " assigned targets in " + std::to_string(v.jobs.size()) + " jobs, spread (max/mean) " +
+                    fixed(liveSpread(v)) + "\n\n";
+  std::size_t w = std::string("COLLECTOR").size();
+  for (const auto& c : v.collectors) w = std::max(w, c.name.size());
+  if (v.collectors.empty()) {
+    out += "No collectors: the allocator has no ready collector pod to assign to.\n";
+  } else {
+    out += pad("COLLECTOR", w) + "TARGETS  JOBS\n";
+    for (const auto& c : v.collectors) {
+      std::size_t jobs = 0;
+      for (const auto& [j, ts] : c.targets) jobs += ts.empty() ? 0 : 1;
+      out += pad(c.name, w) + pad(std::to_string(c.total()), 7) + std::to_string(jobs) + "\n";
+    }
+  }
+  std::size_t jw = std::string("JOB").size();
+  for (const auto& j : v.jobs) jw = std::max(jw, j.size());
+  out += "\n" + pad("JOB", jw) + "TARGETS  COLLECTORS\n";
+  for (const auto& j : v.jobs) {
+    std::size_t n = 0, holders = 0;
+    for (const auto& c : v.collectors)
+      if (auto it = c.targets.find(j); it != c.targets.end() && !it->second.empty()) {
+        n += it->second.size();
+        ++holders;
+      }
+    out += pad(j, jw) + pad(std::to_string(n), 7) + std::to_string(holders) + "\n";
+  }
+  if (wide && !v.collectors.empty()) {
+    out += "\n" + pad("COLLECTOR", w) + pad("JOB", jw) + "TARGET\n";
+    for (const auto& c : v.collectors)
+      for (const auto& [j, ts] : c.targets)
+        for (const auto& t : ts) out += pad(c.name, w) + pad(j, jw) + t + "\n";
+  }
+  out += "\n";
+  if (!v.unassigned) {
+    out += "Unassigned targets: not reported by this allocator (upstream's has no /unassigned).\n";
+  } else if (v.unassigned->empty()) {
+    out += "Unassigned targets: none.\n";
+  } else {
+    out += "Unassigned targets: " + std::to_string(v.unassigned->size()) + "\n";
+    for (const auto& u : *v.unassigned) out += "  " + u.job + " " + u.target + ": " + u.reason + "\n";
+  }
+  return out;
+}
+
+Json liveJson(const LiveView& v) {
+  Json out = Json::object();
+  out["allocator"] = v.allocator;
+  Json cs = Json::array();
+  for (const auto& c : v.collectors) {
+    Json jobs = Json::object();
+    for (const auto& [j, ts] : c.targets) jobs[j] = ts;
+    cs.push_back({{"name", c.name}, {"targets", c.total()}, {"jobs", jobs}});
+  }
+  out["collectors"] = cs;
+  out["jobs"] = v.jobs;
+  out["spread"] = liveSpread(v);
+  if (v.unassigned) {
+    Json u = Json::array();
+    for (const auto& x : *v.unassigned) u.push_back({{"job", x.job}, {"target", x.target}, {"reason", x.reason}});
+    out["unassigned"] = u;
+  } else {
+    out["unassigned"] = nullptr;
+  }
+  return out;
+}
+
+}  // namespace otel::targetallocator
