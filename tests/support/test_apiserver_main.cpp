@@ -5,7 +5,7 @@
 // already). --pods-for-deployments stands in for the Deployment and ReplicaSet controllers: for every new
 // Deployment pod template it creates one pod through the API (so admission webhooks run) and writes the
 // stored pod to DIR/<pod name>.yaml. --service stands in for a Service's endpoints (webhook calls and the
-// service proxy go to URL).
+// service proxy go to URL; @FILE reads the URL from FILE at each call, for a backend started later).
 #include <httplib.h>
 
 #include <atomic>
@@ -130,7 +130,13 @@ int main(int argc, char** argv) {
     if (!services.empty())
       server.setServiceResolver([services](const std::string& ns, const std::string& name, int port, const std::string& path) {
         auto it = services.find(ns + "/" + name + ":" + std::to_string(port));
-        return it == services.end() ? std::string() : it->second + path;
+        if (it == services.end()) return std::string();
+        std::string url = it->second;
+        if (!url.empty() && url[0] == '@') {  // @FILE: the URL is read from FILE at each call ("" until it exists)
+          std::ifstream in(url.substr(1));
+          std::getline(in, url);
+        }
+        return url.empty() ? url : url + path;
       });
     for (const auto& file : loads)
       for (auto& d : otel::parseYamlStream(otel::readFile(file), file)) {
