@@ -70,8 +70,12 @@ void CollectorWatcher::loop(std::stop_token stop) {
     if (sameCollectors(next, current)) continue;
     // Changes are applied at most once per minInterval: a burst of pod events moves targets once.
     if (auto wait = lastApply + options_.minInterval; clock::now() < wait) {
-      std::unique_lock lock(mu_);
-      cv_.wait_until(lock, stop, wait, [] { return false; });
+      holding_ = true;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait_until(lock, stop, wait, [] { return false; });
+      }
+      holding_ = false;
       if (stop.stop_requested()) break;
       next = usableCollectors(informer_.list(), options_.grace, std::chrono::system_clock::now());
       if (sameCollectors(next, current)) continue;

@@ -34,6 +34,8 @@ class CollectorWatcher {
   void run(std::stop_token stop);
   bool synced() const { return synced_.load(); }
   int applies() const { return applies_.load(); }
+  // True while a changed set waits for minInterval to pass since the last apply.
+  bool holding() const { return holding_.load(); }
 
  private:
   void loop(std::stop_token stop);
@@ -46,6 +48,7 @@ class CollectorWatcher {
   bool dirty_ = false;
   std::atomic<bool> synced_{false};
   std::atomic<int> applies_{0};
+  std::atomic<bool> holding_{false};
 };
 
 }  // namespace otel::targetallocator
