@@ -4,7 +4,10 @@
 #include <cerrno>
 #include <signal.h>
 
+#include <condition_variable>
+#include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -19,6 +22,7 @@
 #include "lib/kube/kubeconfig.h"
 #include "lib/prom/scrape_config.h"
 #include "lib/targetallocator/collector_watch.h"
+#include "lib/targetallocator/kube_sd.h"
 #include "plugin/verbs.h"
 
 namespace otel::plugin {
@@ -59,6 +63,9 @@ void run(CLI::App* cmd, const TaFlags& f) {
                 << (config.collectorLabelSelector.empty() ? "(every pod)" : config.collectorLabelSelector);
     else
       std::cout << config.collectors.size() << " collectors";
+    std::size_t sd = 0;
+    for (const auto& sc : config.prom.scrapeConfigs) sd += sc.kubernetesSdConfigs.size();
+    if (sd > 0) std::cout << ", " << sd << " kubernetes_sd_configs (discovered when serving)";
     std::cout << ", strategy " << allocation::strategyName(config.strategy) << "\n";
     return;
   }
@@ -71,11 +78,30 @@ void run(CLI::App* cmd, const TaFlags& f) {
   // The API server connection is set up before serving, so a missing or broken configuration is one
   // error line and exit 1; the watch itself retries (an outage keeps the last collectors).
   std::unique_ptr<kube::Client> client;
+  std::map<std::string, std::unique_ptr<kube::Client>> sdClients;  // kubernetes_sd_configs' kubeconfig_file
   std::unique_ptr<targetallocator::CollectorWatcher> watcher;
-  if (config.discoverCollectors) {
+  std::unique_ptr<targetallocator::KubeSd> kubeSd;
+  bool kubernetesSd = false;
+  for (const auto& sc : config.prom.scrapeConfigs) kubernetesSd = kubernetesSd || !sc.kubernetesSdConfigs.empty();
+  if (config.discoverCollectors || kubernetesSd) {
     kube::LoadOptions lo;
     lo.kubeconfig = config.kubeconfigPath;
     client = std::make_unique<kube::Client>(kube::loadRestConfig(lo));
+  }
+  if (kubernetesSd) {
+    auto clientFor = [&](const std::string& file) -> kube::Client& {
+      if (file.empty()) return *client;
+      auto& c = sdClients[file];
+      if (!c) {
+        kube::LoadOptions lo;
+        lo.kubeconfig = std::filesystem::path(file).is_absolute() ? file : config.baseDir + "/" + file;
+        c = std::make_unique<kube::Client>(kube::loadRestConfig(lo));
+      }
+      return *c;
+    };
+    kubeSd = std::make_unique<targetallocator::KubeSd>(config.prom, clientFor, client->config().ns);
+  }
+  if (config.discoverCollectors) {
     targetallocator::CollectorWatchOptions wo;
     wo.ns = config.collectorNamespace;
     wo.labelSelector = config.collectorLabelSelector;
@@ -96,8 +122,34 @@ void run(CLI::App* cmd, const TaFlags& f) {
     log::info("https server listening", {{"port", std::to_string(hp)}, {"mtls", config.https.caFile.empty() ? "no" : "yes"}});
   }
   server.start();
-  std::jthread discovery;
+  std::jthread discovery, sdInformers, sdApply;
   if (watcher) discovery = std::jthread([&watcher](std::stop_token st) { watcher->run(st); });
+  if (kubeSd) {
+    sdInformers = std::jthread([&kubeSd](std::stop_token st) { kubeSd->run(st); });
+    // Applies the discovered targets once every informer has synced, then whenever an event arrived, at
+    // most once per reload interval (Prometheus's discovery manager sends updates every 5 s).
+    sdApply = std::jthread([&kubeSd, &service, interval = f.reloadSeconds](std::stop_token st) {
+      std::mutex m;
+      std::condition_variable_any cv;
+      auto pause = [&](std::chrono::milliseconds d) {
+        std::unique_lock lock(m);
+        cv.wait_for(lock, st, d, [] { return false; });
+      };
+      while (!st.stop_requested() && !kubeSd->synced()) pause(std::chrono::milliseconds(100));
+      std::uint64_t seen = ~0ull;
+      while (!st.stop_requested()) {
+        if (auto now = kubeSd->events(); now != seen) {
+          seen = now;
+          auto groups = kubeSd->groups();
+          std::size_t n = 0;
+          for (const auto& g : groups) n += g.size();
+          service.reloadTargets(&groups);
+          log::info("kubernetes discovery applied", {{"targets", std::to_string(n)}, {"events", std::to_string(now)}, {"served", std::to_string(service.targetCount())}});
+        }
+        pause(std::chrono::seconds(interval));
+      }
+    });
+  }
   log::info("target allocator listening",
             {{"port", std::to_string(port)},
              {"strategy", std::string(allocation::strategyName(config.strategy))},
@@ -119,10 +171,11 @@ void run(CLI::App* cmd, const TaFlags& f) {
     }
   }
   log::info("shutting down", {{"signal", std::to_string(sig)}});
-  if (discovery.joinable()) {
-    discovery.request_stop();
-    discovery.join();
-  }
+  for (auto* t : {&sdApply, &discovery, &sdInformers})
+    if (t->joinable()) {
+      t->request_stop();
+      t->join();
+    }
   server.stop();
   if (https) https->stop();
 }

@@ -1,5 +1,7 @@
 #include "lib/prom/scrape_config.h"
 
+#include "lib/prom/kubernetes_sd.h"
+
 #include <limits>
 
 
@@ -184,6 +186,7 @@ ScrapeConfig parseScrapeConfig(const Json& job, const Json& global, const std::s
   if (job.contains("static_configs")) sc.staticConfigs = parseGroups(job["static_configs"], where, "static_configs");
   if (job.contains("file_sd_configs")) sc.fileSdConfigs = job["file_sd_configs"];
   if (job.contains("http_sd_configs")) sc.httpSdConfigs = job["http_sd_configs"];
+  if (job.contains("kubernetes_sd_configs")) sc.kubernetesSdConfigs = parseKubernetesSdConfigs(job["kubernetes_sd_configs"], where);
 
   sc.raw = job;
   sc.raw["scrape_interval"] = sc.scrapeInterval();

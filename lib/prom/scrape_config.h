@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "lib/core/json.h"
+#include "lib/prom/kubernetes_sd_config.h"
 #include "lib/prom/labels.h"
 #include "lib/prom/relabel.h"
 
@@ -36,6 +37,7 @@ struct ScrapeConfig {
   std::vector<TargetGroup> staticConfigs;
   Json fileSdConfigs;  // null or the configured list (pass-through)
   Json httpSdConfigs;  // null or the configured list (pass-through)
+  std::vector<KubernetesSdConfig> kubernetesSdConfigs;
   NameValidation nameValidation = NameValidation::Utf8;
   Json raw;  // the job as configured (every field, defaults filled) for /scrape_configs
 

@@ -322,7 +322,8 @@ std::vector<TargetGroup> loadFileSd(const ScrapeConfig& config, const std::strin
   return out;
 }
 
-std::vector<Target> buildTargets(const PromConfig& config, const std::string& baseDir, bool relabelFilter) {
+std::vector<Target> buildTargets(const PromConfig& config, const std::string& baseDir, bool relabelFilter,
+                                 const std::vector<std::vector<TargetGroup>>* extra) {
   std::vector<Target> out;
   std::vector<std::vector<TargetGroup>> fileGroups(config.scrapeConfigs.size());
   std::size_t total = 0;
@@ -330,6 +331,8 @@ std::vector<Target> buildTargets(const PromConfig& config, const std::string& ba
     fileGroups[j] = loadFileSd(config.scrapeConfigs[j], baseDir);
     for (const auto& g : config.scrapeConfigs[j].staticConfigs) total += g.targets.size();
     for (const auto& g : fileGroups[j]) total += g.targets.size();
+    if (extra && j < extra->size())
+      for (const auto& g : (*extra)[j]) total += g.targets.size();
   }
   out.reserve(total);
   for (std::size_t j = 0; j < config.scrapeConfigs.size(); ++j) {
@@ -337,6 +340,8 @@ std::vector<Target> buildTargets(const PromConfig& config, const std::string& ba
     TargetBuilder b(sc, static_cast<std::uint32_t>(j), relabelFilter);
     for (const auto& g : sc.staticConfigs) b.buildGroup(g.labels, g.targets, out);
     for (const auto& g : fileGroups[j]) b.buildGroup(g.labels, g.targets, out);
+    if (extra && j < extra->size())
+      for (const auto& g : (*extra)[j]) b.buildGroup(g.labels, g.targets, out);
   }
   // Deduplicate by identity: a repeated identity keeps the first one's position and the last one's
   // content. Open addressing over positions in the compacted vector.

@@ -79,6 +79,8 @@ std::vector<Labels> discoveredLabelSets(const ScrapeConfig& config, const std::v
 std::vector<TargetGroup> loadFileSd(const ScrapeConfig& config, const std::string& baseDir);
 
 // Every kept target of every job of `config` (static + file SD), deduplicated by identity (last wins).
-std::vector<Target> buildTargets(const PromConfig& config, const std::string& baseDir = ".", bool relabelFilter = true);
+// `extra`: more groups per job index (Kubernetes SD), after the static and file ones.
+std::vector<Target> buildTargets(const PromConfig& config, const std::string& baseDir = ".", bool relabelFilter = true,
+                                 const std::vector<std::vector<TargetGroup>>* extra = nullptr);
 
 }  // namespace otel::prom

@@ -80,11 +80,18 @@ Service::Service(Config config) : config_(std::move(config)), allocator_(config_
   reloadTargets();
   // With collector discovery, ready once the first discovered set is applied (the pod informer synced).
   ready_ = !config_.discoverCollectors;
+  targetsReady_ = true;
+  for (const auto& sc : config_.prom.scrapeConfigs)
+    if (!sc.kubernetesSdConfigs.empty()) targetsReady_ = false;  // until the first Kubernetes SD sync
 }
 
-void Service::reloadTargets() {
-  auto targets = prom::buildTargets(config_.prom, config_.baseDir, config_.filterStrategy == "relabel-config");
+void Service::reloadTargets(const std::vector<std::vector<prom::TargetGroup>>* kubernetes) {
+  std::lock_guard reload(reloadMu_);  // one reload at a time (the reload loop and the discovery thread)
+  if (kubernetes) kubernetesGroups_ = *kubernetes;
+  auto targets = prom::buildTargets(config_.prom, config_.baseDir, config_.filterStrategy == "relabel-config",
+                                    &kubernetesGroups_);
   std::unique_lock lock(mu_);
+  if (kubernetes) targetsReady_ = true;
   auto begin = std::chrono::steady_clock::now();
   allocator_.setTargets(std::move(targets));
   updateMetrics("SetTargets", std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
@@ -233,7 +240,7 @@ http::Response Service::livez() const { return {200, "text/plain", ""}; }
 
 http::Response Service::readyz() const {
   std::shared_lock lock(mu_);
-  return ready_ ? http::Response{200, "text/plain", ""} : http::Response{503, "text/plain", ""};
+  return ready_ && targetsReady_ ? http::Response{200, "text/plain", ""} : http::Response{503, "text/plain", ""};
 }
 
 http::Response Service::metrics() const { return {200, "text/plain; version=0.0.4; charset=utf-8", registry_.render()}; }

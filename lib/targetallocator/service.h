@@ -3,6 +3,7 @@
 // /scrape_configs, probes, /metrics and an HTML overview. Thread-safe; no sockets here.
 #pragma once
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -21,8 +22,9 @@ class Service {
 
   // Replaces the collector set (diffed; the strategy decides what moves).
   void setCollectors(std::vector<allocation::Collector> collectors);
-  // Re-reads file SD and re-applies the scrape configs' targets (diffed by identity).
-  void reloadTargets();
+  // Re-reads file SD and re-applies the scrape configs' targets (diffed by identity); `kubernetes`: the
+  // Kubernetes SD groups per job index (KubeSd::groups), which also marks that discovery as synced.
+  void reloadTargets(const std::vector<std::vector<prom::TargetGroup>>* kubernetes = nullptr);
 
   http::Response jobs(bool html = false) const;
   // collector == nullptr: every collector's targets for the job; else http_sd list for that collector.
@@ -46,10 +48,13 @@ class Service {
 
   Config config_;
   mutable std::shared_mutex mu_;
+  std::mutex reloadMu_;
   allocation::Allocator allocator_;
   std::vector<std::string> jobNames_;
   std::string scrapeConfigsRedacted_, scrapeConfigsSecret_;
-  bool ready_ = false;
+  bool ready_ = false;            // collectors known (fixed, or the first pod list applied)
+  bool targetsReady_ = false;     // no Kubernetes SD, or its first sync applied
+  std::vector<std::vector<prom::TargetGroup>> kubernetesGroups_;
   mutable http::Registry registry_;
 };
 

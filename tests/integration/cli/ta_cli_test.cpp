@@ -361,4 +361,69 @@ TEST(AllocationsLive, SaysWhatToCheckWhenTheAllocatorIsNotThere) {
   EXPECT_NE(none.err.find("give the collector"), std::string::npos) << none.err;
 }
 
+// ---- kubernetes_sd_configs: targets discovered from the API server ----
+
+otel::Json slice(const std::string& name, const std::string& svc, const std::vector<std::string>& ips) {
+  otel::Json eps = otel::Json::array();
+  for (const auto& ip : ips) eps.push_back({{"addresses", otel::Json::array({ip})}, {"conditions", {{"ready", true}}}});
+  return {{"apiVersion", "discovery.k8s.io/v1"}, {"kind", "EndpointSlice"},
+          {"metadata", {{"name", name}, {"namespace", "shop"}, {"labels", {{"kubernetes.io/service-name", svc}}}}},
+          {"addressType", "IPv4"},
+          {"ports", otel::Json::array({{{"name", "http"}, {"port", 8080}, {"protocol", "TCP"}}})},
+          {"endpoints", eps}};
+}
+
+TEST(TargetAllocatorKubernetesSd, EndpointSliceTargetsFollowTheApiServer) {
+  otel::testing::TestApiServerOptions opts = apiOptions();
+  opts.namespaces.push_back("shop");
+  otel::testing::TestApiServer api(opts);
+  std::string dir = tempDir("ta-k8s-sd");
+  api.writeKubeconfig(dir + "/kubeconfig");
+  for (const char* svc : {"web", "other"})
+    api.putObject({{"apiVersion", "v1"}, {"kind", "Service"},
+                   {"metadata", {{"name", svc}, {"namespace", "shop"}, {"labels", {{"team", "shop"}}}}},
+                   {"spec", {{"ports", otel::Json::array({{{"name", "http"}, {"port", 80}}})}}}});
+  api.putObject(slice("web-abc", "web", {"10.0.0.5", "10.0.0.6"}));
+  api.putObject(slice("other-1", "other", {"10.0.9.9"}));
+  std::ofstream(dir + "/ta.yaml") << "config:\n  scrape_configs:\n  - job_name: web\n    kubernetes_sd_configs:\n"
+                                     "    - role: endpointslice\n      namespaces: {names: [shop]}\n"
+                                     "    relabel_configs:\n    - {source_labels: [__meta_kubernetes_service_name], regex: web, action: keep}\n"
+                                     "kube_config_file_path: " << dir << "/kubeconfig\n";
+  TaProcess ta(dir, "", "--config-file " + dir + "/ta.yaml --collectors a,b --reload-interval 1");
+  ASSERT_GT(ta.port, 0) << ta.log();
+  ASSERT_TRUE(eventually([&] { return status(200, ta.get("/readyz")) == "yes"; })) << ta.log();
+  auto served = [&] {
+    std::set<std::string> all;
+    for (const auto& [c, ts] : ta.assignment("web")) all.insert(ts.begin(), ts.end());
+    return all;
+  };
+  EXPECT_EQ(served(), (std::set<std::string>{"10.0.0.5:8080", "10.0.0.6:8080"})) << ta.get("/jobs/web/targets") << ta.get("/jobs");
+  std::string sd = ta.get("/jobs/web/targets?collector_id=a") + ta.get("/jobs/web/targets?collector_id=b");
+  EXPECT_NE(sd.find("\"__meta_kubernetes_endpointslice_name\":\"web-abc\""), std::string::npos) << sd;
+  EXPECT_NE(sd.find("\"__meta_kubernetes_service_label_team\":\"shop\""), std::string::npos) << sd;
+  // an endpoint joins, then the slice goes: the targets follow
+  api.putObject(slice("web-abc", "web", {"10.0.0.5", "10.0.0.6", "10.0.0.7"}));
+  EXPECT_TRUE(eventually([&] { return served().count("10.0.0.7:8080") == 1; })) << ta.log();
+  api.deleteObject("discovery.k8s.io/v1", "endpointslices", "shop", "web-abc");
+  EXPECT_TRUE(eventually([&] { return served().empty(); })) << ta.log();
+  // the list and watch asked for the namespace only
+  bool namespaced = false;
+  for (const auto& r : api.requests())
+    if (r.path == "/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices") namespaced = true;
+  EXPECT_TRUE(namespaced);
+}
+
+TEST(TargetAllocatorKubernetesSd, RefusesWhatItCannotDiscoverInOneLine) {
+  std::string dir = tempDir("ta-k8s-sd-errors");
+  std::ofstream(dir + "/ta.yaml") << "config:\n  scrape_configs:\n  - job_name: e\n    kubernetes_sd_configs: [{role: endpoints}]\n";
+  Result r = sh(kBin + " target-allocator --config-file " + dir + "/ta.yaml --collectors a --check");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("ta.yaml: job \"e\": kubernetes_sd_configs[0]: role endpoints is not available yet"), std::string::npos)
+      << r.err;
+  std::ofstream(dir + "/ok.yaml") << "config:\n  scrape_configs:\n  - job_name: p\n    kubernetes_sd_configs: [{role: pod}]\n";
+  r = sh(kBin + " target-allocator --config-file " + dir + "/ok.yaml --collectors a --check");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("1 kubernetes_sd_configs (discovered when serving)"), std::string::npos) << r.out;
+}
+
 }  // namespace

@@ -1,0 +1,45 @@
+// Prometheus's kubernetes_sd_configs, pure: the config (role, namespaces, selectors, attach_metadata,
+// with Prometheus's validation messages) and the target groups each role builds from Kubernetes objects,
+// with Prometheus's meta labels exactly (discovery/kubernetes: pod.go, service.go, node.go,
+// endpointslice.go). Roles pod, service, node and endpointslice; endpoints and ingress are refused at load.
+// The objects come from informer caches (lib/targetallocator/kube_sd); nothing here does I/O.
+#pragma once
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/core/json.h"
+#include "lib/prom/kubernetes_sd_config.h"
+#include "lib/prom/scrape_config.h"
+
+namespace otel::prom {
+
+// One `kubernetes_sd_configs` list. Throws otel::Error naming `where` (Prometheus's messages).
+std::vector<KubernetesSdConfig> parseKubernetesSdConfigs(const Json& list, const std::string& where);
+
+// Objects by key ("ns/name"; nodes and namespaces by name), as an informer cache holds them.
+using ObjectMap = std::map<std::string, Json>;
+struct KubeObjects {
+  const ObjectMap* pods = nullptr;
+  const ObjectMap* services = nullptr;
+  const ObjectMap* endpointSlices = nullptr;
+  const ObjectMap* nodes = nullptr;       // attach_metadata.node (and the node role)
+  const ObjectMap* namespaces = nullptr;  // attach_metadata.namespace
+};
+
+// Every target of one SD config's role over `objects` (already restricted to its namespaces and
+// selectors), one group per target (group labels merged into each), in object-key order.
+std::vector<TargetGroup> kubernetesTargetGroups(const KubernetesSdConfig& config, const KubeObjects& objects);
+
+// Per object (for tests and incremental use): the full label sets of its targets, __address__ included.
+using LabelMap = std::map<std::string, std::string>;
+std::vector<LabelMap> podTargets(const Json& pod, const KubernetesSdConfig& c, const KubeObjects& o);
+std::vector<LabelMap> serviceTargets(const Json& svc, const KubernetesSdConfig& c, const KubeObjects& o);
+std::vector<LabelMap> nodeTargets(const Json& node);
+std::vector<LabelMap> endpointSliceTargets(const Json& slice, const KubernetesSdConfig& c, const KubeObjects& o);
+
+// strutil.SanitizeLabelName: every character outside [a-zA-Z0-9_] becomes '_'.
+std::string sanitizeLabelName(const std::string& s);
+
+}  // namespace otel::prom
