@@ -64,4 +64,58 @@ Json& ensure(Json& j, std::initializer_list<std::string_view> path) {
   return *cur;
 }
 
+namespace {
+
+bool labelIs(const Json& labels, const std::string& k, std::string* value) {
+  auto it = labels.find(k);
+  if (it == labels.end()) return false;
+  if (value) *value = it->is_string() ? it->get<std::string>() : it->dump();
+  return true;
+}
+
+bool inValues(const Json& values, const std::string& v) {
+  if (!values.is_array()) return false;
+  for (const auto& x : values)
+    if (x.is_string() && x.get<std::string>() == v) return true;
+  return false;
+}
+
+const Json* field(const Json& o, const char* camel, const char* lower) {
+  auto it = o.find(camel);
+  if (it == o.end()) it = o.find(lower);
+  return it == o.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+bool labelSelectorMatches(const Json* selector, const Json& labels, bool nullSelects) {
+  if (!selector || selector->is_null()) return nullSelects;
+  if (!selector->is_object()) return false;
+  if (const Json* ml = field(*selector, "matchLabels", "matchlabels"); ml && ml->is_object())
+    for (const auto& [k, v] : ml->items()) {
+      std::string have;
+      if (!labelIs(labels, k, &have) || !v.is_string() || have != v.get<std::string>()) return false;
+    }
+  if (const Json* me = field(*selector, "matchExpressions", "matchexpressions"); me && me->is_array())
+    for (const auto& e : *me) {
+      if (!e.is_object()) return false;
+      const std::string key = e.value("key", ""), op = e.value("operator", "");
+      std::string have;
+      const bool present = labelIs(labels, key, &have);
+      const Json values = e.contains("values") ? e["values"] : Json::array();
+      if (op == "In") {
+        if (!present || !inValues(values, have)) return false;
+      } else if (op == "NotIn") {
+        if (present && inValues(values, have)) return false;
+      } else if (op == "Exists") {
+        if (!present) return false;
+      } else if (op == "DoesNotExist") {
+        if (present) return false;
+      } else {
+        return false;
+      }
+    }
+  return true;
+}
+
 }  // namespace otel::api

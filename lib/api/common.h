@@ -42,4 +42,10 @@ bool present(const Json& j, std::initializer_list<std::string_view> path);
 // Returns the object at path, creating intermediate objects (replacing non-objects).
 Json& ensure(Json& j, std::initializer_list<std::string_view> path);
 
+// metav1.LabelSelector semantics over a labels object: {} selects everything; matchLabels AND
+// matchExpressions (In, NotIn, Exists, DoesNotExist; an unknown operator selects nothing). Also reads the
+// lower-case keys gopkg.in/yaml.v2 writes (matchlabels, matchexpressions). A null/absent selector gives
+// `nullSelects`.
+bool labelSelectorMatches(const Json* selector, const Json& labels, bool nullSelects);
+
 }  // namespace otel::api

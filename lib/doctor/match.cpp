@@ -44,43 +44,10 @@ bool labelIs(const Json& labels, const std::string& k, std::string* value) {
   return true;
 }
 
-bool inValues(const Json& values, const std::string& v) {
-  if (!values.is_array()) return false;
-  for (const auto& x : values)
-    if (x.is_string() && x.get<std::string>() == v) return true;
-  return false;
-}
-
 }  // namespace
 
 bool selectorMatches(const Json* selector, const Json& labels, bool nullSelects) {
-  if (!selector || selector->is_null()) return nullSelects;
-  if (!selector->is_object()) return false;
-  if (auto ml = selector->find("matchLabels"); ml != selector->end() && ml->is_object())
-    for (const auto& [k, v] : ml->items()) {
-      std::string have;
-      if (!labelIs(labels, k, &have) || !v.is_string() || have != v.get<std::string>()) return false;
-    }
-  if (auto me = selector->find("matchExpressions"); me != selector->end() && me->is_array())
-    for (const auto& e : *me) {
-      if (!e.is_object()) return false;
-      const std::string key = e.value("key", ""), op = e.value("operator", "");
-      std::string have;
-      const bool present = labelIs(labels, key, &have);
-      const Json values = e.contains("values") ? e["values"] : Json::array();
-      if (op == "In") {
-        if (!present || !inValues(values, have)) return false;
-      } else if (op == "NotIn") {
-        if (present && inValues(values, have)) return false;
-      } else if (op == "Exists") {
-        if (!present) return false;
-      } else if (op == "DoesNotExist") {
-        if (present) return false;
-      } else {
-        return false;
-      }
-    }
-  return true;
+  return api::labelSelectorMatches(selector, labels, nullSelects);
 }
 
 bool mapSelectorMatches(const Json& selector, const Json& labels) {
