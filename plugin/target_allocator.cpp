@@ -23,6 +23,7 @@
 #include "lib/prom/scrape_config.h"
 #include "lib/targetallocator/collector_watch.h"
 #include "lib/targetallocator/kube_sd.h"
+#include "lib/targetallocator/prometheus_cr_watch.h"
 #include "plugin/verbs.h"
 
 namespace otel::plugin {
@@ -66,6 +67,7 @@ void run(CLI::App* cmd, const TaFlags& f) {
     std::size_t sd = 0;
     for (const auto& sc : config.prom.scrapeConfigs) sd += sc.kubernetesSdConfigs.size();
     if (sd > 0) std::cout << ", " << sd << " kubernetes_sd_configs (discovered when serving)";
+    if (config.prometheusCrEnabled) std::cout << ", Prometheus CRs (ServiceMonitors, PodMonitors) watched when serving";
     std::cout << ", strategy " << allocation::strategyName(config.strategy) << "\n";
     return;
   }
@@ -80,27 +82,30 @@ void run(CLI::App* cmd, const TaFlags& f) {
   std::unique_ptr<kube::Client> client;
   std::map<std::string, std::unique_ptr<kube::Client>> sdClients;  // kubernetes_sd_configs' kubeconfig_file
   std::unique_ptr<targetallocator::CollectorWatcher> watcher;
-  std::unique_ptr<targetallocator::KubeSd> kubeSd;
+  std::unique_ptr<targetallocator::PromCrWatch> promCr;
   bool kubernetesSd = false;
   for (const auto& sc : config.prom.scrapeConfigs) kubernetesSd = kubernetesSd || !sc.kubernetesSdConfigs.empty();
-  if (config.discoverCollectors || kubernetesSd) {
+  if (config.discoverCollectors || kubernetesSd || config.prometheusCrEnabled) {
     kube::LoadOptions lo;
     lo.kubeconfig = config.kubeconfigPath;
     client = std::make_unique<kube::Client>(kube::loadRestConfig(lo));
   }
-  if (kubernetesSd) {
-    auto clientFor = [&](const std::string& file) -> kube::Client& {
-      if (file.empty()) return *client;
-      auto& c = sdClients[file];
-      if (!c) {
-        kube::LoadOptions lo;
-        lo.kubeconfig = std::filesystem::path(file).is_absolute() ? file : config.baseDir + "/" + file;
-        c = std::make_unique<kube::Client>(kube::loadRestConfig(lo));
-      }
-      return *c;
-    };
-    kubeSd = std::make_unique<targetallocator::KubeSd>(config.prom, clientFor, client->config().ns);
-  }
+  auto clientFor = [&](const std::string& file) -> kube::Client& {
+    if (file.empty()) return *client;
+    auto& c = sdClients[file];
+    if (!c) {
+      kube::LoadOptions lo;
+      lo.kubeconfig = std::filesystem::path(file).is_absolute() ? file : config.baseDir + "/" + file;
+      c = std::make_unique<kube::Client>(kube::loadRestConfig(lo));
+    }
+    return *c;
+  };
+  for (const auto& sc : config.prom.scrapeConfigs)  // a broken kubeconfig_file is one error line before serving
+    for (const auto& c : sc.kubernetesSdConfigs) clientFor(c.kubeconfigFile);
+  if (config.prometheusCrEnabled)
+    promCr = std::make_unique<targetallocator::PromCrWatch>(
+        *client, config.prometheusCr, config.collectorNamespace.empty() ? client->config().ns : config.collectorNamespace,
+        std::chrono::seconds(f.reloadSeconds));  // the CRDs' discovery polled as often as targets are reloaded
   if (config.discoverCollectors) {
     targetallocator::CollectorWatchOptions wo;
     wo.ns = config.collectorNamespace;
@@ -122,29 +127,101 @@ void run(CLI::App* cmd, const TaFlags& f) {
     log::info("https server listening", {{"port", std::to_string(hp)}, {"mtls", config.https.caFile.empty() ? "no" : "yes"}});
   }
   server.start();
-  std::jthread discovery, sdInformers, sdApply;
+  std::jthread discovery, promCrInformers, sdApply;
   if (watcher) discovery = std::jthread([&watcher](std::stop_token st) { watcher->run(st); });
-  if (kubeSd) {
-    sdInformers = std::jthread([&kubeSd](std::stop_token st) { kubeSd->run(st); });
-    // Applies the discovered targets once every informer has synced, then whenever an event arrived, at
-    // most once per reload interval (Prometheus's discovery manager sends updates every 5 s).
-    sdApply = std::jthread([&kubeSd, &service, interval = f.reloadSeconds](std::stop_token st) {
+  if (promCr) promCrInformers = std::jthread([&promCr](std::stop_token st) { promCr->run(st); });
+  if (kubernetesSd || promCr) {
+    // Discovery: the scrape configs (the file's, plus those generated from the selected Prometheus CRs)
+    // get their Kubernetes SD informers; targets are applied once these have synced, then whenever an
+    // event arrived, at most once per reload interval (Prometheus's discovery manager sends updates every
+    // 5 s). A change of the generated scrape configs starts the informers of the new set and swaps it in
+    // once they have synced; until then the previous set keeps serving.
+    sdApply = std::jthread([&, interval = f.reloadSeconds](std::stop_token st) {
       std::mutex m;
       std::condition_variable_any cv;
       auto pause = [&](std::chrono::milliseconds d) {
         std::unique_lock lock(m);
         cv.wait_for(lock, st, d, [] { return false; });
       };
-      while (!st.stop_requested() && !kubeSd->synced()) pause(std::chrono::milliseconds(100));
-      std::uint64_t seen = ~0ull;
+      struct Running {  // members destroyed in reverse: the informer thread stops before its KubeSd goes
+        std::unique_ptr<targetallocator::KubeSd> sd;
+        std::jthread thread;
+      } cur;
+      std::vector<std::string> staticJobs;
+      for (const auto& sc : config.prom.scrapeConfigs) staticJobs.push_back(sc.jobName);
+      std::string generatedSig, skippedSig;
+      bool first = true;
+      std::uint64_t crSeen = ~0ull, sdSeen = ~0ull;
       while (!st.stop_requested()) {
-        if (auto now = kubeSd->events(); now != seen) {
-          seen = now;
-          auto groups = kubeSd->groups();
-          std::size_t n = 0;
-          for (const auto& g : groups) n += g.size();
-          service.reloadTargets(&groups);
-          log::info("kubernetes discovery applied", {{"targets", std::to_string(n)}, {"events", std::to_string(now)}, {"served", std::to_string(service.targetCount())}});
+        try {
+        std::optional<prom::PromConfig> next;
+        std::size_t skipped = 0;
+        if (promCr) {
+          if (!promCr->synced()) {
+            pause(std::chrono::milliseconds(100));
+            continue;
+          }
+          if (auto now = promCr->events(); now != crSeen) {
+            crSeen = now;
+            auto gen = promCr->scrapeConfigs(staticJobs);
+            skipped = gen.skipped.size();
+            std::string sig, ssig;
+            for (const auto& sc : gen.scrapeConfigs) sig += sc.raw.dump() + "\n";
+            for (const auto& sk : gen.skipped) ssig += sk.kind + sk.ns + "/" + sk.name + sk.reason + "\n";
+            if (ssig != skippedSig) {  // each skipped monitor said once per change, and counted in a gauge
+              skippedSig = ssig;
+              service.registry().resetGauge("opentelemetry_allocator_prometheus_cr_skipped");
+              for (const auto& sk : gen.skipped) {
+                log::warn("prometheus CR skipped", {{"kind", sk.kind}, {"namespace", sk.ns}, {"name", sk.name}, {"reason", sk.reason}});
+                service.registry().setGauge("opentelemetry_allocator_prometheus_cr_skipped",
+                                            "Prometheus CRs selected but not turned into scrape configs (see the log for why).",
+                                            {{"kind", sk.kind}, {"namespace", sk.ns}, {"name", sk.name}}, 1);
+              }
+            }
+            if (first || sig != generatedSig) {
+              generatedSig = sig;
+              next = config.prom;
+              for (auto& sc : gen.scrapeConfigs) next->scrapeConfigs.push_back(std::move(sc));
+            }
+          }
+        } else if (first) {
+          next = config.prom;
+        }
+        if (next) {
+          Running fresh;
+          bool sd = false;
+          for (const auto& sc : next->scrapeConfigs) sd = sd || !sc.kubernetesSdConfigs.empty();
+          if (sd) {
+            fresh.sd = std::make_unique<targetallocator::KubeSd>(*next, clientFor, client->config().ns);
+            fresh.thread = std::jthread([s = fresh.sd.get()](std::stop_token t) { s->run(t); });
+            while (!st.stop_requested() && !fresh.sd->synced()) pause(std::chrono::milliseconds(100));
+            if (st.stop_requested()) break;
+          }
+          std::size_t jobs = next->scrapeConfigs.size();
+          auto groups = fresh.sd ? fresh.sd->groups() : std::vector<std::vector<prom::TargetGroup>>(jobs);
+          sdSeen = fresh.sd ? fresh.sd->events() : 0;
+          service.setScrapeConfigs(std::move(*next), &groups);
+          cur.thread = std::jthread();  // the previous set's informers stop (joined) before it is destroyed
+          cur.sd = std::move(fresh.sd);
+          cur.thread = std::move(fresh.thread);
+          if (promCr)
+            log::info("prometheus CRs applied", {{"jobs", std::to_string(jobs)}, {"generated", std::to_string(jobs - staticJobs.size())},
+                                                 {"skipped", std::to_string(skipped)}, {"served", std::to_string(service.targetCount())}});
+          else
+            log::info("kubernetes discovery applied", {{"events", std::to_string(sdSeen)}, {"served", std::to_string(service.targetCount())}});
+          first = false;
+        } else if (cur.sd) {
+          if (auto now = cur.sd->events(); now != sdSeen) {
+            sdSeen = now;
+            auto groups = cur.sd->groups();
+            std::size_t n = 0;
+            for (const auto& g : groups) n += g.size();
+            service.reloadTargets(&groups);
+            log::info("kubernetes discovery applied", {{"targets", std::to_string(n)}, {"events", std::to_string(now)}, {"served", std::to_string(service.targetCount())}});
+          }
+        }
+        } catch (const std::exception& e) {
+          log::warn("discovery update failed; keeping the previous targets", {{"error", e.what()}});
         }
         pause(std::chrono::seconds(interval));
       }
@@ -171,7 +248,7 @@ void run(CLI::App* cmd, const TaFlags& f) {
     }
   }
   log::info("shutting down", {{"signal", std::to_string(sig)}});
-  for (auto* t : {&sdApply, &discovery, &sdInformers})
+  for (auto* t : {&sdApply, &discovery, &promCrInformers})
     if (t->joinable()) {
       t->request_stop();
       t->join();
@@ -200,7 +277,7 @@ void addTargetAllocatorVerb(CLI::App& app, GlobalOptions&) {
   cmd->add_option("--https-tls-cert-file", f->certFile, "Server certificate");
   cmd->add_option("--https-tls-key-file", f->keyFile, "Server key");
   cmd->add_flag("--allow-insecure-auth-secrets", f->allowInsecure, "Serve secrets in /scrape_configs over plain HTTP");
-  cmd->add_flag("--enable-prometheus-cr-watcher", f->promCr, "Watch Prometheus CRs (not available yet)");
+  cmd->add_flag("--enable-prometheus-cr-watcher", f->promCr, "Watch Prometheus CRs (ServiceMonitor, PodMonitor) and generate scrape configs from them");
   cmd->add_flag("--check", f->check, "Load and allocate, print a summary, exit (no server)");
   cmd->add_option("--reload-interval", f->reloadSeconds, "Seconds between re-reading file SD files and re-allocating")
       ->capture_default_str()

@@ -33,6 +33,66 @@ allocation::Strategy strategy(const std::string& name, const std::string& key, c
   return *s;
 }
 
+std::vector<std::string> strings(const Json& v, const std::string& key, const std::string& source) {
+  std::vector<std::string> out;
+  if (v.is_null()) return out;
+  if (!v.is_array()) throw Error(key + " must be a list of strings", source);
+  for (const auto& s : v) out.push_back(str(s, key, source));
+  return out;
+}
+
+Json selector(const Json& v, const std::string& key, const std::string& source) {
+  if (v.is_null() || v.is_object()) {
+    if (!v.is_null()) kube::labelSelectorQuery(v, source + ": " + key);  // metav1's checks
+    return v;
+  }
+  throw Error(key + " must be a label selector (matchLabels, matchExpressions)", source);
+}
+
+PrometheusCrConfig prometheusCr(const Json& v, const std::string& source) {
+  PrometheusCrConfig p;
+  if (v.is_null()) return p;
+  if (!v.is_object()) throw Error("prometheus_cr must be a mapping", source);
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    const std::string k = "prometheus_cr." + it.key();
+    const Json& x = it.value();
+    const std::string& f = it.key();
+    auto duration = [&](std::string& into) {
+      into = str(x, k, source);
+      if (into.empty()) return;
+      try {
+        prom::parseDuration(into);
+      } catch (const std::exception& e) {
+        throw Error(k + ": " + e.what(), source);
+      }
+    };
+    auto nsSelector = [&](Json& into) {
+      Json s = selector(x, k, source);
+      if (!s.is_null()) into = s;
+    };
+    if (f == "enabled") p.enabled = boolean(x, k, source);
+    else if (f == "scrape_interval") duration(p.scrapeInterval);
+    else if (f == "evaluation_interval") duration(p.evaluationInterval);
+    else if (f == "scrape_protocols") p.scrapeProtocols = strings(x, k, source);
+    else if (f == "allow_namespaces") p.allowNamespaces = strings(x, k, source);
+    else if (f == "deny_namespaces") p.denyNamespaces = strings(x, k, source);
+    else if (f == "secret_namespaces") p.secretNamespaces = strings(x, k, source);
+    else if (f == "deny_fs_access_through_sms") p.denyFsAccessThroughSms = boolean(x, k, source);
+    else if (f == "service_monitor_selector") p.serviceMonitorSelector = selector(x, k, source);
+    else if (f == "pod_monitor_selector") p.podMonitorSelector = selector(x, k, source);
+    else if (f == "scrape_config_selector") p.scrapeConfigSelector = selector(x, k, source);
+    else if (f == "probe_selector") p.probeSelector = selector(x, k, source);
+    else if (f == "service_monitor_namespace_selector") nsSelector(p.serviceMonitorNamespaceSelector);
+    else if (f == "pod_monitor_namespace_selector") nsSelector(p.podMonitorNamespaceSelector);
+    else if (f == "scrape_config_namespace_selector") nsSelector(p.scrapeConfigNamespaceSelector);
+    else if (f == "probe_namespace_selector") nsSelector(p.probeNamespaceSelector);
+    else if (f == "scrape_classes") continue;  // accepted; scrape classes are not applied (docs/compatibility.md)
+    else throw Error("unknown key \"" + k + "\"", source);
+  }
+  if (p.scrapeInterval.empty()) p.scrapeInterval = "30s";
+  return p;
+}
+
 }  // namespace
 
 Config parseConfig(const Json& root, const std::string& source) {
@@ -62,7 +122,8 @@ Config parseConfig(const Json& root, const std::string& source) {
     } else if (k == "allow_insecure_auth_secrets") {
       c.allowInsecureAuthSecrets = boolean(v, k, source);
     } else if (k == "prometheus_cr") {
-      if (v.is_object() && v.contains("enabled")) c.prometheusCrEnabled = boolean(v["enabled"], k + ".enabled", source);
+      c.prometheusCr = prometheusCr(v, source);
+      c.prometheusCrEnabled = c.prometheusCr.enabled;
     } else if (k == "https") {
       if (!v.is_object()) continue;
       if (v.contains("enabled")) c.https.enabled = boolean(v["enabled"], "https.enabled", source);
@@ -103,7 +164,7 @@ Config loadConfig(const std::string& path, const Overrides& o, const std::functi
   if (o.certFile) c.https.certFile = *o.certFile;
   if (o.keyFile) c.https.keyFile = *o.keyFile;
   if (o.allowInsecureAuthSecrets) c.allowInsecureAuthSecrets = *o.allowInsecureAuthSecrets;
-  if (o.prometheusCrEnabled) c.prometheusCrEnabled = *o.prometheusCrEnabled;
+  if (o.prometheusCrEnabled) c.prometheusCrEnabled = c.prometheusCr.enabled = *o.prometheusCrEnabled;
   if (o.collectors) c.collectors = allocation::parseCollectorSpec(*o.collectors);
   if (o.kubeconfigPath) c.kubeconfigPath = *o.kubeconfigPath;
   c.discoverCollectors = c.collectors.empty();
@@ -114,9 +175,8 @@ Config loadConfig(const std::string& path, const Overrides& o, const std::functi
 void validate(const Config& c) {
   if (c.prom.scrapeConfigs.empty() && !c.prometheusCrEnabled)
     throw Error("at least one scrape config must be defined, or Prometheus CR watching must be enabled", c.configFile);
-  if (c.prometheusCrEnabled)
-    throw Error("Prometheus CR watching is not available yet in kubectl-otel", c.configFile,
-                "set prometheus_cr.enabled: false and list scrape_configs");
+  if (c.prometheusCrEnabled && !c.prometheusCr.allowNamespaces.empty() && !c.prometheusCr.denyNamespaces.empty())
+    throw Error("only one of allowNamespaces or denyNamespaces can be set", c.configFile);
   if (c.collectors.empty() && c.collectorNamespace.empty())
     throw Error("collector namespace must be set", c.configFile,
                 "set collector_namespace or OTELCOL_NAMESPACE (the operator sets it), or give a fixed --collectors list");

@@ -22,6 +22,21 @@ struct HttpsConfig {
   std::string keyFile;
 };
 
+// prometheus_cr: upstream's keys (yaml.v2 names). A monitor selector that is nil selects nothing and {}
+// selects every object; a namespace selector that is nil or absent is {} (every namespace), as upstream's
+// defaults make it (mapstructure keeps the default for an explicit null).
+struct PrometheusCrConfig {
+  bool enabled = false;
+  std::string scrapeInterval = "30s";
+  std::string evaluationInterval = "30s";
+  std::vector<std::string> scrapeProtocols;  // empty: prometheus-operator's default order
+  std::vector<std::string> allowNamespaces, denyNamespaces, secretNamespaces;
+  bool denyFsAccessThroughSms = false;
+  Json serviceMonitorSelector, podMonitorSelector, scrapeConfigSelector, probeSelector;  // null = nil
+  Json serviceMonitorNamespaceSelector = Json::object(), podMonitorNamespaceSelector = Json::object(),
+       scrapeConfigNamespaceSelector = Json::object(), probeNamespaceSelector = Json::object();
+};
+
 struct Config {
   std::string configFile = "/conf/targetallocator.yaml";
   std::string listenAddr = ":8080";
@@ -34,6 +49,7 @@ struct Config {
   std::string kubeconfigPath;          // kube_config_file_path / --kubeconfig-path; "" = in-cluster, then ~/.kube/config
   bool discoverCollectors = false;     // no fixed collector list: watch the collector pods
   bool prometheusCrEnabled = false;
+  PrometheusCrConfig prometheusCr;  // its enabled mirrors prometheusCrEnabled
   bool allowInsecureAuthSecrets = false;
   std::string collectorNotReadyGracePeriod = "30s";
   HttpsConfig https;

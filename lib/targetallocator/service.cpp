@@ -66,14 +66,19 @@ Json redactSecrets(const Json& v) {
   return v;
 }
 
-Service::Service(Config config) : config_(std::move(config)), allocator_(config_.strategy, config_.fallbackStrategy) {
+void Service::indexScrapeConfigs() {
   Json all = Json::object();
+  jobNames_.clear();
   for (const auto& sc : config_.prom.scrapeConfigs) {
     jobNames_.push_back(sc.jobName);
     all[sc.jobName] = sc.raw;
   }
   scrapeConfigsSecret_ = goJsonMarshal(all) + "\n";
   scrapeConfigsRedacted_ = goJsonMarshal(redactSecrets(all)) + "\n";
+}
+
+Service::Service(Config config) : config_(std::move(config)), allocator_(config_.strategy, config_.fallbackStrategy) {
+  indexScrapeConfigs();
   auto begin = std::chrono::steady_clock::now();
   allocator_.setCollectors(config_.collectors);
   updateMetrics("SetCollectors", std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
@@ -83,6 +88,7 @@ Service::Service(Config config) : config_(std::move(config)), allocator_(config_
   targetsReady_ = true;
   for (const auto& sc : config_.prom.scrapeConfigs)
     if (!sc.kubernetesSdConfigs.empty()) targetsReady_ = false;  // until the first Kubernetes SD sync
+  if (config_.prometheusCrEnabled) targetsReady_ = false;  // until the Prometheus CRs are first applied
 }
 
 void Service::reloadTargets(const std::vector<std::vector<prom::TargetGroup>>* kubernetes) {
@@ -91,6 +97,21 @@ void Service::reloadTargets(const std::vector<std::vector<prom::TargetGroup>>* k
   auto targets = prom::buildTargets(config_.prom, config_.baseDir, config_.filterStrategy == "relabel-config",
                                     &kubernetesGroups_);
   std::unique_lock lock(mu_);
+  if (kubernetes) targetsReady_ = true;
+  auto begin = std::chrono::steady_clock::now();
+  allocator_.setTargets(std::move(targets));
+  updateMetrics("SetTargets", std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
+}
+
+void Service::setScrapeConfigs(prom::PromConfig prom, const std::vector<std::vector<prom::TargetGroup>>* kubernetes) {
+  std::lock_guard reload(reloadMu_);
+  std::vector<std::vector<prom::TargetGroup>> groups;
+  if (kubernetes) groups = *kubernetes;
+  auto targets = prom::buildTargets(prom, config_.baseDir, config_.filterStrategy == "relabel-config", &groups);
+  std::unique_lock lock(mu_);
+  config_.prom = std::move(prom);
+  kubernetesGroups_ = std::move(groups);
+  indexScrapeConfigs();
   if (kubernetes) targetsReady_ = true;
   auto begin = std::chrono::steady_clock::now();
   allocator_.setTargets(std::move(targets));
@@ -225,6 +246,7 @@ http::Response Service::unassigned() const {
 }
 
 http::Response Service::scrapeConfigs(bool tls, bool asHtml) const {
+  std::shared_lock lock(mu_);
   const std::string& body = (tls || config_.allowInsecureAuthSecrets) ? scrapeConfigsSecret_ : scrapeConfigsRedacted_;
   if (asHtml) {
     Json all = Json::parse(scrapeConfigsRedacted_);

@@ -25,6 +25,9 @@ class Service {
   // Re-reads file SD and re-applies the scrape configs' targets (diffed by identity); `kubernetes`: the
   // Kubernetes SD groups per job index (KubeSd::groups), which also marks that discovery as synced.
   void reloadTargets(const std::vector<std::vector<prom::TargetGroup>>* kubernetes = nullptr);
+  // Replaces the scrape configs (the file's plus those generated from Prometheus CRs) and their
+  // Kubernetes SD groups at once; targets of unchanged jobs keep their collectors (diffed by identity).
+  void setScrapeConfigs(prom::PromConfig prom, const std::vector<std::vector<prom::TargetGroup>>* kubernetes);
 
   http::Response jobs(bool html = false) const;
   // collector == nullptr: every collector's targets for the job; else http_sd list for that collector.
@@ -44,6 +47,7 @@ class Service {
 
  private:
   void updateMetrics(const char* method, double seconds);
+  void indexScrapeConfigs();  // jobNames_ and the /scrape_configs bodies from config_.prom
   int jobIndex(const std::string& job) const;
 
   Config config_;

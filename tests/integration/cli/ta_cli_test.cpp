@@ -15,6 +15,7 @@
 #include "lib/core/files.h"
 #include "lib/core/json.h"
 #include "lib/core/time.h"
+#include "lib/core/yaml.h"
 #include "tests/support/api_server.h"
 #include "tests/support/shell.h"
 
@@ -28,8 +29,9 @@ using otel::clitest::tempDir;
 const std::string kBin = OTEL_CLI_BINARY;
 
 std::string httpGet(int port, const std::string& path) {
-  Result r = sh("bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port) + " && printf \"GET " + path +
-                " HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n\" >&3 && timeout 10 cat <&3'");
+  // the path is printf's argument, not its format (a %2F in it stays as it is)
+  Result r = sh("bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port) + " && printf \"GET %s HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n\" \"" +
+                path + "\" >&3 && timeout 10 cat <&3'");
   return r.out;
 }
 
@@ -424,6 +426,106 @@ TEST(TargetAllocatorKubernetesSd, RefusesWhatItCannotDiscoverInOneLine) {
   r = sh(kBin + " target-allocator --config-file " + dir + "/ok.yaml --collectors a --check");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("1 kubernetes_sd_configs (discovered when serving)"), std::string::npos) << r.out;
+}
+
+// ---- prometheus_cr: ServiceMonitors and PodMonitors turned into scrape configs ----
+
+void putMonitoringCrds(otel::testing::TestApiServer& api) {
+  for (const auto& d : otel::parseYamlStream(otel::readFile(std::string(OTEL_SOURCE_DIR) + "/tests/fixtures/doctor/_common/monitoring-crds.yaml"),
+                                             "monitoring-crds.yaml"))
+    if (d.value.is_object()) api.putObject(d.value);
+}
+
+otel::Json serviceMonitor(const std::string& name, const otel::Json& labels, const otel::Json& endpoint) {
+  return {{"apiVersion", "monitoring.coreos.com/v1"}, {"kind", "ServiceMonitor"},
+          {"metadata", {{"name", name}, {"namespace", "shop"}, {"labels", labels}}},
+          {"spec", {{"selector", {{"matchLabels", {{"app", "web"}}}}}, {"endpoints", otel::Json::array({endpoint})}}}};
+}
+
+TEST(TargetAllocatorPrometheusCr, ServiceMonitorsBecomeJobsWhenTheirCrdsAppear) {
+  otel::testing::TestApiServerOptions opts = apiOptions();
+  opts.namespaces.push_back("shop");
+  otel::testing::TestApiServer api(opts);
+  std::string dir = tempDir("ta-prometheus-cr");
+  api.writeKubeconfig(dir + "/kubeconfig", "observability");
+  std::ofstream(dir + "/ta.yaml") << "prometheus_cr:\n  enabled: true\n  scrape_interval: 15s\n"
+                                     "  service_monitor_selector: {matchlabels: {team: shop}}\n  pod_monitor_selector: null\n"
+                                     "kube_config_file_path: " << dir << "/kubeconfig\n";
+  // the monitoring CRDs are not installed yet: the allocator starts, is ready, and serves no job
+  TaProcess ta(dir, "", "--config-file " + dir + "/ta.yaml --collectors a,b --reload-interval 1");
+  ASSERT_GT(ta.port, 0) << ta.log();
+  ASSERT_TRUE(eventually([&] { return status(200, ta.get("/readyz")) == "yes"; })) << ta.log();
+  EXPECT_NE(ta.get("/scrape_configs").find("\r\n\r\n{}"), std::string::npos) << ta.get("/scrape_configs");
+
+  api.putObject({{"apiVersion", "v1"}, {"kind", "Service"},
+                 {"metadata", {{"name", "web"}, {"namespace", "shop"}, {"labels", {{"app", "web"}}}}},
+                 {"spec", {{"ports", otel::Json::array({{{"name", "http"}, {"port", 80}}})}}}});
+  api.putObject({{"apiVersion", "v1"}, {"kind", "Service"},
+                 {"metadata", {{"name", "db"}, {"namespace", "shop"}, {"labels", {{"app", "db"}}}}},
+                 {"spec", {{"ports", otel::Json::array({{{"name", "http"}, {"port", 80}}})}}}});
+  api.putObject(slice("web-abc", "web", {"10.0.0.5", "10.0.0.6"}));
+  api.putObject(slice("db-1", "db", {"10.0.9.9"}));
+  putMonitoringCrds(api);
+  api.putObject(serviceMonitor("web", {{"team", "shop"}}, {{"port", "http"}, {"interval", "10s"}}));
+  api.putObject(serviceMonitor("unselected", {{"team", "other"}}, {{"port", "http"}}));
+  api.putObject(serviceMonitor("broken", {{"team", "shop"}},
+                               {{"port", "http"}, {"relabelings", otel::Json::array({{{"sourceLabels", {"__address__"}}, {"regex", "(unclosed"}, {"targetLabel", "x"}}})}}));
+  const std::string job = "serviceMonitor/shop/web/0";
+  auto served = [&] {
+    std::set<std::string> all;
+    for (const auto& [c, ts] : ta.assignment("serviceMonitor%2Fshop%2Fweb%2F0")) all.insert(ts.begin(), ts.end());
+    return all;
+  };
+  ASSERT_TRUE(eventually([&] { return served() == std::set<std::string>{"10.0.0.5:8080", "10.0.0.6:8080"}; }))
+      << ta.get("/jobs/serviceMonitor%2Fshop%2Fweb%2F0/targets") << ta.log();
+  otel::Json configs = otel::Json::parse(ta.get("/scrape_configs").substr(ta.get("/scrape_configs").find("\r\n\r\n") + 4));
+  ASSERT_TRUE(configs.contains(job)) << configs.dump();
+  EXPECT_EQ(configs.size(), 1u) << configs.dump();  // "unselected" is not selected, "broken" is skipped
+  EXPECT_EQ(configs[job]["scrape_interval"], "10s");
+  EXPECT_EQ(configs[job]["kubernetes_sd_configs"][0]["role"], "endpointslice");
+  // the target's labels are the discovered ones; the job's relabeling gives what Prometheus would scrape
+  std::string sd = ta.get("/jobs/serviceMonitor%2Fshop%2Fweb%2F0/targets?collector_id=a") +
+                   ta.get("/jobs/serviceMonitor%2Fshop%2Fweb%2F0/targets?collector_id=b");
+  EXPECT_NE(sd.find("\"__meta_kubernetes_service_name\":\"web\""), std::string::npos) << sd;
+  std::string log = ta.log();
+  EXPECT_NE(log.find("prometheus CR skipped"), std::string::npos) << log;
+  EXPECT_NE(log.find("name=broken"), std::string::npos) << log;
+  EXPECT_NE(log.find("spec.endpoints[0].relabelings[0]: invalid regex"), std::string::npos) << log;
+  EXPECT_NE(ta.get("/metrics").find("opentelemetry_allocator_prometheus_cr_skipped{kind=\"ServiceMonitor\",namespace=\"shop\",name=\"broken\"} 1"),
+            std::string::npos) << ta.get("/metrics");
+
+  // the monitor changes its port to one no slice has: its job keeps existing with no target
+  api.putObject(serviceMonitor("web", {{"team", "shop"}}, {{"port", "metrics"}, {"interval", "10s"}}));
+  EXPECT_TRUE(eventually([&] { return served().empty(); })) << ta.log();
+  // an endpoint joins a slice the job selects again after the monitor goes back to port http
+  api.putObject(serviceMonitor("web", {{"team", "shop"}}, {{"port", "http"}, {"interval", "10s"}}));
+  api.putObject(slice("web-abc", "web", {"10.0.0.5", "10.0.0.6", "10.0.0.7"}));
+  EXPECT_TRUE(eventually([&] { return served().size() == 3; })) << ta.log();
+  // the monitor is deleted: its job goes
+  api.deleteObject("monitoring.coreos.com/v1", "servicemonitors", "shop", "web");
+  EXPECT_TRUE(eventually([&] { return ta.get("/jobs").find(job) == std::string::npos; })) << ta.get("/jobs");
+}
+
+TEST(TargetAllocatorPrometheusCr, TheOperatorsConfigStartsWithNoFlagAdded) {
+  std::string dir = tempDir("ta-prometheus-cr-check");
+  std::ofstream(dir + "/ta.yaml") << "allocation_strategy: consistent-hashing\ncollector_namespace: observability\n"
+                                     "collector_selector: {matchlabels: {app.kubernetes.io/component: opentelemetry-collector}, matchexpressions: []}\n"
+                                     "filter_strategy: relabel-config\n"
+                                     "prometheus_cr:\n  enabled: true\n  pod_monitor_namespace_selector: null\n  pod_monitor_selector: {}\n"
+                                     "  probe_namespace_selector: null\n  probe_selector: null\n  scrape_config_namespace_selector: null\n"
+                                     "  scrape_config_selector: null\n  scrape_interval: 30s\n  service_monitor_namespace_selector: null\n"
+                                     "  service_monitor_selector: {}\n";
+  Result r = sh(kBin + " target-allocator --config-file " + dir + "/ta.yaml --check");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Prometheus CRs (ServiceMonitors, PodMonitors) watched when serving"), std::string::npos) << r.out;
+  std::ofstream(dir + "/both.yaml") << "collectors: [a]\nprometheus_cr: {enabled: true, allow_namespaces: [a], deny_namespaces: [b]}\n";
+  r = sh(kBin + " target-allocator --config-file " + dir + "/both.yaml --check");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("only one of allowNamespaces or denyNamespaces can be set"), std::string::npos) << r.err;
+  std::ofstream(dir + "/bad.yaml") << "collectors: [a]\nprometheus_cr: {enabled: true, service_monitor_selector: {matchExpressions: [{key: a, operator: Near}]}}\n";
+  r = sh(kBin + " target-allocator --config-file " + dir + "/bad.yaml --check");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("prometheus_cr.service_monitor_selector"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -1,0 +1,36 @@
+// prometheus-operator's scrape config generator for ServiceMonitors and PodMonitors, pure: one Prometheus
+// scrape config (its YAML form as Json, snake_case keys) per endpoint, with prometheus-operator's job names
+// (serviceMonitor/<ns>/<name>/<i>, podMonitor/<ns>/<name>/<i>), kubernetes_sd_configs (role endpointslice
+// for ServiceMonitors, as the OpenTelemetry target allocator configures the generator; pod for PodMonitors),
+// and relabel rules in the generator's order (selector keeps, port filter, namespace/service/pod/container/
+// node labels, running filter, targetLabels, job, endpoint, the user's relabelings, address sharding).
+// Secrets (basic auth, bearer token, authorization, OAuth2, TLS) are inlined from the Secrets given. A
+// monitor that cannot be generated throws otel::Error naming the object and field; the caller skips it.
+#pragma once
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/core/json.h"
+
+namespace otel::prom {
+
+struct MonitorOptions {
+  // Looks a Secret up by namespace and name (prometheus-operator reads them from the monitor's own
+  // namespace); empty: no secret is readable.
+  std::function<std::optional<Json>(const std::string& ns, const std::string& name)> secret;
+  std::string secretNamespacesHint;  // says where secrets are read from, in the not-found error
+  bool denyFsAccess = false;         // deny_fs_access_through_sms: refuse file-reading fields
+};
+
+// "ServiceMonitor ns/name" / "PodMonitor ns/name".
+std::string monitorName(const Json& monitor);
+
+std::vector<Json> serviceMonitorScrapeConfigs(const Json& serviceMonitor, const MonitorOptions& o = {});
+std::vector<Json> podMonitorScrapeConfigs(const Json& podMonitor, const MonitorOptions& o = {});
+
+// A monitor's relabeling (camelCase RelabelConfig of monitoring.coreos.com) in Prometheus's form.
+Json relabelingToPrometheus(const Json& relabeling);
+
+}  // namespace otel::prom
