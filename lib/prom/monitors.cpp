@@ -34,7 +34,6 @@ struct Gen {
   const Json& monitor;
   const MonitorOptions& opts;
   std::string kind, ns, name;
-  std::string where;  // "ServiceMonitor ns/name: spec.endpoints[0]"
 
   [[noreturn]] void fail(const std::string& fieldPath, const std::string& msg) const {
     throw Error(kind + " " + ns + "/" + name + ": " + fieldPath + ": " + msg);
@@ -227,7 +226,7 @@ void userRules(const Gen& g, const Json& ep, const std::string& at, const char* 
 }
 
 Gen gen(const Json& monitor, const MonitorOptions& o, const char* kind) {
-  Gen g{monitor, o, kind, metaText(monitor, "namespace"), metaText(monitor, "name"), ""};
+  Gen g{monitor, o, kind, metaText(monitor, "namespace"), metaText(monitor, "name")};
   if (!monitor.is_object() || !field(monitor, "spec") || !monitor["spec"].is_object()) g.fail("spec", "must be an object");
   return g;
 }
@@ -265,6 +264,10 @@ Json relabelingToPrometheus(const Json& r) {
 std::vector<Json> serviceMonitorScrapeConfigs(const Json& sm, const MonitorOptions& o) {
   Gen g = gen(sm, o, "ServiceMonitor");
   const Json& spec = sm["spec"];
+  if (auto role = text(spec, "serviceDiscoveryRole"); !role.empty() && role != "EndpointSlice")
+    g.fail("spec.serviceDiscoveryRole", role + " discovery is not available yet in kubectl-otel's allocator; remove it to use EndpointSlice");
+  if (auto mech = text(spec, "selectorMechanism"); !mech.empty() && mech != "RelabelConfig")
+    g.fail("spec.selectorMechanism", mech + " is not available yet in kubectl-otel's allocator; remove it to select by relabeling");
   std::vector<Json> out;
   const Json& eps = endpoints(g, "endpoints");
   for (std::size_t i = 0; i < eps.size(); ++i) {
@@ -323,6 +326,8 @@ std::vector<Json> serviceMonitorScrapeConfigs(const Json& sm, const MonitorOptio
 std::vector<Json> podMonitorScrapeConfigs(const Json& pm, const MonitorOptions& o) {
   Gen g = gen(pm, o, "PodMonitor");
   const Json& spec = pm["spec"];
+  if (auto mech = text(spec, "selectorMechanism"); !mech.empty() && mech != "RelabelConfig")
+    g.fail("spec.selectorMechanism", mech + " is not available yet in kubectl-otel's allocator; remove it to select by relabeling");
   std::vector<Json> out;
   const Json& eps = endpoints(g, "podMetricsEndpoints");
   for (std::size_t i = 0; i < eps.size(); ++i) {

@@ -147,6 +147,7 @@ std::optional<Target> TargetBuilder::build(const Labels& group, const Labels& ta
   } else {
     work_.assignSorted(merged_);
     if (!relabel(config_->relabelConfigs, work_, config_->nameValidation, scratch_)) return std::nullopt;
+    if (work_.get(kAddressLabel).empty()) return std::nullopt;  // Prometheus cannot scrape it: not served
     work_.del(kDisableSharding);
     hash = targetHash(work_, config_->jobName, hashBuf_);
   }
@@ -241,7 +242,7 @@ void TargetBuilder::buildGroup(const Labels& group, const std::vector<std::strin
       bool kept = true;
       for (std::size_t r = prefix; kept && r < rules.size(); ++r)
         kept = relabelOne(rules[r], work_, config_->nameValidation, scratch_);
-      if (!kept) continue;
+      if (!kept || work_.get(kAddressLabel).empty()) continue;  // no __address__ left: not served
       work_.del(kDisableSharding);
       hash = targetHash(work_, config_->jobName, hashBuf_);
     } else {

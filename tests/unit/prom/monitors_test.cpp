@@ -198,6 +198,20 @@ spec:
   EXPECT_NO_THROW(serviceMonitorScrapeConfigs(y("{kind: ServiceMonitor, metadata: {name: f, namespace: shop}, spec: {endpoints: [{bearerTokenFile: /var/run/token}]}}")));
 }
 
+TEST(Monitors, WhatIsNotGeneratedYetIsRefusedNamingTheField) {
+  try {
+    serviceMonitorScrapeConfigs(y("{kind: ServiceMonitor, metadata: {name: e, namespace: shop}, spec: {serviceDiscoveryRole: Endpoints, endpoints: [{}]}}"));
+    FAIL() << "the endpoints role is not built";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("ServiceMonitor shop/e: spec.serviceDiscoveryRole: Endpoints discovery is not available yet"),
+              std::string::npos) << e.what();
+  }
+  EXPECT_THROW(podMonitorScrapeConfigs(y("{kind: PodMonitor, metadata: {name: p, namespace: shop}, spec: {selectorMechanism: RoleSelector, podMetricsEndpoints: [{}]}}")),
+               Error);
+  EXPECT_THROW(serviceMonitorScrapeConfigs(y("{kind: ServiceMonitor, metadata: {name: t, namespace: shop}, spec: {endpoints: [{tlsConfig: {ca: {configMap: {name: c, key: k}}}}]}}")),
+               Error);
+}
+
 TEST(Monitors, AnInvalidRelabelingNamesItsField) {
   try {
     podMonitorScrapeConfigs(y("{kind: PodMonitor, metadata: {name: p, namespace: shop}, spec: {podMetricsEndpoints: [{port: a}, {port: b, relabelings: [{action: keep}, {sourceLabels: [a], regex: '(', action: keep}]}]}}"));

@@ -155,6 +155,27 @@ TEST(BuildGroup, RandomRuleChainsSameAsOneByOne) {
   }
 }
 
+// Prometheus refuses to scrape a target whose relabeling leaves no __address__ ("no address"); upstream's
+// allocator still assigns it. Here it is not served (docs/compatibility.md), by the group path and the
+// one-by-one path alike.
+TEST(BuildTargets, ATargetWithoutAddressAfterRelabelingIsNotServed) {
+  auto cfg = config(R"(
+scrape_configs:
+  - job_name: j
+    static_configs:
+      - targets: ['a:1', 'b:1', 'c:1']
+    relabel_configs:
+      - {source_labels: [__address__], regex: 'b:1', target_label: __address__, replacement: ''}
+)");
+  auto ts = buildTargets(cfg);
+  ASSERT_EQ(ts.size(), 2u);
+  EXPECT_EQ(ts[0].address(), "a:1");
+  EXPECT_EQ(ts[1].address(), "c:1");
+  TargetBuilder one(cfg.scrapeConfigs[0], 0);
+  EXPECT_FALSE(one.build(Labels{}, Labels::fromPairs({{"__address__", "b:1"}})).has_value());
+  EXPECT_TRUE(one.build(Labels{}, Labels::fromPairs({{"__address__", "a:1"}})).has_value());
+}
+
 TEST(BuildTargets, DedupKeepsFirstPositionLastContent) {
   auto cfg = config(R"(
 scrape_configs:
