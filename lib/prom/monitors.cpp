@@ -381,4 +381,142 @@ std::vector<Json> podMonitorScrapeConfigs(const Json& pm, const MonitorOptions& 
   return out;
 }
 
+std::vector<Json> probeScrapeConfigs(const Json& probe, const MonitorOptions& o) {
+  Gen g = gen(probe, o, "Probe");
+  const Json& spec = probe["spec"];
+  const std::string at = "spec";
+  Json cfg = {{"job_name", "probe/" + g.ns + "/" + g.name}, {"honor_timestamps", true}};
+  const Json* prober = field(spec, "prober");
+  std::string url = prober ? text(*prober, "url") : "";
+  if (url.empty()) g.fail("spec.prober.url", "is required");
+  std::string path = prober ? text(*prober, "path") : "";
+  cfg["metrics_path"] = path.empty() ? "/probe" : path;
+  if (auto v = text(spec, "interval"); !v.empty()) cfg["scrape_interval"] = v;
+  if (auto v = text(spec, "scrapeTimeout"); !v.empty()) cfg["scrape_timeout"] = v;
+  if (auto v = prober ? text(*prober, "scheme") : ""; !v.empty()) cfg["scheme"] = v;
+  Json params = Json::object();
+  if (auto m = text(spec, "module"); !m.empty()) params["module"] = Json::array({m});
+  if (const Json* ps = field(spec, "params"); ps && ps->is_array())
+    for (const auto& p : *ps) {
+      std::string name = text(p, "name");
+      if (name.empty() || (name == "module" && params.contains("module"))) continue;
+      params[name] = p.contains("values") ? p["values"] : Json::array();
+    }
+  if (!params.empty()) cfg["params"] = params;
+  limits(spec, cfg);
+  g.httpClient(spec, at, cfg);
+  const Json* targets = field(spec, "targets");
+  const Json* st = targets ? field(*targets, "staticConfig") : nullptr;
+  if (!st) {
+    if (targets && field(*targets, "ingress"))
+      g.fail("spec.targets.ingress", "ingress targets are not available yet in kubectl-otel's allocator (the ingress SD role is not built)");
+    g.fail("spec.targets", "at least one of .spec.targets.staticConfig and .spec.targets.ingress is required");
+  }
+  Json labels = Json::object();
+  if (const Json* l = field(*st, "labels"); l && l->is_object()) labels = *l;
+  if (!labels.contains("namespace")) labels["namespace"] = g.ns;
+  cfg["static_configs"] = Json::array({{{"targets", field(*st, "static") ? (*st)["static"] : Json::array()}, {"labels", labels}}});
+  Json rules = Json::array({rule({{"source_labels", Json::array({"job"})}, {"target_label", "__tmp_prometheus_job_name"}})});
+  if (auto jn = text(spec, "jobName"); !jn.empty()) rules.push_back(rule({{"target_label", "job"}, {"replacement", jn}}));
+  rules.push_back(rule({{"source_labels", Json::array({"__address__"})}, {"target_label", "__param_target"}}));
+  rules.push_back(rule({{"source_labels", Json::array({"__param_target"})}, {"target_label", "instance"}}));
+  rules.push_back(rule({{"target_label", "__address__"}, {"replacement", url}}));
+  userRules(g, *st, "spec.targets.staticConfig", "relabelingConfigs", rules);
+  // sharding hashes the probed target, not the prober's address
+  rules.push_back(rule({{"source_labels", Json::array({"__param_target", "__tmp_hash"})},
+                        {"target_label", "__tmp_hash"},
+                        {"regex", "(.+);"},
+                        {"replacement", "$1"},
+                        {"action", "replace"}}));
+  rules.push_back(rule({{"source_labels", Json::array({"__tmp_hash"})}, {"target_label", "__tmp_hash"}, {"modulus", 1}, {"action", "hashmod"}}));
+  rules.push_back(rule({{"source_labels", Json::array({"__tmp_hash", "__tmp_disable_sharding"})},
+                        {"regex", "$(SHARD);|.+;.+"},
+                        {"action", "keep"}}));
+  cfg["relabel_configs"] = rules;
+  Json metric = Json::array();
+  userRules(g, spec, at, "metricRelabelings", metric);
+  if (!metric.empty()) cfg["metric_relabel_configs"] = metric;
+  return {cfg};
+}
+
+std::vector<Json> scrapeConfigCrScrapeConfigs(const Json& sc, const MonitorOptions& o) {
+  Gen g = gen(sc, o, "ScrapeConfig");
+  const Json& spec = sc["spec"];
+  const std::string at = "spec";
+  Json cfg = {{"job_name", "scrapeConfig/" + g.ns + "/" + g.name}};
+  Json rules = Json::array({rule({{"source_labels", Json::array({"job"})}, {"target_label", "__tmp_prometheus_job_name"}})});
+  if (auto jn = text(spec, "jobName"); !jn.empty())
+    rules.push_back(rule({{"target_label", "job"}, {"action", "replace"}, {"replacement", jn}}));
+  if (const Json* v = field(spec, "honorTimestamps"); v && v->is_boolean()) cfg["honor_timestamps"] = *v;
+  if (const Json* v = field(spec, "trackTimestampsStaleness"); v && v->is_boolean()) cfg["track_timestamps_staleness"] = *v;
+  if (const Json* v = field(spec, "honorLabels"); v && v->is_boolean()) cfg["honor_labels"] = *v;
+  if (auto v = text(spec, "metricsPath"); !v.empty()) cfg["metrics_path"] = v;
+  if (const Json* p = field(spec, "params"); p && p->is_object()) cfg["params"] = *p;
+  if (auto v = text(spec, "scrapeInterval"); !v.empty()) cfg["scrape_interval"] = v;
+  if (auto v = text(spec, "scrapeTimeout"); !v.empty()) cfg["scrape_timeout"] = v;
+  if (auto v = text(spec, "scheme"); !v.empty()) {
+    std::string s = v;
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    cfg["scheme"] = s;
+  }
+  g.httpClient(spec, at, cfg);
+  limits(spec, cfg);
+  if (const Json* ss = field(spec, "staticConfigs"); ss && ss->is_array()) {
+    Json out = Json::array();
+    for (const auto& s : *ss)
+      out.push_back({{"targets", field(s, "targets") ? s["targets"] : Json::array()},
+                     {"labels", field(s, "labels") ? s["labels"] : Json::object()}});
+    cfg["static_configs"] = out;
+  }
+  if (const Json* ks = field(spec, "kubernetesSDConfigs"); ks && ks->is_array()) {
+    Json out = Json::array();
+    for (std::size_t i = 0; i < ks->size(); ++i) {
+      const Json& k = (*ks)[i];
+      const std::string kat = "spec.kubernetesSDConfigs[" + std::to_string(i) + "]";
+      if (field(k, "apiServer")) g.fail(kat + ".apiServer", "is not available yet in kubectl-otel's allocator (it discovers through its own connection)");
+      std::string role = text(k, "role");
+      std::transform(role.begin(), role.end(), role.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      Json sd = {{"role", role}};
+      if (const Json* ns = field(k, "namespaces")) {
+        Json n = Json::object();
+        if (const Json* names = field(*ns, "names"); names && names->is_array()) n["names"] = *names;
+        if (const Json* own = field(*ns, "ownNamespace"); own && own->is_boolean()) n["own_namespace"] = *own;
+        sd["namespaces"] = n;
+      }
+      if (const Json* sels = field(k, "selectors"); sels && sels->is_array()) {
+        Json out2 = Json::array();
+        for (const auto& sel : *sels) {
+          std::string r = text(sel, "role");
+          std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+          Json one = {{"role", r}};
+          if (auto l = text(sel, "label"); !l.empty()) one["label"] = l;
+          if (auto f = text(sel, "field"); !f.empty()) one["field"] = f;
+          out2.push_back(one);
+        }
+        sd["selectors"] = out2;
+      }
+      if (const Json* am = field(k, "attachMetadata"); am && am->is_object()) {
+        Json a = Json::object();
+        if (const Json* nd = field(*am, "node"); nd && nd->is_boolean()) a["node"] = *nd;
+        if (const Json* nsm = field(*am, "namespace"); nsm && nsm->is_boolean()) a["namespace"] = *nsm;
+        sd["attach_metadata"] = a;
+      }
+      out.push_back(sd);
+    }
+    cfg["kubernetes_sd_configs"] = out;
+  }
+  for (const char* other : {"fileSDConfigs", "httpSDConfigs", "consulSDConfigs", "dnsSDConfigs", "ec2SDConfigs", "azureSDConfigs",
+                            "gceSDConfigs", "openstackSDConfigs", "digitalOceanSDConfigs", "kumaSDConfigs", "eurekaSDConfigs",
+                            "dockerSDConfigs", "linodeSDConfigs", "hetznerSDConfigs", "nomadSDConfigs", "dockerSwarmSDConfigs",
+                            "puppetDBSDConfigs", "lightSailSDConfigs", "ovhcloudSDConfigs", "scalewaySDConfigs", "ionosSDConfigs"})
+    if (const Json* v = field(spec, other); v && v->is_array() && !v->empty())
+      g.fail(std::string("spec.") + other, "is not available yet in kubectl-otel's allocator (static and Kubernetes SD are)");
+  userRules(g, spec, at, "relabelings", rules);
+  cfg["relabel_configs"] = rules;
+  Json metric = Json::array();
+  userRules(g, spec, at, "metricRelabelings", metric);
+  if (!metric.empty()) cfg["metric_relabel_configs"] = metric;
+  return {cfg};
+}
+
 }  // namespace otel::prom

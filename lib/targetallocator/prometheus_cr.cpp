@@ -49,7 +49,10 @@ PromCrScrapeConfigs promCrScrapeConfigs(const PrometheusCrConfig& c, const PromC
   for (const Kind& k : {Kind{"ServiceMonitor", objects.serviceMonitors, c.serviceMonitorSelector, c.serviceMonitorNamespaceSelector,
                              &prom::serviceMonitorScrapeConfigs},
                         Kind{"PodMonitor", objects.podMonitors, c.podMonitorSelector, c.podMonitorNamespaceSelector,
-                             &prom::podMonitorScrapeConfigs}}) {
+                             &prom::podMonitorScrapeConfigs},
+                        Kind{"Probe", objects.probes, c.probeSelector, c.probeNamespaceSelector, &prom::probeScrapeConfigs},
+                        Kind{"ScrapeConfig", objects.scrapeConfigs, c.scrapeConfigSelector, c.scrapeConfigNamespaceSelector,
+                             &prom::scrapeConfigCrScrapeConfigs}}) {
     if (!k.objects) continue;
     for (const auto& [key, m] : *k.objects) {  // ObjectMap: "ns/name" order
       const std::string ns = meta(m, "namespace"), name = meta(m, "name");

@@ -1,4 +1,5 @@
-// Prometheus CRs -> scrape configs, pure: which ServiceMonitors and PodMonitors the allocator selects
+// Prometheus CRs -> scrape configs, pure: which ServiceMonitors, PodMonitors, Probes and ScrapeConfigs the
+// allocator selects
 // (prometheus_cr's monitor selectors: nil selects nothing, {} everything; namespace selectors over the
 // namespaces' labels; allow_namespaces / deny_namespaces), and their scrape configs generated as
 // prometheus-operator does (lib/prom/monitors), parsed with prometheus_cr's scrape interval as the global
@@ -19,10 +20,12 @@ namespace otel::targetallocator {
 struct PromCrObjects {
   const prom::ObjectMap* serviceMonitors = nullptr;  // "ns/name"
   const prom::ObjectMap* podMonitors = nullptr;
+  const prom::ObjectMap* probes = nullptr;
+  const prom::ObjectMap* scrapeConfigs = nullptr;  // monitoring.coreos.com/v1alpha1 ScrapeConfig
   const prom::ObjectMap* namespaces = nullptr;  // by name, for the namespace selectors
   // Secrets by namespace and name (the watcher reads them from the API server, as prometheus-operator's
   // asset store does: from the monitor's namespace); empty: none.
-  std::function<std::optional<Json>(const std::string& ns, const std::string& name)> secret;
+  std::function<std::optional<Json>(const std::string& ns, const std::string& name)> secret = nullptr;
 };
 
 struct SkippedMonitor {
@@ -30,7 +33,7 @@ struct SkippedMonitor {
 };
 
 struct PromCrScrapeConfigs {
-  std::vector<prom::ScrapeConfig> scrapeConfigs;  // ServiceMonitors, then PodMonitors, by namespace/name, endpoint
+  std::vector<prom::ScrapeConfig> scrapeConfigs;  // ServiceMonitors, PodMonitors, Probes, ScrapeConfigs; by namespace/name, endpoint
   std::vector<SkippedMonitor> skipped;
 };
 

@@ -14,6 +14,8 @@ namespace {
 
 const kube::ResourceId kServiceMonitors{"monitoring.coreos.com/v1", "servicemonitors", true, "ServiceMonitor"};
 const kube::ResourceId kPodMonitors{"monitoring.coreos.com/v1", "podmonitors", true, "PodMonitor"};
+const kube::ResourceId kProbes{"monitoring.coreos.com/v1", "probes", true, "Probe"};
+const kube::ResourceId kScrapeConfigs{"monitoring.coreos.com/v1alpha1", "scrapeconfigs", true, "ScrapeConfig"};
 const kube::ResourceId kNamespaces{"v1", "namespaces", false, "Namespace"};
 const kube::ResourceId kSecrets{"v1", "secrets", true, "Secret"};
 
@@ -50,7 +52,8 @@ void PromCrWatch::start(const kube::ResourceId& id, const std::string& ns, bool 
 
 void PromCrWatch::run(std::stop_token stop) {
   std::vector<std::jthread> threads;
-  if (restricts(config_.serviceMonitorNamespaceSelector) || restricts(config_.podMonitorNamespaceSelector))
+  if (restricts(config_.serviceMonitorNamespaceSelector) || restricts(config_.podMonitorNamespaceSelector) ||
+      restricts(config_.probeNamespaceSelector) || restricts(config_.scrapeConfigNamespaceSelector))
     start(kNamespaces, "", true, threads, stop);
   std::vector<std::string> secretNs = config_.secretNamespaces;
   if (secretNs.empty()) secretNs.push_back(ownNamespace_);
@@ -60,24 +63,27 @@ void PromCrWatch::run(std::stop_token stop) {
   std::mutex m;
   std::condition_variable_any cv;
   while (!stop.stop_requested()) {
-    std::vector<std::string> resources;
+    std::vector<std::string> resources;  // "<apiVersion>/<plural>"
     bool answered = false;
-    try {
-      auto r = client_.request({"GET", "/apis/monitoring.coreos.com/v1", "", "", "application/json"});
-      if (r.status == 200) {
-        answered = true;
-        Json list = Json::parse(r.body, nullptr, false);
-        if (list.is_object() && list.contains("resources") && list["resources"].is_array())
-          for (const auto& res : list["resources"])
-            if (res.is_object() && res.contains("name") && res["name"].is_string()) resources.push_back(res["name"].get<std::string>());
-      } else if (r.status == 404) {
-        answered = true;  // the CRDs are not installed (yet)
+    for (const char* gv : {"monitoring.coreos.com/v1", "monitoring.coreos.com/v1alpha1"}) {
+      try {
+        auto r = client_.request({"GET", std::string("/apis/") + gv, "", "", "application/json"});
+        if (r.status == 200) {
+          answered = true;
+          Json list = Json::parse(r.body, nullptr, false);
+          if (list.is_object() && list.contains("resources") && list["resources"].is_array())
+            for (const auto& res : list["resources"])
+              if (res.is_object() && res.contains("name") && res["name"].is_string())
+                resources.push_back(std::string(gv) + "/" + res["name"].get<std::string>());
+        } else if (r.status == 404) {
+          answered = true;  // the CRDs are not installed (yet)
+        }
+      } catch (const std::exception& e) {
+        log::warn("prometheus CR discovery failed; retrying", {{"error", e.what()}});
       }
-    } catch (const std::exception& e) {
-      log::warn("prometheus CR discovery failed; retrying", {{"error", e.what()}});
     }
-    for (const auto* id : {&kServiceMonitors, &kPodMonitors}) {
-      bool served = std::find(resources.begin(), resources.end(), id->resource) != resources.end();
+    for (const auto* id : {&kServiceMonitors, &kPodMonitors, &kProbes, &kScrapeConfigs}) {
+      bool served = std::find(resources.begin(), resources.end(), id->apiVersion + "/" + id->resource) != resources.end();
       bool started;
       {
         std::lock_guard lock(mu_);
@@ -113,12 +119,16 @@ std::vector<std::string> PromCrWatch::servedKinds() const {
 }
 
 PromCrScrapeConfigs PromCrWatch::scrapeConfigs(const std::vector<std::string>& staticJobs) const {
-  prom::ObjectMap serviceMonitors, podMonitors, namespaces;
+  prom::ObjectMap serviceMonitors, podMonitors, probes, scrapeConfigs, namespaces;
   {
     std::lock_guard lock(mu_);
     for (const auto& s : sources_) {
       if (s->kind == "Secret") continue;  // watched only to regenerate on a change; read below
-      prom::ObjectMap& into = s->kind == "ServiceMonitor" ? serviceMonitors : s->kind == "PodMonitor" ? podMonitors : namespaces;
+      prom::ObjectMap& into = s->kind == "ServiceMonitor" ? serviceMonitors
+                              : s->kind == "PodMonitor"   ? podMonitors
+                              : s->kind == "Probe"        ? probes
+                              : s->kind == "ScrapeConfig" ? scrapeConfigs
+                                                          : namespaces;
       for (auto& obj : s->informer->list()) {
         std::string key = kube::Informer::keyOf(obj);
         into[std::move(key)] = std::move(obj);
@@ -137,7 +147,7 @@ PromCrScrapeConfigs PromCrWatch::scrapeConfigs(const std::vector<std::string>& s
       }
     return it->second;
   };
-  PromCrObjects o{&serviceMonitors, &podMonitors, &namespaces, secret};
+  PromCrObjects o{&serviceMonitors, &podMonitors, &probes, &scrapeConfigs, &namespaces, secret};
   return promCrScrapeConfigs(config_, o, staticJobs);
 }
 

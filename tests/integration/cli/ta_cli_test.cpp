@@ -449,7 +449,7 @@ TEST(TargetAllocatorPrometheusCr, ServiceMonitorsBecomeJobsWhenTheirCrdsAppear) 
   std::string dir = tempDir("ta-prometheus-cr");
   api.writeKubeconfig(dir + "/kubeconfig", "observability");
   std::ofstream(dir + "/ta.yaml") << "prometheus_cr:\n  enabled: true\n  scrape_interval: 15s\n"
-                                     "  service_monitor_selector: {matchlabels: {team: shop}}\n  pod_monitor_selector: null\n"
+                                     "  service_monitor_selector: {matchlabels: {team: shop}}\n  pod_monitor_selector: null\n  scrape_config_selector: {}\n"
                                      "kube_config_file_path: " << dir << "/kubeconfig\n";
   // the monitoring CRDs are not installed yet: the allocator starts, is ready, and serves no job
   TaProcess ta(dir, "", "--config-file " + dir + "/ta.yaml --collectors a,b --reload-interval 1");
@@ -504,6 +504,21 @@ TEST(TargetAllocatorPrometheusCr, ServiceMonitorsBecomeJobsWhenTheirCrdsAppear) 
   // the monitor is deleted: its job goes
   api.deleteObject("monitoring.coreos.com/v1", "servicemonitors", "shop", "web");
   EXPECT_TRUE(eventually([&] { return ta.get("/jobs").find(job) == std::string::npos; })) << ta.get("/jobs");
+  // the ScrapeConfig CRD (v1alpha1) is installed later still, then a ScrapeConfig with a static target
+  api.putObject(otel::parseYaml(R"({apiVersion: apiextensions.k8s.io/v1, kind: CustomResourceDefinition,
+    metadata: {name: scrapeconfigs.monitoring.coreos.com},
+    spec: {group: monitoring.coreos.com, scope: Namespaced,
+           names: {plural: scrapeconfigs, singular: scrapeconfig, kind: ScrapeConfig, listKind: ScrapeConfigList},
+           versions: [{name: v1alpha1, served: true, storage: true,
+                       schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}]}})", "crd"));
+  api.putObject(otel::parseYaml("{apiVersion: monitoring.coreos.com/v1alpha1, kind: ScrapeConfig, metadata: {name: static, namespace: shop}, "
+                                "spec: {staticConfigs: [{targets: ['10.1.1.1:9100']}]}}", "sc"));
+  EXPECT_TRUE(eventually([&] {
+    auto a = ta.assignment("scrapeConfig%2Fshop%2Fstatic");
+    std::set<std::string> all;
+    for (const auto& [c, ts] : a) all.insert(ts.begin(), ts.end());
+    return all == std::set<std::string>{"10.1.1.1:9100"};
+  })) << ta.get("/jobs") << ta.log();
 }
 
 TEST(TargetAllocatorPrometheusCr, TheOperatorsConfigStartsWithNoFlagAdded) {

@@ -212,6 +212,81 @@ TEST(Monitors, WhatIsNotGeneratedYetIsRefusedNamingTheField) {
                Error);
 }
 
+TEST(Monitors, ProbeWithStaticTargetsGoesThroughTheProber) {
+  auto jobs = probeScrapeConfigs(y(R"(
+kind: Probe
+metadata: {name: web, namespace: shop}
+spec:
+  jobName: blackbox
+  module: http_2xx
+  interval: 30s
+  prober: {url: blackbox.monitoring:9115}
+  targets:
+    staticConfig:
+      static: [https://shop.example.com]
+      labels: {env: prod}
+)"));
+  ASSERT_EQ(jobs.size(), 1u);
+  const Json& j = jobs[0];
+  EXPECT_EQ(j["job_name"], "probe/shop/web");
+  EXPECT_EQ(j["metrics_path"], "/probe");
+  EXPECT_EQ(j["honor_timestamps"], true);
+  EXPECT_EQ(norm(j["params"]), norm(y("{module: [http_2xx]}")));
+  EXPECT_EQ(norm(j["static_configs"]), norm(y("[{targets: [https://shop.example.com], labels: {env: prod, namespace: shop}}]")));
+  ScrapeConfig sc = parseScrapeConfig(j, y("{scrape_interval: 30s}"), "test", 0);
+  Labels l = sc.staticConfigs[0].labels;
+  l.set("__address__", sc.staticConfigs[0].targets[0]);
+  l.set("job", sc.jobName);
+  l.set("__tmp_disable_sharding", "true");
+  ASSERT_TRUE(relabel(sc.relabelConfigs, l));
+  EXPECT_EQ(l.get("__address__"), "blackbox.monitoring:9115");  // the prober is scraped
+  EXPECT_EQ(l.get("__param_target"), "https://shop.example.com");
+  EXPECT_EQ(l.get("instance"), "https://shop.example.com");
+  EXPECT_EQ(l.get("job"), "blackbox");
+  EXPECT_EQ(l.get("namespace"), "shop");
+  EXPECT_THROW(probeScrapeConfigs(y("{kind: Probe, metadata: {name: i, namespace: shop}, spec: {prober: {url: b:1}, targets: {ingress: {selector: {}}}}}")), Error);
+  EXPECT_THROW(probeScrapeConfigs(y("{kind: Probe, metadata: {name: i, namespace: shop}, spec: {targets: {staticConfig: {static: [a]}}}}")), Error);
+}
+
+TEST(Monitors, ScrapeConfigCrKeepsItsSdConfigs) {
+  auto jobs = scrapeConfigCrScrapeConfigs(y(R"(
+kind: ScrapeConfig
+metadata: {name: nodes, namespace: shop}
+spec:
+  jobName: node-exporter
+  scrapeInterval: 15s
+  metricsPath: /metrics
+  staticConfigs: [{targets: ['10.0.0.1:9100'], labels: {rack: r1}}]
+  kubernetesSDConfigs:
+  - role: Node
+    selectors: [{role: Node, label: 'kubernetes.io/os=linux'}]
+  - role: Pod
+    namespaces: {names: [shop], ownNamespace: false}
+    attachMetadata: {node: true}
+  relabelings: [{sourceLabels: [__meta_kubernetes_node_name], targetLabel: node}]
+)"));
+  ASSERT_EQ(jobs.size(), 1u);
+  const Json& j = jobs[0];
+  EXPECT_EQ(j["job_name"], "scrapeConfig/shop/nodes");
+  EXPECT_EQ(j["scrape_interval"], "15s");
+  EXPECT_EQ(norm(j["static_configs"]), norm(y("[{targets: ['10.0.0.1:9100'], labels: {rack: r1}}]")));
+  EXPECT_EQ(norm(j["kubernetes_sd_configs"]),
+            norm(y("[{role: node, selectors: [{role: node, label: 'kubernetes.io/os=linux'}]}, "
+                   "{role: pod, namespaces: {names: [shop], own_namespace: false}, attach_metadata: {node: true}}]")));
+  const Json& r = j["relabel_configs"];
+  ASSERT_EQ(r.size(), 3u);  // no sharding rules with one shard
+  EXPECT_EQ(norm(r[1]), norm(y("{target_label: job, action: replace, replacement: node-exporter}")));
+  EXPECT_EQ(r[2]["target_label"], "node");
+  ScrapeConfig sc = parseScrapeConfig(j, y("{scrape_interval: 30s}"), "test", 0);
+  EXPECT_EQ(sc.kubernetesSdConfigs.size(), 2u);
+  try {
+    scrapeConfigCrScrapeConfigs(y("{kind: ScrapeConfig, metadata: {name: c, namespace: shop}, spec: {consulSDConfigs: [{server: 'c:8500'}]}}"));
+    FAIL() << "consul SD is not built";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("ScrapeConfig shop/c: spec.consulSDConfigs: is not available yet"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Monitors, AnInvalidRelabelingNamesItsField) {
   try {
     podMonitorScrapeConfigs(y("{kind: PodMonitor, metadata: {name: p, namespace: shop}, spec: {podMetricsEndpoints: [{port: a}, {port: b, relabelings: [{action: keep}, {sourceLabels: [a], regex: '(', action: keep}]}]}}"));

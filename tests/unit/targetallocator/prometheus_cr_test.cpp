@@ -50,7 +50,7 @@ TEST(PrometheusCr, ConfigKeysAndDefaults) {
 
 TEST(PrometheusCr, NilSelectsNothingEmptySelectsEverything) {
   prom::ObjectMap sms = {{"a/one", sm("a", "one", "{team: x}")}, {"b/two", sm("b", "two")}};
-  PromCrObjects o{&sms, nullptr, nullptr, {}};
+  PromCrObjects o{.serviceMonitors = &sms};
   EXPECT_TRUE(jobs(promCrScrapeConfigs(cr("  enabled: true\n"), o)).empty());
   EXPECT_EQ(jobs(promCrScrapeConfigs(cr("  enabled: true\n  service_monitor_selector: {}\n"), o)),
             (std::vector<std::string>{"serviceMonitor/a/one/0", "serviceMonitor/b/two/0"}));
@@ -65,7 +65,7 @@ TEST(PrometheusCr, NamespacesByLabelAndByList) {
   prom::ObjectMap sms = {{"prod/one", sm("prod", "one")}, {"dev/two", sm("dev", "two")}, {"kube-system/k", sm("kube-system", "k")}};
   prom::ObjectMap nss = {{"prod", y("{metadata: {name: prod, labels: {env: prod}}}")}, {"dev", y("{metadata: {name: dev}}")},
                          {"kube-system", y("{metadata: {name: kube-system, labels: {env: prod}}}")}};
-  PromCrObjects o{&sms, nullptr, &nss, {}};
+  PromCrObjects o{.serviceMonitors = &sms, .namespaces = &nss};
   EXPECT_EQ(jobs(promCrScrapeConfigs(cr("  enabled: true\n  service_monitor_selector: {}\n  service_monitor_namespace_selector: {matchlabels: {env: prod}}\n"), o)),
             (std::vector<std::string>{"serviceMonitor/kube-system/k/0", "serviceMonitor/prod/one/0"}));
   EXPECT_EQ(jobs(promCrScrapeConfigs(cr("  enabled: true\n  service_monitor_selector: {}\n  deny_namespaces: [kube-system]\n"), o)),
@@ -79,7 +79,7 @@ TEST(PrometheusCr, AnInvalidMonitorIsSkippedAndTheRestKept) {
                          {"a/clash", y("{kind: ServiceMonitor, metadata: {name: clash, namespace: a}, spec: {endpoints: [{}]}}")},
                          {"a/good", sm("a", "good")}};
   prom::ObjectMap pms = {{"a/pm", y("{kind: PodMonitor, metadata: {name: pm, namespace: a}, spec: {podMetricsEndpoints: [{port: m}]}}")}};
-  PromCrObjects o{&sms, &pms, nullptr, {}};
+  PromCrObjects o{.serviceMonitors = &sms, .podMonitors = &pms};
   auto g = promCrScrapeConfigs(cr("  enabled: true\n  service_monitor_selector: {}\n  pod_monitor_selector: {}\n"), o,
                                {"serviceMonitor/a/clash/0"});
   EXPECT_EQ(jobs(g), (std::vector<std::string>{"serviceMonitor/a/good/0", "podMonitor/a/pm/0"}));
@@ -90,6 +90,15 @@ TEST(PrometheusCr, AnInvalidMonitorIsSkippedAndTheRestKept) {
   EXPECT_NE(g.skipped[1].reason.find("already defined by the allocator's scrape_configs"), std::string::npos) << g.skipped[1].reason;
   // the generated jobs get prometheus_cr's scrape interval as their default
   EXPECT_EQ(g.scrapeConfigs[0].scrapeInterval(), "30s");
+}
+
+TEST(PrometheusCr, ProbesAndScrapeConfigsHaveTheirOwnSelectors) {
+  prom::ObjectMap probes = {{"a/p", y("{kind: Probe, metadata: {name: p, namespace: a, labels: {k: v}}, spec: {prober: {url: 'b:9115'}, targets: {staticConfig: {static: [x]}}}}")}};
+  prom::ObjectMap scs = {{"a/s", y("{kind: ScrapeConfig, metadata: {name: s, namespace: a}, spec: {staticConfigs: [{targets: ['h:1']}]}}")}};
+  PromCrObjects o{.probes = &probes, .scrapeConfigs = &scs};
+  EXPECT_TRUE(jobs(promCrScrapeConfigs(cr("  enabled: true\n  service_monitor_selector: {}\n"), o)).empty());
+  EXPECT_EQ(jobs(promCrScrapeConfigs(cr("  enabled: true\n  probe_selector: {matchlabels: {k: v}}\n  scrape_config_selector: {}\n"), o)),
+            (std::vector<std::string>{"probe/a/p", "scrapeConfig/a/s"}));
 }
 
 }  // namespace
