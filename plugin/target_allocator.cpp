@@ -20,6 +20,7 @@
 #include "lib/core/heap.h"
 #include "lib/kube/client.h"
 #include "lib/kube/kubeconfig.h"
+#include "lib/kube/leader_election.h"
 #include "lib/prom/scrape_config.h"
 #include "lib/targetallocator/collector_watch.h"
 #include "lib/targetallocator/kube_sd.h"
@@ -36,7 +37,38 @@ struct TaFlags {
   std::string collectorUpdateInterval = "5s";
   bool enableHttps = false, allowInsecure = false, promCr = false, check = false;
   int reloadSeconds = 5;
+  std::string leaderElect = "auto";  // auto: on with least-weighted and discovered collectors
+  std::string leaderElectionId;      // default: <collector name>-targetallocator from the collector selector
+  double leaseDuration = 15;
 };
+
+// The Lease of this allocator: <name>-targetallocator when the collector selector names the collector
+// (app.kubernetes.io/instance: <ns>.<name>, as the operator writes it), else a fixed name.
+std::string defaultLeaseName(const Json& selector) {
+  for (const char* k : {"matchLabels", "matchlabels"})
+    if (selector.is_object() && selector.contains(k) && selector[k].is_object()) {
+      const Json& ml = selector[k];
+      if (auto it = ml.find("app.kubernetes.io/instance"); it != ml.end() && it->is_string()) {
+        std::string v = it->get<std::string>();
+        auto dot = v.find('.');
+        return (dot == std::string::npos ? v : v.substr(dot + 1)) + "-targetallocator";
+      }
+    }
+  return "kubectl-otel-target-allocator";
+}
+
+// May this process write Leases in `ns`? (A SelfSubjectAccessReview; an error counts as no.)
+bool mayHoldLease(kube::Client& client, const std::string& ns) {
+  try {
+    Json review = {{"apiVersion", "authorization.k8s.io/v1"},
+                   {"kind", "SelfSubjectAccessReview"},
+                   {"spec", {{"resourceAttributes", {{"namespace", ns}, {"verb", "update"}, {"group", "coordination.k8s.io"}, {"resource", "leases"}}}}}};
+    Json answer = client.create({"authorization.k8s.io/v1", "selfsubjectaccessreviews", false, "SelfSubjectAccessReview"}, "", review);
+    return answer.contains("status") && answer["status"].value("allowed", false);
+  } catch (const std::exception&) {
+    return false;
+  }
+}
 
 void run(CLI::App* cmd, const TaFlags& f) {
   targetallocator::Overrides o;
@@ -115,6 +147,45 @@ void run(CLI::App* cmd, const TaFlags& f) {
     watcher = std::make_unique<targetallocator::CollectorWatcher>(
         *client, wo, [&service](std::vector<allocation::Collector> cs) { service.setCollectors(std::move(cs)); });
   }
+  // least-weighted depends on its history: with several replicas only the Lease holder may answer, the
+  // others report not ready (consistent-hashing, per-node and rendezvous are functions of the state).
+  const bool elect = f.leaderElect == "auto"
+                         ? config.strategy == allocation::Strategy::LeastWeighted && config.discoverCollectors
+                         : f.leaderElect == "true";
+  std::optional<kube::LeaderElector> elector;
+  if (elect) {
+    if (!client) {
+      kube::LoadOptions lo;
+      lo.kubeconfig = config.kubeconfigPath;
+      client = std::make_unique<kube::Client>(kube::loadRestConfig(lo));
+    }
+    kube::LeaderElectionConfig lc;
+    lc.ns = config.collectorNamespace.empty() ? client->config().ns : config.collectorNamespace;
+    lc.name = f.leaderElectionId.empty() ? defaultLeaseName(config.collectorSelector) : f.leaderElectionId;
+    lc.identity = kube::defaultLeaderIdentity();
+    auto ms = [](double sec) { return std::chrono::milliseconds(static_cast<long long>(sec * 1000)); };
+    lc.leaseDuration = ms(f.leaseDuration);
+    lc.renewDeadline = ms(f.leaseDuration * 2 / 3);  // client-go's 15 s / 10 s / 2 s proportions
+    lc.retryPeriod = ms(f.leaseDuration * 2 / 15);
+    if (!mayHoldLease(*client, lc.ns)) {
+      log::warn("cannot hold the allocator's Lease: serving without it (run one replica, or grant update on leases)",
+                {{"namespace", lc.ns}, {"lease", lc.name}});
+    } else {
+      service.setServing(false);
+      lc.onStartedLeading = [&service, name = lc.name](std::stop_token) {
+        service.setServing(true);
+        log::info("holding the allocator's Lease: serving", {{"lease", name}});
+      };
+      lc.onStoppedLeading = [&service, name = lc.name] {
+        service.setServing(false);
+        log::info("lost the allocator's Lease: not ready", {{"lease", name}});
+      };
+      lc.onNewLeader = [name = lc.name, self = lc.identity](const std::string& holder) {
+        if (holder != self) log::info("the allocator's Lease is held by another replica: not ready", {{"lease", name}, {"holder", holder}});
+      };
+      elector.emplace(*client, lc);
+    }
+  }
   http::Server server;
   targetallocator::registerRoutes(server, service);
   int port = server.bind(config.listenAddr);
@@ -127,7 +198,11 @@ void run(CLI::App* cmd, const TaFlags& f) {
     log::info("https server listening", {{"port", std::to_string(hp)}, {"mtls", config.https.caFile.empty() ? "no" : "yes"}});
   }
   server.start();
-  std::jthread discovery, promCrInformers, sdApply;
+  std::jthread discovery, promCrInformers, sdApply, election;
+  if (elector)  // campaigns again after losing the Lease
+    election = std::jthread([&elector](std::stop_token st) {
+      while (!st.stop_requested()) elector->run(st);
+    });
   if (watcher) discovery = std::jthread([&watcher](std::stop_token st) { watcher->run(st); });
   if (promCr) promCrInformers = std::jthread([&promCr](std::stop_token st) { promCr->run(st); });
   if (kubernetesSd || promCr) {
@@ -248,7 +323,7 @@ void run(CLI::App* cmd, const TaFlags& f) {
     }
   }
   log::info("shutting down", {{"signal", std::to_string(sig)}});
-  for (auto* t : {&sdApply, &discovery, &promCrInformers})
+  for (auto* t : {&election, &sdApply, &discovery, &promCrInformers})
     if (t->joinable()) {
       t->request_stop();
       t->join();
@@ -270,6 +345,14 @@ void addTargetAllocatorVerb(CLI::App& app, GlobalOptions&) {
                   "Kubeconfig for collector discovery (default: in-cluster, then KUBECONFIG or ~/.kube/config)");
   cmd->add_option("--collector-update-interval", f->collectorUpdateInterval,
                   "Apply collector pod changes at most this often (upstream: 5s)")
+      ->capture_default_str();
+  cmd->add_option("--leader-elect", f->leaderElect,
+                  "Hold a Lease and serve only while holding it: auto (with least-weighted and discovered collectors), true, false")
+      ->check(CLI::IsMember({"auto", "true", "false"}))
+      ->capture_default_str();
+  cmd->add_option("--leader-election-id", f->leaderElectionId,
+                  "The Lease's name (default: <collector>-targetallocator from collector_selector)");
+  cmd->add_option("--leader-election-lease-duration", f->leaseDuration, "Lease duration in seconds (renew deadline 2/3 of it)")
       ->capture_default_str();
   cmd->add_flag("--enable-https-server", f->enableHttps, "Also serve HTTPS with client-certificate verification");
   cmd->add_option("--listen-addr-https", f->httpsListenAddr, "HTTPS listen address (default :8443)");

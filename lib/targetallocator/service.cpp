@@ -118,6 +118,11 @@ void Service::setScrapeConfigs(prom::PromConfig prom, const std::vector<std::vec
   updateMetrics("SetTargets", std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
 }
 
+void Service::setServing(bool serving) {
+  std::unique_lock lock(mu_);
+  serving_ = serving;
+}
+
 void Service::setCollectors(std::vector<allocation::Collector> collectors) {
   std::unique_lock lock(mu_);
   auto begin = std::chrono::steady_clock::now();
@@ -262,7 +267,7 @@ http::Response Service::livez() const { return {200, "text/plain", ""}; }
 
 http::Response Service::readyz() const {
   std::shared_lock lock(mu_);
-  return ready_ && targetsReady_ ? http::Response{200, "text/plain", ""} : http::Response{503, "text/plain", ""};
+  return ready_ && targetsReady_ && serving_ ? http::Response{200, "text/plain", ""} : http::Response{503, "text/plain", ""};
 }
 
 http::Response Service::metrics() const { return {200, "text/plain; version=0.0.4; charset=utf-8", registry_.render()}; }

@@ -20,6 +20,9 @@ class Service {
   // Loads targets from the config's scrape configs and allocates them. Throws otel::Error.
   explicit Service(Config config);
 
+  // Whether this replica serves (readiness): false while another replica holds the allocator's Lease
+  // (least-weighted depends on its history, so only one replica may answer).
+  void setServing(bool serving);
   // Replaces the collector set (diffed; the strategy decides what moves).
   void setCollectors(std::vector<allocation::Collector> collectors);
   // Re-reads file SD and re-applies the scrape configs' targets (diffed by identity); `kubernetes`: the
@@ -58,6 +61,7 @@ class Service {
   std::string scrapeConfigsRedacted_, scrapeConfigsSecret_;
   bool ready_ = false;            // collectors known (fixed, or the first pod list applied)
   bool targetsReady_ = false;     // no Kubernetes SD, or its first sync applied
+  bool serving_ = true;           // false while another replica holds the Lease
   std::vector<std::vector<prom::TargetGroup>> kubernetesGroups_;
   mutable http::Registry registry_;
 };

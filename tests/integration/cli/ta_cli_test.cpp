@@ -543,4 +543,33 @@ TEST(TargetAllocatorPrometheusCr, TheOperatorsConfigStartsWithNoFlagAdded) {
   EXPECT_NE(r.err.find("prometheus_cr.service_monitor_selector"), std::string::npos) << r.err;
 }
 
+// ---- least-weighted: only the Lease holder serves ----
+
+TEST(TargetAllocatorLease, OnlyTheHolderIsReadyAndAnotherTakesOver) {
+  otel::testing::TestApiServer api(apiOptions());
+  std::string dirA = tempDir("ta-lease-a"), dirB = tempDir("ta-lease-b");
+  api.writeKubeconfig(dirA + "/kubeconfig", "observability");
+  std::ofstream(dirA + "/ta.yaml") << "allocation_strategy: least-weighted\n"
+                                      "config:\n  scrape_configs:\n  - job_name: apps\n    static_configs: [{targets: ['10.0.0.1:80']}]\n"
+                                      "kube_config_file_path: " << dirA << "/kubeconfig\n";
+  const std::string args = "--config-file " + dirA + "/ta.yaml --collectors a,b --leader-elect true --leader-election-id demo-targetallocator "
+                           "--leader-election-lease-duration 3";
+  auto a = std::make_unique<TaProcess>(dirA, "", args);
+  ASSERT_GT(a->port, 0) << a->log();
+  ASSERT_TRUE(eventually([&] { return status(200, a->get("/readyz")) == "yes"; })) << a->log();
+  TaProcess b(dirB, "", args);
+  ASSERT_GT(b.port, 0) << b.log();
+  ASSERT_TRUE(eventually([&] { return b.log().find("held by another replica") != std::string::npos; })) << b.log();
+  EXPECT_EQ(status(503, b.get("/readyz")), "yes") << b.log();
+  EXPECT_EQ(status(200, a->get("/readyz")), "yes") << a->log();
+  // the holder dies without releasing: the other takes over once the Lease expires
+  sh("kill -9 " + a->pid);
+  EXPECT_TRUE(eventually([&] { return status(200, b.get("/readyz")) == "yes"; })) << b.log();
+  EXPECT_NE(b.log().find("holding the allocator's Lease: serving"), std::string::npos) << b.log();
+  bool lease = false;
+  for (const auto& r : api.requests())
+    if (r.path.find("/apis/coordination.k8s.io/v1/namespaces/observability/leases") == 0) lease = true;
+  EXPECT_TRUE(lease);
+}
+
 }  // namespace
