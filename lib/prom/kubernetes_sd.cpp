@@ -30,11 +30,6 @@ bool has(const Json& obj, const char* key) { return !member(obj, key).is_null();
 
 std::string boolText(bool b) { return b ? "true" : "false"; }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // net.JoinHostPort: IPv6 hosts in brackets.
 std::string joinHostPort(const std::string& host, const std::string& port) {
   return host.find(':') != std::string::npos ? "[" + host + "]:" + port : host + ":" + port;
@@ -91,7 +86,7 @@ std::string podReady(const Json& pod) {
   const Json& conds = member(member(pod, "status"), "conditions");
   if (conds.is_array())
     for (const auto& c : conds)
-      if (text(c, "type") == "Ready") return lower(text(c, "status"));
+      if (text(c, "type") == "Ready") return asciiLower(text(c, "status"));
   return "unknown";
 }
 
@@ -152,6 +147,11 @@ std::string portText(const Json& p, const char* key) {
 }
 
 }  // namespace
+
+std::string asciiLower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
 
 std::string sanitizeLabelName(const std::string& s) {
   std::string out = s;
@@ -321,7 +321,7 @@ std::vector<LabelMap> nodeTargets(const Json& node) {
   const Json& status = member(node, "status");
   if (const Json& conds = member(status, "conditions"); conds.is_array())
     for (const auto& cnd : conds)
-      group[kMeta + "node_condition_" + sanitizeLabelName(lower(text(cnd, "type")))] = lower(text(cnd, "status"));
+      group[kMeta + "node_condition_" + sanitizeLabelName(asciiLower(text(cnd, "type")))] = asciiLower(text(cnd, "status"));
   addObjectMetaLabels(group, member(node, "metadata"), "node");
   std::map<std::string, std::string> first;  // address type -> first address
   const Json& addrs = member(status, "addresses");

@@ -39,6 +39,9 @@ std::vector<LabelMap> serviceTargets(const Json& svc, const KubernetesSdConfig& 
 std::vector<LabelMap> nodeTargets(const Json& node);
 std::vector<LabelMap> endpointSliceTargets(const Json& slice, const KubernetesSdConfig& c, const KubeObjects& o);
 
+// ASCII lower case (Kubernetes condition statuses, CR enum values written in Prometheus's spelling).
+std::string asciiLower(std::string s);
+
 // strutil.SanitizeLabelName: every character outside [a-zA-Z0-9_] becomes '_'.
 std::string sanitizeLabelName(const std::string& s);
 

@@ -178,11 +178,7 @@ void common(const Gen& g, const Json& ep, const std::string& at, Json& cfg) {
   if (auto v = text(ep, "scrapeTimeout"); !v.empty()) cfg["scrape_timeout"] = v;
   if (auto v = text(ep, "path"); !v.empty()) cfg["metrics_path"] = v;
   if (const Json* p = field(ep, "params"); p && p->is_object()) cfg["params"] = *p;
-  if (auto v = text(ep, "scheme"); !v.empty()) {
-    std::string s = v;
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    cfg["scheme"] = s;
-  }
+  if (auto v = text(ep, "scheme"); !v.empty()) cfg["scheme"] = asciiLower(v);
   g.httpClient(ep, at, cfg);
 }
 
@@ -210,6 +206,42 @@ void sharding(Json& rules) {
 
 // The endpoint's relabelings, each checked as Prometheus will check it, so that an invalid one names its
 // own field (prometheus-operator rejects the monitor for it).
+Json copyRule(const std::string& source, const std::string& target) {
+  return rule({{"source_labels", Json::array({source})}, {"target_label", target}});
+}
+
+Json keepRule(const std::string& source, const std::string& regex) {
+  return rule({{"action", "keep"}, {"source_labels", Json::array({source})}, {"regex", regex}});
+}
+
+// A label copied from a meta label when it has a value (targetLabels, podTargetLabels, jobLabel).
+Json fromMetaRule(const std::string& prefix, const std::string& label, const std::string& target) {
+  return rule({{"source_labels", Json::array({prefix + sanitizeLabelName(label)})},
+               {"target_label", target},
+               {"regex", "(.+)"},
+               {"replacement", "${1}"}});
+}
+
+void labelsFromMeta(const Json& spec, const char* key, const std::string& prefix, Json& rules) {
+  if (const Json* ls = field(spec, key); ls && ls->is_array())
+    for (const auto& l : *ls) {
+      std::string name = l.is_string() ? l.get<std::string>() : l.dump();
+      rules.push_back(fromMetaRule(prefix, name, sanitizeLabelName(name)));
+    }
+}
+
+// The deprecated targetPort: a name filters on the container port name, a number on its number.
+Json targetPortRule(const Json& ep) {
+  bool number = ep["targetPort"].is_number_integer();
+  return keepRule(number ? "__meta_kubernetes_pod_container_port_number" : "__meta_kubernetes_pod_container_port_name",
+                  text(ep, "targetPort"));
+}
+
+void runningFilter(const Json& ep, Json& rules) {
+  if (const Json* fr = field(ep, "filterRunning"); !fr || !fr->is_boolean() || fr->get<bool>())
+    rules.push_back(rule({{"action", "drop"}, {"source_labels", Json::array({"__meta_kubernetes_pod_phase"})}, {"regex", "(Failed|Succeeded)"}}));
+}
+
 void userRules(const Gen& g, const Json& ep, const std::string& at, const char* key, Json& rules) {
   const Json* rs = field(ep, key);
   if (!rs) return;
@@ -223,6 +255,22 @@ void userRules(const Gen& g, const Json& ep, const std::string& at, const char* 
     }
     rules.push_back(std::move(r));
   }
+}
+
+// metric_relabel_configs from `key` of `from`, when there are any.
+void metricRules(const Gen& g, const Json& from, const std::string& at, const char* key, Json& cfg) {
+  Json metric = Json::array();
+  userRules(g, from, at, key, metric);
+  if (!metric.empty()) cfg["metric_relabel_configs"] = metric;
+}
+
+// The tail of a ServiceMonitor or PodMonitor job: the endpoint's relabelings, sharding, limits, metric rules.
+void finishMonitorJob(const Gen& g, const Json& spec, const Json& ep, const std::string& at, Json& rules, Json& cfg) {
+  userRules(g, ep, at, "relabelings", rules);
+  sharding(rules);
+  cfg["relabel_configs"] = std::move(rules);
+  limits(spec, cfg);
+  metricRules(g, ep, at, "metricRelabelings", cfg);
 }
 
 Gen gen(const Json& monitor, const MonitorOptions& o, const char* kind) {
@@ -240,10 +288,6 @@ const Json& endpoints(const Gen& g, const char* key) {
 
 }  // namespace
 
-std::string monitorName(const Json& monitor) {
-  return text(monitor, "kind") + " " + metaText(monitor, "namespace") + "/" + metaText(monitor, "name");
-}
-
 Json relabelingToPrometheus(const Json& r) {
   Json out = Json::object();
   if (!r.is_object()) return out;
@@ -254,9 +298,7 @@ Json relabelingToPrometheus(const Json& r) {
   for (auto k : {"source_labels", "target_label"})
     if (const Json* v = field(r, k)) out[k] = *v;
   if (out.contains("action") && out["action"].is_string()) {
-    std::string a = out["action"].get<std::string>();
-    std::transform(a.begin(), a.end(), a.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    out["action"] = a;
+    out["action"] = asciiLower(out["action"].get<std::string>());
   }
   return out;
 }
@@ -277,47 +319,25 @@ std::vector<Json> serviceMonitorScrapeConfigs(const Json& sm, const MonitorOptio
     cfg["kubernetes_sd_configs"] = Json::array({k8sSd(sm, "endpointslice", g.ns)});
     common(g, ep, at, cfg);
     std::string port = text(ep, "port"), targetPort = text(ep, "targetPort");
-    Json rules = Json::array({rule({{"source_labels", Json::array({"job"})}, {"target_label", "__tmp_prometheus_job_name"}})});
+    Json rules = Json::array({copyRule("job", "__tmp_prometheus_job_name")});
     selectorRules(field(spec, "selector"), "__meta_kubernetes_service_label_", "__meta_kubernetes_service_labelpresent_", rules);
-    if (!port.empty()) {
-      rules.push_back(rule({{"action", "keep"}, {"source_labels", Json::array({"__meta_kubernetes_endpointslice_port_name"})}, {"regex", port}}));
-    } else if (!targetPort.empty()) {
-      bool number = ep["targetPort"].is_number_integer();
-      rules.push_back(rule({{"action", "keep"},
-                            {"source_labels", Json::array({number ? "__meta_kubernetes_pod_container_port_number"
-                                                                  : "__meta_kubernetes_pod_container_port_name"})},
-                            {"regex", targetPort}}));
-    }
+    if (!port.empty()) rules.push_back(keepRule("__meta_kubernetes_endpointslice_port_name", port));
+    else if (!targetPort.empty()) rules.push_back(targetPortRule(ep));
     const Json target = Json::array({"__meta_kubernetes_endpointslice_address_target_kind", "__meta_kubernetes_endpointslice_address_target_name"});
     rules.push_back(rule({{"source_labels", target}, {"separator", ";"}, {"regex", "Node;(.*)"}, {"replacement", "${1}"}, {"target_label", "node"}}));
     rules.push_back(rule({{"source_labels", target}, {"separator", ";"}, {"regex", "Pod;(.*)"}, {"replacement", "${1}"}, {"target_label", "pod"}}));
-    rules.push_back(rule({{"source_labels", Json::array({"__meta_kubernetes_namespace"})}, {"target_label", "namespace"}}));
-    rules.push_back(rule({{"source_labels", Json::array({"__meta_kubernetes_service_name"})}, {"target_label", "service"}}));
-    rules.push_back(rule({{"source_labels", Json::array({"__meta_kubernetes_pod_name"})}, {"target_label", "pod"}}));
-    rules.push_back(rule({{"source_labels", Json::array({"__meta_kubernetes_pod_container_name"})}, {"target_label", "container"}}));
-    if (const Json* fr = field(ep, "filterRunning"); !fr || !fr->is_boolean() || fr->get<bool>())
-      rules.push_back(rule({{"action", "drop"}, {"source_labels", Json::array({"__meta_kubernetes_pod_phase"})}, {"regex", "(Failed|Succeeded)"}}));
-    for (auto [key, prefix] : {std::pair{"targetLabels", "__meta_kubernetes_service_label_"}, {"podTargetLabels", "__meta_kubernetes_pod_label_"}})
-      if (const Json* ls = field(spec, key); ls && ls->is_array())
-        for (const auto& l : *ls) {
-          std::string ln = sanitizeLabelName(l.is_string() ? l.get<std::string>() : l.dump());
-          rules.push_back(rule({{"source_labels", Json::array({prefix + ln})}, {"target_label", ln}, {"regex", "(.+)"}, {"replacement", "${1}"}}));
-        }
+    rules.push_back(copyRule("__meta_kubernetes_namespace", "namespace"));
+    rules.push_back(copyRule("__meta_kubernetes_service_name", "service"));
+    rules.push_back(copyRule("__meta_kubernetes_pod_name", "pod"));
+    rules.push_back(copyRule("__meta_kubernetes_pod_container_name", "container"));
+    runningFilter(ep, rules);
+    labelsFromMeta(spec, "targetLabels", "__meta_kubernetes_service_label_", rules);
+    labelsFromMeta(spec, "podTargetLabels", "__meta_kubernetes_pod_label_", rules);
     rules.push_back(rule({{"source_labels", Json::array({"__meta_kubernetes_service_name"})}, {"target_label", "job"}, {"replacement", "${1}"}}));
-    if (auto jl = text(spec, "jobLabel"); !jl.empty())
-      rules.push_back(rule({{"source_labels", Json::array({"__meta_kubernetes_service_label_" + sanitizeLabelName(jl)})},
-                            {"target_label", "job"},
-                            {"regex", "(.+)"},
-                            {"replacement", "${1}"}}));
+    if (auto jl = text(spec, "jobLabel"); !jl.empty()) rules.push_back(fromMetaRule("__meta_kubernetes_service_label_", jl, "job"));
     if (!port.empty()) rules.push_back(rule({{"target_label", "endpoint"}, {"replacement", port}}));
     else if (!targetPort.empty()) rules.push_back(rule({{"target_label", "endpoint"}, {"replacement", targetPort}}));
-    userRules(g, ep, at, "relabelings", rules);
-    sharding(rules);
-    cfg["relabel_configs"] = rules;
-    limits(spec, cfg);
-    Json metric = Json::array();
-    userRules(g, ep, at, "metricRelabelings", metric);
-    if (!metric.empty()) cfg["metric_relabel_configs"] = metric;
+    finishMonitorJob(g, spec, ep, at, rules, cfg);
     out.push_back(std::move(cfg));
   }
   return out;
@@ -336,46 +356,27 @@ std::vector<Json> podMonitorScrapeConfigs(const Json& pm, const MonitorOptions& 
     Json cfg = {{"job_name", "podMonitor/" + g.ns + "/" + g.name + "/" + std::to_string(i)}};
     cfg["kubernetes_sd_configs"] = Json::array({k8sSd(pm, "pod", g.ns)});
     common(g, ep, at, cfg);
-    Json rules = Json::array({rule({{"source_labels", Json::array({"job"})}, {"target_label", "__tmp_prometheus_job_name"}})});
-    if (const Json* fr = field(ep, "filterRunning"); !fr || !fr->is_boolean() || fr->get<bool>())
-      rules.push_back(rule({{"action", "drop"}, {"source_labels", Json::array({"__meta_kubernetes_pod_phase"})}, {"regex", "(Failed|Succeeded)"}}));
+    Json rules = Json::array({copyRule("job", "__tmp_prometheus_job_name")});
+    runningFilter(ep, rules);
     selectorRules(field(spec, "selector"), "__meta_kubernetes_pod_label_", "__meta_kubernetes_pod_labelpresent_", rules);
     std::string port = text(ep, "port"), portNumber = text(ep, "portNumber"), targetPort = text(ep, "targetPort"), endpoint;
     if (!port.empty()) {
-      rules.push_back(rule({{"action", "keep"}, {"source_labels", Json::array({"__meta_kubernetes_pod_container_port_name"})}, {"regex", port}}));
+      rules.push_back(keepRule("__meta_kubernetes_pod_container_port_name", port));
       endpoint = port;
     } else if (!portNumber.empty()) {  // no endpoint label for a port number, as prometheus-operator
-      rules.push_back(rule({{"action", "keep"}, {"source_labels", Json::array({"__meta_kubernetes_pod_container_port_number"})}, {"regex", portNumber}}));
+      rules.push_back(keepRule("__meta_kubernetes_pod_container_port_number", portNumber));
     } else if (!targetPort.empty()) {
-      bool number = ep["targetPort"].is_number_integer();
-      rules.push_back(rule({{"action", "keep"},
-                            {"source_labels", Json::array({number ? "__meta_kubernetes_pod_container_port_number"
-                                                                  : "__meta_kubernetes_pod_container_port_name"})},
-                            {"regex", targetPort}}));
+      rules.push_back(targetPortRule(ep));
       endpoint = targetPort;
     }
-    rules.push_back(rule({{"source_labels", Json::array({"__meta_kubernetes_namespace"})}, {"target_label", "namespace"}}));
-    rules.push_back(rule({{"source_labels", Json::array({"__meta_kubernetes_pod_container_name"})}, {"target_label", "container"}}));
-    rules.push_back(rule({{"source_labels", Json::array({"__meta_kubernetes_pod_name"})}, {"target_label", "pod"}}));
-    if (const Json* ls = field(spec, "podTargetLabels"); ls && ls->is_array())
-      for (const auto& l : *ls) {
-        std::string ln = sanitizeLabelName(l.is_string() ? l.get<std::string>() : l.dump());
-        rules.push_back(rule({{"source_labels", Json::array({"__meta_kubernetes_pod_label_" + ln})}, {"target_label", ln}, {"regex", "(.+)"}, {"replacement", "${1}"}}));
-      }
+    rules.push_back(copyRule("__meta_kubernetes_namespace", "namespace"));
+    rules.push_back(copyRule("__meta_kubernetes_pod_container_name", "container"));
+    rules.push_back(copyRule("__meta_kubernetes_pod_name", "pod"));
+    labelsFromMeta(spec, "podTargetLabels", "__meta_kubernetes_pod_label_", rules);
     rules.push_back(rule({{"target_label", "job"}, {"replacement", g.ns + "/" + g.name}}));
-    if (auto jl = text(spec, "jobLabel"); !jl.empty())
-      rules.push_back(rule({{"source_labels", Json::array({"__meta_kubernetes_pod_label_" + sanitizeLabelName(jl)})},
-                            {"target_label", "job"},
-                            {"regex", "(.+)"},
-                            {"replacement", "${1}"}}));
+    if (auto jl = text(spec, "jobLabel"); !jl.empty()) rules.push_back(fromMetaRule("__meta_kubernetes_pod_label_", jl, "job"));
     if (!endpoint.empty()) rules.push_back(rule({{"target_label", "endpoint"}, {"replacement", endpoint}}));
-    userRules(g, ep, at, "relabelings", rules);
-    sharding(rules);
-    cfg["relabel_configs"] = rules;
-    limits(spec, cfg);
-    Json metric = Json::array();
-    userRules(g, ep, at, "metricRelabelings", metric);
-    if (!metric.empty()) cfg["metric_relabel_configs"] = metric;
+    finishMonitorJob(g, spec, ep, at, rules, cfg);
     out.push_back(std::move(cfg));
   }
   return out;
@@ -416,7 +417,7 @@ std::vector<Json> probeScrapeConfigs(const Json& probe, const MonitorOptions& o)
   if (const Json* l = field(*st, "labels"); l && l->is_object()) labels = *l;
   if (!labels.contains("namespace")) labels["namespace"] = g.ns;
   cfg["static_configs"] = Json::array({{{"targets", field(*st, "static") ? (*st)["static"] : Json::array()}, {"labels", labels}}});
-  Json rules = Json::array({rule({{"source_labels", Json::array({"job"})}, {"target_label", "__tmp_prometheus_job_name"}})});
+  Json rules = Json::array({copyRule("job", "__tmp_prometheus_job_name")});
   if (auto jn = text(spec, "jobName"); !jn.empty()) rules.push_back(rule({{"target_label", "job"}, {"replacement", jn}}));
   rules.push_back(rule({{"source_labels", Json::array({"__address__"})}, {"target_label", "__param_target"}}));
   rules.push_back(rule({{"source_labels", Json::array({"__param_target"})}, {"target_label", "instance"}}));
@@ -433,9 +434,7 @@ std::vector<Json> probeScrapeConfigs(const Json& probe, const MonitorOptions& o)
                         {"regex", "$(SHARD);|.+;.+"},
                         {"action", "keep"}}));
   cfg["relabel_configs"] = rules;
-  Json metric = Json::array();
-  userRules(g, spec, at, "metricRelabelings", metric);
-  if (!metric.empty()) cfg["metric_relabel_configs"] = metric;
+  metricRules(g, spec, at, "metricRelabelings", cfg);
   return {cfg};
 }
 
@@ -444,7 +443,7 @@ std::vector<Json> scrapeConfigCrScrapeConfigs(const Json& sc, const MonitorOptio
   const Json& spec = sc["spec"];
   const std::string at = "spec";
   Json cfg = {{"job_name", "scrapeConfig/" + g.ns + "/" + g.name}};
-  Json rules = Json::array({rule({{"source_labels", Json::array({"job"})}, {"target_label", "__tmp_prometheus_job_name"}})});
+  Json rules = Json::array({copyRule("job", "__tmp_prometheus_job_name")});
   if (auto jn = text(spec, "jobName"); !jn.empty())
     rules.push_back(rule({{"target_label", "job"}, {"action", "replace"}, {"replacement", jn}}));
   if (const Json* v = field(spec, "honorTimestamps"); v && v->is_boolean()) cfg["honor_timestamps"] = *v;
@@ -454,11 +453,7 @@ std::vector<Json> scrapeConfigCrScrapeConfigs(const Json& sc, const MonitorOptio
   if (const Json* p = field(spec, "params"); p && p->is_object()) cfg["params"] = *p;
   if (auto v = text(spec, "scrapeInterval"); !v.empty()) cfg["scrape_interval"] = v;
   if (auto v = text(spec, "scrapeTimeout"); !v.empty()) cfg["scrape_timeout"] = v;
-  if (auto v = text(spec, "scheme"); !v.empty()) {
-    std::string s = v;
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    cfg["scheme"] = s;
-  }
+  if (auto v = text(spec, "scheme"); !v.empty()) cfg["scheme"] = asciiLower(v);
   g.httpClient(spec, at, cfg);
   limits(spec, cfg);
   if (const Json* ss = field(spec, "staticConfigs"); ss && ss->is_array()) {
@@ -474,9 +469,7 @@ std::vector<Json> scrapeConfigCrScrapeConfigs(const Json& sc, const MonitorOptio
       const Json& k = (*ks)[i];
       const std::string kat = "spec.kubernetesSDConfigs[" + std::to_string(i) + "]";
       if (field(k, "apiServer")) g.fail(kat + ".apiServer", "is not available yet in kubectl-otel's allocator (it discovers through its own connection)");
-      std::string role = text(k, "role");
-      std::transform(role.begin(), role.end(), role.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      Json sd = {{"role", role}};
+      Json sd = {{"role", asciiLower(text(k, "role"))}};
       if (const Json* ns = field(k, "namespaces")) {
         Json n = Json::object();
         if (const Json* names = field(*ns, "names"); names && names->is_array()) n["names"] = *names;
@@ -486,9 +479,7 @@ std::vector<Json> scrapeConfigCrScrapeConfigs(const Json& sc, const MonitorOptio
       if (const Json* sels = field(k, "selectors"); sels && sels->is_array()) {
         Json out2 = Json::array();
         for (const auto& sel : *sels) {
-          std::string r = text(sel, "role");
-          std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-          Json one = {{"role", r}};
+          Json one = {{"role", asciiLower(text(sel, "role"))}};
           if (auto l = text(sel, "label"); !l.empty()) one["label"] = l;
           if (auto f = text(sel, "field"); !f.empty()) one["field"] = f;
           out2.push_back(one);
@@ -513,9 +504,7 @@ std::vector<Json> scrapeConfigCrScrapeConfigs(const Json& sc, const MonitorOptio
       g.fail(std::string("spec.") + other, "is not available yet in kubectl-otel's allocator (static and Kubernetes SD are)");
   userRules(g, spec, at, "relabelings", rules);
   cfg["relabel_configs"] = rules;
-  Json metric = Json::array();
-  userRules(g, spec, at, "metricRelabelings", metric);
-  if (!metric.empty()) cfg["metric_relabel_configs"] = metric;
+  metricRules(g, spec, at, "metricRelabelings", cfg);
   return {cfg};
 }
 

@@ -24,9 +24,6 @@ struct MonitorOptions {
   bool denyFsAccess = false;         // deny_fs_access_through_sms: refuse file-reading fields
 };
 
-// "ServiceMonitor ns/name" / "PodMonitor ns/name".
-std::string monitorName(const Json& monitor);
-
 std::vector<Json> serviceMonitorScrapeConfigs(const Json& serviceMonitor, const MonitorOptions& o = {});
 std::vector<Json> podMonitorScrapeConfigs(const Json& podMonitor, const MonitorOptions& o = {});
 // Probe (monitoring.coreos.com/v1): job probe/<ns>/<name>, static targets through the prober's URL
