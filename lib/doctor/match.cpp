@@ -35,28 +35,14 @@ int readyEndpoints(const ClusterView& view, const std::string& ns, const std::st
   return n;
 }
 
-namespace {
-
-bool labelIs(const Json& labels, const std::string& k, std::string* value) {
-  auto it = labels.find(k);
-  if (it == labels.end()) return false;
-  if (value) *value = it->is_string() ? it->get<std::string>() : it->dump();
-  return true;
-}
-
-}  // namespace
-
 bool selectorMatches(const Json* selector, const Json& labels, bool nullSelects) {
   return api::labelSelectorMatches(selector, labels, nullSelects);
 }
 
 bool mapSelectorMatches(const Json& selector, const Json& labels) {
   if (!selector.is_object() || selector.empty()) return false;
-  for (const auto& [k, v] : selector.items()) {
-    std::string have;
-    if (!labelIs(labels, k, &have) || !v.is_string() || have != v.get<std::string>()) return false;
-  }
-  return true;
+  const Json asLabelSelector = {{"matchLabels", selector}};
+  return api::labelSelectorMatches(&asLabelSelector, labels, false);
 }
 
 std::string selectorString(const Json* selector) {
