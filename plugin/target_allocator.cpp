@@ -117,7 +117,12 @@ void run(CLI::App* cmd, const TaFlags& f) {
   std::unique_ptr<targetallocator::PromCrWatch> promCr;
   bool kubernetesSd = false;
   for (const auto& sc : config.prom.scrapeConfigs) kubernetesSd = kubernetesSd || !sc.kubernetesSdConfigs.empty();
-  if (config.discoverCollectors || kubernetesSd || config.prometheusCrEnabled) {
+  // least-weighted depends on its history: with several replicas only the Lease holder may answer, the
+  // others report not ready (consistent-hashing, per-node and rendezvous are functions of the state).
+  const bool elect = f.leaderElect == "auto"
+                         ? config.strategy == allocation::Strategy::LeastWeighted && config.discoverCollectors
+                         : f.leaderElect == "true";
+  if (config.discoverCollectors || kubernetesSd || config.prometheusCrEnabled || elect) {
     kube::LoadOptions lo;
     lo.kubeconfig = config.kubeconfigPath;
     client = std::make_unique<kube::Client>(kube::loadRestConfig(lo));
@@ -147,18 +152,8 @@ void run(CLI::App* cmd, const TaFlags& f) {
     watcher = std::make_unique<targetallocator::CollectorWatcher>(
         *client, wo, [&service](std::vector<allocation::Collector> cs) { service.setCollectors(std::move(cs)); });
   }
-  // least-weighted depends on its history: with several replicas only the Lease holder may answer, the
-  // others report not ready (consistent-hashing, per-node and rendezvous are functions of the state).
-  const bool elect = f.leaderElect == "auto"
-                         ? config.strategy == allocation::Strategy::LeastWeighted && config.discoverCollectors
-                         : f.leaderElect == "true";
   std::optional<kube::LeaderElector> elector;
   if (elect) {
-    if (!client) {
-      kube::LoadOptions lo;
-      lo.kubeconfig = config.kubeconfigPath;
-      client = std::make_unique<kube::Client>(kube::loadRestConfig(lo));
-    }
     kube::LeaderElectionConfig lc;
     lc.ns = config.collectorNamespace.empty() ? client->config().ns : config.collectorNamespace;
     lc.name = f.leaderElectionId.empty() ? defaultLeaseName(config.collectorSelector) : f.leaderElectionId;

@@ -113,11 +113,6 @@ bool PromCrWatch::synced() const {
   return true;
 }
 
-std::vector<std::string> PromCrWatch::servedKinds() const {
-  std::lock_guard lock(mu_);
-  return served_;
-}
-
 PromCrScrapeConfigs PromCrWatch::scrapeConfigs(const std::vector<std::string>& staticJobs) const {
   prom::ObjectMap serviceMonitors, podMonitors, probes, scrapeConfigs, namespaces;
   {

@@ -32,8 +32,6 @@ class PromCrWatch {
   bool synced() const;
   // Informer events and kinds appearing, so far.
   std::uint64_t events() const { return events_.load(); }
-  // The kinds served ("ServiceMonitor", "PodMonitor").
-  std::vector<std::string> servedKinds() const;
   PromCrScrapeConfigs scrapeConfigs(const std::vector<std::string>& staticJobs) const;
 
  private:
