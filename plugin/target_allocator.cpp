@@ -140,11 +140,14 @@ void run(CLI::App* cmd, const TaFlags& f) {
       while (!st.stop_requested()) {
         if (auto now = kubeSd->events(); now != seen) {
           seen = now;
-          auto groups = kubeSd->groups();
-          std::size_t n = 0;
-          for (const auto& g : groups) n += g.size();
-          service.reloadTargets(&groups);
-          log::info("kubernetes discovery applied", {{"targets", std::to_string(n)}, {"events", std::to_string(now)}, {"served", std::to_string(service.targetCount())}});
+          std::size_t n = 0;  // objects whose targets were rebuilt (only those an event touched)
+          service.applyKubernetes([&](const targetallocator::Service::KubernetesSink& sink) {
+            kubeSd->changes([&](prom::KubernetesObjectUpdate&& u) {
+              ++n;
+              sink(std::move(u));
+            });
+          });
+          log::info("kubernetes discovery applied", {{"objects", std::to_string(n)}, {"events", std::to_string(now)}, {"served", std::to_string(service.targetCount())}});
         }
         pause(std::chrono::seconds(interval));
       }

@@ -4,6 +4,7 @@
 // endpointslice.go). Roles pod, service, node and endpointslice; endpoints and ingress are refused at load.
 // The objects come from informer caches (lib/targetallocator/kube_sd); nothing here does I/O.
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -54,6 +55,17 @@ struct ObjectTargets {
   std::vector<Labels> targets;
 };
 ObjectTargets objectTargets(const KubernetesSdConfig& c, const Json& object, const KubeObjects& o);
+
+// One object's targets after its events (incremental Kubernetes SD, lib/targetallocator/kube_sd): the
+// job, the index of the kubernetes_sd_config among all jobs' (with `key`, the order of a full rebuild:
+// config, then object key), `key` (objectSourcePrefix + object key) and its targets, or `removed`.
+struct KubernetesObjectUpdate {
+  std::uint32_t job = 0;
+  std::uint32_t sdConfig = 0;
+  std::string key;
+  bool removed = false;
+  ObjectTargets targets;
+};
 
 // The other objects an object's targets read (incremental discovery recomputes it when one changes):
 // its namespace (attach_metadata.namespace), Service keys ("ns/name"), Pod keys and node names.
