@@ -268,9 +268,13 @@ void run(CLI::App* cmd, const TaFlags& f) {
             if (st.stop_requested()) break;
           }
           std::size_t jobs = next->scrapeConfigs.size();
-          auto groups = fresh.sd ? fresh.sd->groups() : std::vector<std::vector<prom::TargetGroup>>(jobs);
           sdSeen = fresh.sd ? fresh.sd->events() : 0;
-          service.setScrapeConfigs(std::move(*next), &groups);
+          // The fresh set's first changes(): every object it discovered (job indices of the new set).
+          std::function<void(const targetallocator::Service::KubernetesSink&)> all =
+              [&fresh](const targetallocator::Service::KubernetesSink& sink) {
+                if (fresh.sd) fresh.sd->changes(sink);
+              };
+          service.setScrapeConfigs(std::move(*next), &all);
           cur.thread = std::jthread();  // the previous set's informers stop (joined) before it is destroyed
           cur.sd = std::move(fresh.sd);
           cur.thread = std::move(fresh.thread);
@@ -283,11 +287,14 @@ void run(CLI::App* cmd, const TaFlags& f) {
         } else if (cur.sd) {
           if (auto now = cur.sd->events(); now != sdSeen) {
             sdSeen = now;
-            auto groups = cur.sd->groups();
-            std::size_t n = 0;
-            for (const auto& g : groups) n += g.size();
-            service.reloadTargets(&groups);
-            log::info("kubernetes discovery applied", {{"targets", std::to_string(n)}, {"events", std::to_string(now)}, {"served", std::to_string(service.targetCount())}});
+            std::size_t n = 0;  // objects whose targets were rebuilt (only those an event touched)
+            service.applyKubernetes([&](const targetallocator::Service::KubernetesSink& sink) {
+              cur.sd->changes([&](prom::KubernetesObjectUpdate&& u) {
+                ++n;
+                sink(std::move(u));
+              });
+            });
+            log::info("kubernetes discovery applied", {{"objects", std::to_string(n)}, {"events", std::to_string(now)}, {"served", std::to_string(service.targetCount())}});
           }
         }
         } catch (const std::exception& e) {

@@ -306,6 +306,11 @@ std::optional<Json> Informer::get(const std::string& ns, const std::string& name
   return get(ns.empty() ? name : ns + "/" + name);
 }
 
+const Json* Informer::findLocked(const std::string& key) const {
+  auto it = items_.find(key);
+  return it == items_.end() ? nullptr : &it->second;
+}
+
 std::vector<Json> Informer::list() const {
   std::lock_guard lock(mu_);
   std::vector<Json> out;

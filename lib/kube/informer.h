@@ -65,6 +65,11 @@ class Informer {
   std::optional<Json> get(const std::string& ns, const std::string& name) const;
   std::vector<Json> list() const;
   std::vector<std::string> keys() const;
+  // Read access to the cache without copying objects: hold the returned lock while using findLocked()
+  // and itemsLocked() (their pointers and references are valid only meanwhile). Events wait for it.
+  std::unique_lock<std::mutex> lockCache() const { return std::unique_lock<std::mutex>(mu_); }
+  const Json* findLocked(const std::string& key) const;
+  const std::map<std::string, Json>& itemsLocked() const { return items_; }
   std::vector<Json> byIndex(const std::string& indexName, const std::string& value) const;
   std::string lastSyncResourceVersion() const;
   int relists() const { return relists_.load(); }

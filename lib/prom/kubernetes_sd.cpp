@@ -35,51 +35,56 @@ std::string joinHostPort(const std::string& host, const std::string& port) {
   return host.find(':') != std::string::npos ? "[" + host + "]:" + port : host + ":" + port;
 }
 
-void addObjectAnnotationsAndLabels(LabelMap& ls, const Json& meta, const std::string& resource) {
-  for (const char* kind : {"labels", "annotations"}) {
-    const Json& m = member(meta, kind);
+// Label pairs in assignment order: a later pair of the same name overrides an earlier one (as a map's
+// operator[] would), so Labels::fromPairs or a map built in order give the label set.
+using Pairs = std::vector<Label>;
+
+void put(Pairs& ls, std::string name, std::string value) { ls.push_back({std::move(name), std::move(value)}); }
+
+void addObjectAnnotationsAndLabels(Pairs& ls, const Json& meta, const std::string& resource) {
+  for (const bool labels : {true, false}) {
+    const Json& m = member(meta, labels ? "labels" : "annotations");
     if (!m.is_object()) continue;
-    const std::string single = std::string(kind) == "labels" ? "_label_" : "_annotation_";
-    const std::string present = std::string(kind) == "labels" ? "_labelpresent_" : "_annotationpresent_";
+    const std::string single = kMeta + resource + (labels ? "_label_" : "_annotation_");
+    const std::string present = kMeta + resource + (labels ? "_labelpresent_" : "_annotationpresent_");
     for (const auto& [k, v] : m.items()) {
       std::string ln = sanitizeLabelName(k);
-      ls[kMeta + resource + single + ln] = v.is_string() ? v.get<std::string>() : "";
-      ls[kMeta + resource + present + ln] = "true";
+      put(ls, single + ln, v.is_string() ? v.get<std::string>() : "");
+      put(ls, present + ln, "true");
     }
   }
 }
 
-void addObjectMetaLabels(LabelMap& ls, const Json& meta, const std::string& role) {
-  ls[kMeta + role + "_name"] = text(meta, "name");
+void addObjectMetaLabels(Pairs& ls, const Json& meta, const std::string& role) {
+  put(ls, kMeta + role + "_name", text(meta, "name"));
   addObjectAnnotationsAndLabels(ls, meta, role);
 }
 
-void merge(LabelMap& into, const LabelMap& from) {
-  for (const auto& [k, v] : from) into[k] = v;
-}
-
-const Json* lookup(const ObjectMap* m, const std::string& key) {
+const Json* lookup(const ObjectMap* m, const KubeLookup& fn, const std::string& key) {
+  if (fn) return fn(key);
   if (!m) return nullptr;
   auto it = m->find(key);
   return it == m->end() ? nullptr : &it->second;
 }
-
-// addNodeLabels: the node's name, labels and annotations when the node is known.
-void addNodeLabels(LabelMap& ls, const KubeObjects& o, const std::string* nodeName) {
-  if (!nodeName) return;
-  const Json* node = lookup(o.nodes, *nodeName);
-  if (!node) return;
-  LabelMap n;
-  addObjectMetaLabels(n, member(*node, "metadata"), "node");
-  merge(ls, n);
+const Json* findNode(const KubeObjects& o, const std::string& key) { return lookup(o.nodes, o.findNode, key); }
+const Json* findPod(const KubeObjects& o, const std::string& key) { return lookup(o.pods, o.findPod, key); }
+const Json* findService(const KubeObjects& o, const std::string& key) { return lookup(o.services, o.findService, key); }
+const Json* findNamespace(const KubeObjects& o, const std::string& key) {
+  return lookup(o.namespaces, o.findNamespace, key);
 }
 
-void addNamespaceLabels(LabelMap& ls, const KubeObjects& o, const std::string& ns) {
-  const Json* n = lookup(o.namespaces, ns);
+// addNodeLabels: the node's name, labels and annotations when the node is known.
+void addNodeLabels(Pairs& ls, const KubeObjects& o, const std::string* nodeName) {
+  if (!nodeName) return;
+  const Json* node = findNode(o, *nodeName);
+  if (!node) return;
+  addObjectMetaLabels(ls, member(*node, "metadata"), "node");
+}
+
+void addNamespaceLabels(Pairs& ls, const KubeObjects& o, const std::string& ns) {
+  const Json* n = findNamespace(o, ns);
   if (!n) return;
-  LabelMap m;
-  addObjectAnnotationsAndLabels(m, member(*n, "metadata"), "namespace");
-  merge(ls, m);
+  addObjectAnnotationsAndLabels(ls, member(*n, "metadata"), "namespace");
 }
 
 std::string podReady(const Json& pod) {
@@ -90,25 +95,25 @@ std::string podReady(const Json& pod) {
   return "unknown";
 }
 
-LabelMap podLabels(const Json& pod) {
+void addPodLabels(Pairs& ls, const Json& pod) {
   const Json& meta = member(pod, "metadata");
   const Json& status = member(pod, "status");
-  LabelMap ls{{kMeta + "pod_ip", text(status, "podIP")},
-              {kMeta + "pod_ready", podReady(pod)},
-              {kMeta + "pod_phase", text(status, "phase")},
-              {kMeta + "pod_node_name", text(member(pod, "spec"), "nodeName")},
-              {kMeta + "pod_host_ip", text(status, "hostIP")},
-              {kMeta + "pod_uid", text(meta, "uid")}};
+  // A map literal keeps the first of duplicate keys; these names are distinct.
+  put(ls, kMeta + "pod_ip", text(status, "podIP"));
+  put(ls, kMeta + "pod_ready", podReady(pod));
+  put(ls, kMeta + "pod_phase", text(status, "phase"));
+  put(ls, kMeta + "pod_node_name", text(member(pod, "spec"), "nodeName"));
+  put(ls, kMeta + "pod_host_ip", text(status, "hostIP"));
+  put(ls, kMeta + "pod_uid", text(meta, "uid"));
   addObjectMetaLabels(ls, meta, "pod");
   const Json& owners = member(meta, "ownerReferences");
   if (owners.is_array())
     for (const auto& ref : owners)
       if (member(ref, "controller").is_boolean() && member(ref, "controller").get<bool>()) {
-        if (!text(ref, "kind").empty()) ls[kMeta + "pod_controller_kind"] = text(ref, "kind");
-        if (!text(ref, "name").empty()) ls[kMeta + "pod_controller_name"] = text(ref, "name");
+        if (!text(ref, "kind").empty()) put(ls, kMeta + "pod_controller_kind", text(ref, "kind"));
+        if (!text(ref, "name").empty()) put(ls, kMeta + "pod_controller_name", text(ref, "name"));
         break;
       }
-  return ls;
 }
 
 struct ContainerRef {
@@ -119,10 +124,10 @@ struct ContainerRef {
 std::vector<ContainerRef> containersOf(const Json& pod) {
   std::vector<ContainerRef> out;
   const Json& spec = member(pod, "spec");
-  for (const char* k : {"containers", "initContainers"}) {
-    const Json& list = member(spec, k);
+  for (const bool init : {false, true}) {
+    const Json& list = member(spec, init ? "initContainers" : "containers");
     if (list.is_array())
-      for (const auto& c : list) out.push_back({&c, std::string(k) == "initContainers"});
+      for (const auto& c : list) out.push_back({&c, init});
   }
   return out;
 }
@@ -135,15 +140,276 @@ std::string containerId(const Json& pod, const std::string& name, bool init) {
   return "";
 }
 
-LabelMap serviceLabels(const Json& svc) {
-  LabelMap ls{{kMeta + "namespace", text(member(svc, "metadata"), "namespace")}};
+void addServiceLabels(Pairs& ls, const Json& svc) {
+  put(ls, kMeta + "namespace", text(member(svc, "metadata"), "namespace"));
   addObjectMetaLabels(ls, member(svc, "metadata"), "service");
-  return ls;
 }
 
 std::string portText(const Json& p, const char* key) {
   const Json& v = member(p, key);
   return v.is_number_integer() ? std::to_string(v.get<std::int64_t>()) : "";
+}
+
+// One object's targets as pairs: the pairs every target shares, then each target's own (which override
+// the shared ones; the roles below never give a target a name its group has).
+struct RawTargets {
+  Pairs group;
+  std::vector<Pairs> targets;
+};
+
+RawTargets podRaw(const Json& pod, const KubernetesSdConfig& c, const KubeObjects& o) {
+  RawTargets out;
+  const std::string ip = text(member(pod, "status"), "podIP");
+  if (ip.empty()) return out;  // starting or evicted
+  const std::string node = text(member(pod, "spec"), "nodeName");
+  if (c.attachNode && !findNode(o, node)) return out;  // on a node the node selector filtered out
+  Pairs& group = out.group;
+  addPodLabels(group, pod);
+  const std::string ns = text(member(pod, "metadata"), "namespace");
+  put(group, kMeta + "namespace", ns);
+  if (c.attachNode) addNodeLabels(group, o, &node);
+  if (c.attachNamespace) addNamespaceLabels(group, o, ns);
+  for (const auto& [ct, init] : containersOf(pod)) {
+    const std::string name = text(*ct, "name");
+    Pairs t;
+    put(t, kMeta + "pod_container_name", name);
+    put(t, kMeta + "pod_container_id", containerId(pod, name, init));
+    put(t, kMeta + "pod_container_image", text(*ct, "image"));
+    put(t, kMeta + "pod_container_init", boolText(init));
+    const Json& ports = member(*ct, "ports");
+    if (!ports.is_array() || ports.empty()) {
+      put(t, "__address__", ip);
+      out.targets.push_back(std::move(t));
+      continue;
+    }
+    for (const auto& p : ports) {
+      Pairs pt = t;
+      std::string num = portText(p, "containerPort");
+      put(pt, "__address__", joinHostPort(ip, num));
+      put(pt, kMeta + "pod_container_port_number", num);
+      put(pt, kMeta + "pod_container_port_name", text(p, "name"));
+      put(pt, kMeta + "pod_container_port_protocol", text(p, "protocol"));
+      out.targets.push_back(std::move(pt));
+    }
+  }
+  return out;
+}
+
+RawTargets serviceRaw(const Json& svc, const KubernetesSdConfig& c, const KubeObjects& o) {
+  RawTargets out;
+  Pairs& group = out.group;
+  addServiceLabels(group, svc);
+  const Json& meta = member(svc, "metadata");
+  if (c.attachNamespace) addNamespaceLabels(group, o, text(meta, "namespace"));
+  const Json& spec = member(svc, "spec");
+  const std::string type = text(spec, "type");
+  const Json& ports = member(spec, "ports");
+  if (!ports.is_array()) return out;
+  for (const auto& p : ports) {
+    Pairs t;
+    std::string num = portText(p, "port");
+    put(t, "__address__", joinHostPort(text(meta, "name") + "." + text(meta, "namespace") + ".svc", num));
+    put(t, kMeta + "service_port_name", text(p, "name"));
+    put(t, kMeta + "service_port_number", num);
+    put(t, kMeta + "service_port_protocol", text(p, "protocol"));
+    put(t, kMeta + "service_type", type);
+    if (type == "ExternalName")
+      put(t, kMeta + "service_external_name", text(spec, "externalName"));
+    else
+      put(t, kMeta + "service_cluster_ip", text(spec, "clusterIP"));
+    if (type == "LoadBalancer") {
+      std::string ips;
+      const Json& ing = member(member(member(svc, "status"), "loadBalancer"), "ingress");
+      if (ing.is_array())
+        for (const auto& i : ing)
+          if (!text(i, "ip").empty()) ips += (ips.empty() ? "" : ",") + text(i, "ip");
+      put(t, kMeta + "service_loadbalancer_ip", ips.empty() ? text(spec, "loadBalancerIP") : ips);
+    }
+    out.targets.push_back(std::move(t));
+  }
+  return out;
+}
+
+RawTargets nodeRaw(const Json& node) {
+  RawTargets out;
+  Pairs& group = out.group;
+  put(group, kMeta + "node_provider_id", text(member(node, "spec"), "providerID"));
+  const Json& status = member(node, "status");
+  if (const Json& conds = member(status, "conditions"); conds.is_array())
+    for (const auto& cnd : conds)
+      put(group, kMeta + "node_condition_" + sanitizeLabelName(asciiLower(text(cnd, "type"))), asciiLower(text(cnd, "status")));
+  addObjectMetaLabels(group, member(node, "metadata"), "node");
+  std::map<std::string, std::string> first;  // address type -> first address
+  const Json& addrs = member(status, "addresses");
+  if (addrs.is_array())
+    for (const auto& a : addrs) first.emplace(text(a, "type"), text(a, "address"));
+  std::string addr;
+  for (const char* ty : {"InternalIP", "InternalDNS", "ExternalIP", "ExternalDNS", "LegacyHostIP", "Hostname"})
+    if (auto it = first.find(ty); it != first.end()) {
+      addr = it->second;
+      break;
+    }
+  if (addr.empty()) return {};  // "No node address found"
+  const Json& kubelet = member(member(member(status, "daemonEndpoints"), "kubeletEndpoint"), "Port");
+  Pairs t;
+  put(t, "__address__",
+      joinHostPort(addr, kubelet.is_number_integer() ? std::to_string(kubelet.get<std::int64_t>()) : "0"));
+  put(t, "instance", text(member(node, "metadata"), "name"));
+  for (const auto& [ty, a] : first) put(t, sanitizeLabelName(kMeta + "node_address_" + ty), a);
+  out.targets.push_back(std::move(t));
+  return out;
+}
+
+RawTargets endpointSliceRaw(const Json& eps, const KubernetesSdConfig& c, const KubeObjects& o) {
+  RawTargets out;
+  const Json& meta = member(eps, "metadata");
+  const std::string ns = text(meta, "namespace");
+  Pairs& group = out.group;
+  put(group, kMeta + "namespace", ns);
+  put(group, kMeta + "endpointslice_address_type", text(eps, "addressType"));
+  addObjectMetaLabels(group, meta, "endpointslice");
+  const Json* svc = nullptr;
+  if (const Json& sn = member(member(meta, "labels"), "kubernetes.io/service-name"); sn.is_string()) {
+    svc = findService(o, ns + "/" + sn.get<std::string>());
+    if (svc) addServiceLabels(group, *svc);
+  }
+  if (c.attachNamespace) addNamespaceLabels(group, o, ns);
+  if (svc) {  // dual-stack: only the slices of the primary family
+    const Json& spec = member(*svc, "spec");
+    std::string policy = text(spec, "ipFamilyPolicy");
+    const Json& fams = member(spec, "ipFamilies");
+    if ((policy == "PreferDualStack" || policy == "RequireDualStack") && fams.is_array() && !fams.empty() &&
+        fams[0].is_string() && fams[0].get<std::string>() != text(eps, "addressType"))
+      return {};
+  }
+  struct Seen {
+    const Json* pod;
+    std::set<std::int64_t> ports;
+  };
+  std::map<std::string, Seen> seenPods;
+  const Json& endpoints = member(eps, "endpoints");
+  const Json& ports = member(eps, "ports");
+  if (!endpoints.is_array() || !ports.is_array()) return out;
+  for (const auto& ep : endpoints)
+    for (const auto& port : ports) {
+      const Json& addrs = member(ep, "addresses");
+      if (!addrs.is_array()) continue;
+      for (const auto& a : addrs) {
+        if (!a.is_string()) continue;
+        const bool hasPort = member(port, "port").is_number_integer();
+        const std::string num = portText(port, "port");
+        Pairs t;
+        put(t, "__address__", hasPort ? joinHostPort(a.get<std::string>(), num) : a.get<std::string>());
+        if (member(port, "name").is_string()) put(t, kMeta + "endpointslice_port_name", text(port, "name"));
+        if (member(port, "protocol").is_string()) put(t, kMeta + "endpointslice_port_protocol", text(port, "protocol"));
+        if (hasPort) put(t, kMeta + "endpointslice_port", num);
+        if (member(port, "appProtocol").is_string())
+          put(t, kMeta + "endpointslice_port_app_protocol", text(port, "appProtocol"));
+        const Json& cond = member(ep, "conditions");
+        for (const char* k : {"ready", "serving", "terminating"})
+          if (member(cond, k).is_boolean())
+            put(t, kMeta + "endpointslice_endpoint_conditions_" + k, boolText(member(cond, k).get<bool>()));
+        if (member(ep, "hostname").is_string()) put(t, kMeta + "endpointslice_endpoint_hostname", text(ep, "hostname"));
+        const Json& ref = member(ep, "targetRef");
+        if (ref.is_object()) {
+          put(t, kMeta + "endpointslice_address_target_kind", text(ref, "kind"));
+          put(t, kMeta + "endpointslice_address_target_name", text(ref, "name"));
+        }
+        if (member(ep, "nodeName").is_string()) put(t, kMeta + "endpointslice_endpoint_node_name", text(ep, "nodeName"));
+        if (member(ep, "zone").is_string()) put(t, kMeta + "endpointslice_endpoint_zone", text(ep, "zone"));
+        if (const Json& topo = member(ep, "deprecatedTopology"); topo.is_object())
+          for (const auto& [k, v] : topo.items()) {
+            put(t, kMeta + "endpointslice_endpoint_topology_" + sanitizeLabelName(k), v.is_string() ? v.get<std::string>() : "");
+            put(t, kMeta + "endpointslice_endpoint_topology_present_" + sanitizeLabelName(k), "true");
+          }
+        if (c.attachNode) {
+          std::string nodeName = text(ref, "kind") == "Node" ? text(ref, "name") : text(ep, "nodeName");
+          bool haveName = text(ref, "kind") == "Node" || member(ep, "nodeName").is_string();
+          addNodeLabels(t, o, haveName ? &nodeName : nullptr);
+        }
+        const std::string podKey = text(ref, "namespace") + "/" + text(ref, "name");
+        const Json* pod = text(ref, "kind") == "Pod" ? findPod(o, podKey) : nullptr;
+        if (!pod) {
+          out.targets.push_back(std::move(t));
+          continue;
+        }
+        auto& seen = seenPods[podKey];
+        seen.pod = pod;
+        addPodLabels(t, *pod);
+        if (hasPort) {
+          const std::int64_t pn = member(port, "port").get<std::int64_t>();
+          bool matched = false;
+          for (const auto& [ct, init] : containersOf(*pod)) {
+            const Json& cps = member(*ct, "ports");
+            if (!cps.is_array()) continue;
+            for (const auto& cp : cps)
+              if (member(cp, "containerPort").is_number_integer() && member(cp, "containerPort").get<std::int64_t>() == pn) {
+                put(t, kMeta + "pod_container_name", text(*ct, "name"));
+                put(t, kMeta + "pod_container_image", text(*ct, "image"));
+                put(t, kMeta + "pod_container_port_name", text(cp, "name"));
+                put(t, kMeta + "pod_container_port_number", num);
+                put(t, kMeta + "pod_container_port_protocol", text(cp, "protocol"));
+                put(t, kMeta + "pod_container_init", boolText(init));
+                matched = true;
+                break;
+              }
+            if (matched) break;
+          }
+          seen.ports.insert(pn);
+        }
+        out.targets.push_back(std::move(t));
+      }
+    }
+  // Container ports of the seen pods that no endpoint port covered get targets of their own.
+  for (const auto& [key, seen] : seenPods) {
+    const std::string ip = text(member(*seen.pod, "status"), "podIP");
+    if (ip.empty()) continue;
+    for (const auto& [ct, init] : containersOf(*seen.pod)) {
+      const Json& cps = member(*ct, "ports");
+      if (!cps.is_array()) continue;
+      for (const auto& cp : cps) {
+        if (!member(cp, "containerPort").is_number_integer()) continue;
+        std::int64_t pn = member(cp, "containerPort").get<std::int64_t>();
+        if (seen.ports.count(pn)) continue;
+        std::string num = std::to_string(pn);
+        Pairs t;
+        put(t, "__address__", joinHostPort(ip, num));
+        put(t, kMeta + "pod_container_name", text(*ct, "name"));
+        put(t, kMeta + "pod_container_image", text(*ct, "image"));
+        put(t, kMeta + "pod_container_port_name", text(cp, "name"));
+        put(t, kMeta + "pod_container_port_number", num);
+        put(t, kMeta + "pod_container_port_protocol", text(cp, "protocol"));
+        put(t, kMeta + "pod_container_init", boolText(init));
+        addPodLabels(t, *seen.pod);
+        out.targets.push_back(std::move(t));
+      }
+    }
+  }
+  return out;
+}
+
+// The label maps of the targets (group overlaid by each target's own), empty values kept.
+std::vector<LabelMap> toMaps(const RawTargets& raw) {
+  LabelMap group;
+  for (const auto& l : raw.group) group[l.name] = l.value;
+  std::vector<LabelMap> out;
+  out.reserve(raw.targets.size());
+  for (const auto& t : raw.targets) {
+    LabelMap m = group;
+    for (const auto& l : t) m[l.name] = l.value;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+RawTargets rawTargets(K8sRole role, const Json& obj, const KubernetesSdConfig& c, const KubeObjects& o) {
+  switch (role) {
+    case K8sRole::Pod: return podRaw(obj, c, o);
+    case K8sRole::Service: return serviceRaw(obj, c, o);
+    case K8sRole::EndpointSlice: return endpointSliceRaw(obj, c, o);
+    case K8sRole::Node: return nodeRaw(obj);
+    default: return {};
+  }
 }
 
 }  // namespace
@@ -246,241 +512,73 @@ std::vector<KubernetesSdConfig> parseKubernetesSdConfigs(const Json& list, const
 }
 
 std::vector<LabelMap> podTargets(const Json& pod, const KubernetesSdConfig& c, const KubeObjects& o) {
-  std::vector<LabelMap> out;
-  const std::string ip = text(member(pod, "status"), "podIP");
-  if (ip.empty()) return out;  // starting or evicted
-  const std::string node = text(member(pod, "spec"), "nodeName");
-  if (c.attachNode && !lookup(o.nodes, node)) return out;  // on a node the node selector filtered out
-  LabelMap group = podLabels(pod);
-  const std::string ns = text(member(pod, "metadata"), "namespace");
-  group[kMeta + "namespace"] = ns;
-  if (c.attachNode) addNodeLabels(group, o, &node);
-  if (c.attachNamespace) addNamespaceLabels(group, o, ns);
-  for (const auto& [ct, init] : containersOf(pod)) {
-    const std::string name = text(*ct, "name");
-    LabelMap t = group;
-    t[kMeta + "pod_container_name"] = name;
-    t[kMeta + "pod_container_id"] = containerId(pod, name, init);
-    t[kMeta + "pod_container_image"] = text(*ct, "image");
-    t[kMeta + "pod_container_init"] = boolText(init);
-    const Json& ports = member(*ct, "ports");
-    if (!ports.is_array() || ports.empty()) {
-      t["__address__"] = ip;
-      out.push_back(std::move(t));
-      continue;
-    }
-    for (const auto& p : ports) {
-      LabelMap pt = t;
-      std::string num = portText(p, "containerPort");
-      pt["__address__"] = joinHostPort(ip, num);
-      pt[kMeta + "pod_container_port_number"] = num;
-      pt[kMeta + "pod_container_port_name"] = text(p, "name");
-      pt[kMeta + "pod_container_port_protocol"] = text(p, "protocol");
-      out.push_back(std::move(pt));
-    }
-  }
-  return out;
+  return toMaps(podRaw(pod, c, o));
 }
 
 std::vector<LabelMap> serviceTargets(const Json& svc, const KubernetesSdConfig& c, const KubeObjects& o) {
-  std::vector<LabelMap> out;
-  LabelMap group = serviceLabels(svc);
-  const Json& meta = member(svc, "metadata");
-  if (c.attachNamespace) addNamespaceLabels(group, o, text(meta, "namespace"));
-  const Json& spec = member(svc, "spec");
-  const std::string type = text(spec, "type");
-  const Json& ports = member(spec, "ports");
-  if (!ports.is_array()) return out;
-  for (const auto& p : ports) {
-    LabelMap t = group;
-    std::string num = portText(p, "port");
-    t["__address__"] = joinHostPort(text(meta, "name") + "." + text(meta, "namespace") + ".svc", num);
-    t[kMeta + "service_port_name"] = text(p, "name");
-    t[kMeta + "service_port_number"] = num;
-    t[kMeta + "service_port_protocol"] = text(p, "protocol");
-    t[kMeta + "service_type"] = type;
-    if (type == "ExternalName")
-      t[kMeta + "service_external_name"] = text(spec, "externalName");
-    else
-      t[kMeta + "service_cluster_ip"] = text(spec, "clusterIP");
-    if (type == "LoadBalancer") {
-      std::string ips;
-      const Json& ing = member(member(member(svc, "status"), "loadBalancer"), "ingress");
-      if (ing.is_array())
-        for (const auto& i : ing)
-          if (!text(i, "ip").empty()) ips += (ips.empty() ? "" : ",") + text(i, "ip");
-      t[kMeta + "service_loadbalancer_ip"] = ips.empty() ? text(spec, "loadBalancerIP") : ips;
-    }
-    out.push_back(std::move(t));
-  }
-  return out;
+  return toMaps(serviceRaw(svc, c, o));
 }
 
-std::vector<LabelMap> nodeTargets(const Json& node) {
-  LabelMap group{{kMeta + "node_provider_id", text(member(node, "spec"), "providerID")}};
-  const Json& status = member(node, "status");
-  if (const Json& conds = member(status, "conditions"); conds.is_array())
-    for (const auto& cnd : conds)
-      group[kMeta + "node_condition_" + sanitizeLabelName(asciiLower(text(cnd, "type")))] = asciiLower(text(cnd, "status"));
-  addObjectMetaLabels(group, member(node, "metadata"), "node");
-  std::map<std::string, std::string> first;  // address type -> first address
-  const Json& addrs = member(status, "addresses");
-  if (addrs.is_array())
-    for (const auto& a : addrs) first.emplace(text(a, "type"), text(a, "address"));
-  std::string addr;
-  for (const char* ty : {"InternalIP", "InternalDNS", "ExternalIP", "ExternalDNS", "LegacyHostIP", "Hostname"})
-    if (auto it = first.find(ty); it != first.end()) {
-      addr = it->second;
-      break;
-    }
-  if (addr.empty()) return {};  // "No node address found"
-  const Json& kubelet = member(member(member(status, "daemonEndpoints"), "kubeletEndpoint"), "Port");
-  LabelMap t = group;
-  t["__address__"] = joinHostPort(addr, kubelet.is_number_integer() ? std::to_string(kubelet.get<std::int64_t>()) : "0");
-  t["instance"] = text(member(node, "metadata"), "name");
-  for (const auto& [ty, a] : first) t[sanitizeLabelName(kMeta + "node_address_" + ty)] = a;
-  return {t};
-}
+std::vector<LabelMap> nodeTargets(const Json& node) { return toMaps(nodeRaw(node)); }
 
 std::vector<LabelMap> endpointSliceTargets(const Json& eps, const KubernetesSdConfig& c, const KubeObjects& o) {
-  std::vector<LabelMap> out;
-  const Json& meta = member(eps, "metadata");
-  const std::string ns = text(meta, "namespace");
-  LabelMap group{{kMeta + "namespace", ns}, {kMeta + "endpointslice_address_type", text(eps, "addressType")}};
-  addObjectMetaLabels(group, meta, "endpointslice");
-  const Json* svc = nullptr;
-  if (const Json& sn = member(member(meta, "labels"), "kubernetes.io/service-name"); sn.is_string()) {
-    svc = lookup(o.services, ns + "/" + sn.get<std::string>());
-    if (svc) merge(group, serviceLabels(*svc));
-  }
-  if (c.attachNamespace) addNamespaceLabels(group, o, ns);
-  if (svc) {  // dual-stack: only the slices of the primary family
-    const Json& spec = member(*svc, "spec");
-    std::string policy = text(spec, "ipFamilyPolicy");
-    const Json& fams = member(spec, "ipFamilies");
-    if ((policy == "PreferDualStack" || policy == "RequireDualStack") && fams.is_array() && !fams.empty() &&
-        fams[0].is_string() && fams[0].get<std::string>() != text(eps, "addressType"))
-      return out;
-  }
-  struct Seen {
-    const Json* pod;
-    std::set<std::int64_t> ports;
-  };
-  std::map<std::string, Seen> seenPods;
-  auto finish = [&](LabelMap t) {
-    LabelMap full = group;
-    merge(full, t);
-    out.push_back(std::move(full));
-  };
-  const Json& endpoints = member(eps, "endpoints");
-  const Json& ports = member(eps, "ports");
-  if (!endpoints.is_array() || !ports.is_array()) return out;
-  for (const auto& ep : endpoints)
-    for (const auto& port : ports) {
-      const Json& addrs = member(ep, "addresses");
-      if (!addrs.is_array()) continue;
-      for (const auto& a : addrs) {
-        if (!a.is_string()) continue;
-        const bool hasPort = member(port, "port").is_number_integer();
-        const std::string num = portText(port, "port");
-        LabelMap t{{"__address__", hasPort ? joinHostPort(a.get<std::string>(), num) : a.get<std::string>()}};
-        if (member(port, "name").is_string()) t[kMeta + "endpointslice_port_name"] = text(port, "name");
-        if (member(port, "protocol").is_string()) t[kMeta + "endpointslice_port_protocol"] = text(port, "protocol");
-        if (hasPort) t[kMeta + "endpointslice_port"] = num;
-        if (member(port, "appProtocol").is_string()) t[kMeta + "endpointslice_port_app_protocol"] = text(port, "appProtocol");
-        const Json& cond = member(ep, "conditions");
-        for (const char* k : {"ready", "serving", "terminating"})
-          if (member(cond, k).is_boolean())
-            t[kMeta + "endpointslice_endpoint_conditions_" + k] = boolText(member(cond, k).get<bool>());
-        if (member(ep, "hostname").is_string()) t[kMeta + "endpointslice_endpoint_hostname"] = text(ep, "hostname");
-        const Json& ref = member(ep, "targetRef");
-        if (ref.is_object()) {
-          t[kMeta + "endpointslice_address_target_kind"] = text(ref, "kind");
-          t[kMeta + "endpointslice_address_target_name"] = text(ref, "name");
-        }
-        if (member(ep, "nodeName").is_string()) t[kMeta + "endpointslice_endpoint_node_name"] = text(ep, "nodeName");
-        if (member(ep, "zone").is_string()) t[kMeta + "endpointslice_endpoint_zone"] = text(ep, "zone");
-        if (const Json& topo = member(ep, "deprecatedTopology"); topo.is_object())
-          for (const auto& [k, v] : topo.items()) {
-            t[kMeta + "endpointslice_endpoint_topology_" + sanitizeLabelName(k)] = v.is_string() ? v.get<std::string>() : "";
-            t[kMeta + "endpointslice_endpoint_topology_present_" + sanitizeLabelName(k)] = "true";
-          }
-        if (c.attachNode) {
-          std::string nodeName = text(ref, "kind") == "Node" ? text(ref, "name") : text(ep, "nodeName");
-          bool haveName = text(ref, "kind") == "Node" || member(ep, "nodeName").is_string();
-          addNodeLabels(t, o, haveName ? &nodeName : nullptr);
-        }
-        const Json* pod = text(ref, "kind") == "Pod" ? lookup(o.pods, text(ref, "namespace") + "/" + text(ref, "name")) : nullptr;
-        if (!pod) {
-          finish(std::move(t));
-          continue;
-        }
-        auto& seen = seenPods[text(ref, "namespace") + "/" + text(ref, "name")];
-        seen.pod = pod;
-        merge(t, podLabels(*pod));
-        if (hasPort) {
-          const std::int64_t pn = member(port, "port").get<std::int64_t>();
-          bool matched = false;
-          for (const auto& [ct, init] : containersOf(*pod)) {
-            const Json& cps = member(*ct, "ports");
-            if (!cps.is_array()) continue;
-            for (const auto& cp : cps)
-              if (member(cp, "containerPort").is_number_integer() && member(cp, "containerPort").get<std::int64_t>() == pn) {
-                t[kMeta + "pod_container_name"] = text(*ct, "name");
-                t[kMeta + "pod_container_image"] = text(*ct, "image");
-                t[kMeta + "pod_container_port_name"] = text(cp, "name");
-                t[kMeta + "pod_container_port_number"] = num;
-                t[kMeta + "pod_container_port_protocol"] = text(cp, "protocol");
-                t[kMeta + "pod_container_init"] = boolText(init);
-                matched = true;
-                break;
-              }
-            if (matched) break;
-          }
-          seen.ports.insert(pn);
-        }
-        finish(std::move(t));
-      }
-    }
-  // Container ports of the seen pods that no endpoint port covered get targets of their own.
-  for (const auto& [key, seen] : seenPods) {
-    const std::string ip = text(member(*seen.pod, "status"), "podIP");
-    if (ip.empty()) continue;
-    for (const auto& [ct, init] : containersOf(*seen.pod)) {
-      const Json& cps = member(*ct, "ports");
-      if (!cps.is_array()) continue;
-      for (const auto& cp : cps) {
-        if (!member(cp, "containerPort").is_number_integer()) continue;
-        std::int64_t pn = member(cp, "containerPort").get<std::int64_t>();
-        if (seen.ports.count(pn)) continue;
-        std::string num = std::to_string(pn);
-        LabelMap t{{"__address__", joinHostPort(ip, num)},
-                   {kMeta + "pod_container_name", text(*ct, "name")},
-                   {kMeta + "pod_container_image", text(*ct, "image")},
-                   {kMeta + "pod_container_port_name", text(cp, "name")},
-                   {kMeta + "pod_container_port_number", num},
-                   {kMeta + "pod_container_port_protocol", text(cp, "protocol")},
-                   {kMeta + "pod_container_init", boolText(init)}};
-        merge(t, podLabels(*seen.pod));
-        finish(std::move(t));
-      }
-    }
-  }
+  return toMaps(endpointSliceRaw(eps, c, o));
+}
+
+ObjectTargets objectTargets(const KubernetesSdConfig& c, const Json& obj, const KubeObjects& o) {
+  RawTargets raw = rawTargets(c.role, obj, c, o);
+  ObjectTargets out;
+  if (raw.targets.empty()) return out;
+  out.group = Labels::fromPairs(std::move(raw.group));
+  out.targets.reserve(raw.targets.size());
+  for (auto& t : raw.targets) out.targets.push_back(Labels::fromPairs(std::move(t)));
   return out;
+}
+
+ObjectRefs objectRefs(const KubernetesSdConfig& c, const Json& obj) {
+  ObjectRefs r;
+  const Json& meta = member(obj, "metadata");
+  r.ns = text(meta, "namespace");
+  switch (c.role) {
+    case K8sRole::Pod:
+      if (c.attachNode) r.nodes.push_back(text(member(obj, "spec"), "nodeName"));
+      break;
+    case K8sRole::EndpointSlice: {
+      if (const Json& sn = member(member(meta, "labels"), "kubernetes.io/service-name"); sn.is_string())
+        r.services.push_back(r.ns + "/" + sn.get<std::string>());
+      const Json& endpoints = member(obj, "endpoints");
+      if (!endpoints.is_array()) break;
+      for (const auto& ep : endpoints) {
+        const Json& ref = member(ep, "targetRef");
+        if (text(ref, "kind") == "Pod") r.pods.push_back(text(ref, "namespace") + "/" + text(ref, "name"));
+        if (c.attachNode) {
+          if (text(ref, "kind") == "Node")
+            r.nodes.push_back(text(ref, "name"));
+          else if (member(ep, "nodeName").is_string())
+            r.nodes.push_back(text(ep, "nodeName"));
+        }
+      }
+      break;
+    }
+    default: break;
+  }
+  for (auto* v : {&r.services, &r.pods, &r.nodes}) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
+  }
+  return r;
 }
 
 std::vector<TargetGroup> kubernetesTargetGroups(const KubernetesSdConfig& c, const KubeObjects& o) {
   std::vector<TargetGroup> out;
-  auto emit = [&](std::vector<LabelMap> targets, const std::string& source) {
-    for (auto& t : targets) {
+  auto emit = [&](const Json& obj, const std::string& source) {
+    ObjectTargets ts = objectTargets(c, obj, o);
+    for (auto& t : ts.targets) {
       TargetGroup g;
       g.source = source;
-      g.targets.push_back(t["__address__"]);
-      std::vector<Label> pairs;
-      pairs.reserve(t.size());
-      for (auto& [k, v] : t)
-        if (k != "__address__") pairs.push_back({k, v});
-      g.labels = Labels::fromPairs(std::move(pairs));
+      g.targets.emplace_back(t.get(kAddressLabel));
+      t.del(kAddressLabel);
+      g.labels = mergeLabels(ts.group, t);
       out.push_back(std::move(g));
     }
   };
@@ -490,16 +588,18 @@ std::vector<TargetGroup> kubernetesTargetGroups(const KubernetesSdConfig& c, con
                        : c.role == K8sRole::Node          ? o.nodes
                                                           : nullptr;
   if (!m) return out;
-  for (const auto& [key, obj] : *m) {
-    switch (c.role) {
-      case K8sRole::Pod: emit(podTargets(obj, c, o), "pod/" + key); break;
-      case K8sRole::Service: emit(serviceTargets(obj, c, o), "svc/" + key); break;
-      case K8sRole::EndpointSlice: emit(endpointSliceTargets(obj, c, o), "endpointslice/" + key); break;
-      case K8sRole::Node: emit(nodeTargets(obj), "node/" + key); break;
-      default: break;
-    }
-  }
+  for (const auto& [key, obj] : *m) emit(obj, objectSourcePrefix(c.role) + key);
   return out;
+}
+
+std::string objectSourcePrefix(K8sRole role) {
+  switch (role) {
+    case K8sRole::Pod: return "pod/";
+    case K8sRole::Service: return "svc/";
+    case K8sRole::EndpointSlice: return "endpointslice/";
+    case K8sRole::Node: return "node/";
+    default: return "";
+  }
 }
 
 }  // namespace otel::prom

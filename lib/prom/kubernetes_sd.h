@@ -4,6 +4,8 @@
 // endpointslice.go). Roles pod, service, node and endpointslice; endpoints and ingress are refused at load.
 // The objects come from informer caches (lib/targetallocator/kube_sd); nothing here does I/O.
 #pragma once
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -20,12 +22,17 @@ std::vector<KubernetesSdConfig> parseKubernetesSdConfigs(const Json& list, const
 
 // Objects by key ("ns/name"; nodes and namespaces by name), as an informer cache holds them.
 using ObjectMap = std::map<std::string, Json>;
+// A lookup by key into a cache that is not an ObjectMap (nullptr when absent); the pointer is used only
+// during the call that was given the lookup.
+using KubeLookup = std::function<const Json*(const std::string& key)>;
 struct KubeObjects {
   const ObjectMap* pods = nullptr;
   const ObjectMap* services = nullptr;
   const ObjectMap* endpointSlices = nullptr;
   const ObjectMap* nodes = nullptr;       // attach_metadata.node (and the node role)
   const ObjectMap* namespaces = nullptr;  // attach_metadata.namespace
+  // When set, used instead of the map of the same kind (the object of the role is passed directly).
+  KubeLookup findPod, findService, findNode, findNamespace;
 };
 
 // Every target of one SD config's role over `objects` (already restricted to its namespaces and
@@ -41,6 +48,38 @@ std::vector<LabelMap> endpointSliceTargets(const Json& slice, const KubernetesSd
 
 // ASCII lower case (Kubernetes condition statuses, CR enum values written in Prometheus's spelling).
 std::string asciiLower(std::string s);
+
+// One object's targets split the way the allocator builds them (lib/prom/target TargetBuilder::buildObject):
+// the labels all its targets share, and each target's own (__address__ included; names disjoint from the
+// group's). mergeLabels(group, targets[i]) is exactly the i-th label set kubernetesTargetGroups gives
+// (with __address__). Empty when the object has no target.
+struct ObjectTargets {
+  Labels group;
+  std::vector<Labels> targets;
+};
+ObjectTargets objectTargets(const KubernetesSdConfig& c, const Json& object, const KubeObjects& o);
+
+// One object's targets after its events (incremental Kubernetes SD, lib/targetallocator/kube_sd): the
+// job, the index of the kubernetes_sd_config among all jobs' (with `key`, the order of a full rebuild:
+// config, then object key), `key` (objectSourcePrefix + object key) and its targets, or `removed`.
+struct KubernetesObjectUpdate {
+  std::uint32_t job = 0;
+  std::uint32_t sdConfig = 0;
+  std::string key;
+  bool removed = false;
+  ObjectTargets targets;
+};
+
+// The other objects an object's targets read (incremental discovery recomputes it when one changes):
+// its namespace (attach_metadata.namespace), Service keys ("ns/name"), Pod keys and node names.
+struct ObjectRefs {
+  std::string ns;
+  std::vector<std::string> services, pods, nodes;  // sorted, unique
+};
+ObjectRefs objectRefs(const KubernetesSdConfig& c, const Json& object);
+
+// "pod/", "svc/", "endpointslice/", "node/": TargetGroup.source is this prefix and the object's key.
+std::string objectSourcePrefix(K8sRole role);
 
 // strutil.SanitizeLabelName: every character outside [a-zA-Z0-9_] becomes '_'.
 std::string sanitizeLabelName(const std::string& s);

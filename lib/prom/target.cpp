@@ -270,6 +270,79 @@ void TargetBuilder::buildGroup(const Labels& group, const std::vector<std::strin
   }
 }
 
+void TargetBuilder::buildObject(const Labels& group, const std::vector<Labels>& targets, std::vector<Target>& out) const {
+  if (targets.empty()) return;
+  const auto& rules = config_->relabelConfigs;
+  if (!filter_ || rules.empty()) {
+    for (const auto& t : targets)
+      if (auto built = build(group, t)) out.push_back(std::move(*built));
+    return;
+  }
+  // The names some target sets itself: a rule that reads or may write none of them sees the same labels
+  // for every target of the object.
+  ownNames_.clear();
+  for (const auto& t : targets)
+    for (const auto& l : t) ownNames_.push_back(l.name);
+  std::sort(ownNames_.begin(), ownNames_.end());
+  ownNames_.erase(std::unique(ownNames_.begin(), ownNames_.end()), ownNames_.end());
+  auto own = [&](std::string_view n) { return std::binary_search(ownNames_.begin(), ownNames_.end(), n); };
+  auto shared = [&](const RelabelConfig& r) {
+    using A = RelabelAction;
+    for (const auto& src : r.sourceLabels)
+      if (own(src)) return false;
+    switch (r.action) {
+      case A::Keep:
+      case A::Drop: return true;
+      case A::Replace: return r.targetLabel.find('$') == std::string::npos && !own(r.targetLabel);
+      case A::Lowercase:
+      case A::Uppercase:
+      case A::HashMod:
+      case A::KeepEqual:
+      case A::DropEqual: return !own(r.targetLabel);
+      case A::LabelMap:
+      case A::LabelDrop:
+      case A::LabelKeep: return false;
+    }
+    return false;
+  };
+  mergeSeeded(group, Labels{}, seeds_, &disableSharding_, merged_);
+  work_.assignSorted(merged_);
+  std::size_t prefix = 0;
+  for (; prefix < rules.size() && shared(rules[prefix]); ++prefix)
+    if (!relabelOne(rules[prefix], work_, config_->nameValidation, scratch_)) return;  // drops every target
+  snapshot_ = work_;
+  static const std::vector<Label> kNoSeeds;
+  for (const auto& t : targets) {
+    // The shared result overlaid by the target's own labels (which no shared rule read or wrote).
+    mergeSeeded(snapshot_, t, kNoSeeds, nullptr, merged_);
+    std::uint64_t hash;
+    if (prefix == rules.size()) {
+      hashBuf_.clear();
+      for (const Label* l : merged_) {
+        std::string_view name = l->name;
+        if (name.starts_with(kMetaLabelPrefix) || name == kDisableSharding) continue;
+        appendHashEntry(hashBuf_, name, l->value);
+      }
+      hashBuf_ += config_->jobName;
+      hash = XXH64(hashBuf_.data(), hashBuf_.size(), 0);
+    } else {
+      work_.assignSorted(merged_);
+      bool kept = true;
+      for (std::size_t r = prefix; kept && r < rules.size(); ++r)
+        kept = relabelOne(rules[r], work_, config_->nameValidation, scratch_);
+      if (!kept) continue;
+      work_.del(kDisableSharding);
+      hash = targetHash(work_, config_->jobName, hashBuf_);
+    }
+    Target& built = out.emplace_back();
+    built.job = job_;
+    built.hash = hash;
+    built.labels = PackedLabels::merge(group, t, isServedOut);
+    auto addr = built.address();
+    built.addressHash = XXH64(addr.data(), addr.size(), 0);
+  }
+}
+
 std::optional<Labels> TargetBuilder::finalLabels(const Labels& merged) const {
   Labels lb = seeded(merged);
   if (!relabel(config_->relabelConfigs, lb, config_->nameValidation)) return std::nullopt;

@@ -41,6 +41,12 @@ class TargetBuilder {
   // and served-label prefixes, and the relabel rules before the first one that reads or may write
   // __address__ (a rule that drops there drops the whole group).
   void buildGroup(const Labels& group, const std::vector<std::string>& addresses, std::vector<Target>& out) const;
+  // Every target of one discovered object (Kubernetes SD: prom::ObjectTargets): `group` labels shared by
+  // all, `targets` each target's own (names disjoint from the group's, __address__ included), appended to
+  // `out` in order: exactly what build(group, targets[i]) gives, but the relabel rules before the first one
+  // that reads or may write a label some target has of its own run once per object (a rule that drops
+  // there drops the whole object).
+  void buildObject(const Labels& group, const std::vector<Labels>& targets, std::vector<Target>& out) const;
   // Prometheus' final scrape labels (promtool check service-discovery "labels"): relabeled, __meta_*
   // removed, instance defaulted to __address__; nullopt when dropped or without __address__.
   std::optional<Labels> finalLabels(const Labels& merged) const;
@@ -64,6 +70,7 @@ class TargetBuilder {
   mutable std::vector<const Label*> merged_;
   mutable RelabelScratch scratch_;
   mutable std::string hashBuf_;
+  mutable std::vector<std::string_view> ownNames_;
 };
 
 // Identity hash of a relabeled label set for a job (labels named __meta_* are skipped).

@@ -1,10 +1,15 @@
 // Kubernetes service discovery for the allocator's scrape configs: one informer per resource, namespace
 // and selector the kubernetes_sd_configs need (pods, services, endpointslices, nodes, namespaces), and
-// the target groups built from their caches by lib/prom/kubernetes_sd (pure). groups() is a snapshot
-// the reload applies (the allocator diffs by target identity, so only changed targets move).
+// the target groups built from their caches by lib/prom/kubernetes_sd (pure). changes() is the incremental
+// path the server applies (Service::applyKubernetes): only the objects an event touched, and the objects
+// whose targets read them, are rebuilt; groups() is a full snapshot.
 #pragma once
 #include <atomic>
+#include <functional>
 #include <map>
+#include <mutex>
+#include <set>
+#include <unordered_map>
 #include <memory>
 #include <stop_token>
 #include <string>
@@ -32,6 +37,16 @@ class KubeSd {
   std::uint64_t events() const { return events_.load(); }
   // Per job index: the groups of its kubernetes_sd_configs.
   std::vector<std::vector<prom::TargetGroup>> groups() const;
+  // The objects whose targets may have changed since the previous call (the first call: every object),
+  // each with its targets now (or removed): the objects of an event, and those whose targets read one
+  // (an endpointslice's Service and Pods; with attach_metadata, the node and the namespace). `sink` runs
+  // with the informer caches locked (events wait). Serialized with itself; not with groups().
+  void changes(const std::function<void(prom::KubernetesObjectUpdate&&)>& sink);
+  std::vector<prom::KubernetesObjectUpdate> changes();
+  // Tests and benchmarks: applies a watch event to every informer of `resource` ("pods", "services",
+  // "endpointslices", "nodes", "namespaces") whose namespace holds the object, as its watch would (the
+  // selectors are not evaluated here: the API server applies them).
+  void applyEvent(const std::string& resource, const kube::WatchEvent& event);
 
  private:
   struct Source;  // one informer
@@ -40,11 +55,25 @@ class KubeSd {
     std::size_t job;
     prom::KubernetesSdConfig config;
     std::vector<Source*> pods, services, endpointSlices, nodes, namespaces;
+    // Incremental state: the objects seen (by id), what each one's targets read as hashes of the kind and
+    // key of the objects read, and the reverse. A hash collision only makes an object recomputed needlessly.
+    std::unordered_map<std::string, std::uint32_t> ids;
+    std::vector<std::vector<std::uint64_t>> reads;  // by id
+    std::vector<std::string> names;                 // by id ("" for a free id)
+    std::vector<std::uint32_t> freeIds;
+    std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> readers;
   };
+  enum class RefKind : std::uint64_t { Pod = 1, Service, Node, Namespace };
+  static std::uint64_t refHash(RefKind kind, const std::string& key);
+  const std::vector<Source*>& roleSources(const Use& u) const;
+  void setRefs(Use& u, const std::string& key, const prom::ObjectRefs* refs);
   std::vector<std::unique_ptr<Source>> informers_;
   std::vector<Use> uses_;
   std::size_t jobs_ = 0;
   std::atomic<std::uint64_t> events_{0};
+  std::mutex pendingMu_;  // guards every Source's pending keys
+  std::mutex changesMu_;
+  bool primed_ = false;   // changes() ran once
 };
 
 }  // namespace otel::targetallocator

@@ -75,6 +75,12 @@ void Service::indexScrapeConfigs() {
   }
   scrapeConfigsSecret_ = goJsonMarshal(all) + "\n";
   scrapeConfigsRedacted_ = goJsonMarshal(redactSecrets(all)) + "\n";
+  jobTargets_.assign(config_.prom.scrapeConfigs.size(), 0);
+  builders_.clear();
+  builders_.reserve(config_.prom.scrapeConfigs.size());
+  for (std::size_t j = 0; j < config_.prom.scrapeConfigs.size(); ++j)
+    builders_.emplace_back(config_.prom.scrapeConfigs[j], static_cast<std::uint32_t>(j),
+                           config_.filterStrategy == "relabel-config");
 }
 
 Service::Service(Config config) : config_(std::move(config)), allocator_(config_.strategy, config_.fallbackStrategy) {
@@ -93,27 +99,77 @@ Service::Service(Config config) : config_(std::move(config)), allocator_(config_
 
 void Service::reloadTargets(const std::vector<std::vector<prom::TargetGroup>>* kubernetes) {
   std::lock_guard reload(reloadMu_);  // one reload at a time (the reload loop and the discovery thread)
-  if (kubernetes) kubernetesGroups_ = *kubernetes;
-  auto targets = prom::buildTargets(config_.prom, config_.baseDir, config_.filterStrategy == "relabel-config",
-                                    &kubernetesGroups_);
+  const auto& jobs = config_.prom.scrapeConfigs;
+  // Everything that may throw (file SD) before anything changes.
+  std::vector<std::vector<prom::Target>> local(jobs.size()), whole(kubernetes ? jobs.size() : 0);
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    const auto& b = builders_[j];
+    for (const auto& g : jobs[j].staticConfigs) b.buildGroup(g.labels, g.targets, local[j]);
+    for (const auto& g : prom::loadFileSd(jobs[j], config_.baseDir)) b.buildGroup(g.labels, g.targets, local[j]);
+    if (kubernetes && j < kubernetes->size())
+      for (const auto& g : (*kubernetes)[j]) b.buildGroup(g.labels, g.targets, whole[j]);
+  }
   std::unique_lock lock(mu_);
-  if (kubernetes) targetsReady_ = true;
   auto begin = std::chrono::steady_clock::now();
-  allocator_.setTargets(std::move(targets));
+  for (std::size_t j = 0; j < jobs.size(); ++j) setSource({static_cast<std::uint32_t>(j), 0, 0, ""}, std::move(local[j]));
+  if (kubernetes) {
+    // The groups replace every Kubernetes SD target, the per-object ones included.
+    std::vector<SourceKey> objects;
+    for (const auto& [key, src] : sources_)
+      if (std::get<1>(key) == 1 && std::get<2>(key) != kWhole) objects.push_back(key);
+    for (const auto& key : objects) setSource(key, {});
+    for (std::size_t j = 0; j < jobs.size(); ++j) setSource({static_cast<std::uint32_t>(j), 1, kWhole, ""}, std::move(whole[j]));
+    targetsReady_ = true;
+  }
+  flush();
   updateMetrics("SetTargets", std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
 }
 
-void Service::setScrapeConfigs(prom::PromConfig prom, const std::vector<std::vector<prom::TargetGroup>>* kubernetes) {
+void Service::setScrapeConfigs(prom::PromConfig prom, const std::function<void(const KubernetesSink&)>* kubernetes) {
   std::lock_guard reload(reloadMu_);
-  std::vector<std::vector<prom::TargetGroup>> groups;
-  if (kubernetes) groups = *kubernetes;
-  auto targets = prom::buildTargets(prom, config_.baseDir, config_.filterStrategy == "relabel-config", &groups);
+  // Everything that may throw (file SD) before anything changes; the builders read `prom` where it will
+  // live (config_.prom), so they are made after the swap, from a list built here against the new jobs.
+  std::vector<std::vector<prom::Target>> local(prom.scrapeConfigs.size());
+  {
+    const bool filter = config_.filterStrategy == "relabel-config";
+    for (std::size_t j = 0; j < prom.scrapeConfigs.size(); ++j) {
+      prom::TargetBuilder b(prom.scrapeConfigs[j], static_cast<std::uint32_t>(j), filter);
+      for (const auto& g : prom.scrapeConfigs[j].staticConfigs) b.buildGroup(g.labels, g.targets, local[j]);
+      for (const auto& g : prom::loadFileSd(prom.scrapeConfigs[j], config_.baseDir)) b.buildGroup(g.labels, g.targets, local[j]);
+    }
+  }
   std::unique_lock lock(mu_);
-  config_.prom = std::move(prom);
-  kubernetesGroups_ = std::move(groups);
-  indexScrapeConfigs();
-  if (kubernetes) targetsReady_ = true;
   auto begin = std::chrono::steady_clock::now();
+  // Every source starts over against the new jobs; the allocator gets the new list whole (SetTargets:
+  // identities it knows keep their collector).
+  sources_.clear();
+  owners_.clear();
+  shared_.clear();
+  ops_.clear();
+  config_.prom = std::move(prom);
+  indexScrapeConfigs();
+  for (std::size_t j = 0; j < local.size(); ++j) setSource({static_cast<std::uint32_t>(j), 0, 0, ""}, std::move(local[j]));
+  if (kubernetes) {
+    std::vector<prom::Target> built;
+    (*kubernetes)([&](prom::KubernetesObjectUpdate&& u) {
+      if (u.job >= builders_.size()) return;
+      built.clear();
+      if (!u.removed) builders_[u.job].buildObject(u.targets.group, u.targets.targets, built);
+      setSource({u.job, 1, u.sdConfig, std::move(u.key)}, std::move(built));
+      built = {};
+    });
+    targetsReady_ = true;
+  }
+  // ops_ now holds each identity's served target; listed in source order (a full rebuild's order).
+  std::vector<prom::Target> targets;
+  targets.reserve(ops_.size());
+  for (const auto& [key, src] : sources_)
+    for (auto h : src.hashes)
+      if (auto it = ops_.find(h); it != ops_.end() && it->second) {
+        targets.push_back(std::move(*it->second));
+        it->second.reset();
+      }
+  ops_.clear();
   allocator_.setTargets(std::move(targets));
   updateMetrics("SetTargets", std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
 }
@@ -121,6 +177,180 @@ void Service::setScrapeConfigs(prom::PromConfig prom, const std::vector<std::vec
 void Service::setServing(bool serving) {
   std::unique_lock lock(mu_);
   serving_ = serving;
+}
+
+void Service::applyKubernetes(std::vector<prom::KubernetesObjectUpdate> updates) {
+  applyKubernetes([&updates](const KubernetesSink& sink) {
+    for (auto& u : updates) sink(std::move(u));
+  });
+}
+
+void Service::applyKubernetes(const std::function<void(const KubernetesSink&)>& produce) {
+  std::lock_guard reload(reloadMu_);
+  std::unique_lock lock(mu_);
+  auto begin = std::chrono::steady_clock::now();
+  {  // Groups given whole earlier are replaced by the per-object targets.
+    std::vector<SourceKey> whole;
+    for (const auto& [key, src] : sources_)
+      if (std::get<1>(key) == 1 && std::get<2>(key) == kWhole) whole.push_back(key);
+    for (const auto& key : whole) setSource(key, {});
+  }
+  std::vector<prom::Target> built;
+  produce([&](prom::KubernetesObjectUpdate&& u) {
+    if (u.job >= builders_.size()) return;
+    built.clear();
+    if (!u.removed) builders_[u.job].buildObject(u.targets.group, u.targets.targets, built);
+    setSource({u.job, 1, u.sdConfig, std::move(u.key)}, std::move(built));
+    built = {};
+  });
+  flush();
+  targetsReady_ = true;
+  updateMetrics("SetTargets", std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
+}
+
+void Service::setSource(const SourceKey& key, std::vector<prom::Target> targets) {
+  auto it = sources_.find(key);
+  if (it == sources_.end()) {
+    if (targets.empty()) return;
+    it = sources_.emplace(key, Source{key, {}}).first;
+  }
+  replaceSource(it->second, std::move(targets));
+  if (it->second.hashes.empty()) sources_.erase(it);
+}
+
+void Service::replaceSource(Source& s, std::vector<prom::Target> targets) {
+  // One contribution per identity and source: a repeated identity keeps the last target (as buildTargets).
+  std::vector<prom::Target> uniq;
+  uniq.reserve(targets.size());
+  {
+    std::unordered_map<std::uint64_t, std::size_t> at;
+    at.reserve(targets.size());
+    for (auto& t : targets) {
+      auto [it, fresh] = at.try_emplace(t.hash, uniq.size());
+      if (fresh)
+        uniq.push_back(std::move(t));
+      else
+        uniq[it->second] = std::move(t);
+    }
+  }
+  std::vector<std::uint64_t> now;
+  now.reserve(uniq.size());
+  for (const auto& t : uniq) now.push_back(t.hash);
+  std::vector<std::uint64_t> before = s.hashes, after = now;
+  std::sort(before.begin(), before.end());
+  std::sort(after.begin(), after.end());
+  for (auto h : before)
+    if (!std::binary_search(after.begin(), after.end(), h)) dropContribution(s, h);
+  for (auto& t : uniq) {
+    if (std::binary_search(before.begin(), before.end(), t.hash))
+      updateContribution(s, std::move(t));
+    else
+      addContribution(s, std::move(t));
+  }
+  s.hashes = std::move(now);
+}
+
+namespace {
+template <class List>
+const prom::Target* winnerOf(const List& list, const void*& source) {
+  // The last source in key order (a full rebuild's "last wins").
+  const auto* best = &list.front();
+  for (const auto& e : list)
+    if (best->first->key < e.first->key) best = &e;
+  source = best->first;
+  return &best->second;
+}
+}  // namespace
+
+const prom::Target* Service::current(std::uint64_t h) const {
+  if (auto it = ops_.find(h); it != ops_.end()) return it->second ? &*it->second : nullptr;
+  return allocator_.find(h);
+}
+
+void Service::put(prom::Target&& t) {
+  const std::uint64_t h = t.hash;
+  ops_[h] = std::move(t);
+}
+
+void Service::flush() {
+  // The net change of the batch, as SetTargets applies a new list: gone identities removed first, then
+  // the others added or (known) refreshed, keeping their collector.
+  for (const auto& [h, op] : ops_)
+    if (!op) allocator_.removeTarget(h);
+  for (auto& [h, op] : ops_)
+    if (op) allocator_.addTarget(std::move(*op));
+  ops_.clear();
+}
+
+void Service::addContribution(const Source& s, prom::Target&& t) {
+  const std::uint64_t h = t.hash;
+  auto [it, fresh] = owners_.try_emplace(h, Owner{&s, 1});
+  if (fresh) {
+    if (t.job < jobTargets_.size()) ++jobTargets_[t.job];
+    put(std::move(t));
+    return;
+  }
+  auto& list = shared_[h];
+  if (list.empty()) list.emplace_back(it->second.source, *current(h));
+  list.emplace_back(&s, std::move(t));
+  ++it->second.count;
+  const void* src = nullptr;
+  const prom::Target* w = winnerOf(list, src);
+  if (src != it->second.source) {
+    it->second.source = static_cast<const Source*>(src);
+    put(prom::Target(*w));
+  }
+}
+
+void Service::updateContribution(const Source& s, prom::Target&& t) {
+  const std::uint64_t h = t.hash;
+  Owner& o = owners_.at(h);
+  if (o.count == 1) {
+    put(std::move(t));  // known identity: labels refreshed, collector kept
+    return;
+  }
+  for (auto& e : shared_[h])
+    if (e.first == &s) e.second = std::move(t);
+  if (o.source == &s)
+    for (auto& e : shared_[h])
+      if (e.first == &s) put(prom::Target(e.second));
+}
+
+void Service::dropContribution(const Source& s, std::uint64_t h) {
+  auto it = owners_.find(h);
+  if (it == owners_.end()) return;
+  Owner& o = it->second;
+  if (o.count == 1) {
+    if (const auto* t = current(h); t && t->job < jobTargets_.size()) --jobTargets_[t->job];
+    owners_.erase(it);
+    ops_[h] = std::nullopt;
+    return;
+  }
+  auto& list = shared_[h];
+  std::erase_if(list, [&](const auto& e) { return e.first == &s; });
+  --o.count;
+  const void* src = nullptr;
+  const prom::Target* w = winnerOf(list, src);
+  if (src != o.source) {
+    o.source = static_cast<const Source*>(src);
+    put(prom::Target(*w));
+  }
+  if (o.count == 1) shared_.erase(h);
+}
+
+std::map<std::uint64_t, int> Service::assignments() const {
+  std::shared_lock lock(mu_);
+  std::map<std::uint64_t, int> out;
+  allocator_.forEach([&](const prom::Target& t, int c) { out[t.hash] = c; });
+  return out;
+}
+
+std::vector<prom::Target> Service::targetList() const {
+  std::shared_lock lock(mu_);
+  std::vector<prom::Target> out;
+  allocator_.forEach([&](const prom::Target& t, int) { out.push_back(t); });
+  std::sort(out.begin(), out.end(), [](const prom::Target& a, const prom::Target& b) { return a.hash < b.hash; });
+  return out;
 }
 
 void Service::setCollectors(std::vector<allocation::Collector> collectors) {
@@ -152,10 +382,7 @@ void Service::updateMetrics(const char* method, double seconds) {
                      static_cast<double>(allocator_.collectors().size()));
   registry_.setGauge("opentelemetry_allocator_targets_unassigned", "Number of targets that could not be assigned.", {},
                      static_cast<double>(allocator_.unassignedCount()));
-  std::vector<std::size_t> perJob(jobNames_.size(), 0);
-  allocator_.forEach([&](const prom::Target& t, int) {
-    if (t.job < perJob.size()) ++perJob[t.job];
-  });
+  const std::vector<std::size_t>& perJob = jobTargets_;  // kept by the contributions
   registry_.resetGauge("opentelemetry_allocator_targets");
   for (std::size_t j = 0; j < jobNames_.size(); ++j)
     registry_.setGauge("opentelemetry_allocator_targets", "Number of targets discovered.", {{"job_name", jobNames_[j]}},

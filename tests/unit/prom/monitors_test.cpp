@@ -322,7 +322,10 @@ spec:
   ObjectMap slices = {{"shop/web-a", slice("web-a", "web", "10.0.0.1", "web-1")},
                       {"shop/web-b", slice("web-b", "web", "10.0.0.2", "web-2")},
                       {"shop/db-a", slice("db-a", "db", "10.0.0.3", "db-1")}};
-  KubeObjects o{&pods, &services, &slices, nullptr, nullptr};
+  KubeObjects o;
+  o.pods = &pods;
+  o.services = &services;
+  o.endpointSlices = &slices;
   auto groups = kubernetesTargetGroups(sc.kubernetesSdConfigs[0], o);
   PromConfig cfg;
   cfg.scrapeConfigs.push_back(sc);
