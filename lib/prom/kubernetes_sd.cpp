@@ -260,6 +260,59 @@ RawTargets nodeRaw(const Json& node) {
   return out;
 }
 
+// The pods an endpoints or endpointslice object's addresses point at, with the ports it gave them targets on.
+struct SeenPod {
+  const Json* pod = nullptr;
+  std::set<std::int64_t> ports;
+};
+
+// The first container port numbered `port` (containers, then init containers): its container's labels.
+// `protocol`: the protocol label's value when not the container port's own.
+void addContainerPortLabels(Pairs& t, const Json& pod, std::int64_t port, const std::string* protocol) {
+  for (const auto& [ct, init] : containersOf(pod)) {
+    const Json& cps = member(*ct, "ports");
+    if (!cps.is_array()) continue;
+    for (const auto& cp : cps)
+      if (member(cp, "containerPort").is_number_integer() && member(cp, "containerPort").get<std::int64_t>() == port) {
+        put(t, kMeta + "pod_container_name", text(*ct, "name"));
+        put(t, kMeta + "pod_container_image", text(*ct, "image"));
+        put(t, kMeta + "pod_container_port_name", text(cp, "name"));
+        put(t, kMeta + "pod_container_port_number", std::to_string(port));
+        put(t, kMeta + "pod_container_port_protocol", protocol ? *protocol : text(cp, "protocol"));
+        put(t, kMeta + "pod_container_init", boolText(init));
+        return;
+      }
+  }
+}
+
+// Container ports of the seen pods that no endpoint port covered get targets of their own.
+void addUnlistedContainerPorts(RawTargets& out, const std::map<std::string, SeenPod>& seenPods) {
+  for (const auto& [key, seen] : seenPods) {
+    const std::string ip = text(member(*seen.pod, "status"), "podIP");
+    if (ip.empty()) continue;  // starting or evicted
+    for (const auto& [ct, init] : containersOf(*seen.pod)) {
+      const Json& cps = member(*ct, "ports");
+      if (!cps.is_array()) continue;
+      for (const auto& cp : cps) {
+        if (!member(cp, "containerPort").is_number_integer()) continue;
+        std::int64_t pn = member(cp, "containerPort").get<std::int64_t>();
+        if (seen.ports.count(pn)) continue;
+        std::string num = std::to_string(pn);
+        Pairs t;
+        put(t, "__address__", joinHostPort(ip, num));
+        put(t, kMeta + "pod_container_name", text(*ct, "name"));
+        put(t, kMeta + "pod_container_image", text(*ct, "image"));
+        put(t, kMeta + "pod_container_port_name", text(cp, "name"));
+        put(t, kMeta + "pod_container_port_number", num);
+        put(t, kMeta + "pod_container_port_protocol", text(cp, "protocol"));
+        put(t, kMeta + "pod_container_init", boolText(init));
+        addPodLabels(t, *seen.pod);
+        out.targets.push_back(std::move(t));
+      }
+    }
+  }
+}
+
 RawTargets endpointSliceRaw(const Json& eps, const KubernetesSdConfig& c, const KubeObjects& o) {
   RawTargets out;
   const Json& meta = member(eps, "metadata");
@@ -282,11 +335,7 @@ RawTargets endpointSliceRaw(const Json& eps, const KubernetesSdConfig& c, const 
         fams[0].is_string() && fams[0].get<std::string>() != text(eps, "addressType"))
       return {};
   }
-  struct Seen {
-    const Json* pod;
-    std::set<std::int64_t> ports;
-  };
-  std::map<std::string, Seen> seenPods;
+  std::map<std::string, SeenPod> seenPods;
   const Json& endpoints = member(eps, "endpoints");
   const Json& ports = member(eps, "ports");
   if (!endpoints.is_array() || !ports.is_array()) return out;
@@ -338,51 +387,141 @@ RawTargets endpointSliceRaw(const Json& eps, const KubernetesSdConfig& c, const 
         addPodLabels(t, *pod);
         if (hasPort) {
           const std::int64_t pn = member(port, "port").get<std::int64_t>();
-          bool matched = false;
-          for (const auto& [ct, init] : containersOf(*pod)) {
-            const Json& cps = member(*ct, "ports");
-            if (!cps.is_array()) continue;
-            for (const auto& cp : cps)
-              if (member(cp, "containerPort").is_number_integer() && member(cp, "containerPort").get<std::int64_t>() == pn) {
-                put(t, kMeta + "pod_container_name", text(*ct, "name"));
-                put(t, kMeta + "pod_container_image", text(*ct, "image"));
-                put(t, kMeta + "pod_container_port_name", text(cp, "name"));
-                put(t, kMeta + "pod_container_port_number", num);
-                put(t, kMeta + "pod_container_port_protocol", text(cp, "protocol"));
-                put(t, kMeta + "pod_container_init", boolText(init));
-                matched = true;
-                break;
-              }
-            if (matched) break;
-          }
+          addContainerPortLabels(t, *pod, pn, nullptr);
           seen.ports.insert(pn);
         }
         out.targets.push_back(std::move(t));
       }
     }
-  // Container ports of the seen pods that no endpoint port covered get targets of their own.
-  for (const auto& [key, seen] : seenPods) {
-    const std::string ip = text(member(*seen.pod, "status"), "podIP");
-    if (ip.empty()) continue;
-    for (const auto& [ct, init] : containersOf(*seen.pod)) {
-      const Json& cps = member(*ct, "ports");
-      if (!cps.is_array()) continue;
-      for (const auto& cp : cps) {
-        if (!member(cp, "containerPort").is_number_integer()) continue;
-        std::int64_t pn = member(cp, "containerPort").get<std::int64_t>();
-        if (seen.ports.count(pn)) continue;
-        std::string num = std::to_string(pn);
-        Pairs t;
-        put(t, "__address__", joinHostPort(ip, num));
-        put(t, kMeta + "pod_container_name", text(*ct, "name"));
-        put(t, kMeta + "pod_container_image", text(*ct, "image"));
-        put(t, kMeta + "pod_container_port_name", text(cp, "name"));
-        put(t, kMeta + "pod_container_port_number", num);
-        put(t, kMeta + "pod_container_port_protocol", text(cp, "protocol"));
-        put(t, kMeta + "pod_container_init", boolText(init));
-        addPodLabels(t, *seen.pod);
-        out.targets.push_back(std::move(t));
+  addUnlistedContainerPorts(out, seenPods);
+  return out;
+}
+
+// Prometheus's endpoints role (discovery/kubernetes/endpoints.go): one target per subset port and
+// address (ready, then not-ready), the Service of the same name, the pods the addresses point at.
+RawTargets endpointsRaw(const Json& eps, const KubernetesSdConfig& c, const KubeObjects& o) {
+  RawTargets out;
+  const Json& meta = member(eps, "metadata");
+  const std::string ns = text(meta, "namespace");
+  Pairs& group = out.group;
+  put(group, kMeta + "namespace", ns);
+  if (const Json* svc = findService(o, ns + "/" + text(meta, "name"))) addServiceLabels(group, *svc);
+  addObjectMetaLabels(group, meta, "endpoints");
+  if (c.attachNamespace) addNamespaceLabels(group, o, ns);
+  std::map<std::string, SeenPod> seenPods;
+  auto add = [&](const Json& addr, const Json& port, const char* ready) {
+    const std::string num = portText(port, "port");
+    Pairs t;
+    put(t, "__address__", joinHostPort(text(addr, "ip"), num.empty() ? "0" : num));
+    put(t, kMeta + "endpoint_port_name", text(port, "name"));
+    put(t, kMeta + "endpoint_port_protocol", text(port, "protocol"));
+    put(t, kMeta + "endpoint_ready", ready);
+    const Json& ref = member(addr, "targetRef");
+    if (ref.is_object()) {
+      put(t, kMeta + "endpoint_address_target_kind", text(ref, "kind"));
+      put(t, kMeta + "endpoint_address_target_name", text(ref, "name"));
+    }
+    const bool hasNode = member(addr, "nodeName").is_string();
+    if (hasNode) put(t, kMeta + "endpoint_node_name", text(addr, "nodeName"));
+    if (!text(addr, "hostname").empty()) put(t, kMeta + "endpoint_hostname", text(addr, "hostname"));
+    if (c.attachNode) {
+      if (hasNode) {
+        const std::string n = text(addr, "nodeName");
+        addNodeLabels(t, o, &n);
+      } else if (text(ref, "kind") == "Node") {
+        const std::string n = text(ref, "name");
+        addNodeLabels(t, o, &n);
       }
+    }
+    const std::string podKey = text(ref, "namespace") + "/" + text(ref, "name");
+    const Json* pod = text(ref, "kind") == "Pod" ? findPod(o, podKey) : nullptr;
+    if (!pod) {
+      out.targets.push_back(std::move(t));
+      return;
+    }
+    auto& seen = seenPods[podKey];
+    seen.pod = pod;
+    addPodLabels(t, *pod);
+    const Json& pn = member(port, "port");
+    const std::int64_t p = pn.is_number_integer() ? pn.get<std::int64_t>() : 0;
+    const std::string protocol = text(port, "protocol");  // the endpoint port's, as Prometheus's endpoints role
+    addContainerPortLabels(t, *pod, p, &protocol);
+    seen.ports.insert(p);
+    out.targets.push_back(std::move(t));
+  };
+  if (const Json& subsets = member(eps, "subsets"); subsets.is_array())
+    for (const auto& ss : subsets) {
+      const Json& ports = member(ss, "ports");
+      if (!ports.is_array()) continue;
+      for (const auto& port : ports) {
+        for (const char* list : {"addresses", "notReadyAddresses"}) {
+          const Json& addrs = member(ss, list);
+          if (!addrs.is_array()) continue;
+          for (const auto& a : addrs) add(a, port, list[0] == 'a' ? "true" : "false");
+        }
+      }
+    }
+  addUnlistedContainerPorts(out, seenPods);
+  return out;
+}
+
+// Prometheus's ingress role (discovery/kubernetes/ingress.go): one target per rule and path, the rule's
+// host as the address, https when a TLS entry's host (or its wildcard) covers it.
+bool matchesHostnamePattern(const std::string& pattern, const std::string& host) {
+  if (pattern == host) return true;
+  auto split = [](const std::string& s) {
+    std::vector<std::string> parts;
+    std::size_t from = 0;
+    for (std::size_t dot; (dot = s.find('.', from)) != std::string::npos; from = dot + 1) parts.push_back(s.substr(from, dot - from));
+    parts.push_back(s.substr(from));
+    return parts;
+  };
+  const auto p = split(pattern), h = split(host);
+  if (p[0] != "*" || p.size() != h.size()) return false;
+  for (std::size_t i = 1; i < p.size(); ++i)
+    if (p[i] != h[i]) return false;
+  return true;
+}
+
+RawTargets ingressRaw(const Json& ing, const KubernetesSdConfig& c, const KubeObjects& o) {
+  RawTargets out;
+  const Json& meta = member(ing, "metadata");
+  const Json& spec = member(ing, "spec");
+  Pairs& group = out.group;
+  put(group, kMeta + "namespace", text(meta, "namespace"));
+  if (member(spec, "ingressClassName").is_string()) put(group, kMeta + "ingress_class_name", text(spec, "ingressClassName"));
+  addObjectMetaLabels(group, meta, "ingress");
+  if (c.attachNamespace) addNamespaceLabels(group, o, text(meta, "namespace"));
+  std::vector<std::string> tlsHosts;
+  if (const Json& tls = member(spec, "tls"); tls.is_array())
+    for (const auto& t : tls)
+      if (const Json& hosts = member(t, "hosts"); hosts.is_array())
+        for (const auto& h : hosts)
+          if (h.is_string()) tlsHosts.push_back(h.get<std::string>());
+  const Json& rules = member(spec, "rules");
+  if (!rules.is_array()) return out;
+  for (const auto& rule : rules) {
+    const std::string host = text(rule, "host");
+    std::vector<std::string> paths;
+    const Json& http = member(rule, "http");
+    if (!http.is_object()) {
+      paths.push_back("/");  // a rule without http: its host's root
+    } else if (const Json& ps = member(http, "paths"); ps.is_array()) {
+      for (const auto& p : ps) paths.push_back(text(p, "path").empty() ? "/" : text(p, "path"));
+    }
+    std::string scheme = "http";
+    for (const auto& pattern : tlsHosts)
+      if (matchesHostnamePattern(pattern, host)) {
+        scheme = "https";
+        break;
+      }
+    for (const auto& path : paths) {
+      Pairs t;
+      put(t, "__address__", host);
+      put(t, kMeta + "ingress_scheme", scheme);
+      put(t, kMeta + "ingress_host", host);
+      put(t, kMeta + "ingress_path", path);
+      out.targets.push_back(std::move(t));
     }
   }
   return out;
@@ -408,6 +547,8 @@ RawTargets rawTargets(K8sRole role, const Json& obj, const KubernetesSdConfig& c
     case K8sRole::Service: return serviceRaw(obj, c, o);
     case K8sRole::EndpointSlice: return endpointSliceRaw(obj, c, o);
     case K8sRole::Node: return nodeRaw(obj);
+    case K8sRole::Endpoints: return endpointsRaw(obj, c, o);
+    case K8sRole::Ingress: return ingressRaw(obj, c, o);
     default: return {};
   }
 }
@@ -462,10 +603,6 @@ std::vector<KubernetesSdConfig> parseKubernetesSdConfigs(const Json& list, const
     auto r = parseK8sRole(role);
     if (!r) throw Error("unknown Kubernetes SD role \"" + role + "\"", at);
     c.role = *r;
-    if (c.role == K8sRole::Endpoints || c.role == K8sRole::Ingress)
-      throw Error("role " + role + " is not available yet in kubectl-otel's allocator", at,
-                  c.role == K8sRole::Endpoints ? "use role: endpointslice (the same targets, what prometheus-operator uses)"
-                                               : "list the ingresses' hosts under static_configs");
     c.kubeconfigFile = text(e, "kubeconfig_file");
     if (has(e, "api_server"))
       throw Error("api_server is not supported: the allocator discovers through its own API server connection", at,
@@ -492,7 +629,9 @@ std::vector<KubernetesSdConfig> parseKubernetesSdConfigs(const Json& list, const
         {K8sRole::Pod, {K8sRole::Pod, K8sRole::Node}},
         {K8sRole::Service, {K8sRole::Service}},
         {K8sRole::EndpointSlice, {K8sRole::Pod, K8sRole::Service, K8sRole::EndpointSlice}},
-        {K8sRole::Node, {K8sRole::Node}}};
+        {K8sRole::Endpoints, {K8sRole::Pod, K8sRole::Service, K8sRole::Endpoints}},
+        {K8sRole::Node, {K8sRole::Node}},
+        {K8sRole::Ingress, {K8sRole::Ingress}}};
     if (const Json& sels = member(e, "selectors"); sels.is_array())
       for (const auto& s : sels) {
         auto sr = parseK8sRole(text(s, "role"));
@@ -523,6 +662,14 @@ std::vector<LabelMap> nodeTargets(const Json& node) { return toMaps(nodeRaw(node
 
 std::vector<LabelMap> endpointSliceTargets(const Json& eps, const KubernetesSdConfig& c, const KubeObjects& o) {
   return toMaps(endpointSliceRaw(eps, c, o));
+}
+
+std::vector<LabelMap> endpointsTargets(const Json& eps, const KubernetesSdConfig& c, const KubeObjects& o) {
+  return toMaps(endpointsRaw(eps, c, o));
+}
+
+std::vector<LabelMap> ingressTargets(const Json& ing, const KubernetesSdConfig& c, const KubeObjects& o) {
+  return toMaps(ingressRaw(ing, c, o));
 }
 
 ObjectTargets objectTargets(const KubernetesSdConfig& c, const Json& obj, const KubeObjects& o) {
@@ -560,6 +707,27 @@ ObjectRefs objectRefs(const KubernetesSdConfig& c, const Json& obj) {
       }
       break;
     }
+    case K8sRole::Endpoints: {
+      r.services.push_back(r.ns + "/" + text(meta, "name"));
+      const Json& subsets = member(obj, "subsets");
+      if (!subsets.is_array()) break;
+      for (const auto& ss : subsets)
+        for (const char* list : {"addresses", "notReadyAddresses"}) {
+          const Json& addrs = member(ss, list);
+          if (!addrs.is_array()) continue;
+          for (const auto& a : addrs) {
+            const Json& ref = member(a, "targetRef");
+            if (text(ref, "kind") == "Pod") r.pods.push_back(text(ref, "namespace") + "/" + text(ref, "name"));
+            if (c.attachNode) {
+              if (member(a, "nodeName").is_string())
+                r.nodes.push_back(text(a, "nodeName"));
+              else if (text(ref, "kind") == "Node")
+                r.nodes.push_back(text(ref, "name"));
+            }
+          }
+        }
+      break;
+    }
     default: break;
   }
   for (auto* v : {&r.services, &r.pods, &r.nodes}) {
@@ -586,6 +754,8 @@ std::vector<TargetGroup> kubernetesTargetGroups(const KubernetesSdConfig& c, con
                        : c.role == K8sRole::Service       ? o.services
                        : c.role == K8sRole::EndpointSlice ? o.endpointSlices
                        : c.role == K8sRole::Node          ? o.nodes
+                       : c.role == K8sRole::Endpoints     ? o.endpoints
+                       : c.role == K8sRole::Ingress       ? o.ingresses
                                                           : nullptr;
   if (!m) return out;
   for (const auto& [key, obj] : *m) emit(obj, objectSourcePrefix(c.role) + key);
@@ -598,8 +768,10 @@ std::string objectSourcePrefix(K8sRole role) {
     case K8sRole::Service: return "svc/";
     case K8sRole::EndpointSlice: return "endpointslice/";
     case K8sRole::Node: return "node/";
-    default: return "";
+    case K8sRole::Endpoints: return "endpoints/";
+    case K8sRole::Ingress: return "ingress/";
   }
+  return "";
 }
 
 }  // namespace otel::prom

@@ -1,7 +1,7 @@
 // Prometheus's kubernetes_sd_configs, pure: the config (role, namespaces, selectors, attach_metadata,
 // with Prometheus's validation messages) and the target groups each role builds from Kubernetes objects,
 // with Prometheus's meta labels exactly (discovery/kubernetes: pod.go, service.go, node.go,
-// endpointslice.go). Roles pod, service, node and endpointslice; endpoints and ingress are refused at load.
+// endpoints.go, endpointslice.go, ingress.go): every role.
 // The objects come from informer caches (lib/targetallocator/kube_sd); nothing here does I/O.
 #pragma once
 #include <cstdint>
@@ -29,6 +29,8 @@ struct KubeObjects {
   const ObjectMap* pods = nullptr;
   const ObjectMap* services = nullptr;
   const ObjectMap* endpointSlices = nullptr;
+  const ObjectMap* endpoints = nullptr;
+  const ObjectMap* ingresses = nullptr;
   const ObjectMap* nodes = nullptr;       // attach_metadata.node (and the node role)
   const ObjectMap* namespaces = nullptr;  // attach_metadata.namespace
   // When set, used instead of the map of the same kind (the object of the role is passed directly).
@@ -45,6 +47,8 @@ std::vector<LabelMap> podTargets(const Json& pod, const KubernetesSdConfig& c, c
 std::vector<LabelMap> serviceTargets(const Json& svc, const KubernetesSdConfig& c, const KubeObjects& o);
 std::vector<LabelMap> nodeTargets(const Json& node);
 std::vector<LabelMap> endpointSliceTargets(const Json& slice, const KubernetesSdConfig& c, const KubeObjects& o);
+std::vector<LabelMap> endpointsTargets(const Json& endpoints, const KubernetesSdConfig& c, const KubeObjects& o);
+std::vector<LabelMap> ingressTargets(const Json& ingress, const KubernetesSdConfig& c, const KubeObjects& o);
 
 // ASCII lower case (Kubernetes condition statuses, CR enum values written in Prometheus's spelling).
 std::string asciiLower(std::string s);
@@ -71,14 +75,15 @@ struct KubernetesObjectUpdate {
 };
 
 // The other objects an object's targets read (incremental discovery recomputes it when one changes):
-// its namespace (attach_metadata.namespace), Service keys ("ns/name"), Pod keys and node names.
+// its namespace (attach_metadata.namespace), Service keys ("ns/name"), Pod keys and node names (an
+// endpoints or endpointslice object's Service and Pods, and with attach_metadata.node the nodes).
 struct ObjectRefs {
   std::string ns;
   std::vector<std::string> services, pods, nodes;  // sorted, unique
 };
 ObjectRefs objectRefs(const KubernetesSdConfig& c, const Json& object);
 
-// "pod/", "svc/", "endpointslice/", "node/": TargetGroup.source is this prefix and the object's key.
+// "pod/", "svc/", "endpoints/", "endpointslice/", "node/", "ingress/": TargetGroup.source is this prefix and the object's key.
 std::string objectSourcePrefix(K8sRole role);
 
 // strutil.SanitizeLabelName: every character outside [a-zA-Z0-9_] becomes '_'.

@@ -153,9 +153,11 @@ void selectorRules(const Json* selector, const std::string& prefix, const std::s
     }
 }
 
-Json k8sSd(const Json& monitor, const std::string& role, const std::string& ns) {
+// `holder`: the object with the namespaceSelector (and attachMetadata): a monitor's spec, a Probe's
+// spec.targets.ingress.
+Json k8sSd(const Json& holder, const std::string& role, const std::string& ns) {
   Json sd = {{"role", role}};
-  const Json* sel = field(monitor["spec"], "namespaceSelector");
+  const Json* sel = field(holder, "namespaceSelector");
   bool any = sel && field(*sel, "any") && (*sel)["any"].is_boolean() && (*sel)["any"].get<bool>();
   if (!any) {
     Json names = Json::array();
@@ -163,7 +165,7 @@ Json k8sSd(const Json& monitor, const std::string& role, const std::string& ns) 
     else names.push_back(ns);
     sd["namespaces"] = {{"names", names}};
   }
-  if (const Json* am = field(monitor["spec"], "attachMetadata"); am && field(*am, "node") && (*am)["node"].is_boolean() &&
+  if (const Json* am = field(holder, "attachMetadata"); am && field(*am, "node") && (*am)["node"].is_boolean() &&
                                                                (*am)["node"].get<bool>())
     sd["attach_metadata"] = {{"node", true}};
   return sd;
@@ -306,8 +308,13 @@ Json relabelingToPrometheus(const Json& r) {
 std::vector<Json> serviceMonitorScrapeConfigs(const Json& sm, const MonitorOptions& o) {
   Gen g = gen(sm, o, "ServiceMonitor");
   const Json& spec = sm["spec"];
-  if (auto role = text(spec, "serviceDiscoveryRole"); !role.empty() && role != "EndpointSlice")
-    g.fail("spec.serviceDiscoveryRole", role + " discovery is not available yet in kubectl-otel's allocator; remove it to use EndpointSlice");
+  // The allocator's default is EndpointSlice (as upstream sets prometheus-operator's generator);
+  // Endpoints reads the v1 Endpoints objects, with their meta label names.
+  const std::string role = text(spec, "serviceDiscoveryRole");
+  if (!role.empty() && role != "EndpointSlice" && role != "Endpoints")
+    g.fail("spec.serviceDiscoveryRole", "must be Endpoints or EndpointSlice, not \"" + role + "\"");
+  const std::string sdRole = role == "Endpoints" ? "endpoints" : "endpointslice";
+  const std::string epMeta = role == "Endpoints" ? "__meta_kubernetes_endpoint_" : "__meta_kubernetes_endpointslice_";
   if (auto mech = text(spec, "selectorMechanism"); !mech.empty() && mech != "RelabelConfig")
     g.fail("spec.selectorMechanism", mech + " is not available yet in kubectl-otel's allocator; remove it to select by relabeling");
   std::vector<Json> out;
@@ -316,14 +323,14 @@ std::vector<Json> serviceMonitorScrapeConfigs(const Json& sm, const MonitorOptio
     const Json& ep = eps[i];
     const std::string at = "spec.endpoints[" + std::to_string(i) + "]";
     Json cfg = {{"job_name", "serviceMonitor/" + g.ns + "/" + g.name + "/" + std::to_string(i)}};
-    cfg["kubernetes_sd_configs"] = Json::array({k8sSd(sm, "endpointslice", g.ns)});
+    cfg["kubernetes_sd_configs"] = Json::array({k8sSd(spec, sdRole, g.ns)});
     common(g, ep, at, cfg);
     std::string port = text(ep, "port"), targetPort = text(ep, "targetPort");
     Json rules = Json::array({copyRule("job", "__tmp_prometheus_job_name")});
     selectorRules(field(spec, "selector"), "__meta_kubernetes_service_label_", "__meta_kubernetes_service_labelpresent_", rules);
-    if (!port.empty()) rules.push_back(keepRule("__meta_kubernetes_endpointslice_port_name", port));
+    if (!port.empty()) rules.push_back(keepRule(epMeta + "port_name", port));
     else if (!targetPort.empty()) rules.push_back(targetPortRule(ep));
-    const Json target = Json::array({"__meta_kubernetes_endpointslice_address_target_kind", "__meta_kubernetes_endpointslice_address_target_name"});
+    const Json target = Json::array({epMeta + "address_target_kind", epMeta + "address_target_name"});
     rules.push_back(rule({{"source_labels", target}, {"separator", ";"}, {"regex", "Node;(.*)"}, {"replacement", "${1}"}, {"target_label", "node"}}));
     rules.push_back(rule({{"source_labels", target}, {"separator", ";"}, {"regex", "Pod;(.*)"}, {"replacement", "${1}"}, {"target_label", "pod"}}));
     rules.push_back(copyRule("__meta_kubernetes_namespace", "namespace"));
@@ -354,7 +361,7 @@ std::vector<Json> podMonitorScrapeConfigs(const Json& pm, const MonitorOptions& 
     const Json& ep = eps[i];
     const std::string at = "spec.podMetricsEndpoints[" + std::to_string(i) + "]";
     Json cfg = {{"job_name", "podMonitor/" + g.ns + "/" + g.name + "/" + std::to_string(i)}};
-    cfg["kubernetes_sd_configs"] = Json::array({k8sSd(pm, "pod", g.ns)});
+    cfg["kubernetes_sd_configs"] = Json::array({k8sSd(spec, "pod", g.ns)});
     common(g, ep, at, cfg);
     Json rules = Json::array({copyRule("job", "__tmp_prometheus_job_name")});
     runningFilter(ep, rules);
@@ -408,21 +415,41 @@ std::vector<Json> probeScrapeConfigs(const Json& probe, const MonitorOptions& o)
   g.httpClient(spec, at, cfg);
   const Json* targets = field(spec, "targets");
   const Json* st = targets ? field(*targets, "staticConfig") : nullptr;
-  if (!st) {
-    if (targets && field(*targets, "ingress"))
-      g.fail("spec.targets.ingress", "ingress targets are not available yet in kubectl-otel's allocator (the ingress SD role is not built)");
-    g.fail("spec.targets", "at least one of .spec.targets.staticConfig and .spec.targets.ingress is required");
-  }
-  Json labels = Json::object();
-  if (const Json* l = field(*st, "labels"); l && l->is_object()) labels = *l;
-  if (!labels.contains("namespace")) labels["namespace"] = g.ns;
-  cfg["static_configs"] = Json::array({{{"targets", field(*st, "static") ? (*st)["static"] : Json::array()}, {"labels", labels}}});
+  const Json* ing = targets ? field(*targets, "ingress") : nullptr;  // staticConfig wins when both are given
+  if (!st && !ing) g.fail("spec.targets", "at least one of .spec.targets.staticConfig and .spec.targets.ingress is required");
   Json rules = Json::array({copyRule("job", "__tmp_prometheus_job_name")});
   if (auto jn = text(spec, "jobName"); !jn.empty()) rules.push_back(rule({{"target_label", "job"}, {"replacement", jn}}));
-  rules.push_back(rule({{"source_labels", Json::array({"__address__"})}, {"target_label", "__param_target"}}));
-  rules.push_back(rule({{"source_labels", Json::array({"__param_target"})}, {"target_label", "instance"}}));
-  rules.push_back(rule({{"target_label", "__address__"}, {"replacement", url}}));
-  userRules(g, *st, "spec.targets.staticConfig", "relabelingConfigs", rules);
+  if (st) {
+    Json labels = Json::object();
+    if (const Json* l = field(*st, "labels"); l && l->is_object()) labels = *l;
+    if (!labels.contains("namespace")) labels["namespace"] = g.ns;
+    cfg["static_configs"] = Json::array({{{"targets", field(*st, "static") ? (*st)["static"] : Json::array()}, {"labels", labels}}});
+    rules.push_back(rule({{"source_labels", Json::array({"__address__"})}, {"target_label", "__param_target"}}));
+    rules.push_back(rule({{"source_labels", Json::array({"__param_target"})}, {"target_label", "instance"}}));
+    rules.push_back(rule({{"target_label", "__address__"}, {"replacement", url}}));
+    userRules(g, *st, "spec.targets.staticConfig", "relabelingConfigs", rules);
+  } else {
+    if (!ing->is_object()) g.fail("spec.targets.ingress", "must be an object");
+    selectorRules(field(*ing, "selector"), "__meta_kubernetes_ingress_label_", "__meta_kubernetes_ingress_labelpresent_", rules);
+    cfg["kubernetes_sd_configs"] = Json::array({k8sSd(*ing, "ingress", g.ns)});
+    rules.push_back(rule({{"source_labels", Json::array({"__meta_kubernetes_ingress_scheme", "__address__", "__meta_kubernetes_ingress_path"})},
+                          {"separator", ";"},
+                          {"regex", "(.+);(.+);(.+)"},
+                          {"target_label", "__param_target"},
+                          {"replacement", "${1}://${2}${3}"},
+                          {"action", "replace"}}));
+    rules.push_back(copyRule("__meta_kubernetes_namespace", "namespace"));
+    rules.push_back(copyRule("__meta_kubernetes_ingress_name", "ingress"));
+    rules.push_back(rule({{"source_labels", Json::array({"__address__"})},
+                          {"separator", ";"},
+                          {"regex", "(.*)"},
+                          {"target_label", "__tmp_ingress_address"},
+                          {"replacement", "$1"},
+                          {"action", "replace"}}));
+    rules.push_back(rule({{"source_labels", Json::array({"__param_target"})}, {"target_label", "instance"}}));
+    rules.push_back(rule({{"target_label", "__address__"}, {"replacement", url}}));
+    userRules(g, *ing, "spec.targets.ingress", "relabelingConfigs", rules);
+  }
   // sharding hashes the probed target, not the prober's address
   rules.push_back(rule({{"source_labels", Json::array({"__param_target", "__tmp_hash"})},
                         {"target_label", "__tmp_hash"},

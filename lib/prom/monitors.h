@@ -1,7 +1,8 @@
 // prometheus-operator's scrape config generator for ServiceMonitors and PodMonitors, pure: one Prometheus
 // scrape config (its YAML form as Json, snake_case keys) per endpoint, with prometheus-operator's job names
 // (serviceMonitor/<ns>/<name>/<i>, podMonitor/<ns>/<name>/<i>, probe/<ns>/<name>, scrapeConfig/<ns>/<name>), kubernetes_sd_configs (role endpointslice
-// for ServiceMonitors, as the OpenTelemetry target allocator configures the generator; pod for PodMonitors),
+// for ServiceMonitors, as the OpenTelemetry target allocator configures the generator, or endpoints with
+// serviceDiscoveryRole: Endpoints; pod for PodMonitors; ingress for a Probe's ingress targets),
 // and relabel rules in the generator's order (selector keeps, port filter, namespace/service/pod/container/
 // node labels, running filter, targetLabels, job, endpoint, the user's relabelings, address sharding).
 // Secrets (basic auth, bearer token, authorization, OAuth2, TLS) are inlined from the Secrets given. A
@@ -26,8 +27,8 @@ struct MonitorOptions {
 
 std::vector<Json> serviceMonitorScrapeConfigs(const Json& serviceMonitor, const MonitorOptions& o = {});
 std::vector<Json> podMonitorScrapeConfigs(const Json& podMonitor, const MonitorOptions& o = {});
-// Probe (monitoring.coreos.com/v1): job probe/<ns>/<name>, static targets through the prober's URL
-// (ingress targets are refused: the ingress SD role is not built). One job.
+// Probe (monitoring.coreos.com/v1): job probe/<ns>/<name>, static targets or the selected ingresses'
+// scheme://host/path through the prober's URL (staticConfig wins when both are given). One job.
 std::vector<Json> probeScrapeConfigs(const Json& probe, const MonitorOptions& o = {});
 // ScrapeConfig (monitoring.coreos.com/v1alpha1): job scrapeConfig/<ns>/<name> with its static and
 // Kubernetes SD configs (other SD mechanisms are refused). One job, no sharding rules (one shard).

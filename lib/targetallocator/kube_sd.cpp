@@ -21,6 +21,8 @@ kube::ResourceId resourceId(const std::string& resource) {
   if (resource == "pods") return {"v1", "pods", true, "Pod"};
   if (resource == "services") return {"v1", "services", true, "Service"};
   if (resource == "endpointslices") return {"discovery.k8s.io/v1", "endpointslices", true, "EndpointSlice"};
+  if (resource == "endpoints") return {"v1", "endpoints", true, "Endpoints"};
+  if (resource == "ingresses") return {"networking.k8s.io/v1", "ingresses", true, "Ingress"};
   if (resource == "nodes") return {"v1", "nodes", false, "Node"};
   return {"v1", "namespaces", false, "Namespace"};
 }
@@ -88,11 +90,18 @@ KubeSd::KubeSd(const prom::PromConfig& config, const std::function<kube::Client&
           each("services", K8sRole::Service, u.services);
           each("pods", K8sRole::Pod, u.pods);
           break;
-        default: break;
+        case K8sRole::Endpoints:
+          each("endpoints", K8sRole::Endpoints, u.endpoints);
+          each("services", K8sRole::Service, u.services);
+          each("pods", K8sRole::Pod, u.pods);
+          break;
+        case K8sRole::Ingress: each("ingresses", K8sRole::Ingress, u.ingresses); break;
+        case K8sRole::Node: break;
       }
       // Nodes: the node role, or attach_metadata.node (the pod role's node selector applies to them).
-      if (c.role == K8sRole::Node || (c.attachNode && (c.role == K8sRole::Pod || c.role == K8sRole::EndpointSlice)))
-        u.nodes.push_back(&source(client, "nodes", "", c.role == K8sRole::EndpointSlice ? prom::K8sSelector{} : sel(K8sRole::Node)));
+      const bool endpointRole = c.role == K8sRole::EndpointSlice || c.role == K8sRole::Endpoints;
+      if (c.role == K8sRole::Node || (c.attachNode && (c.role == K8sRole::Pod || endpointRole)))
+        u.nodes.push_back(&source(client, "nodes", "", endpointRole ? prom::K8sSelector{} : sel(K8sRole::Node)));
       if (c.attachNamespace && c.role != K8sRole::Node) u.namespaces.push_back(&source(client, "namespaces", "", {}));
       uses_.push_back(std::move(u));
     }
@@ -142,8 +151,11 @@ const std::vector<KubeSd::Source*>& KubeSd::roleSources(const Use& u) const {
     case prom::K8sRole::Pod: return u.pods;
     case prom::K8sRole::Service: return u.services;
     case prom::K8sRole::EndpointSlice: return u.endpointSlices;
-    default: return u.nodes;
+    case prom::K8sRole::Endpoints: return u.endpoints;
+    case prom::K8sRole::Ingress: return u.ingresses;
+    case prom::K8sRole::Node: break;
   }
+  return u.nodes;
 }
 
 std::vector<std::vector<prom::TargetGroup>> KubeSd::groups() const {

@@ -1,5 +1,6 @@
 // Kubernetes service discovery for the allocator's scrape configs: one informer per resource, namespace
-// and selector the kubernetes_sd_configs need (pods, services, endpointslices, nodes, namespaces), and
+// and selector the kubernetes_sd_configs need (pods, services, endpoints, endpointslices, ingresses, nodes,
+// namespaces), and
 // the target groups built from their caches by lib/prom/kubernetes_sd (pure). changes() is the incremental
 // path the server applies (Service::applyKubernetes): only the objects an event touched, and the objects
 // whose targets read them, are rebuilt; groups() is a full snapshot.
@@ -44,7 +45,7 @@ class KubeSd {
   void changes(const std::function<void(prom::KubernetesObjectUpdate&&)>& sink);
   std::vector<prom::KubernetesObjectUpdate> changes();
   // Tests and benchmarks: applies a watch event to every informer of `resource` ("pods", "services",
-  // "endpointslices", "nodes", "namespaces") whose namespace holds the object, as its watch would (the
+  // "endpoints", "endpointslices", "ingresses", "nodes", "namespaces") whose namespace holds the object, as its watch would (the
   // selectors are not evaluated here: the API server applies them).
   void applyEvent(const std::string& resource, const kube::WatchEvent& event);
 
@@ -54,7 +55,7 @@ class KubeSd {
   struct Use {  // one SD config: the informers of each object kind it reads
     std::size_t job;
     prom::KubernetesSdConfig config;
-    std::vector<Source*> pods, services, endpointSlices, nodes, namespaces;
+    std::vector<Source*> pods, services, endpoints, endpointSlices, ingresses, nodes, namespaces;
     // Incremental state: the objects seen (by id), what each one's targets read as hashes of the kind and
     // key of the objects read, and the reverse. A hash collision only makes an object recomputed needlessly.
     std::unordered_map<std::string, std::uint32_t> ids;

@@ -415,12 +415,78 @@ TEST(TargetAllocatorKubernetesSd, EndpointSliceTargetsFollowTheApiServer) {
   EXPECT_TRUE(namespaced);
 }
 
+// The endpoints and ingress roles through the binary: watches of v1 Endpoints and networking.k8s.io/v1
+// Ingresses, the targets following the objects.
+TEST(TargetAllocatorKubernetesSd, EndpointsAndIngressTargetsFollowTheApiServer) {
+  otel::testing::TestApiServerOptions opts = apiOptions();
+  opts.namespaces.push_back("shop");
+  otel::testing::TestApiServer api(opts);
+  std::string dir = tempDir("ta-k8s-sd-endpoints");
+  api.writeKubeconfig(dir + "/kubeconfig");
+  api.putObject({{"apiVersion", "v1"}, {"kind", "Service"},
+                 {"metadata", {{"name", "web"}, {"namespace", "shop"}, {"labels", {{"team", "shop"}}}}},
+                 {"spec", {{"ports", otel::Json::array({{{"name", "http"}, {"port", 80}}})}}}});
+  auto endpoints = [](const std::vector<std::string>& ready, const std::vector<std::string>& notReady) {
+    otel::Json subset = {{"ports", otel::Json::array({{{"name", "http"}, {"port", 8080}, {"protocol", "TCP"}}})}};
+    for (const auto& ip : ready) subset["addresses"].push_back({{"ip", ip}});
+    for (const auto& ip : notReady) subset["notReadyAddresses"].push_back({{"ip", ip}});
+    return otel::Json{{"apiVersion", "v1"}, {"kind", "Endpoints"}, {"metadata", {{"name", "web"}, {"namespace", "shop"}}},
+                      {"subsets", otel::Json::array({subset})}};
+  };
+  auto ingress = [](const std::vector<std::string>& hosts) {
+    otel::Json rules = otel::Json::array();
+    for (const auto& h : hosts) rules.push_back({{"host", h}, {"http", {{"paths", otel::Json::array({{{"path", "/health"}, {"pathType", "Prefix"}, {"backend", {{"service", {{"name", "web"}, {"port", {{"number", 80}}}}}}}}})}}}});
+    return otel::Json{{"apiVersion", "networking.k8s.io/v1"}, {"kind", "Ingress"}, {"metadata", {{"name", "shop"}, {"namespace", "shop"}}},
+                      {"spec", {{"tls", otel::Json::array({{{"hosts", otel::Json::array({"*.example.com"})}}})}, {"rules", rules}}}};
+  };
+  api.putObject(endpoints({"10.0.0.5"}, {"10.0.0.6"}));
+  api.putObject(ingress({"www.example.com"}));
+  std::ofstream(dir + "/ta.yaml") << "config:\n  scrape_configs:\n"
+                                     "  - job_name: web\n    kubernetes_sd_configs: [{role: endpoints, namespaces: {names: [shop]}}]\n"
+                                     "    relabel_configs:\n    - {source_labels: [__meta_kubernetes_endpoint_ready], regex: 'true', action: keep}\n"
+                                     "  - job_name: probe\n    kubernetes_sd_configs: [{role: ingress}]\n"
+                                     "kube_config_file_path: " << dir << "/kubeconfig\n";
+  TaProcess ta(dir, "", "--config-file " + dir + "/ta.yaml --collectors a,b --reload-interval 1");
+  ASSERT_GT(ta.port, 0) << ta.log();
+  ASSERT_TRUE(eventually([&] { return status(200, ta.get("/readyz")) == "yes"; })) << ta.log();
+  auto served = [&](const std::string& job) {
+    std::set<std::string> all;
+    for (const auto& [c, ts] : ta.assignment(job)) all.insert(ts.begin(), ts.end());
+    return all;
+  };
+  auto body = [&](const std::string& job) {
+    return ta.get("/jobs/" + job + "/targets?collector_id=a") + ta.get("/jobs/" + job + "/targets?collector_id=b");
+  };
+  EXPECT_EQ(served("web"), (std::set<std::string>{"10.0.0.5:8080"})) << body("web") << ta.log();
+  std::string sd = body("web");
+  EXPECT_NE(sd.find("\"__meta_kubernetes_endpoints_name\":\"web\""), std::string::npos) << sd;
+  EXPECT_NE(sd.find("\"__meta_kubernetes_service_label_team\":\"shop\""), std::string::npos) << sd;
+  // (served as discovered: the collector's receiver runs the job's relabeling)
+  EXPECT_EQ(served("probe"), (std::set<std::string>{"www.example.com"})) << body("probe");
+  EXPECT_NE(body("probe").find("\"__meta_kubernetes_ingress_scheme\":\"https\""), std::string::npos) << body("probe");
+  EXPECT_NE(body("probe").find("\"__meta_kubernetes_ingress_path\":\"/health\""), std::string::npos) << body("probe");
+  // the not-ready address becomes ready, a host joins the ingress: the targets follow
+  api.putObject(endpoints({"10.0.0.5", "10.0.0.6"}, {}));
+  EXPECT_TRUE(eventually([&] { return served("web").count("10.0.0.6:8080") == 1; })) << ta.log();
+  api.putObject(ingress({"www.example.com", "shop.other.org"}));
+  EXPECT_TRUE(eventually([&] { return served("probe").count("shop.other.org") == 1; })) << body("probe");
+  api.deleteObject("v1", "endpoints", "shop", "web");
+  EXPECT_TRUE(eventually([&] { return served("web").empty(); })) << ta.log();
+  bool watchedEndpoints = false, watchedIngresses = false;
+  for (const auto& r : api.requests()) {
+    if (r.path == "/api/v1/namespaces/shop/endpoints") watchedEndpoints = true;
+    if (r.path == "/apis/networking.k8s.io/v1/ingresses") watchedIngresses = true;
+  }
+  EXPECT_TRUE(watchedEndpoints);
+  EXPECT_TRUE(watchedIngresses);
+}
+
 TEST(TargetAllocatorKubernetesSd, RefusesWhatItCannotDiscoverInOneLine) {
   std::string dir = tempDir("ta-k8s-sd-errors");
-  std::ofstream(dir + "/ta.yaml") << "config:\n  scrape_configs:\n  - job_name: e\n    kubernetes_sd_configs: [{role: endpoints}]\n";
+  std::ofstream(dir + "/ta.yaml") << "config:\n  scrape_configs:\n  - job_name: e\n    kubernetes_sd_configs: [{role: endpoints, api_server: 'https://k:6443'}]\n";
   Result r = sh(kBin + " target-allocator --config-file " + dir + "/ta.yaml --collectors a --check");
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find("ta.yaml: job \"e\": kubernetes_sd_configs[0]: role endpoints is not available yet"), std::string::npos)
+  EXPECT_NE(r.err.find("ta.yaml: job \"e\": kubernetes_sd_configs[0]: api_server is not supported"), std::string::npos)
       << r.err;
   std::ofstream(dir + "/ok.yaml") << "config:\n  scrape_configs:\n  - job_name: p\n    kubernetes_sd_configs: [{role: pod}]\n";
   r = sh(kBin + " target-allocator --config-file " + dir + "/ok.yaml --collectors a --check");

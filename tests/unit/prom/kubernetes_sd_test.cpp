@@ -252,6 +252,173 @@ TEST(KubernetesSd, EndpointSliceDualStackAndIpv6) {
   EXPECT_EQ(ts[0].at("__address__"), "[fd00::5]:8080");
 }
 
+// The endpoints role (Prometheus's endpoints.go): a target per subset port and address, ready then
+// not-ready, the Service of the same name, the pod an address points at with the container port that
+// matches, and the pod's other container ports as targets of their own.
+const Json kEndpoints = y(R"(
+metadata:
+  name: web
+  namespace: shop
+  labels: {app: web}
+  annotations: {"endpoints.kubernetes.io/last-change-trigger-time": "2026-01-01T00:00:00Z"}
+subsets:
+- addresses:
+  - {ip: 10.0.0.5, hostname: web-1, nodeName: node-a, targetRef: {kind: Pod, name: web-1, namespace: shop}}
+  notReadyAddresses:
+  - {ip: 10.0.0.7}
+  ports: [{name: http, port: 8080, protocol: TCP}]
+- addresses:
+  - {ip: 192.168.1.10, targetRef: {kind: Node, name: node-a}}
+  ports: [{port: 10250, protocol: TCP}]
+)");
+
+TEST(KubernetesSd, EndpointsRoleWithServiceAndPodLabels) {
+  ObjectMap services = {{"shop/web", y("metadata: {name: web, namespace: shop, labels: {tier: front}}\nspec: {clusterIP: 10.96.0.9, type: ClusterIP, ports: [{name: http, port: 80}]}")}};
+  ObjectMap pods = {{"shop/web-1", kPod}};
+  ObjectMap nodes = {{"node-a", y("metadata: {name: node-a, labels: {zone: z1}}")}};
+  KubeObjects o;
+  o.services = &services;
+  o.pods = &pods;
+  o.nodes = &nodes;
+  auto ts = endpointsTargets(kEndpoints, role(K8sRole::Endpoints, true), o);
+  // 10.0.0.5:8080 (ready), 10.0.0.7:8080 (not ready), the node address, then web-1's container port 9090
+  ASSERT_EQ(ts.size(), 4u);
+  LabelMap want = {{"__address__", "10.0.0.5:8080"},
+                   {M + "namespace", "shop"},
+                   {M + "endpoints_name", "web"},
+                   {M + "endpoints_label_app", "web"},
+                   {M + "endpoints_labelpresent_app", "true"},
+                   {M + "endpoints_annotation_endpoints_kubernetes_io_last_change_trigger_time", "2026-01-01T00:00:00Z"},
+                   {M + "endpoints_annotationpresent_endpoints_kubernetes_io_last_change_trigger_time", "true"},
+                   {M + "service_name", "web"},
+                   {M + "service_label_tier", "front"},
+                   {M + "service_labelpresent_tier", "true"},
+                   {M + "endpoint_port_name", "http"},
+                   {M + "endpoint_port_protocol", "TCP"},
+                   {M + "endpoint_ready", "true"},
+                   {M + "endpoint_hostname", "web-1"},
+                   {M + "endpoint_node_name", "node-a"},
+                   {M + "endpoint_address_target_kind", "Pod"},
+                   {M + "endpoint_address_target_name", "web-1"},
+                   {M + "node_name", "node-a"},
+                   {M + "node_label_zone", "z1"},
+                   {M + "node_labelpresent_zone", "true"},
+                   {M + "pod_name", "web-1"},
+                   {M + "pod_ip", "10.0.0.5"},
+                   {M + "pod_ready", "true"},
+                   {M + "pod_phase", "Running"},
+                   {M + "pod_node_name", "node-a"},
+                   {M + "pod_host_ip", "192.168.1.10"},
+                   {M + "pod_uid", "u-1"},
+                   {M + "pod_label_app", "web"},
+                   {M + "pod_labelpresent_app", "true"},
+                   {M + "pod_label_app_kubernetes_io_name", "web"},
+                   {M + "pod_labelpresent_app_kubernetes_io_name", "true"},
+                   {M + "pod_annotation_prometheus_io_scrape", "true"},
+                   {M + "pod_annotationpresent_prometheus_io_scrape", "true"},
+                   {M + "pod_controller_kind", "ReplicaSet"},
+                   {M + "pod_controller_name", "web-5d"},
+                   {M + "pod_container_name", "app"},
+                   {M + "pod_container_image", "shop/web:1"},
+                   {M + "pod_container_port_name", "http"},
+                   {M + "pod_container_port_number", "8080"},
+                   {M + "pod_container_port_protocol", "TCP"},
+                   {M + "pod_container_init", "false"}};
+  // the service's own labels (service role) are there as well
+  const auto svcTargets = serviceTargets(services["shop/web"], role(K8sRole::Service), o);
+  ASSERT_EQ(svcTargets.size(), 1u);
+  for (const auto& [k, v] : svcTargets[0])
+    if (k.rfind(M + "service_port", 0) != 0 && k != "__address__" && k.rfind(M + "service_type", 0) != 0 &&
+        k.rfind(M + "service_cluster_ip", 0) != 0)
+      want[k] = v;
+  EXPECT_EQ(ts[0], want);
+  EXPECT_EQ(ts[1].at("__address__"), "10.0.0.7:8080");
+  EXPECT_EQ(ts[1].at(M + "endpoint_ready"), "false");
+  EXPECT_EQ(ts[1].count(M + "endpoint_address_target_kind"), 0u) << "no targetRef";
+  EXPECT_EQ(ts[1].count(M + "endpoint_hostname"), 0u);
+  EXPECT_EQ(ts[2].at("__address__"), "192.168.1.10:10250");
+  EXPECT_EQ(ts[2].at(M + "endpoint_port_name"), "") << "an unnamed port: the label is there, empty";
+  EXPECT_EQ(ts[2].at(M + "endpoint_address_target_kind"), "Node");
+  EXPECT_EQ(ts[2].at(M + "node_label_zone"), "z1") << "attach_metadata.node through a Node targetRef";
+  EXPECT_EQ(ts[2].count(M + "pod_name"), 0u);
+  EXPECT_EQ(ts[3].at("__address__"), "10.0.0.5:9090");
+  EXPECT_EQ(ts[3].at(M + "pod_container_port_number"), "9090");
+  EXPECT_EQ(ts[3].count(M + "endpoint_port_name"), 0u);
+  EXPECT_EQ(ts[3].at(M + "endpoints_name"), "web");
+  // without the Service or the pod in the caches: only the endpoints' own labels
+  auto bare = endpointsTargets(kEndpoints, role(K8sRole::Endpoints), {});
+  ASSERT_EQ(bare.size(), 3u);
+  EXPECT_EQ(bare[0].count(M + "service_name"), 0u);
+  EXPECT_EQ(bare[0].count(M + "pod_name"), 0u);
+  EXPECT_EQ(bare[0].count(M + "node_label_zone"), 0u);
+  // what the incremental path recomputes it on
+  ObjectRefs refs = objectRefs(role(K8sRole::Endpoints, true), kEndpoints);
+  EXPECT_EQ(refs.services, std::vector<std::string>{"shop/web"});
+  EXPECT_EQ(refs.pods, std::vector<std::string>{"shop/web-1"});
+  EXPECT_EQ(refs.nodes, std::vector<std::string>{"node-a"});
+  EXPECT_EQ(objectSourcePrefix(K8sRole::Endpoints), "endpoints/");
+}
+
+// The ingress role (Prometheus's ingress.go): a target per rule and path, the host as address, https
+// when a TLS host (or a wildcard of it) covers the rule's host.
+TEST(KubernetesSd, IngressRoleOneTargetPerRuleAndPath) {
+  Json ing = y(R"(
+metadata:
+  name: shop
+  namespace: shop
+  labels: {team: a}
+  annotations: {"nginx.ingress.kubernetes.io/rewrite-target": /}
+spec:
+  ingressClassName: nginx
+  tls: [{hosts: ["*.example.com"]}, {hosts: [exact.test]}]
+  rules:
+  - host: www.example.com
+    http:
+      paths: [{path: /, pathType: Prefix}, {path: /api, pathType: Prefix}, {pathType: ImplementationSpecific}]
+  - host: a.b.example.com
+    http: {paths: [{path: /x}]}
+  - host: exact.test
+  - host: empty.test
+    http: {paths: []}
+)");
+  ObjectMap namespaces = {{"shop", y("metadata: {name: shop, labels: {env: prod}}")}};
+  KubeObjects o;
+  o.namespaces = &namespaces;
+  auto ts = ingressTargets(ing, role(K8sRole::Ingress, false, true), o);
+  ASSERT_EQ(ts.size(), 5u);  // 3 paths, 1 path, the rule without http ("/"), none for an empty path list
+  LabelMap want = {{"__address__", "www.example.com"},
+                   {M + "namespace", "shop"},
+                   {M + "namespace_label_env", "prod"},
+                   {M + "namespace_labelpresent_env", "true"},
+                   {M + "ingress_name", "shop"},
+                   {M + "ingress_label_team", "a"},
+                   {M + "ingress_labelpresent_team", "true"},
+                   {M + "ingress_annotation_nginx_ingress_kubernetes_io_rewrite_target", "/"},
+                   {M + "ingress_annotationpresent_nginx_ingress_kubernetes_io_rewrite_target", "true"},
+                   {M + "ingress_class_name", "nginx"},
+                   {M + "ingress_scheme", "https"},
+                   {M + "ingress_host", "www.example.com"},
+                   {M + "ingress_path", "/"}};
+  EXPECT_EQ(ts[0], want);
+  EXPECT_EQ(ts[1].at(M + "ingress_path"), "/api");
+  EXPECT_EQ(ts[2].at(M + "ingress_path"), "/") << "an empty path is /";
+  EXPECT_EQ(ts[3].at("__address__"), "a.b.example.com");
+  EXPECT_EQ(ts[3].at(M + "ingress_scheme"), "http") << "a wildcard covers one label only";
+  EXPECT_EQ(ts[4].at("__address__"), "exact.test");
+  EXPECT_EQ(ts[4].at(M + "ingress_scheme"), "https");
+  EXPECT_EQ(ts[4].at(M + "ingress_path"), "/");
+  Json noClass = ing;
+  noClass["spec"].erase("ingressClassName");
+  EXPECT_EQ(ingressTargets(noClass, role(K8sRole::Ingress), o)[0].count(M + "ingress_class_name"), 0u);
+  EXPECT_EQ(ingressTargets(noClass, role(K8sRole::Ingress), o)[0].count(M + "namespace_label_env"), 0u);
+  ObjectMap ingresses = {{"shop/shop", ing}};
+  o.ingresses = &ingresses;
+  auto gs = kubernetesTargetGroups(role(K8sRole::Ingress), o);
+  ASSERT_EQ(gs.size(), 5u);
+  EXPECT_EQ(gs[0].source, "ingress/shop/shop");
+  EXPECT_EQ(gs[0].targets, std::vector<std::string>{"www.example.com"});
+}
+
 TEST(KubernetesSd, GroupsAndConfigValidation) {
   ObjectMap pods = {{"shop/web-1", kPod}};
   KubeObjects o;
@@ -290,7 +457,15 @@ TEST(KubernetesSd, GroupsAndConfigValidation) {
             "ta.yaml: job \"k\": kubernetes_sd_configs[0]: duplicated selector role: pod");
   EXPECT_EQ(err("[{role: pod, kubeconfig_file: k, namespaces: {own_namespace: true}}]"),
             "ta.yaml: job \"k\": kubernetes_sd_configs[0]: cannot use 'kubeconfig_file' and 'namespaces.own_namespace' simultaneously");
-  EXPECT_NE(err("[{role: endpoints}]").find("role endpoints is not available yet"), std::string::npos);
+  EXPECT_EQ(err("[{role: ingress, selectors: [{role: service}]}]"),
+            "ta.yaml: job \"k\": kubernetes_sd_configs[0]: ingress role supports only ingress selectors");
+  EXPECT_EQ(err("[{role: endpoints, selectors: [{role: node}]}]"),
+            "ta.yaml: job \"k\": kubernetes_sd_configs[0]: endpoints role supports only pod, service, endpoints selectors");
+  auto ep = parseKubernetesSdConfigs(y("[{role: endpoints, selectors: [{role: endpoints, label: 'a=b'}, {role: pod, field: 'x=y'}]}, {role: ingress}]"), "f");
+  ASSERT_EQ(ep.size(), 2u);
+  EXPECT_EQ(ep[0].role, K8sRole::Endpoints);
+  EXPECT_EQ(ep[0].selectors.at(K8sRole::Endpoints).label, "a=b");
+  EXPECT_EQ(ep[1].role, K8sRole::Ingress);
   EXPECT_NE(err("[{role: pod, api_server: 'https://x'}]").find("api_server is not supported"), std::string::npos);
   EXPECT_EQ(sanitizeLabelName("app.kubernetes.io/name-x"), "app_kubernetes_io_name_x");
 }

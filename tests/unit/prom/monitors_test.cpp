@@ -58,6 +58,48 @@ spec:
   EXPECT_EQ(norm(jobs[0]), norm(y(kSmExpected))) << jobs[0].dump(1);
 }
 
+// serviceDiscoveryRole: Endpoints gives prometheus-operator's endpoints-role job: the same rules on the
+// __meta_kubernetes_endpoint_* labels.
+TEST(Monitors, ServiceMonitorWithTheEndpointsRole) {
+  auto jobs = serviceMonitorScrapeConfigs(y(R"(
+kind: ServiceMonitor
+metadata: {name: sm, namespace: default}
+spec:
+  serviceDiscoveryRole: Endpoints
+  selector: {matchLabels: {app: foo}}
+  endpoints: [{port: web, interval: 30s}]
+)"));
+  ASSERT_EQ(jobs.size(), 1u);
+  std::string want = kSmExpected;
+  for (std::size_t at; (at = want.find("role: endpointslice")) != std::string::npos;) want.replace(at, 19, "role: endpoints");
+  for (std::size_t at; (at = want.find("_endpointslice_")) != std::string::npos;) want.replace(at, 15, "_endpoint_");
+  EXPECT_EQ(norm(jobs[0]), norm(y(want))) << jobs[0].dump(1);
+  // and it selects what the endpoints role discovers
+  ScrapeConfig sc = parseScrapeConfig(jobs[0], y("{scrape_interval: 30s}"), "test", 0);
+  ASSERT_EQ(sc.kubernetesSdConfigs.size(), 1u);
+  EXPECT_EQ(sc.kubernetesSdConfigs[0].role, K8sRole::Endpoints);
+  ObjectMap services = {{"default/foo", y("metadata: {name: foo, namespace: default, labels: {app: foo}}")}};
+  ObjectMap pods = {{"default/foo-1", y("{metadata: {name: foo-1, namespace: default}, status: {podIP: 10.0.0.1, phase: Running}}")}};
+  KubeObjects o;
+  o.services = &services;
+  o.pods = &pods;
+  auto ts = endpointsTargets(y(R"(
+metadata: {name: foo, namespace: default}
+subsets: [{addresses: [{ip: 10.0.0.1, targetRef: {kind: Pod, name: foo-1, namespace: default}}], ports: [{name: web, port: 8080}, {name: admin, port: 9000}]}]
+)"),
+                             sc.kubernetesSdConfigs[0], o);
+  ASSERT_EQ(ts.size(), 2u);
+  std::vector<std::string> kept;
+  for (const auto& t : ts) {
+    Labels l;
+    for (const auto& [k, v] : t) l.set(k, v);
+    l.set("job", sc.jobName);
+    l.set("__tmp_disable_sharding", "true");
+    if (relabel(sc.relabelConfigs, l)) kept.push_back(std::string(l.get("__address__")) + " pod=" + std::string(l.get("pod")) + " job=" + std::string(l.get("job")));
+  }
+  EXPECT_EQ(kept, std::vector<std::string>{"10.0.0.1:8080 pod=foo-1 job=foo"});
+}
+
 TEST(Monitors, PodMonitorAsPrometheusOperatorGeneratesIt) {
   auto jobs = podMonitorScrapeConfigs(y(R"(
 kind: PodMonitor
@@ -200,10 +242,10 @@ spec:
 
 TEST(Monitors, WhatIsNotGeneratedYetIsRefusedNamingTheField) {
   try {
-    serviceMonitorScrapeConfigs(y("{kind: ServiceMonitor, metadata: {name: e, namespace: shop}, spec: {serviceDiscoveryRole: Endpoints, endpoints: [{}]}}"));
-    FAIL() << "the endpoints role is not built";
+    serviceMonitorScrapeConfigs(y("{kind: ServiceMonitor, metadata: {name: e, namespace: shop}, spec: {serviceDiscoveryRole: Pods, endpoints: [{}]}}"));
+    FAIL() << "an unknown role";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("ServiceMonitor shop/e: spec.serviceDiscoveryRole: Endpoints discovery is not available yet"),
+    EXPECT_NE(std::string(e.what()).find("ServiceMonitor shop/e: spec.serviceDiscoveryRole: must be Endpoints or EndpointSlice, not \"Pods\""),
               std::string::npos) << e.what();
   }
   EXPECT_THROW(podMonitorScrapeConfigs(y("{kind: PodMonitor, metadata: {name: p, namespace: shop}, spec: {selectorMechanism: RoleSelector, podMetricsEndpoints: [{}]}}")),
@@ -244,8 +286,64 @@ spec:
   EXPECT_EQ(l.get("instance"), "https://shop.example.com");
   EXPECT_EQ(l.get("job"), "blackbox");
   EXPECT_EQ(l.get("namespace"), "shop");
-  EXPECT_THROW(probeScrapeConfigs(y("{kind: Probe, metadata: {name: i, namespace: shop}, spec: {prober: {url: b:1}, targets: {ingress: {selector: {}}}}}")), Error);
   EXPECT_THROW(probeScrapeConfigs(y("{kind: Probe, metadata: {name: i, namespace: shop}, spec: {targets: {staticConfig: {static: [a]}}}}")), Error);
+}
+
+// prometheus-operator's golden ProbeIngressSDConfigGeneration: the ingress role, the selector on ingress
+// labels, scheme://host/path as the probed target.
+TEST(Monitors, ProbeWithIngressTargets) {
+  auto jobs = probeScrapeConfigs(y(R"(
+kind: Probe
+metadata: {name: testprobe1, namespace: default, labels: {group: group1}}
+spec:
+  prober: {scheme: http, url: blackbox.exporter.io, path: /probe}
+  module: http_2xx
+  targets:
+    ingress:
+      selector: {matchLabels: {prometheus.io/probe: "true"}}
+      namespaceSelector: {any: true}
+      relabelingConfigs: [{targetLabel: foo, replacement: bar, action: replace}]
+)"));
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(norm(jobs[0]), norm(y(R"(
+job_name: probe/default/testprobe1
+honor_timestamps: true
+metrics_path: /probe
+scheme: http
+params: {module: [http_2xx]}
+kubernetes_sd_configs: [{role: ingress}]
+relabel_configs:
+- {source_labels: [job], target_label: __tmp_prometheus_job_name}
+- {action: keep, source_labels: [__meta_kubernetes_ingress_label_prometheus_io_probe, __meta_kubernetes_ingress_labelpresent_prometheus_io_probe], regex: (true);true}
+- {source_labels: [__meta_kubernetes_ingress_scheme, __address__, __meta_kubernetes_ingress_path], separator: ;, regex: (.+);(.+);(.+), target_label: __param_target, replacement: "${1}://${2}${3}", action: replace}
+- {source_labels: [__meta_kubernetes_namespace], target_label: namespace}
+- {source_labels: [__meta_kubernetes_ingress_name], target_label: ingress}
+- {source_labels: [__address__], separator: ;, regex: (.*), target_label: __tmp_ingress_address, replacement: $1, action: replace}
+- {source_labels: [__param_target], target_label: instance}
+- {target_label: __address__, replacement: blackbox.exporter.io}
+- {target_label: foo, replacement: bar, action: replace}
+- {source_labels: [__param_target, __tmp_hash], target_label: __tmp_hash, regex: (.+);, replacement: $1, action: replace}
+- {source_labels: [__tmp_hash], target_label: __tmp_hash, modulus: 1, action: hashmod}
+- {source_labels: [__tmp_hash, __tmp_disable_sharding], regex: $(SHARD);|.+;.+, action: keep}
+)"))) << jobs[0].dump(1);
+  // through the ingress role: the selected ingress's host and path are probed through the prober
+  ScrapeConfig sc = parseScrapeConfig(jobs[0], y("{scrape_interval: 30s}"), "test", 0);
+  ASSERT_EQ(sc.kubernetesSdConfigs.size(), 1u);
+  std::vector<std::string> probed;
+  for (const char* doc : {"{metadata: {name: shop, namespace: web, labels: {prometheus.io/probe: 'true'}}, spec: {tls: [{hosts: [shop.example]}], rules: [{host: shop.example, http: {paths: [{path: /health}]}}]}}",
+                          "{metadata: {name: other, namespace: web}, spec: {rules: [{host: other.example}]}}"})
+    for (const auto& t : ingressTargets(y(doc), sc.kubernetesSdConfigs[0], {})) {
+      Labels l;
+      for (const auto& [k, v] : t) l.set(k, v);
+      l.set("job", sc.jobName);
+      l.set("__tmp_disable_sharding", "true");
+      if (relabel(sc.relabelConfigs, l))
+        probed.push_back(std::string(l.get("__address__")) + " target=" + std::string(l.get("__param_target")) +
+                         " instance=" + std::string(l.get("instance")) + " ingress=" + std::string(l.get("ingress")) +
+                         " namespace=" + std::string(l.get("namespace")));
+    }
+  EXPECT_EQ(probed, std::vector<std::string>{
+                        "blackbox.exporter.io target=https://shop.example/health instance=https://shop.example/health ingress=shop namespace=web"});
 }
 
 TEST(Monitors, ScrapeConfigCrKeepsItsSdConfigs) {

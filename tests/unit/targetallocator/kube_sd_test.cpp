@@ -1,7 +1,8 @@
 // Incremental Kubernetes SD (KubeSd::changes -> Service::applyKubernetes) against a full rebuild from the
 // same informer caches (KubeSd::groups -> Service::reloadTargets on a fresh Service): random sequences of
-// object changes (pods, services, endpointslices, nodes, namespaces; adds, updates, deletes) give the same
-// targets, labels and assignments. Also: an event touches only its own objects and their dependents.
+// object changes (pods, services, endpoints, endpointslices, ingresses, nodes, namespaces; adds, updates,
+// deletes) give the same targets, labels and assignments. Also: an event touches only its own objects and
+// their dependents.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -49,6 +50,16 @@ scrape_configs:
   - {source_labels: [__meta_kubernetes_namespace_label_env], target_label: env}
 - job_name: nodes
   kubernetes_sd_configs: [{role: node}]
+- job_name: endpoints
+  kubernetes_sd_configs: [{role: endpoints, attach_metadata: {node: true, namespace: true}}]
+  relabel_configs:
+  - {source_labels: [__meta_kubernetes_service_label_monitored], regex: 'true|', action: keep}
+  - {source_labels: [__meta_kubernetes_pod_label_tier, __meta_kubernetes_node_label_zone], target_label: where}
+- job_name: ingresses
+  kubernetes_sd_configs: [{role: ingress, namespaces: {names: [ns1]}, attach_metadata: {namespace: true}}]
+  relabel_configs:
+  - {source_labels: [__meta_kubernetes_ingress_scheme, __address__, __meta_kubernetes_ingress_path], regex: '(.+);(.+);(.+)', target_label: __param_target, replacement: '${1}://${2}${3}'}
+  - {source_labels: [__meta_kubernetes_namespace_label_env], target_label: env}
 )";
 
 Config config(allocation::Strategy strategy) {
@@ -98,6 +109,40 @@ struct World {
               {"spec", {{"type", "ClusterIP"}, {"clusterIP", "10.96.0." + std::to_string(pick(9))},
                         {"ports", Json::array({{{"name", "http"}, {"port", 80 + pick(2)}}})}}}};
     }
+    if (resource == "endpoints") {
+      Json subsets = Json::array();
+      for (int n = 0, k = pick(3); n < k; ++n) {
+        Json subset = {{"ports", Json::array({{{"name", "metrics"}, {"port", 8080}, {"protocol", "TCP"}}})}};
+        if (pick(3) == 0) subset["ports"].push_back({{"name", "web"}, {"port", 9090}});
+        for (const char* list : {"addresses", "notReadyAddresses"})
+          for (int a = 0, m = pick(3); a < m; ++a) {
+            Json addr = {{"ip", ip()}};
+            if (pick(3)) addr["nodeName"] = "n" + std::to_string(pick(3));
+            if (pick(4))
+              addr["targetRef"] = {{"kind", "Pod"}, {"name", "p" + std::to_string(pick(4))}, {"namespace", namesp}};
+            else if (pick(2))
+              addr["targetRef"] = {{"kind", "Node"}, {"name", "n" + std::to_string(pick(3))}};
+            subset[list].push_back(addr);
+          }
+        subsets.push_back(subset);
+      }
+      return {{"metadata", meta(name, namesp, Json::object())}, {"subsets", subsets}};
+    }
+    if (resource == "ingresses") {
+      Json rules = Json::array();
+      for (int n = 0, k = pick(3); n < k; ++n) {
+        Json r = {{"host", of({"a.example", "b.example", "x.a.example"})}};
+        if (pick(3)) {
+          Json paths = Json::array();
+          for (int m = 0, q = pick(3); m < q; ++m) paths.push_back({{"path", of({"/", "/api", ""})}});
+          r["http"] = {{"paths", paths}};
+        }
+        rules.push_back(r);
+      }
+      Json spec = {{"rules", rules}};
+      if (pick(2)) spec["tls"] = Json::array({{{"hosts", Json::array({of({"a.example", "*.a.example"})})}}});
+      return {{"metadata", meta(name, namesp, {{"team", of({"x", "y"})}})}, {"spec", spec}};
+    }
     // endpointslices
     Json eps = Json::array();
     for (int e = 0, n = 1 + pick(3); e < n; ++e) {
@@ -116,15 +161,17 @@ struct World {
   }
   // One random change, applied to `sd` as its watch would.
   void step(KubeSd& sd) {
-    static const char* kResources[] = {"pods", "pods", "services", "endpointslices", "endpointslices", "nodes", "namespaces"};
-    std::string resource = kResources[pick(7)];
+    static const char* kResources[] = {"pods",  "pods",       "services",  "endpointslices", "endpointslices",
+                                       "nodes", "namespaces", "endpoints", "endpoints",      "ingresses"};
+    std::string resource = kResources[pick(10)];
     const bool cluster = resource == "nodes" || resource == "namespaces";
     std::string namesp = cluster ? "" : ns();
     std::string name = resource == "namespaces" ? namesp.empty() ? "ns" + std::to_string(pick(2)) : namesp
                        : resource == "nodes"    ? "n" + std::to_string(pick(3))
                        : resource == "pods"     ? "p" + std::to_string(pick(4))
-                       : resource == "services" ? "s" + std::to_string(pick(3))
-                                                : "e" + std::to_string(pick(4));
+                       : resource == "services" || resource == "endpoints" ? "s" + std::to_string(pick(3))
+                       : resource == "ingresses"                           ? "i" + std::to_string(pick(3))
+                                                                           : "e" + std::to_string(pick(4));
     std::string key = namesp.empty() ? name : namesp + "/" + name;
     auto& known = objects[resource];
     if (known.count(key) && pick(4) == 0) {
