@@ -131,7 +131,22 @@ std::uint64_t targetHash(const Labels& relabeled, std::string_view job, std::str
   return XXH64(buf.data(), buf.size(), 0);
 }
 
-std::optional<Target> TargetBuilder::build(const Labels& group, const Labels& target) const {
+void TargetBuilder::noteDrop(std::vector<DroppedTarget>* dropped, std::string_view address, std::uint32_t rule,
+                             const Labels& labels) const {
+  if (!dropped) return;
+  DroppedTarget& d = dropped->emplace_back();
+  d.address = address;
+  d.rule = rule;
+  if (rule >= config_->relabelConfigs.size()) return;
+  const auto& r = config_->relabelConfigs[rule];
+  for (std::size_t i = 0; i < r.sourceLabels.size(); ++i) {
+    if (i) d.values += r.separator;
+    d.values += labels.get(r.sourceLabels[i]);
+  }
+  if (d.values.size() > 256) d.values.resize(256);  // a reason, not a copy of the labels
+}
+
+std::optional<Target> TargetBuilder::build(const Labels& group, const Labels& target, std::vector<DroppedTarget>* dropped) const {
   const bool rules = filter_ && !config_->relabelConfigs.empty();
   // With no rules the wrapper (set __tmp_disable_sharding, then drop it) is the identity.
   mergeSeeded(group, target, seeds_, rules ? &disableSharding_ : nullptr, merged_);
@@ -146,8 +161,18 @@ std::optional<Target> TargetBuilder::build(const Labels& group, const Labels& ta
     hash = XXH64(hashBuf_.data(), hashBuf_.size(), 0);
   } else {
     work_.assignSorted(merged_);
-    if (!relabel(config_->relabelConfigs, work_, config_->nameValidation, scratch_)) return std::nullopt;
-    if (work_.get(kAddressLabel).empty()) return std::nullopt;  // Prometheus cannot scrape it: not served
+    const auto& rs = config_->relabelConfigs;
+    for (std::size_t r = 0; r < rs.size(); ++r)
+      if (!relabelOne(rs[r], work_, config_->nameValidation, scratch_)) {
+        if (dropped) noteDrop(dropped, target.has(kAddressLabel) ? target.get(kAddressLabel) : group.get(kAddressLabel),
+                              static_cast<std::uint32_t>(r), work_);
+        return std::nullopt;
+      }
+    if (work_.get(kAddressLabel).empty()) {  // Prometheus cannot scrape it: not served
+      if (dropped)
+        noteDrop(dropped, target.has(kAddressLabel) ? target.get(kAddressLabel) : group.get(kAddressLabel), kNoAddressLeft, work_);
+      return std::nullopt;
+    }
     work_.del(kDisableSharding);
     hash = targetHash(work_, config_->jobName, hashBuf_);
   }
@@ -174,11 +199,11 @@ bool labelMapWritesAddress(const RelabelConfig& rule, const Labels& labels, Rela
 }  // namespace
 
 void TargetBuilder::buildGroup(const Labels& group, const std::vector<std::string>& addresses,
-                               std::vector<Target>& out) const {
+                               std::vector<Target>& out, std::vector<DroppedTarget>* dropped) const {
   auto oneByOne = [&] {
     for (const auto& addr : addresses) {
       own_.set(kAddressLabel, addr);  // an empty address deletes it, as build() expects
-      if (auto t = build(group, own_)) out.push_back(std::move(*t));
+      if (auto t = build(group, own_, dropped)) out.push_back(std::move(*t));
     }
   };
   if (addresses.size() < 2 ||
@@ -215,7 +240,11 @@ void TargetBuilder::buildGroup(const Labels& group, const std::vector<std::strin
       const AddressUse use = touchesAddress_[prefix];
       if (use == AddressUse::Always) break;
       if (use == AddressUse::ByNames && labelMapWritesAddress(rules[prefix], work_, scratch_)) break;
-      if (!relabelOne(rules[prefix], work_, config_->nameValidation, scratch_)) return;  // drops the whole group
+      if (!relabelOne(rules[prefix], work_, config_->nameValidation, scratch_)) {  // drops the whole group
+        if (dropped)
+          for (const auto& addr : addresses) noteDrop(dropped, addr, static_cast<std::uint32_t>(prefix), work_);
+        return;
+      }
     }
     if (work_.get(kAddressLabel) != addresses[0]) {  // cannot happen (see touchesAddress_); stay exact anyway
       oneByOne();
@@ -239,10 +268,16 @@ void TargetBuilder::buildGroup(const Labels& group, const std::vector<std::strin
     if (relabeling) {
       work_ = snapshot_;  // element-wise: reuses the strings' buffers
       work_.set(kAddressLabel, addr);
-      bool kept = true;
-      for (std::size_t r = prefix; kept && r < rules.size(); ++r)
-        kept = relabelOne(rules[r], work_, config_->nameValidation, scratch_);
-      if (!kept || work_.get(kAddressLabel).empty()) continue;  // no __address__ left: not served
+      std::size_t r = prefix;
+      while (r < rules.size() && relabelOne(rules[r], work_, config_->nameValidation, scratch_)) ++r;
+      if (r < rules.size()) {
+        noteDrop(dropped, addr, static_cast<std::uint32_t>(r), work_);
+        continue;
+      }
+      if (work_.get(kAddressLabel).empty()) {  // no __address__ left: not served
+        noteDrop(dropped, addr, kNoAddressLeft, work_);
+        continue;
+      }
       work_.del(kDisableSharding);
       hash = targetHash(work_, config_->jobName, hashBuf_);
     } else {
@@ -270,12 +305,13 @@ void TargetBuilder::buildGroup(const Labels& group, const std::vector<std::strin
   }
 }
 
-void TargetBuilder::buildObject(const Labels& group, const std::vector<Labels>& targets, std::vector<Target>& out) const {
+void TargetBuilder::buildObject(const Labels& group, const std::vector<Labels>& targets, std::vector<Target>& out,
+                                std::vector<DroppedTarget>* dropped) const {
   if (targets.empty()) return;
   const auto& rules = config_->relabelConfigs;
   if (!filter_ || rules.empty()) {
     for (const auto& t : targets)
-      if (auto built = build(group, t)) out.push_back(std::move(*built));
+      if (auto built = build(group, t, dropped)) out.push_back(std::move(*built));
     return;
   }
   // The names some target sets itself: a rule that reads or may write none of them sees the same labels
@@ -309,7 +345,11 @@ void TargetBuilder::buildObject(const Labels& group, const std::vector<Labels>& 
   work_.assignSorted(merged_);
   std::size_t prefix = 0;
   for (; prefix < rules.size() && shared(rules[prefix]); ++prefix)
-    if (!relabelOne(rules[prefix], work_, config_->nameValidation, scratch_)) return;  // drops every target
+    if (!relabelOne(rules[prefix], work_, config_->nameValidation, scratch_)) {  // drops every target
+      if (dropped)
+        for (const auto& t : targets) noteDrop(dropped, t.get(kAddressLabel), static_cast<std::uint32_t>(prefix), work_);
+      return;
+    }
   snapshot_ = work_;
   static const std::vector<Label> kNoSeeds;
   for (const auto& t : targets) {
@@ -327,10 +367,16 @@ void TargetBuilder::buildObject(const Labels& group, const std::vector<Labels>& 
       hash = XXH64(hashBuf_.data(), hashBuf_.size(), 0);
     } else {
       work_.assignSorted(merged_);
-      bool kept = true;
-      for (std::size_t r = prefix; kept && r < rules.size(); ++r)
-        kept = relabelOne(rules[r], work_, config_->nameValidation, scratch_);
-      if (!kept) continue;
+      std::size_t r = prefix;
+      while (r < rules.size() && relabelOne(rules[r], work_, config_->nameValidation, scratch_)) ++r;
+      if (r < rules.size()) {
+        noteDrop(dropped, t.get(kAddressLabel), static_cast<std::uint32_t>(r), work_);
+        continue;
+      }
+      if (work_.get(kAddressLabel).empty()) {  // no __address__ left: not served (as build())
+        noteDrop(dropped, t.get(kAddressLabel), kNoAddressLeft, work_);
+        continue;
+      }
       work_.del(kDisableSharding);
       hash = targetHash(work_, config_->jobName, hashBuf_);
     }
@@ -340,6 +386,24 @@ void TargetBuilder::buildObject(const Labels& group, const std::vector<Labels>& 
     built.labels = PackedLabels::merge(group, t, isServedOut);
     auto addr = built.address();
     built.addressHash = XXH64(addr.data(), addr.size(), 0);
+  }
+}
+
+std::string dropReason(const ScrapeConfig& config, const DroppedTarget& d) {
+  if (d.rule == kNoAddressLeft) return "no __address__ left after relabel_configs (Prometheus cannot scrape it)";
+  const std::string at = "relabel_configs[" + std::to_string(d.rule) + "]";
+  if (d.rule >= config.relabelConfigs.size()) return at;
+  const auto& r = config.relabelConfigs[d.rule];
+  std::string sources;
+  for (const auto& l : r.sourceLabels) sources += (sources.empty() ? "" : ", ") + l;
+  auto quoted = [](const std::string& v) { return Json(v).dump(); };
+  std::string out = at + " " + std::string(actionName(r.action)) + " [" + sources + "]";
+  switch (r.action) {
+    case RelabelAction::Keep: return out + ": " + quoted(d.values) + " does not match " + quoted(r.regex.source());
+    case RelabelAction::Drop: return out + ": " + quoted(d.values) + " matches " + quoted(r.regex.source());
+    case RelabelAction::KeepEqual: return out + ": " + quoted(d.values) + " is not the value of " + r.targetLabel;
+    case RelabelAction::DropEqual: return out + ": " + quoted(d.values) + " is the value of " + r.targetLabel;
+    default: return out;
   }
 }
 

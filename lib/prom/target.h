@@ -21,6 +21,18 @@ struct Target {
   std::string_view address() const { return labels.get(kAddressLabel); }
 };
 
+// A discovered target the job's relabeling did not keep: its discovered __address__, the index of the
+// relabel rule that dropped it (kNoAddressLeft: every rule kept it but __address__ ended up empty, so
+// Prometheus could not scrape it) and the values of that rule's source labels joined by its separator.
+struct DroppedTarget {
+  std::string address;
+  std::uint32_t rule = 0;
+  std::string values;
+};
+inline constexpr std::uint32_t kNoAddressLeft = 0xffffffffu;
+// Why, in one line: "relabel_configs[1] keep [__meta_kubernetes_service_label_app] =~ \"web\": \"db\" does not match".
+std::string dropReason(const ScrapeConfig& config, const DroppedTarget& d);
+
 // Per-job processor: seeds, relabels and hashes discovered label sets. Keeps scratch buffers so a
 // target costs no allocation beyond its packed labels: use one builder per thread.
 class TargetBuilder {
@@ -34,19 +46,22 @@ class TargetBuilder {
   // The allocator's view: nullopt when relabeling drops the target.
   std::optional<Target> build(const Labels& merged) const { return build(merged, Labels{}); }
   // Same for a target group: `group` labels overlaid by the target's own labels (e.g. __address__).
-  std::optional<Target> build(const Labels& group, const Labels& target) const;
+  // `dropped` (optional): a target relabeling drops is appended there.
+  std::optional<Target> build(const Labels& group, const Labels& target, std::vector<DroppedTarget>* dropped = nullptr) const;
   // Every target of one group (`group` labels, one target per address in `addresses`), appended to `out`
   // in order: exactly what build(group, {__address__: a}) gives for each address, but the work that is
   // the same for every target of the group is done once per group: merging and seeding, the identity-hash
   // and served-label prefixes, and the relabel rules before the first one that reads or may write
   // __address__ (a rule that drops there drops the whole group).
-  void buildGroup(const Labels& group, const std::vector<std::string>& addresses, std::vector<Target>& out) const;
+  void buildGroup(const Labels& group, const std::vector<std::string>& addresses, std::vector<Target>& out,
+                  std::vector<DroppedTarget>* dropped = nullptr) const;
   // Every target of one discovered object (Kubernetes SD: prom::ObjectTargets): `group` labels shared by
   // all, `targets` each target's own (names disjoint from the group's, __address__ included), appended to
   // `out` in order: exactly what build(group, targets[i]) gives, but the relabel rules before the first one
   // that reads or may write a label some target has of its own run once per object (a rule that drops
   // there drops the whole object).
-  void buildObject(const Labels& group, const std::vector<Labels>& targets, std::vector<Target>& out) const;
+  void buildObject(const Labels& group, const std::vector<Labels>& targets, std::vector<Target>& out,
+                   std::vector<DroppedTarget>* dropped = nullptr) const;
   // Prometheus' final scrape labels (promtool check service-discovery "labels"): relabeled, __meta_*
   // removed, instance defaulted to __address__; nullopt when dropped or without __address__.
   std::optional<Labels> finalLabels(const Labels& merged) const;
@@ -54,6 +69,8 @@ class TargetBuilder {
   const ScrapeConfig& config() const { return *config_; }
 
  private:
+  // Records a drop in `dropped` (when given): `labels` as the rule saw them.
+  void noteDrop(std::vector<DroppedTarget>* dropped, std::string_view address, std::uint32_t rule, const Labels& labels) const;
   const ScrapeConfig* config_;
   std::uint32_t job_;
   bool filter_;

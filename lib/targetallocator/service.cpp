@@ -76,6 +76,8 @@ void Service::indexScrapeConfigs() {
   scrapeConfigsSecret_ = goJsonMarshal(all) + "\n";
   scrapeConfigsRedacted_ = goJsonMarshal(redactSecrets(all)) + "\n";
   jobTargets_.assign(config_.prom.scrapeConfigs.size(), 0);
+  jobDropped_.assign(config_.prom.scrapeConfigs.size(), 0);
+  dropped_.clear();
   builders_.clear();
   builders_.reserve(config_.prom.scrapeConfigs.size());
   for (std::size_t j = 0; j < config_.prom.scrapeConfigs.size(); ++j)
@@ -102,23 +104,23 @@ void Service::reloadTargets(const std::vector<std::vector<prom::TargetGroup>>* k
   const auto& jobs = config_.prom.scrapeConfigs;
   // Everything that may throw (file SD) before anything changes.
   std::vector<std::vector<prom::Target>> local(jobs.size()), whole(kubernetes ? jobs.size() : 0);
+  std::vector<std::vector<prom::DroppedTarget>> localDropped(jobs.size()), wholeDropped(whole.size());
   for (std::size_t j = 0; j < jobs.size(); ++j) {
     const auto& b = builders_[j];
-    for (const auto& g : jobs[j].staticConfigs) b.buildGroup(g.labels, g.targets, local[j]);
-    for (const auto& g : prom::loadFileSd(jobs[j], config_.baseDir)) b.buildGroup(g.labels, g.targets, local[j]);
+    for (const auto& g : jobs[j].staticConfigs) b.buildGroup(g.labels, g.targets, local[j], &localDropped[j]);
+    for (const auto& g : prom::loadFileSd(jobs[j], config_.baseDir)) b.buildGroup(g.labels, g.targets, local[j], &localDropped[j]);
     if (kubernetes && j < kubernetes->size())
-      for (const auto& g : (*kubernetes)[j]) b.buildGroup(g.labels, g.targets, whole[j]);
+      for (const auto& g : (*kubernetes)[j]) b.buildGroup(g.labels, g.targets, whole[j], &wholeDropped[j]);
   }
   std::unique_lock lock(mu_);
   auto begin = std::chrono::steady_clock::now();
-  for (std::size_t j = 0; j < jobs.size(); ++j) setSource({static_cast<std::uint32_t>(j), 0, 0, ""}, std::move(local[j]));
+  for (std::size_t j = 0; j < jobs.size(); ++j)
+    setSource({static_cast<std::uint32_t>(j), 0, 0, ""}, std::move(local[j]), std::move(localDropped[j]));
   if (kubernetes) {
     // The groups replace every Kubernetes SD target, the per-object ones included.
-    std::vector<SourceKey> objects;
-    for (const auto& [key, src] : sources_)
-      if (std::get<1>(key) == 1 && std::get<2>(key) != kWhole) objects.push_back(key);
-    for (const auto& key : objects) setSource(key, {});
-    for (std::size_t j = 0; j < jobs.size(); ++j) setSource({static_cast<std::uint32_t>(j), 1, kWhole, ""}, std::move(whole[j]));
+    for (const auto& key : kubernetesSources(false)) setSource(key, {});
+    for (std::size_t j = 0; j < jobs.size(); ++j)
+      setSource({static_cast<std::uint32_t>(j), 1, kWhole, ""}, std::move(whole[j]), std::move(wholeDropped[j]));
     targetsReady_ = true;
   }
   flush();
@@ -130,12 +132,14 @@ void Service::setScrapeConfigs(prom::PromConfig prom, const std::function<void(c
   // Everything that may throw (file SD) before anything changes; the builders read `prom` where it will
   // live (config_.prom), so they are made after the swap, from a list built here against the new jobs.
   std::vector<std::vector<prom::Target>> local(prom.scrapeConfigs.size());
+  std::vector<std::vector<prom::DroppedTarget>> localDropped(local.size());
   {
     const bool filter = config_.filterStrategy == "relabel-config";
     for (std::size_t j = 0; j < prom.scrapeConfigs.size(); ++j) {
       prom::TargetBuilder b(prom.scrapeConfigs[j], static_cast<std::uint32_t>(j), filter);
-      for (const auto& g : prom.scrapeConfigs[j].staticConfigs) b.buildGroup(g.labels, g.targets, local[j]);
-      for (const auto& g : prom::loadFileSd(prom.scrapeConfigs[j], config_.baseDir)) b.buildGroup(g.labels, g.targets, local[j]);
+      for (const auto& g : prom.scrapeConfigs[j].staticConfigs) b.buildGroup(g.labels, g.targets, local[j], &localDropped[j]);
+      for (const auto& g : prom::loadFileSd(prom.scrapeConfigs[j], config_.baseDir))
+        b.buildGroup(g.labels, g.targets, local[j], &localDropped[j]);
     }
   }
   std::unique_lock lock(mu_);
@@ -148,15 +152,19 @@ void Service::setScrapeConfigs(prom::PromConfig prom, const std::function<void(c
   ops_.clear();
   config_.prom = std::move(prom);
   indexScrapeConfigs();
-  for (std::size_t j = 0; j < local.size(); ++j) setSource({static_cast<std::uint32_t>(j), 0, 0, ""}, std::move(local[j]));
+  for (std::size_t j = 0; j < local.size(); ++j)
+    setSource({static_cast<std::uint32_t>(j), 0, 0, ""}, std::move(local[j]), std::move(localDropped[j]));
   if (kubernetes) {
     std::vector<prom::Target> built;
+    std::vector<prom::DroppedTarget> drops;
     (*kubernetes)([&](prom::KubernetesObjectUpdate&& u) {
       if (u.job >= builders_.size()) return;
       built.clear();
-      if (!u.removed) builders_[u.job].buildObject(u.targets.group, u.targets.targets, built);
-      setSource({u.job, 1, u.sdConfig, std::move(u.key)}, std::move(built));
+      drops.clear();
+      if (!u.removed) builders_[u.job].buildObject(u.targets.group, u.targets.targets, built, &drops);
+      setSource({u.job, 1, u.sdConfig, std::move(u.key)}, std::move(built), std::move(drops));
       built = {};
+      drops = {};
     });
     targetsReady_ = true;
   }
@@ -189,26 +197,46 @@ void Service::applyKubernetes(const std::function<void(const KubernetesSink&)>& 
   std::lock_guard reload(reloadMu_);
   std::unique_lock lock(mu_);
   auto begin = std::chrono::steady_clock::now();
-  {  // Groups given whole earlier are replaced by the per-object targets.
-    std::vector<SourceKey> whole;
-    for (const auto& [key, src] : sources_)
-      if (std::get<1>(key) == 1 && std::get<2>(key) == kWhole) whole.push_back(key);
-    for (const auto& key : whole) setSource(key, {});
-  }
+  // Groups given whole earlier are replaced by the per-object targets.
+  for (const auto& key : kubernetesSources(true)) setSource(key, {});
   std::vector<prom::Target> built;
+  std::vector<prom::DroppedTarget> drops;
   produce([&](prom::KubernetesObjectUpdate&& u) {
     if (u.job >= builders_.size()) return;
     built.clear();
-    if (!u.removed) builders_[u.job].buildObject(u.targets.group, u.targets.targets, built);
-    setSource({u.job, 1, u.sdConfig, std::move(u.key)}, std::move(built));
+    drops.clear();
+    if (!u.removed) builders_[u.job].buildObject(u.targets.group, u.targets.targets, built, &drops);
+    setSource({u.job, 1, u.sdConfig, std::move(u.key)}, std::move(built), std::move(drops));
     built = {};
+    drops = {};
   });
   flush();
   targetsReady_ = true;
   updateMetrics("SetTargets", std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
 }
 
-void Service::setSource(const SourceKey& key, std::vector<prom::Target> targets) {
+std::vector<Service::SourceKey> Service::kubernetesSources(bool whole) const {
+  std::vector<SourceKey> out;
+  auto pick = [&](const SourceKey& key) {
+    if (std::get<1>(key) == 1 && (std::get<2>(key) == kWhole) == whole) out.push_back(key);
+  };
+  for (const auto& [key, src] : sources_) pick(key);
+  for (const auto& [key, d] : dropped_)
+    if (!sources_.count(key)) pick(key);
+  return out;
+}
+
+void Service::setSource(const SourceKey& key, std::vector<prom::Target> targets, std::vector<prom::DroppedTarget> dropped) {
+  const std::uint32_t job = std::get<0>(key);
+  if (auto d = dropped_.find(key); d != dropped_.end()) {
+    if (job < jobDropped_.size()) jobDropped_[job] -= d->second.size();
+    dropped_.erase(d);
+  }
+  if (!dropped.empty()) {
+    if (job < jobDropped_.size()) jobDropped_[job] += dropped.size();
+    dropped.shrink_to_fit();
+    dropped_.emplace(key, std::move(dropped));
+  }
   auto it = sources_.find(key);
   if (it == sources_.end()) {
     if (targets.empty()) return;
@@ -415,9 +443,40 @@ http::Response Service::jobs(bool asHtml) const {
   return json(out);
 }
 
-http::Response Service::targets(const std::string& job, const std::string* collector) const {
+http::Response Service::targets(const std::string& job, const std::string* collector, bool asHtml) const {
   std::shared_lock lock(mu_);
   int j = jobIndex(job);
+  if (asHtml && !collector) {
+    // Every discovered target of the job: kept (with its collector) or dropped (with the rule that did it).
+    constexpr std::size_t kRows = 2000;
+    std::vector<std::pair<std::string, std::string>> kept;  // address, collector
+    allocator_.forEach([&](const prom::Target& t, int c) {
+      if (static_cast<int>(t.job) == j)
+        kept.emplace_back(std::string(t.address()), c >= 0 ? allocator_.collectors()[c].name : "(unassigned)");
+    });
+    std::sort(kept.begin(), kept.end());
+    std::string body = "<p>" + std::to_string(kept.size()) + " targets kept, " +
+                       std::to_string(j >= 0 ? jobDropped_[j] : 0) + " dropped by relabeling. " +
+                       "Collectors read <a href=\"/jobs/" + html(http::queryEscape(job)) +
+                       "/targets?collector_id=\">/jobs/" + html(job) + "/targets?collector_id=NAME</a>.</p>";
+    body += "<h2>Kept</h2><table><tr><th>Target</th><th>Collector</th></tr>";
+    for (std::size_t i = 0; i < kept.size() && i < kRows; ++i)
+      body += "<tr><td>" + html(kept[i].first) + "</td><td>" + html(kept[i].second) + "</td></tr>";
+    body += "</table>";
+    if (kept.size() > kRows) body += "<p>... and " + std::to_string(kept.size() - kRows) + " more</p>";
+    body += "<h2>Dropped</h2><table><tr><th>Target</th><th>Why</th></tr>";
+    std::size_t shown = 0;
+    if (j >= 0)
+      for (auto it = dropped_.lower_bound({static_cast<std::uint32_t>(j), 0, 0, ""});
+           it != dropped_.end() && std::get<0>(it->first) == static_cast<std::uint32_t>(j); ++it)
+        for (const auto& d : it->second)
+          if (shown++ < kRows)
+            body += "<tr><td>" + html(d.address) + "</td><td>" + html(prom::dropReason(config_.prom.scrapeConfigs[j], d)) + "</td></tr>";
+    body += "</table>";
+    if (shown > kRows) body += "<p>... and " + std::to_string(shown - kRows) + " more</p>";
+    body += "<p><a href=\"/\">Overview</a> · <a href=\"/jobs\">Jobs</a></p>";
+    return page("OpenTelemetry Target Allocator - " + job, body);
+  }
   // Upstream's targetJSON is a Go struct: fields in declaration order ("targets", then "labels").
   auto listFor = [&](int c) {
     std::vector<const prom::Target*> ts;
@@ -446,6 +505,29 @@ http::Response Service::targets(const std::string& job, const std::string* colle
            ",\"targets\":" + listFor(static_cast<int>(c)) + "}";
   }
   return {200, "application/json", out + "}\n"};
+}
+
+http::Response Service::dropped(std::size_t limit) const {
+  std::shared_lock lock(mu_);
+  std::map<std::string, Json> byJob;
+  for (const auto& [key, list] : dropped_) {
+    const std::uint32_t j = std::get<0>(key);
+    if (j >= jobNames_.size()) continue;
+    Json& entry = byJob[jobNames_[j]];
+    if (entry.is_null()) entry = Json::array();
+    for (const auto& d : list) {
+      if (entry.size() >= limit) break;
+      entry.push_back({{"target", d.address}, {"reason", prom::dropReason(config_.prom.scrapeConfigs[j], d)}});
+    }
+  }
+  Json out = Json::object();
+  for (auto& [job, list] : byJob) {
+    const std::size_t total = jobDropped_[static_cast<std::size_t>(jobIndex(job))];
+    const std::size_t more = total > list.size() ? total - list.size() : 0;
+    if (more) out[job] = {{"targets", std::move(list)}, {"_more", more}};
+    else out[job] = std::move(list);
+  }
+  return json(out);
 }
 
 http::Response Service::unassigned() const {
@@ -525,15 +607,16 @@ http::Response Service::index() const {
             std::to_string(std::count(jobs.begin(), jobs.end(), 1)) + "</td><td>" + std::to_string(loads[c]) +
             "</td></tr>";
   }
-  body += "</table><h2>Jobs</h2><table><tr><th>Job</th><th>Targets</th></tr>";
+  body += "</table><h2>Jobs</h2><table><tr><th>Job</th><th>Targets</th><th>Dropped by relabeling</th></tr>";
   std::vector<std::size_t> counts(jobNames_.size(), 0);
   allocator_.forEach([&](const prom::Target& t, int) {
     if (t.job < counts.size()) ++counts[t.job];
   });
   for (std::size_t j = 0; j < jobNames_.size(); ++j)
     body += "<tr><td><a href=\"/jobs/" + html(http::queryEscape(jobNames_[j])) + "/targets\">" + html(jobNames_[j]) +
-            "</a></td><td>" + std::to_string(counts[j]) + "</td></tr>";
-  body += "</table><p><a href=\"/scrape_configs\">Scrape configs</a> · <a href=\"/metrics\">Metrics</a></p>";
+            "</a></td><td>" + std::to_string(counts[j]) + "</td><td>" + std::to_string(jobDropped_[j]) + "</td></tr>";
+  body += "</table><p><a href=\"/scrape_configs\">Scrape configs</a> · <a href=\"/dropped\">Dropped targets</a> · "
+          "<a href=\"/metrics\">Metrics</a></p>";
   return page("OpenTelemetry Target Allocator", body);
 }
 
@@ -546,15 +629,16 @@ void registerRoutes(http::Server& server, Service& s) {
   server.get("/", [&s](const http::Request&) { return s.index(); });
   server.get("/livez", [&s](const http::Request&) { return s.livez(); });
   server.get("/unassigned", [&s](const http::Request&) { return s.unassigned(); });
+  server.get("/dropped", [&s](const http::Request&) { return s.dropped(); });
   server.get("/readyz", [&s](const http::Request&) { return s.readyz(); });
   server.get("/metrics", [&s](const http::Request&) { return s.metrics(); });
   server.get("/scrape_configs", [&s, wantsHtml](const http::Request& r) { return s.scrapeConfigs(r.tls, wantsHtml(r)); });
   server.get("/jobs", [&s, wantsHtml](const http::Request& r) { return s.jobs(wantsHtml(r)); });
-  server.get(R"(/jobs/(.+)/targets)", [&s](const http::Request& r) {
+  server.get(R"(/jobs/(.+)/targets)", [&s, wantsHtml](const http::Request& r) {
     std::string job = r.matches.size() > 1 ? r.matches[1] : "";
     bool has = false;
     std::string collector = r.param("collector_id", &has);
-    return s.targets(job, has ? &collector : nullptr);
+    return s.targets(job, has ? &collector : nullptr, wantsHtml(r));
   });
 }
 

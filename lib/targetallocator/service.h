@@ -53,11 +53,17 @@ class Service {
 
   http::Response jobs(bool html = false) const;
   // collector == nullptr: every collector's targets for the job; else http_sd list for that collector.
-  http::Response targets(const std::string& job, const std::string* collector) const;
+  // html (a browser, no collector): the job's page, every kept target with its collector and every
+  // dropped one with the rule that dropped it.
+  http::Response targets(const std::string& job, const std::string* collector, bool html = false) const;
   http::Response scrapeConfigs(bool tls, bool html = false) const;
   // kubectl-otel extension (upstream has no such endpoint): the targets no collector holds, and why:
   // {"<job>": [{"target": "<__address__>", "reason": "..."}]}, jobs and targets sorted.
   http::Response unassigned() const;
+  // kubectl-otel extension: the discovered targets relabeling dropped, and why:
+  // {"<job>": [{"target": "<__address__>", "reason": "relabel_configs[1] keep [...]: ..."}]}, jobs sorted,
+  // targets in source order; at most `limit` per job ({"<job>": ..., with "_more": N} beyond).
+  http::Response dropped(std::size_t limit = 1000) const;
   http::Response livez() const;
   http::Response readyz() const;
   http::Response metrics() const;
@@ -94,7 +100,9 @@ class Service {
   void addContribution(const Source& s, prom::Target&& t);
   void updateContribution(const Source& s, prom::Target&& t);
   void dropContribution(const Source& s, std::uint64_t hash);
-  void setSource(const SourceKey& key, std::vector<prom::Target> targets);
+  void setSource(const SourceKey& key, std::vector<prom::Target> targets, std::vector<prom::DroppedTarget> dropped = {});
+  // Keys of the Kubernetes sources: per object (whole = false) or the groups given whole.
+  std::vector<SourceKey> kubernetesSources(bool whole) const;
   // Allocator changes are gathered per batch (ops_: identity -> target, or nullopt to remove) and applied
   // by flush(): an identity that one object gives up and another takes in the same batch keeps its collector.
   const prom::Target* current(std::uint64_t hash) const;
@@ -116,6 +124,9 @@ class Service {
   // Identities given by more than one source: every source's target.
   std::unordered_map<std::uint64_t, std::vector<std::pair<const Source*, prom::Target>>> shared_;
   std::vector<std::size_t> jobTargets_;  // targets per job index
+  // What relabeling dropped, per source (sources with nothing dropped have no entry), and counts per job.
+  std::map<SourceKey, std::vector<prom::DroppedTarget>> dropped_;
+  std::vector<std::size_t> jobDropped_;
   std::unordered_map<std::uint64_t, std::optional<prom::Target>> ops_;
   mutable http::Registry registry_;
 };

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -22,22 +23,54 @@ std::string describe(const Target& t) {
          t.labels.toJson().dump();
 }
 
-// build() one target at a time, as before buildGroup existed.
-std::vector<std::string> oneByOne(const TargetBuilder& b, const TargetGroup& g) {
+std::string describe(const DroppedTarget& d) {
+  return "dropped " + d.address + " rule=" + std::to_string(d.rule) + " values=" + d.values;
+}
+
+// build() one target at a time, as before buildGroup existed; the dropped targets after the kept ones.
+// `ownMeta`: each target also has a label of its own (the buildObject shape).
+std::vector<std::string> oneByOne(const TargetBuilder& b, const TargetGroup& g, bool ownMeta = false) {
   std::vector<std::string> out;
+  std::vector<DroppedTarget> dropped;
   for (const auto& addr : g.targets) {
     Labels own;
     own.set(kAddressLabel, addr);
-    if (auto t = b.build(g.labels, own)) out.push_back(describe(*t));
+    if (ownMeta) own.set("__meta_own", addr);
+    if (auto t = b.build(g.labels, own, &dropped)) out.push_back(describe(*t));
   }
+  for (const auto& d : dropped) out.push_back(describe(d));
   return out;
 }
 
 std::vector<std::string> grouped(const TargetBuilder& b, const TargetGroup& g) {
   std::vector<Target> ts;
-  b.buildGroup(g.labels, g.targets, ts);
+  std::vector<DroppedTarget> dropped;
+  b.buildGroup(g.labels, g.targets, ts, &dropped);
   std::vector<std::string> out;
   for (const auto& t : ts) out.push_back(describe(t));
+  for (const auto& d : dropped) out.push_back(describe(d));
+  return out;
+}
+
+// buildObject: the group's labels shared (its __address__ left out, as Kubernetes SD gives them), each
+// target with __address__ and __meta_own of its own.
+std::vector<std::string> object(const TargetBuilder& b, const TargetGroup& g) {
+  Labels group = g.labels;
+  group.del(kAddressLabel);
+  std::vector<Labels> targets;
+  for (const auto& addr : g.targets) {
+    if (addr.empty()) continue;  // Kubernetes SD always gives an address
+    Labels own;
+    own.set(kAddressLabel, addr);
+    own.set("__meta_own", addr);
+    targets.push_back(std::move(own));
+  }
+  std::vector<Target> ts;
+  std::vector<DroppedTarget> dropped;
+  b.buildObject(group, targets, ts, &dropped);
+  std::vector<std::string> out;
+  for (const auto& t : ts) out.push_back(describe(t));
+  for (const auto& d : dropped) out.push_back(describe(d));
   return out;
 }
 
@@ -50,6 +83,11 @@ void expectSame(const PromConfig& cfg) {
         // Twice through the same builder: scratch state must not leak between groups.
         EXPECT_EQ(grouped(b, g), oneByOne(a, g)) << cfg.scrapeConfigs[j].jobName << " " << g.labels.toJson().dump();
         EXPECT_EQ(grouped(b, g), oneByOne(a, g));
+        TargetGroup withAddress = g, noAddress = g;
+        withAddress.targets.erase(std::remove(withAddress.targets.begin(), withAddress.targets.end(), ""), withAddress.targets.end());
+        noAddress.labels.del(kAddressLabel);
+        noAddress.targets = withAddress.targets;
+        EXPECT_EQ(object(b, g), oneByOne(a, noAddress, true)) << "buildObject " << g.labels.toJson().dump();
       }
     }
   }
@@ -142,6 +180,8 @@ TEST(BuildGroup, RandomRuleChainsSameAsOneByOne) {
       "{source_labels: [__meta_ns], regex: '(d)ev', target_label: '__address__', replacement: '$1:2'}",
       "{source_labels: [namespace], target_label: ns_up, action: uppercase}",
       "{source_labels: [__meta_ns], target_label: __meta_app, action: keepequal}",
+      "{source_labels: [__address__], regex: '10\\.0\\.0\\.3:80', target_label: __address__, replacement: ''}",
+      "{source_labels: [__meta_own], regex: '10\\.0\\.0\\.4:80', action: drop}",
   };
   std::mt19937 rng(11);
   for (int round = 0; round < 150; ++round) {
@@ -174,6 +214,37 @@ scrape_configs:
   TargetBuilder one(cfg.scrapeConfigs[0], 0);
   EXPECT_FALSE(one.build(Labels{}, Labels::fromPairs({{"__address__", "b:1"}})).has_value());
   EXPECT_TRUE(one.build(Labels{}, Labels::fromPairs({{"__address__", "a:1"}})).has_value());
+}
+
+// Each dropped target says which rule dropped it, and dropReason says it in a line.
+TEST(BuildTargets, DroppedTargetsNameTheRule) {
+  auto cfg = config(R"(
+scrape_configs:
+  - job_name: j
+    static_configs:
+      - targets: ['a:1', 'b:1', 'c:1']
+        labels: {__meta_app: web}
+      - targets: ['d:1']
+        labels: {__meta_app: db}
+    relabel_configs:
+      - {source_labels: [__meta_app], regex: web, action: keep}
+      - {source_labels: [__address__, __meta_app], separator: '@', regex: 'b:1@.*', action: drop}
+      - {source_labels: [__address__], regex: 'c:1', target_label: __address__, replacement: ''}
+)");
+  TargetBuilder b(cfg.scrapeConfigs[0], 0);
+  std::vector<Target> kept;
+  std::vector<DroppedTarget> dropped;
+  for (const auto& g : cfg.scrapeConfigs[0].staticConfigs) b.buildGroup(g.labels, g.targets, kept, &dropped);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].address(), "a:1");
+  ASSERT_EQ(dropped.size(), 3u);
+  EXPECT_EQ(describe(dropped[0]), "dropped b:1 rule=1 values=b:1@web");
+  EXPECT_EQ(describe(dropped[1]), "dropped c:1 rule=" + std::to_string(kNoAddressLeft) + " values=");
+  EXPECT_EQ(describe(dropped[2]), "dropped d:1 rule=0 values=db");
+  const auto& sc = cfg.scrapeConfigs[0];
+  EXPECT_EQ(dropReason(sc, dropped[0]), "relabel_configs[1] drop [__address__, __meta_app]: \"b:1@web\" matches \"b:1@.*\"");
+  EXPECT_EQ(dropReason(sc, dropped[1]), "no __address__ left after relabel_configs (Prometheus cannot scrape it)");
+  EXPECT_EQ(dropReason(sc, dropped[2]), "relabel_configs[0] keep [__meta_app]: \"db\" does not match \"web\"");
 }
 
 TEST(BuildTargets, DedupKeepsFirstPositionLastContent) {

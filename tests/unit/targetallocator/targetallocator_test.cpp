@@ -179,6 +179,54 @@ TEST(Service, ProbesAndMetrics) {
   EXPECT_NE(s.index().body.find("collector-a"), std::string::npos);
 }
 
+// What relabeling dropped is kept per source with the rule that dropped it: /dropped (JSON), the job's
+// HTML page and the overview's count follow the sources (a Kubernetes object's drops go with it).
+TEST(Service, DroppedTargetsAreListedWithTheRuleThatDroppedThem) {
+  Service s(parse(kConfig));
+  const std::string why = "relabel_configs[0] drop [__address__]: \"10.0.0.3:9100\" matches \"10\\\\.0\\\\.0\\\\.3:.*\"";
+  EXPECT_EQ(s.dropped().body, "{\"node\":[{\"reason\":" + Json(why).dump() + ",\"target\":\"10.0.0.3:9100\"}]}\n");
+  auto object = [](const std::string& key, std::vector<std::string> addrs, bool removed = false) {
+    prom::KubernetesObjectUpdate u;
+    u.job = 0;
+    u.key = key;
+    u.removed = removed;
+    u.targets.group = prom::Labels::fromPairs({{"__meta_kubernetes_namespace", "shop"}});
+    for (const auto& a : addrs) u.targets.targets.push_back(prom::Labels::fromPairs({{"__address__", a}}));
+    return u;
+  };
+  std::vector<prom::KubernetesObjectUpdate> first;
+  first.push_back(object("pod/shop/a", {"10.0.0.3:9100", "10.0.0.9:9100"}));
+  s.applyKubernetes(std::move(first));
+  Json d = Json::parse(s.dropped().body);
+  ASSERT_EQ(d["node"].size(), 2u) << d.dump();
+  EXPECT_EQ(d["node"][0]["target"], "10.0.0.3:9100");  // the static one, then the object's (source order)
+  EXPECT_EQ(d["node"][1]["target"], "10.0.0.3:9100");
+  std::string page = s.targets("node", nullptr, true).body;
+  EXPECT_EQ(s.targets("node", nullptr, true).contentType, "text/html; charset=utf-8");
+  EXPECT_NE(page.find("3 targets kept, 2 dropped by relabeling"), std::string::npos) << page;
+  EXPECT_NE(page.find("<tr><td>10.0.0.9:9100</td><td>collector-"), std::string::npos) << page;
+  EXPECT_NE(page.find("<tr><td>10.0.0.3:9100</td><td>relabel_configs[0] drop [__address__]: &quot;10.0.0.3:9100&quot; matches"),
+            std::string::npos) << page;
+  EXPECT_NE(s.index().body.find("<td>3</td><td>2</td>"), std::string::npos) << s.index().body;
+  // the object changes: its dropped target goes; then the object goes
+  std::vector<prom::KubernetesObjectUpdate> second;
+  second.push_back(object("pod/shop/a", {"10.0.0.9:9100"}));
+  s.applyKubernetes(std::move(second));
+  EXPECT_EQ(Json::parse(s.dropped().body)["node"].size(), 1u);
+  std::vector<prom::KubernetesObjectUpdate> third;
+  third.push_back(object("pod/shop/b", {"10.0.0.3:9100"}));
+  third.push_back(object("pod/shop/a", {}, true));
+  s.applyKubernetes(std::move(third));
+  EXPECT_EQ(Json::parse(s.dropped().body)["node"].size(), 2u);
+  EXPECT_NE(s.index().body.find("<td>2</td><td>2</td>"), std::string::npos) << s.index().body;
+  // beyond the limit: the first ones and how many more
+  Json limited = Json::parse(s.dropped(1).body);
+  EXPECT_EQ(limited["node"]["targets"].size(), 1u) << limited.dump();
+  EXPECT_EQ(limited["node"]["_more"], 1);
+  // the JSON API is unchanged for clients that do not ask for HTML
+  EXPECT_EQ(s.targets("node", nullptr).contentType, "application/json");
+}
+
 TEST(Service, CollectorChangeKeepsEveryTargetAssigned) {
   Service s(parse(kConfig));
   s.setCollectors({{"collector-c", ""}});
@@ -204,6 +252,15 @@ TEST(Server, ServesTheSameJsonOverHttp) {
   auto html = client.Get("/jobs", {{"Accept", "text/html"}});
   ASSERT_TRUE(html);
   EXPECT_NE(html->get_header_value("Content-Type").find("text/html"), std::string::npos);
+  auto page = client.Get("/jobs/node/targets", {{"Accept", "text/html,application/xhtml+xml"}});
+  ASSERT_TRUE(page);
+  EXPECT_NE(page->body.find("10.0.0.3:9100</td><td>relabel_configs[0] drop"), std::string::npos) << page->body;
+  auto asJson = client.Get("/jobs/node/targets?collector_id=collector-a", {{"Accept", "text/html"}});
+  ASSERT_TRUE(asJson);
+  EXPECT_EQ(asJson->get_header_value("Content-Type"), "application/json") << "a collector's list is JSON whatever it accepts";
+  auto dropped = client.Get("/dropped");
+  ASSERT_TRUE(dropped);
+  EXPECT_EQ(dropped->body, s.dropped().body);
   auto ready = client.Get("/readyz");
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->status, 200);
