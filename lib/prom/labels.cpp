@@ -1,6 +1,13 @@
 #include "lib/prom/labels.h"
 
 #include <algorithm>
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "lib/core/error.h"
 
 namespace otel::prom {
 
@@ -143,29 +150,86 @@ void PackedLabels::allocate(std::size_t bytes) {
   bytes_ = static_cast<std::uint32_t>(bytes);
 }
 
+namespace {
+// The interned label names: ids are indexes; a name's storage never moves, so readers need no lock (an
+// id reaches another thread only inside a PackedLabels, handed over under that thread's own
+// synchronization after internName returned).
+class NameTable {
+ public:
+  std::uint32_t intern(std::string_view name) {
+    {
+      std::shared_lock lock(mu_);
+      if (auto it = ids_.find(name); it != ids_.end()) return it->second;
+    }
+    std::unique_lock lock(mu_);
+    if (auto it = ids_.find(name); it != ids_.end()) return it->second;
+    const std::uint32_t id = next_;
+    if (id / kChunk >= kChunks) throw Error("more than " + std::to_string(kChunk * kChunks) + " distinct label names");
+    auto& chunk = chunks_[id / kChunk];
+    std::string_view* c = chunk.load(std::memory_order_relaxed);
+    if (!c) {
+      c = new std::string_view[kChunk];
+      chunk.store(c, std::memory_order_release);
+    }
+    const std::string& stored = storage_.emplace_back(name);
+    c[id % kChunk] = stored;
+    ids_.emplace(stored, id);
+    ++next_;
+    return id;
+  }
+  std::string_view name(std::uint32_t id) const { return chunks_[id / kChunk].load(std::memory_order_acquire)[id % kChunk]; }
+
+ private:
+  static constexpr std::size_t kChunk = 4096, kChunks = 4096;
+  std::atomic<std::string_view*> chunks_[kChunks] = {};
+  std::deque<std::string> storage_;
+  std::unordered_map<std::string_view, std::uint32_t> ids_;
+  std::shared_mutex mu_;
+  std::uint32_t next_ = 0;
+};
+
+NameTable& names() {
+  static NameTable* t = new NameTable;  // never destroyed: ids live in objects destroyed at exit
+  return *t;
+}
+}  // namespace
+
+std::uint32_t PackedLabels::internName(std::string_view name) {
+  // A per-thread cache in front of the shared table: building targets interns the same names over and over.
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  thread_local std::unordered_map<std::string, std::uint32_t, Hash, std::equal_to<>> cache;
+  if (auto it = cache.find(name); it != cache.end()) return it->second;
+  const std::uint32_t id = names().intern(name);
+  if (cache.size() < 65536) cache.emplace(std::string(name), id);
+  return id;
+}
+
+std::string_view PackedLabels::labelName(std::uint32_t id) { return names().name(id); }
+
 void PackedLabels::appendEntry(std::string& out, std::string_view name, std::string_view value) {
   char head[8];
-  writeU32(head, static_cast<std::uint32_t>(name.size()));
+  writeU32(head, internName(name));
   writeU32(head + 4, static_cast<std::uint32_t>(value.size()));
   out.append(head, 8);
-  out.append(name);
   out.append(value);
 }
 
 PackedLabels PackedLabels::assemble(std::string_view before, std::uint32_t nBefore, std::string_view name,
                                     std::string_view value, std::string_view after, std::uint32_t nAfter) {
   PackedLabels out;
-  out.allocate(4 + before.size() + 8 + name.size() + value.size() + after.size());
+  out.allocate(4 + before.size() + 8 + value.size() + after.size());
   char* p = out.data_.get();
   writeU32(p, nBefore + 1 + nAfter);
   p += 4;
   if (!before.empty()) __builtin_memcpy(p, before.data(), before.size());
   p += before.size();
-  writeU32(p, static_cast<std::uint32_t>(name.size()));
+  writeU32(p, internName(name));
   writeU32(p + 4, static_cast<std::uint32_t>(value.size()));
-  __builtin_memcpy(p + 8, name.data(), name.size());
-  if (!value.empty()) __builtin_memcpy(p + 8 + name.size(), value.data(), value.size());
-  p += 8 + name.size() + value.size();
+  if (!value.empty()) __builtin_memcpy(p + 8, value.data(), value.size());
+  p += 8 + value.size();
   if (!after.empty()) __builtin_memcpy(p, after.data(), after.size());
   return out;
 }

@@ -97,11 +97,15 @@ class PackedLabels {
     if (!data_) return;
     const char* p = data_.get() + 4;
     for (std::uint32_t i = 0, n = readU32(data_.get()); i < n; ++i) {
-      std::uint32_t nl = readU32(p), vl = readU32(p + 4);
-      fn(std::string_view(p + 8, nl), std::string_view(p + 8 + nl, vl));
-      p += 8 + nl + vl;
+      std::uint32_t id = readU32(p), vl = readU32(p + 4);
+      fn(labelName(id), std::string_view(p + 8, vl));
+      p += 8 + vl;
     }
   }
+  // Label names are interned process-wide (a set holds 4-byte ids, not the names: the same few hundred
+  // names recur in every target): the id of `name`, made on first use; the name of an id.
+  static std::uint32_t internName(std::string_view name);
+  static std::string_view labelName(std::uint32_t id);
   // Appends one encoded entry (as stored inside a PackedLabels) to `out`: the building block of
   // assemble(), for callers that precompute the entries shared by many label sets.
   static void appendEntry(std::string& out, std::string_view name, std::string_view value);
@@ -146,7 +150,7 @@ PackedLabels PackedLabels::merge(const Labels& base, const Labels& over, Skip sk
   };
   std::size_t bytes = 4, n = 0;
   walk([&](const Label& l) {
-    bytes += 8 + l.name.size() + l.value.size();
+    bytes += 8 + l.value.size();
     ++n;
   });
   PackedLabels out;
@@ -156,11 +160,10 @@ PackedLabels PackedLabels::merge(const Labels& base, const Labels& over, Skip sk
   writeU32(p, static_cast<std::uint32_t>(n));
   p += 4;
   walk([&](const Label& l) {
-    writeU32(p, static_cast<std::uint32_t>(l.name.size()));
+    writeU32(p, internName(l.name));
     writeU32(p + 4, static_cast<std::uint32_t>(l.value.size()));
-    __builtin_memcpy(p + 8, l.name.data(), l.name.size());
-    __builtin_memcpy(p + 8 + l.name.size(), l.value.data(), l.value.size());
-    p += 8 + l.name.size() + l.value.size();
+    __builtin_memcpy(p + 8, l.value.data(), l.value.size());
+    p += 8 + l.value.size();
   });
   return out;
 }
