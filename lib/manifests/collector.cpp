@@ -650,12 +650,16 @@ std::vector<Json> buildCollector(const Json& cr, const Json* ta, const Options& 
                                    Json::array({{{"port", "monitoring"}}})));
     }
   } else if (boolean(c.spec, {"observability", "metrics", "enableMetrics"}) && opts.prometheusCRDs) {
+    // As upstream's PodMonitor: the monitoring port, then every prometheus exporter's port.
     Json pm = obj("monitoring.coreos.com/v1", "PodMonitor", metaFor(c, naming::collector(c.name)));
+    Json eps = Json::array({{{"port", "monitoring"}}});
+    for (const auto& p : cc::exporterPorts(config))
+      if (p["name"].get<std::string>().find("prometheus") != std::string::npos) eps.push_back({{"port", p["name"]}});
     pm["spec"] = {{"jobLabel", "app.kubernetes.io/instance"},
+                  {"podTargetLabels", Json::array({"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/managed-by"})},
                   {"namespaceSelector", {{"matchNames", Json::array({c.ns})}}},
-                  {"podMetricsEndpoints", Json::array({{{"port", "metrics"}}})},
-                  {"selector", {{"matchLabels", {{"app.kubernetes.io/managed-by", "opentelemetry-operator"},
-                                                 {"app.kubernetes.io/instance", naming::truncate("%s.%s", 63, {c.ns, c.name})}}}}}};
+                  {"podMetricsEndpoints", eps},
+                  {"selector", {{"matchLabels", api::sortedKeys(selectorLabels(c.meta, kComponent))}}}};
     out.push_back(pm);
   }
   if (opts.createRbac) {
