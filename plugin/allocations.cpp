@@ -85,7 +85,8 @@ targetallocator::LiveView fetchLive(kube::Client& client, const std::string& ns,
       targets[job] = proxyGet(client, ns, svc, path);
     }
   Json unassigned = proxyGet(client, ns, svc, "/unassigned", true);
-  return targetallocator::parseLive(ns + "/" + svc, jobs, targets, unassigned, "service " + ns + "/" + svc);
+  Json dropped = proxyGet(client, ns, svc, "/dropped", true);
+  return targetallocator::parseLive(ns + "/" + svc, jobs, targets, unassigned, "service " + ns + "/" + svc, dropped);
 }
 
 std::string renderLiveAs(const targetallocator::LiveView& v, const std::string& output) {

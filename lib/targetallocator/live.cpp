@@ -15,7 +15,7 @@ std::size_t LiveCollector::total() const {
 }
 
 LiveView parseLive(const std::string& allocator, const Json& jobs, const std::map<std::string, Json>& targets,
-                   const Json& unassigned, const std::string& source) {
+                   const Json& unassigned, const std::string& source, const Json& dropped) {
   LiveView v;
   v.allocator = allocator;
   if (!jobs.is_object()) throw Error("/jobs is not a JSON object; is this a target allocator?", source);
@@ -45,6 +45,24 @@ LiveView parseLive(const std::string& allocator, const Json& jobs, const std::ma
           if (e.is_object()) u.push_back({job, e.value("target", ""), e.value("reason", "")});
     v.unassigned = std::move(u);
   }
+  if (dropped.is_object()) {
+    std::vector<LiveDropped> d;
+    for (const auto& [job, entry] : dropped.items()) {
+      // a list, or {"targets": [...], "_more": N} beyond the allocator's limit
+      const Json& list = entry.is_object() && entry.contains("targets") ? entry["targets"] : entry;
+      std::size_t n = 0;
+      if (list.is_array())
+        for (const auto& e : list)
+          if (e.is_object()) {
+            d.push_back({job, e.value("target", ""), e.value("reason", "")});
+            ++n;
+          }
+      if (entry.is_object() && entry.contains("_more") && entry["_more"].is_number_unsigned())
+        n += entry["_more"].get<std::size_t>();
+      v.droppedPerJob[job] = n;
+    }
+    v.dropped = std::move(d);
+  }
   return v;
 }
 
@@ -55,6 +73,8 @@ LiveView filterLive(LiveView v, const std::string& job, const std::string& colle
     std::erase_if(v.jobs, [&](const std::string& j) { return j != job; });
     for (auto& c : v.collectors) std::erase_if(c.targets, [&](const auto& kv) { return kv.first != job; });
     if (v.unassigned) std::erase_if(*v.unassigned, [&](const LiveUnassigned& u) { return u.job != job; });
+    if (v.dropped) std::erase_if(*v.dropped, [&](const LiveDropped& d) { return d.job != job; });
+    std::erase_if(v.droppedPerJob, [&](const auto& kv) { return kv.first != job; });
   }
   return v;
 }
@@ -126,6 +146,33 @@ std::string renderLive(const LiveView& v, bool wide) {
     out += "Unassigned targets: " + std::to_string(v.unassigned->size()) + "\n";
     for (const auto& u : *v.unassigned) out += "  " + u.job + " " + u.target + ": " + u.reason + "\n";
   }
+  if (!v.dropped) {
+    out += "Dropped by relabeling: not reported by this allocator (upstream's has no /dropped).\n";
+  } else {
+    std::size_t total = 0;
+    for (const auto& [j, n] : v.droppedPerJob) total += n;
+    if (total == 0) {
+      out += "Dropped by relabeling: none.\n";
+    } else {
+      out += "Dropped by relabeling: " + std::to_string(total) + "\n";
+      // per job, grouped by the rule (the reason up to its values), with one example
+      for (const auto& [job, n] : v.droppedPerJob) {
+        if (n == 0) continue;
+        out += "  " + job + ": " + std::to_string(n) + "\n";
+        std::map<std::string, std::pair<std::size_t, const LiveDropped*>> byRule;
+        for (const auto& d : *v.dropped)
+          if (d.job == job) {
+            auto& e = byRule[d.reason.substr(0, d.reason.find(": "))];
+            if (!e.second) e.second = &d;
+            ++e.first;
+          }
+        for (const auto& [rule, e] : byRule)
+          out += "    " + std::to_string(e.first) + " × " + rule + " (e.g. " + e.second->target + ": " + e.second->reason + ")\n";
+      }
+      if (wide)
+        for (const auto& d : *v.dropped) out += "  " + d.job + " " + d.target + ": " + d.reason + "\n";
+    }
+  }
   return out;
 }
 
@@ -147,6 +194,14 @@ Json liveJson(const LiveView& v) {
     out["unassigned"] = u;
   } else {
     out["unassigned"] = nullptr;
+  }
+  if (v.dropped) {
+    Json d = Json::array();
+    for (const auto& x : *v.dropped) d.push_back({{"job", x.job}, {"target", x.target}, {"reason", x.reason}});
+    out["dropped"] = d;
+    out["droppedPerJob"] = v.droppedPerJob;
+  } else {
+    out["dropped"] = nullptr;
   }
   return out;
 }

@@ -315,6 +315,7 @@ TEST(AllocationsLive, ReadsTheRunningAllocatorThroughTheServiceProxy) {
   EXPECT_TRUE(std::regex_search(table.out, std::regex("demo-collector-a +2 +1\n"))) << table.out;
   EXPECT_TRUE(std::regex_search(table.out, std::regex("demo-collector-b +1 +1\n"))) << table.out;
   EXPECT_NE(table.out.find("apps 10.3.0.9:9100: per-node: no collector on node node-z"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("Dropped by relabeling: none."), std::string::npos) << "/dropped read through the proxy\n" << table.out;
 
   Result json = sh(kBin + " allocations demo -n observability -o json" + kc);
   ASSERT_EQ(json.code, 0) << json.err;

@@ -32,6 +32,28 @@ TEST(LiveView, SummarisesPerCollectorAndJob) {
   EXPECT_TRUE(j["unassigned"].empty());
 }
 
+TEST(LiveView, DroppedTargetsGroupedByRule) {
+  Json dropped = Json::parse(R"J({"a": [{"target": "10.0.0.1:80", "reason": "relabel_configs[0] keep [__meta_kubernetes_service_label_app]: \"db\" does not match \"web\""},
+                                     {"target": "10.0.0.2:80", "reason": "relabel_configs[0] keep [__meta_kubernetes_service_label_app]: \"cache\" does not match \"web\""}],
+                              "b": {"targets": [{"target": "t", "reason": "no __address__ left after relabel_configs (Prometheus cannot scrape it)"}], "_more": 4}})J");
+  auto v = parseLive("ns/x", kJobs, kTargets, Json::object(), "svc", dropped);
+  ASSERT_TRUE(v.dropped.has_value());
+  EXPECT_EQ(v.droppedPerJob.at("a"), 2u);
+  EXPECT_EQ(v.droppedPerJob.at("b"), 5u) << "the listed one and the 4 beyond the allocator's limit";
+  std::string text = renderLive(v, false);
+  EXPECT_NE(text.find("Dropped by relabeling: 7\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  a: 2\n    2 × relabel_configs[0] keep [__meta_kubernetes_service_label_app] (e.g. 10.0.0.1:80: "), std::string::npos) << text;
+  EXPECT_NE(text.find("  b: 5\n    1 × no __address__ left after relabel_configs"), std::string::npos) << text;
+  EXPECT_EQ(text.find("10.0.0.2:80"), std::string::npos) << "one example per rule unless wide";
+  EXPECT_NE(renderLive(v, true).find("a 10.0.0.2:80: relabel_configs[0]"), std::string::npos);
+  auto onlyB = filterLive(v, "b", "");
+  EXPECT_EQ(onlyB.dropped->size(), 1u);
+  EXPECT_EQ(liveJson(onlyB)["droppedPerJob"]["b"], 5);
+  EXPECT_NE(renderLive(parseLive("ns/x", kJobs, kTargets, Json::object(), "svc", Json::object()), false).find("Dropped by relabeling: none."),
+            std::string::npos);
+  EXPECT_TRUE(liveJson(parseLive("ns/x", kJobs, kTargets, Json::object(), "svc"))["dropped"].is_null()) << "upstream's allocator";
+}
+
 TEST(LiveView, UpstreamAllocatorWithoutUnassignedAndBadShapes) {
   auto v = parseLive("ns/x", kJobs, kTargets, Json(), "svc");
   EXPECT_FALSE(v.unassigned.has_value());
