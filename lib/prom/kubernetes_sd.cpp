@@ -313,6 +313,19 @@ void addUnlistedContainerPorts(RawTargets& out, const std::map<std::string, Seen
   }
 }
 
+// The pod an endpoint address refers to (targetRef kind Pod, found in the cache): its labels added to the
+// target and the pod recorded among the seen ones; nullptr for another kind of address.
+SeenPod* referencedPod(Pairs& t, const Json& ref, const KubeObjects& o, std::map<std::string, SeenPod>& seenPods) {
+  if (text(ref, "kind") != "Pod") return nullptr;
+  const std::string podKey = text(ref, "namespace") + "/" + text(ref, "name");
+  const Json* pod = findPod(o, podKey);
+  if (!pod) return nullptr;
+  SeenPod& seen = seenPods[podKey];
+  seen.pod = pod;
+  addPodLabels(t, *pod);
+  return &seen;
+}
+
 RawTargets endpointSliceRaw(const Json& eps, const KubernetesSdConfig& c, const KubeObjects& o) {
   RawTargets out;
   const Json& meta = member(eps, "metadata");
@@ -376,19 +389,11 @@ RawTargets endpointSliceRaw(const Json& eps, const KubernetesSdConfig& c, const 
           bool haveName = text(ref, "kind") == "Node" || member(ep, "nodeName").is_string();
           addNodeLabels(t, o, haveName ? &nodeName : nullptr);
         }
-        const std::string podKey = text(ref, "namespace") + "/" + text(ref, "name");
-        const Json* pod = text(ref, "kind") == "Pod" ? findPod(o, podKey) : nullptr;
-        if (!pod) {
-          out.targets.push_back(std::move(t));
-          continue;
-        }
-        auto& seen = seenPods[podKey];
-        seen.pod = pod;
-        addPodLabels(t, *pod);
-        if (hasPort) {
+        SeenPod* seen = referencedPod(t, ref, o, seenPods);
+        if (seen && hasPort) {
           const std::int64_t pn = member(port, "port").get<std::int64_t>();
-          addContainerPortLabels(t, *pod, pn, nullptr);
-          seen.ports.insert(pn);
+          addContainerPortLabels(t, *seen->pod, pn, nullptr);
+          seen->ports.insert(pn);
         }
         out.targets.push_back(std::move(t));
       }
@@ -433,20 +438,13 @@ RawTargets endpointsRaw(const Json& eps, const KubernetesSdConfig& c, const Kube
         addNodeLabels(t, o, &n);
       }
     }
-    const std::string podKey = text(ref, "namespace") + "/" + text(ref, "name");
-    const Json* pod = text(ref, "kind") == "Pod" ? findPod(o, podKey) : nullptr;
-    if (!pod) {
-      out.targets.push_back(std::move(t));
-      return;
+    if (SeenPod* seen = referencedPod(t, ref, o, seenPods)) {
+      const Json& pn = member(port, "port");
+      const std::int64_t p = pn.is_number_integer() ? pn.get<std::int64_t>() : 0;
+      const std::string protocol = text(port, "protocol");  // the endpoint port's, as Prometheus's endpoints role
+      addContainerPortLabels(t, *seen->pod, p, &protocol);
+      seen->ports.insert(p);
     }
-    auto& seen = seenPods[podKey];
-    seen.pod = pod;
-    addPodLabels(t, *pod);
-    const Json& pn = member(port, "port");
-    const std::int64_t p = pn.is_number_integer() ? pn.get<std::int64_t>() : 0;
-    const std::string protocol = text(port, "protocol");  // the endpoint port's, as Prometheus's endpoints role
-    addContainerPortLabels(t, *pod, p, &protocol);
-    seen.ports.insert(p);
     out.targets.push_back(std::move(t));
   };
   if (const Json& subsets = member(eps, "subsets"); subsets.is_array())
