@@ -62,8 +62,11 @@ PromCrScrapeConfigs promCrScrapeConfigs(const PrometheusCrConfig& c, const PromC
         continue;
       try {
         std::vector<prom::ScrapeConfig> parsed;
-        for (const Json& job : k.generate(m, mo)) {
+        for (Json job : k.generate(m, mo)) {
           std::string where = std::string(k.name) + " " + ns + "/" + name;
+          // prometheus_cr.scrape_protocols is the generated configuration's global: Prometheus gives it to
+          // every job that names none (a monitor's own scrapeProtocols win)
+          if (!c.scrapeProtocols.empty() && !job.contains("scrape_protocols")) job["scrape_protocols"] = c.scrapeProtocols;
           prom::ScrapeConfig sc = prom::parseScrapeConfig(job, global, where, parsed.size());
           if (jobs.count(sc.jobName))
             throw Error("job \"" + sc.jobName + "\" is already defined by the allocator's scrape_configs");

@@ -61,6 +61,21 @@ TEST(PrometheusCr, NilSelectsNothingEmptySelectsEverything) {
             std::vector<std::string>{"serviceMonitor/b/two/0"});
 }
 
+// prometheus_cr.scrape_protocols is the generated jobs' global: a job without scrapeProtocols of its own
+// gets it, one with its own keeps them; without the setting nothing is added.
+TEST(PrometheusCr, ScrapeProtocolsAreTheGeneratedJobsGlobal) {
+  Json own = sm("a", "own");
+  own["spec"]["scrapeProtocols"] = Json::array({"PrometheusProto"});
+  prom::ObjectMap sms = {{"a/own", own}, {"a/plain", sm("a", "plain")}};
+  PromCrObjects o{.serviceMonitors = &sms};
+  auto g = promCrScrapeConfigs(cr("  enabled: true\n  service_monitor_selector: {}\n  scrape_protocols: [OpenMetricsText1.0.0, PrometheusText0.0.4]\n"), o);
+  ASSERT_EQ(g.scrapeConfigs.size(), 2u);
+  EXPECT_EQ(g.scrapeConfigs[0].raw["scrape_protocols"], Json::array({"PrometheusProto"}));
+  EXPECT_EQ(g.scrapeConfigs[1].raw["scrape_protocols"], Json::array({"OpenMetricsText1.0.0", "PrometheusText0.0.4"}));
+  auto none = promCrScrapeConfigs(cr("  enabled: true\n  service_monitor_selector: {}\n"), o);
+  EXPECT_FALSE(none.scrapeConfigs[1].raw.contains("scrape_protocols"));
+}
+
 TEST(PrometheusCr, NamespacesByLabelAndByList) {
   prom::ObjectMap sms = {{"prod/one", sm("prod", "one")}, {"dev/two", sm("dev", "two")}, {"kube-system/k", sm("kube-system", "k")}};
   prom::ObjectMap nss = {{"prod", y("{metadata: {name: prod, labels: {env: prod}}}")}, {"dev", y("{metadata: {name: dev}}")},
