@@ -77,6 +77,7 @@ void Service::indexScrapeConfigs() {
   scrapeConfigsRedacted_ = goJsonMarshal(redactSecrets(all)) + "\n";
   jobTargets_.assign(config_.prom.scrapeConfigs.size(), 0);
   jobDropped_.assign(config_.prom.scrapeConfigs.size(), 0);
+  jobDroppedKept_.assign(config_.prom.scrapeConfigs.size(), 0);
   dropped_.clear();
   builders_.clear();
   builders_.reserve(config_.prom.scrapeConfigs.size());
@@ -228,14 +229,23 @@ std::vector<Service::SourceKey> Service::kubernetesSources(bool whole) const {
 
 void Service::setSource(const SourceKey& key, std::vector<prom::Target> targets, std::vector<prom::DroppedTarget> dropped) {
   const std::uint32_t job = std::get<0>(key);
-  if (auto d = dropped_.find(key); d != dropped_.end()) {
-    if (job < jobDropped_.size()) jobDropped_[job] -= d->second.size();
-    dropped_.erase(d);
-  }
-  if (!dropped.empty()) {
-    if (job < jobDropped_.size()) jobDropped_[job] += dropped.size();
-    dropped.shrink_to_fit();
-    dropped_.emplace(key, std::move(dropped));
+  if (job < jobDropped_.size()) {
+    if (auto d = dropped_.find(key); d != dropped_.end()) {
+      jobDropped_[job] -= d->second.count;
+      jobDroppedKept_[job] -= d->second.kept.size();
+      dropped_.erase(d);
+    }
+    if (!dropped.empty()) {
+      Dropped d;
+      d.count = dropped.size();
+      const std::size_t room = kDroppedKeptPerJob - std::min(kDroppedKeptPerJob, jobDroppedKept_[job]);
+      if (dropped.size() > room) dropped.resize(room);
+      dropped.shrink_to_fit();
+      d.kept = std::move(dropped);
+      jobDropped_[job] += d.count;
+      jobDroppedKept_[job] += d.kept.size();
+      dropped_.emplace(key, std::move(d));
+    }
   }
   auto it = sources_.find(key);
   if (it == sources_.end()) {
@@ -469,11 +479,13 @@ http::Response Service::targets(const std::string& job, const std::string* colle
     if (j >= 0)
       for (auto it = dropped_.lower_bound({static_cast<std::uint32_t>(j), 0, 0, ""});
            it != dropped_.end() && std::get<0>(it->first) == static_cast<std::uint32_t>(j); ++it)
-        for (const auto& d : it->second)
-          if (shown++ < kRows)
+        for (const auto& d : it->second.kept)
+          if (shown < kRows) {
+            ++shown;
             body += "<tr><td>" + html(d.address) + "</td><td>" + html(prom::dropReason(config_.prom.scrapeConfigs[j], d)) + "</td></tr>";
+          }
     body += "</table>";
-    if (shown > kRows) body += "<p>... and " + std::to_string(shown - kRows) + " more</p>";
+    if (j >= 0 && jobDropped_[j] > shown) body += "<p>... and " + std::to_string(jobDropped_[j] - shown) + " more</p>";
     body += "<p><a href=\"/\">Overview</a> · <a href=\"/jobs\">Jobs</a></p>";
     return page("OpenTelemetry Target Allocator - " + job, body);
   }
@@ -515,7 +527,7 @@ http::Response Service::dropped(std::size_t limit) const {
     if (j >= jobNames_.size()) continue;
     Json& entry = byJob[jobNames_[j]];
     if (entry.is_null()) entry = Json::array();
-    for (const auto& d : list) {
+    for (const auto& d : list.kept) {
       if (entry.size() >= limit) break;
       entry.push_back({{"target", d.address}, {"reason", prom::dropReason(config_.prom.scrapeConfigs[j], d)}});
     }

@@ -62,7 +62,8 @@ class Service {
   http::Response unassigned() const;
   // kubectl-otel extension: the discovered targets relabeling dropped, and why:
   // {"<job>": [{"target": "<__address__>", "reason": "relabel_configs[1] keep [...]: ..."}]}, jobs sorted,
-  // targets in source order; at most `limit` per job ({"<job>": ..., with "_more": N} beyond).
+  // targets in source order; at most `limit` per job, and at most the 1,000 kept per job
+  // ({"<job>": {"targets": [...], "_more": N}} when there are more).
   http::Response dropped(std::size_t limit = 1000) const;
   http::Response livez() const;
   http::Response readyz() const;
@@ -124,9 +125,17 @@ class Service {
   // Identities given by more than one source: every source's target.
   std::unordered_map<std::uint64_t, std::vector<std::pair<const Source*, prom::Target>>> shared_;
   std::vector<std::size_t> jobTargets_;  // targets per job index
-  // What relabeling dropped, per source (sources with nothing dropped have no entry), and counts per job.
-  std::map<SourceKey, std::vector<prom::DroppedTarget>> dropped_;
-  std::vector<std::size_t> jobDropped_;
+  // What relabeling dropped, per source (sources with nothing dropped have no entry): how many, and the
+  // ones kept to show, at most kDroppedKeptPerJob per job (a ServiceMonitor's job discovers every
+  // endpoint of its namespaces and drops most: the count is exact, the examples bounded, as Prometheus
+  // bounds its dropped targets with keep_dropped_targets).
+  static constexpr std::size_t kDroppedKeptPerJob = 1000;
+  struct Dropped {
+    std::size_t count = 0;
+    std::vector<prom::DroppedTarget> kept;
+  };
+  std::map<SourceKey, Dropped> dropped_;
+  std::vector<std::size_t> jobDropped_, jobDroppedKept_;
   std::unordered_map<std::uint64_t, std::optional<prom::Target>> ops_;
   mutable http::Registry registry_;
 };

@@ -223,6 +223,21 @@ TEST(Service, DroppedTargetsAreListedWithTheRuleThatDroppedThem) {
   Json limited = Json::parse(s.dropped(1).body);
   EXPECT_EQ(limited["node"]["targets"].size(), 1u) << limited.dump();
   EXPECT_EQ(limited["node"]["_more"], 1);
+  // many dropped: all counted, 1,000 per job kept to show
+  std::vector<std::string> many;
+  for (int port = 1; port <= 1200; ++port) many.push_back("10.0.0.3:" + std::to_string(port));
+  std::vector<prom::KubernetesObjectUpdate> fourth;
+  fourth.push_back(object("pod/shop/many", many));
+  s.applyKubernetes(std::move(fourth));
+  Json all = Json::parse(s.dropped(5000).body);
+  EXPECT_EQ(all["node"]["targets"].size(), 1000u);
+  EXPECT_EQ(all["node"]["_more"], 202);
+  EXPECT_NE(s.index().body.find("<td>2</td><td>1202</td>"), std::string::npos);
+  EXPECT_NE(s.targets("node", nullptr, true).body.find("... and 202 more"), std::string::npos);
+  std::vector<prom::KubernetesObjectUpdate> fifth;
+  fifth.push_back(object("pod/shop/many", {}, true));
+  s.applyKubernetes(std::move(fifth));
+  EXPECT_EQ(Json::parse(s.dropped(5000).body)["node"].size(), 2u) << "the kept ones go with their source";
   // the JSON API is unchanged for clients that do not ask for HTML
   EXPECT_EQ(s.targets("node", nullptr).contentType, "application/json");
 }
