@@ -152,6 +152,12 @@ std::optional<Target> TargetBuilder::build(const Labels& group, const Labels& ta
   mergeSeeded(group, target, seeds_, rules ? &disableSharding_ : nullptr, merged_);
   std::uint64_t hash;
   if (!rules) {
+    // No rules: an empty discovered address (a static '' target, an ingress rule without host) is still
+    // one Prometheus cannot scrape.
+    if (filter_ && (target.has(kAddressLabel) ? target.get(kAddressLabel) : group.get(kAddressLabel)).empty()) {
+      noteDrop(dropped, "", kNoAddressLeft, target);
+      return std::nullopt;
+    }
     hashBuf_.clear();
     for (const Label* l : merged_) {
       if (std::string_view(l->name).starts_with(kMetaLabelPrefix)) continue;

@@ -214,6 +214,20 @@ scrape_configs:
   TargetBuilder one(cfg.scrapeConfigs[0], 0);
   EXPECT_FALSE(one.build(Labels{}, Labels::fromPairs({{"__address__", "b:1"}})).has_value());
   EXPECT_TRUE(one.build(Labels{}, Labels::fromPairs({{"__address__", "a:1"}})).has_value());
+  // without rules, an empty discovered address (a '' static target, an ingress rule without host) is not
+  // served either, and is recorded as such; without the relabel filter it is
+  auto plain = config("scrape_configs:\n  - job_name: j\n    static_configs: [{targets: ['', 'a:1']}]\n");
+  TargetBuilder filtered(plain.scrapeConfigs[0], 0), unfiltered(plain.scrapeConfigs[0], 0, false);
+  std::vector<Target> kept;
+  std::vector<DroppedTarget> dropped;
+  filtered.buildGroup(plain.scrapeConfigs[0].staticConfigs[0].labels, plain.scrapeConfigs[0].staticConfigs[0].targets, kept, &dropped);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].address(), "a:1");
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0].rule, kNoAddressLeft);
+  kept.clear();
+  unfiltered.buildGroup(plain.scrapeConfigs[0].staticConfigs[0].labels, plain.scrapeConfigs[0].staticConfigs[0].targets, kept);
+  EXPECT_EQ(kept.size(), 2u);
 }
 
 // Each dropped target says which rule dropped it, and dropReason says it in a line.
