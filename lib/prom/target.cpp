@@ -151,11 +151,13 @@ std::optional<Target> TargetBuilder::build(const Labels& group, const Labels& ta
   // With no rules the wrapper (set __tmp_disable_sharding, then drop it) is the identity.
   mergeSeeded(group, target, seeds_, rules ? &disableSharding_ : nullptr, merged_);
   std::uint64_t hash;
+  // The discovered __address__ (the target's own, else the group's), what a drop record names.
+  const std::string_view discovered = target.has(kAddressLabel) ? target.get(kAddressLabel) : group.get(kAddressLabel);
   if (!rules) {
     // No rules: an empty discovered address (a static '' target, an ingress rule without host) is still
     // one Prometheus cannot scrape.
-    if (filter_ && (target.has(kAddressLabel) ? target.get(kAddressLabel) : group.get(kAddressLabel)).empty()) {
-      noteDrop(dropped, "", kNoAddressLeft, target);
+    if (filter_ && discovered.empty()) {
+      noteDrop(dropped, discovered, kNoAddressLeft, target);
       return std::nullopt;
     }
     hashBuf_.clear();
@@ -170,13 +172,11 @@ std::optional<Target> TargetBuilder::build(const Labels& group, const Labels& ta
     const auto& rs = config_->relabelConfigs;
     for (std::size_t r = 0; r < rs.size(); ++r)
       if (!relabelOne(rs[r], work_, config_->nameValidation, scratch_)) {
-        if (dropped) noteDrop(dropped, target.has(kAddressLabel) ? target.get(kAddressLabel) : group.get(kAddressLabel),
-                              static_cast<std::uint32_t>(r), work_);
+        noteDrop(dropped, discovered, static_cast<std::uint32_t>(r), work_);
         return std::nullopt;
       }
     if (work_.get(kAddressLabel).empty()) {  // Prometheus cannot scrape it: not served
-      if (dropped)
-        noteDrop(dropped, target.has(kAddressLabel) ? target.get(kAddressLabel) : group.get(kAddressLabel), kNoAddressLeft, work_);
+      noteDrop(dropped, discovered, kNoAddressLeft, work_);
       return std::nullopt;
     }
     work_.del(kDisableSharding);
@@ -247,8 +247,7 @@ void TargetBuilder::buildGroup(const Labels& group, const std::vector<std::strin
       if (use == AddressUse::Always) break;
       if (use == AddressUse::ByNames && labelMapWritesAddress(rules[prefix], work_, scratch_)) break;
       if (!relabelOne(rules[prefix], work_, config_->nameValidation, scratch_)) {  // drops the whole group
-        if (dropped)
-          for (const auto& addr : addresses) noteDrop(dropped, addr, static_cast<std::uint32_t>(prefix), work_);
+        for (const auto& addr : addresses) noteDrop(dropped, addr, static_cast<std::uint32_t>(prefix), work_);
         return;
       }
     }
@@ -352,8 +351,7 @@ void TargetBuilder::buildObject(const Labels& group, const std::vector<Labels>& 
   std::size_t prefix = 0;
   for (; prefix < rules.size() && shared(rules[prefix]); ++prefix)
     if (!relabelOne(rules[prefix], work_, config_->nameValidation, scratch_)) {  // drops every target
-      if (dropped)
-        for (const auto& t : targets) noteDrop(dropped, t.get(kAddressLabel), static_cast<std::uint32_t>(prefix), work_);
+      for (const auto& t : targets) noteDrop(dropped, t.get(kAddressLabel), static_cast<std::uint32_t>(prefix), work_);
       return;
     }
   snapshot_ = work_;
