@@ -156,17 +156,7 @@ void Service::setScrapeConfigs(prom::PromConfig prom, const std::function<void(c
   for (std::size_t j = 0; j < local.size(); ++j)
     setSource({static_cast<std::uint32_t>(j), 0, 0, ""}, std::move(local[j]), std::move(localDropped[j]));
   if (kubernetes) {
-    std::vector<prom::Target> built;
-    std::vector<prom::DroppedTarget> drops;
-    (*kubernetes)([&](prom::KubernetesObjectUpdate&& u) {
-      if (u.job >= builders_.size()) return;
-      built.clear();
-      drops.clear();
-      if (!u.removed) builders_[u.job].buildObject(u.targets.group, u.targets.targets, built, &drops);
-      setSource({u.job, 1, u.sdConfig, std::move(u.key)}, std::move(built), std::move(drops));
-      built = {};
-      drops = {};
-    });
+    (*kubernetes)([&](prom::KubernetesObjectUpdate&& u) { applyObject(std::move(u)); });
     targetsReady_ = true;
   }
   // ops_ now holds each identity's served target; listed in source order (a full rebuild's order).
@@ -200,20 +190,18 @@ void Service::applyKubernetes(const std::function<void(const KubernetesSink&)>& 
   auto begin = std::chrono::steady_clock::now();
   // Groups given whole earlier are replaced by the per-object targets.
   for (const auto& key : kubernetesSources(true)) setSource(key, {});
-  std::vector<prom::Target> built;
-  std::vector<prom::DroppedTarget> drops;
-  produce([&](prom::KubernetesObjectUpdate&& u) {
-    if (u.job >= builders_.size()) return;
-    built.clear();
-    drops.clear();
-    if (!u.removed) builders_[u.job].buildObject(u.targets.group, u.targets.targets, built, &drops);
-    setSource({u.job, 1, u.sdConfig, std::move(u.key)}, std::move(built), std::move(drops));
-    built = {};
-    drops = {};
-  });
+  produce([&](prom::KubernetesObjectUpdate&& u) { applyObject(std::move(u)); });
   flush();
   targetsReady_ = true;
   updateMetrics("SetTargets", std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
+}
+
+void Service::applyObject(prom::KubernetesObjectUpdate&& u) {
+  if (u.job >= builders_.size()) return;
+  std::vector<prom::Target> built;
+  std::vector<prom::DroppedTarget> drops;
+  if (!u.removed) builders_[u.job].buildObject(u.targets.group, u.targets.targets, built, &drops);
+  setSource({u.job, 1, u.sdConfig, std::move(u.key)}, std::move(built), std::move(drops));
 }
 
 std::vector<Service::SourceKey> Service::kubernetesSources(bool whole) const {

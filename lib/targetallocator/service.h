@@ -102,6 +102,8 @@ class Service {
   void updateContribution(const Source& s, prom::Target&& t);
   void dropContribution(const Source& s, std::uint64_t hash);
   void setSource(const SourceKey& key, std::vector<prom::Target> targets, std::vector<prom::DroppedTarget> dropped = {});
+  // One Kubernetes object's targets (or its removal) built and set as its source.
+  void applyObject(prom::KubernetesObjectUpdate&& u);
   // Keys of the Kubernetes sources: per object (whole = false) or the groups given whole.
   std::vector<SourceKey> kubernetesSources(bool whole) const;
   // Allocator changes are gathered per batch (ops_: identity -> target, or nullopt to remove) and applied
