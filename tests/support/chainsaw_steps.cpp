@@ -26,6 +26,14 @@ bool createsOtel(const fs::path& dir) {
   return false;
 }
 
+std::vector<std::pair<std::string, Json>> readChainsawTests(const fs::path& dir, const std::string& id) {
+  auto docs = parseYamlStream(readFile((dir / "chainsaw-test.yaml").string()), "chainsaw-test.yaml");
+  std::vector<std::pair<std::string, Json>> out;
+  for (std::size_t k = 0; k < docs.size(); ++k)
+    if (docs[k].value.is_object()) out.emplace_back(docs.size() > 1 ? id + "#" + std::to_string(k) : id, std::move(docs[k].value));
+  return out;
+}
+
 std::vector<Json> readStepDocs(const fs::path& dir, const Json& op, const Bindings& b) {
   std::vector<Json> out;
   if (op.contains("resource") && op["resource"].is_object()) {

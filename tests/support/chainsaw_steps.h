@@ -21,6 +21,10 @@ MatchOptions bindingOptions(const Bindings& b);
 // True when an install file of the test folder creates an OpenTelemetryCollector or TargetAllocator.
 bool createsOtel(const std::filesystem::path& dir);
 
+// The Test documents of a folder's chainsaw-test.yaml (a file may hold several), each with its case id:
+// `id`, or `id#k` for the k-th when there are several.
+std::vector<std::pair<std::string, Json>> readChainsawTests(const std::filesystem::path& dir, const std::string& id);
+
 // The documents of an operation: its `file` (List kinds expanded) or its inline `resource`, templated.
 std::vector<Json> readStepDocs(const std::filesystem::path& dir, const Json& op, const Bindings& b);
 

@@ -277,11 +277,9 @@ std::vector<CaseResult> runTestDoc(const fs::path& testDir, const std::string& i
 
 // A chainsaw-test.yaml may hold several Test documents: each runs as its own test.
 std::vector<CaseResult> runTest(const fs::path& testDir, const std::string& id) {
-  auto docs = parseYamlStream(readFile((testDir / "chainsaw-test.yaml").string()), "chainsaw-test.yaml");
   std::vector<CaseResult> results;
-  for (std::size_t k = 0; k < docs.size(); ++k) {
-    if (!docs[k].value.is_object()) continue;
-    auto one = runTestDoc(testDir, docs.size() > 1 ? id + "#" + std::to_string(k) : id, docs[k].value);
+  for (const auto& [caseId, test] : readChainsawTests(testDir, id)) {
+    auto one = runTestDoc(testDir, caseId, test);
     results.insert(results.end(), one.begin(), one.end());
   }
   return results;
