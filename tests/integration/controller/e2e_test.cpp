@@ -218,11 +218,11 @@ class ControllerE2E : public ::testing::Test {
 
   // A chainsaw-test.yaml may hold several Test documents: each runs as its own test.
   std::vector<CaseResult> runTest(const fs::path& testDir, const std::string& id, int& index) {
-    auto docs = parseYamlStream(readFile((testDir / "chainsaw-test.yaml").string()), "chainsaw-test.yaml");
     std::vector<CaseResult> results;
-    for (std::size_t k = 0; k < docs.size(); ++k) {
-      if (!docs[k].value.is_object()) continue;
-      auto one = runTestDoc(testDir, docs.size() > 1 ? id + "#" + std::to_string(k) : id, k ? ++index : index, docs[k].value);
+    bool first = true;
+    for (const auto& [caseId, test] : readChainsawTests(testDir, id)) {
+      auto one = runTestDoc(testDir, caseId, first ? index : ++index, test);
+      first = false;
       results.insert(results.end(), one.begin(), one.end());
     }
     return results;
@@ -317,7 +317,7 @@ class ControllerE2E : public ::testing::Test {
                 }
                 return true;
               },
-              std::chrono::seconds(8));
+              std::chrono::seconds(30));  // chainsaw's default assert timeout
           if (!ok) {
             r.status = CaseResult::Fail;
             r.detail = why;
