@@ -308,6 +308,9 @@ struct WebhookServer::Impl {
   http::Registry& metrics;
   WebhookOptions opts;
   kube::Informer instrumentations, collectors;
+  // The files' content as read before the server loads them (members start in this order): a swap in
+  // between makes the first check reload once more, never miss the new pair.
+  std::string loaded;
   http::Server server;
   std::vector<std::jthread> threads;
 
@@ -317,6 +320,7 @@ struct WebhookServer::Impl {
         opts(std::move(o)),
         instrumentations(c, kInstrumentations, stripped()),
         collectors(c, kCollectors, stripped()),
+        loaded(readFileOrEmpty(opts.certFile) + readFileOrEmpty(opts.keyFile)),
         server(http::TlsOptions{opts.certFile, opts.keyFile, ""}) {}
 
   void count(const std::string& webhook, const std::string& result) {
@@ -442,7 +446,9 @@ void WebhookServer::keepCertificateFresh(CertRefresh refresh, std::stop_token st
     const std::string certFile = impl_->opts.certFile, keyFile = impl_->opts.keyFile;
     const std::string dir = std::filesystem::path(certFile).parent_path().string();
     auto current = [&] { return readFileOrEmpty(certFile) + readFileOrEmpty(keyFile); };
-    std::string served = current();
+    // what the server loaded, not what the files hold when this thread gets to run: a swap before that
+    // would otherwise count as served and never be loaded
+    std::string served = impl_->loaded;
     auto expiry = [&](const std::string& pem) {
       try {
         impl_->metrics.setGauge("kubectl_otel_webhook_certificate_expiry_timestamp_seconds",

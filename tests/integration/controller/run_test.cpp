@@ -36,11 +36,13 @@
 #include "tests/support/api_server.h"
 #include "tests/support/certs.h"
 #include "tests/support/shell.h"
+#include "tests/support/tls_probe.h"
 
 namespace {
 
 using otel::Json;
 using otel::clitest::eventually;
+using otel::testing::servedCertificate;
 using otel::testing::TestApiServer;
 
 const std::string kBin = OTEL_CLI_BINARY;
@@ -108,50 +110,6 @@ std::string httpGet(int port, const std::string& path) {
   ssize_t n;
   while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
   ::close(fd);
-  return out;
-}
-
-// One TLS handshake to 127.0.0.1:port verifying against the PEM bundle; the served leaf's PEM, or
-// "error: ..." when the handshake fails.
-std::string servedCertificate(int port, const std::string& bundlePem) {
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  for (const auto& pem : otel::http::splitPemCertificates(bundlePem)) {
-    BIO* b = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-    X509* ca = PEM_read_bio_X509(b, nullptr, nullptr, nullptr);
-    BIO_free(b);
-    X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca);
-    X509_free(ca);
-  }
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval tv{30, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string out = "error: connect";
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    SSL* ssl = SSL_new(ctx);
-    SSL_set_fd(ssl, fd);
-    if (SSL_connect(ssl) != 1) {
-      out = "error: handshake";
-    } else {
-      X509* peer = SSL_get1_peer_certificate(ssl);
-      BIO* b = BIO_new(BIO_s_mem());
-      PEM_write_bio_X509(b, peer);
-      char* p = nullptr;
-      long n = BIO_get_mem_data(b, &p);
-      out.assign(p, static_cast<size_t>(n));
-      BIO_free(b);
-      X509_free(peer);
-      SSL_shutdown(ssl);
-    }
-    SSL_free(ssl);
-  }
-  ERR_clear_error();
-  ::close(fd);
-  SSL_CTX_free(ctx);
   return out;
 }
 

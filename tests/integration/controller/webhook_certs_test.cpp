@@ -12,10 +12,12 @@
 #include "lib/core/error.h"
 #include "lib/core/hash.h"
 #include "lib/http/certs.h"
+#include "lib/http/metrics.h"
 #include "lib/kube/client.h"
 #include "plugin/webhooks.h"
 #include "tests/support/api_server.h"
 #include "tests/support/shell.h"
+#include "tests/support/tls_probe.h"
 
 namespace {
 
@@ -167,6 +169,40 @@ TEST_F(SelfManagedCert, AReplicaThatMayNotWriteReadsTheSecretOnly) {
   p.servingValidity = 300;  // due, but not this replica's to renew
   EXPECT_FALSE(ensureSelfManagedCert(*client_, "default", kSans, dir_ + "/certs", p, false));
   EXPECT_EQ(secret()["metadata"]["resourceVersion"], before["metadata"]["resourceVersion"]);
+}
+
+// The files are compared with what the server loaded, not with what they hold when the refresh thread first
+// looks: a swap between the two (cert-manager renewing while the operator starts) is still loaded.
+TEST_F(SelfManagedCert, FilesSwappedBeforeTheFirstCheckAreLoaded) {
+  auto ca = otel::http::generateCa();
+  auto first = otel::http::generateCert(ca, "first", {"127.0.0.1"});
+  auto second = otel::http::generateCert(ca, "second", {"127.0.0.1"});
+  const std::string certs = dir_ + "/files";
+  std::filesystem::create_directories(certs);
+  auto mount = [&](const otel::http::CertKey& c) {
+    std::ofstream(certs + "/tls.key.new") << c.keyPem;
+    std::ofstream(certs + "/tls.crt.new") << c.certPem;
+    std::filesystem::rename(certs + "/tls.key.new", certs + "/tls.key");
+    std::filesystem::rename(certs + "/tls.crt.new", certs + "/tls.crt");
+  };
+  mount(first);
+  otel::http::Registry metrics;
+  otel::plugin::WebhookOptions wo;
+  wo.listenAddr = "127.0.0.1:0";
+  wo.certFile = certs + "/tls.crt";
+  wo.keyFile = certs + "/tls.key";
+  std::stop_source stop;
+  otel::plugin::WebhookServer webhooks(*client_, metrics, wo);
+  const int port = webhooks.start(stop.get_token());
+  EXPECT_EQ(otel::testing::servedCertificate(port, ca.certPem), first.certPem);
+  mount(second);  // before the refresh thread exists
+  otel::plugin::CertRefresh refresh;
+  refresh.period = std::chrono::milliseconds(20);
+  webhooks.keepCertificateFresh(refresh, stop.get_token());
+  EXPECT_TRUE(otel::clitest::eventually([&] { return otel::testing::servedCertificate(port, ca.certPem) == second.certPem; },
+                                        std::chrono::seconds(10)));
+  stop.request_stop();
+  webhooks.stop();
 }
 
 }  // namespace
