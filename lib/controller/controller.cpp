@@ -113,6 +113,7 @@ void Controller::addResource(const kube::ResourceId& id, bool owned) {
     if (owned) io.labelSelector = kManagedBy;
     io.resyncPeriod = options_.resyncPeriod;
     io.transform = kube::stripManagedFields;
+    io.compact = true;  // read an object at a time (reconcile, handlers): a third of the memory of JSON trees
     auto inf = std::make_unique<kube::Informer>(client_, id, io);
     if (owned || id.kind == "TargetAllocator") {  // a generated TargetAllocator is owned by its collector
       inf->addIndexer("owner", [](const Json& o) {

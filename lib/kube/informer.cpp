@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <thread>
 
 #include "lib/core/log.h"
@@ -43,8 +44,8 @@ void Informer::addHandlers(EventHandlers handlers) { handlers_.push_back(std::mo
 void Informer::addIndexer(const std::string& name, IndexFunc fn) {
   std::lock_guard lock(mu_);
   indexers_[name] = std::move(fn);
-  for (auto& [key, obj] : items_)
-    for (auto& v : indexers_[name](obj)) {
+  for (auto& [key, c] : items_)
+    for (auto& v : indexers_[name](unpack(c))) {
       indices_[name][v].insert(key);
       indexValues_[name][key].push_back(v);
     }
@@ -52,12 +53,18 @@ void Informer::addIndexer(const std::string& name, IndexFunc fn) {
 
 void Informer::storeLocked(const std::string& key, const Json& obj) {
   eraseLocked(key);
-  items_[key] = obj;
+  Cached& c = items_[key];
+  c.object = options_.compact ? Json::binary(Json::to_msgpack(obj)) : obj;
+  c.resourceVersion = metaString(obj, "resourceVersion");
   for (auto& [name, fn] : indexers_) {
     auto values = fn(obj);
     for (auto& v : values) indices_[name][v].insert(key);
     indexValues_[name][key] = std::move(values);
   }
+}
+
+Json Informer::unpack(const Cached& c) const {
+  return options_.compact ? Json::from_msgpack(c.object.get_binary()) : c.object;
 }
 
 void Informer::eraseLocked(const std::string& key) {
@@ -107,16 +114,16 @@ void Informer::replace(Json items, const std::string& rv) {
       if (it == items_.end()) {
         changes.push_back({Change::Add, nullptr, obj});
         storeLocked(key, obj);
-      } else if (metaString(it->second, "resourceVersion") != metaString(obj, "resourceVersion")) {
-        changes.push_back({Change::Update, it->second, obj});
+      } else if (it->second.resourceVersion != metaString(obj, "resourceVersion")) {
+        changes.push_back({Change::Update, unpack(it->second), obj});
         storeLocked(key, obj);
       }
     }
     std::vector<std::string> gone;
-    for (auto& [key, obj] : items_)
+    for (auto& [key, c] : items_)
       if (!seen.count(key)) gone.push_back(key);
     for (auto& key : gone) {
-      changes.push_back({Change::Delete, items_[key], nullptr});
+      changes.push_back({Change::Delete, unpack(items_[key]), nullptr});
       eraseLocked(key);
     }
     lastRv_ = rv;
@@ -150,17 +157,17 @@ bool Informer::applyLocalWrite(WatchEvent&& ev) {
     auto it = items_.find(key);
     if (ev.type == EventType::Deleted) {
       if (it == items_.end()) return false;
-      auto older = newerRv(rv, metaString(it->second, "resourceVersion"));
-      if (!older || (!*older && rv != metaString(it->second, "resourceVersion"))) return false;
-      changes.push_back({Change::Delete, it->second, nullptr});
+      auto older = newerRv(rv, it->second.resourceVersion);
+      if (!older || (!*older && rv != it->second.resourceVersion)) return false;
+      changes.push_back({Change::Delete, unpack(it->second), nullptr});
       eraseLocked(key);
     } else if (it == items_.end()) {
       changes.push_back({Change::Add, nullptr, ev.object});
       storeLocked(key, ev.object);
     } else {
-      auto newer = newerRv(rv, metaString(it->second, "resourceVersion"));
+      auto newer = newerRv(rv, it->second.resourceVersion);
       if (!newer || !*newer) return false;
-      changes.push_back({Change::Update, it->second, ev.object});
+      changes.push_back({Change::Update, unpack(it->second), ev.object});
       storeLocked(key, ev.object);
     }
   }
@@ -191,8 +198,8 @@ bool Informer::applyEvent(WatchEvent&& ev) {
     } else if (it == items_.end()) {
       changes.push_back({Change::Add, nullptr, ev.object});
       storeLocked(key, ev.object);
-    } else if (metaString(it->second, "resourceVersion") != rv) {
-      changes.push_back({Change::Update, it->second, ev.object});
+    } else if (it->second.resourceVersion != rv) {
+      changes.push_back({Change::Update, unpack(it->second), ev.object});
       storeLocked(key, ev.object);
     }  // same resourceVersion: a replay of what we have, not an event
     if (!rv.empty()) lastRv_ = rv;
@@ -201,14 +208,27 @@ bool Informer::applyEvent(WatchEvent&& ev) {
   return true;
 }
 
+// One object at a time, not the cache copied: the cache changes only under dispatchMu_, held here, so
+// its entries stay put while the handlers (which may read the cache) run.
 void Informer::resync() {
   std::lock_guard d(dispatchMu_);
-  std::vector<Change> changes;
+  std::vector<std::string> keys;
   {
     std::lock_guard lock(mu_);
-    for (auto& [key, obj] : items_) changes.push_back({Change::Update, obj, obj});
+    keys.reserve(items_.size());
+    for (auto& [key, c] : items_) keys.push_back(key);
   }
-  dispatch(changes);
+  for (const auto& key : keys) {
+    Json obj;
+    {
+      std::lock_guard lock(mu_);
+      auto it = items_.find(key);
+      if (it == items_.end()) continue;
+      obj = unpack(it->second);
+    }
+    for (auto& h : handlers_)
+      if (h.onUpdate) h.onUpdate(obj, obj);
+  }
 }
 
 void Informer::run(std::stop_token stop) {
@@ -299,7 +319,7 @@ std::optional<Json> Informer::get(const std::string& key) const {
   std::lock_guard lock(mu_);
   auto it = items_.find(key);
   if (it == items_.end()) return std::nullopt;
-  return it->second;
+  return unpack(it->second);
 }
 
 std::optional<Json> Informer::get(const std::string& ns, const std::string& name) const {
@@ -307,22 +327,28 @@ std::optional<Json> Informer::get(const std::string& ns, const std::string& name
 }
 
 const Json* Informer::findLocked(const std::string& key) const {
+  if (options_.compact) throw std::logic_error("findLocked on a compact informer cache");
   auto it = items_.find(key);
-  return it == items_.end() ? nullptr : &it->second;
+  return it == items_.end() ? nullptr : &it->second.object;
+}
+
+const std::map<std::string, Informer::Cached>& Informer::itemsLocked() const {
+  if (options_.compact) throw std::logic_error("itemsLocked on a compact informer cache");
+  return items_;
 }
 
 std::vector<Json> Informer::list() const {
   std::lock_guard lock(mu_);
   std::vector<Json> out;
   out.reserve(items_.size());
-  for (auto& [k, v] : items_) out.push_back(v);
+  for (auto& [k, c] : items_) out.push_back(unpack(c));
   return out;
 }
 
 std::vector<std::string> Informer::keys() const {
   std::lock_guard lock(mu_);
   std::vector<std::string> out;
-  for (auto& [k, v] : items_) out.push_back(k);
+  for (auto& [k, c] : items_) out.push_back(k);
   return out;
 }
 
@@ -333,7 +359,7 @@ std::vector<Json> Informer::byIndex(const std::string& indexName, const std::str
   if (idx == indices_.end()) return out;
   auto it = idx->second.find(value);
   if (it == idx->second.end()) return out;
-  for (auto& key : it->second) out.push_back(items_.at(key));
+  for (auto& key : it->second) out.push_back(unpack(items_.at(key)));
   return out;
 }
 

@@ -30,6 +30,10 @@ struct InformerOptions {
   // Applied to every object before it is cached or handed to handlers (e.g. stripManagedFields, as
   // controller-runtime's default cache transform does, to keep the cache small).
   std::function<void(Json&)> transform;
+  // Objects are cached as their MessagePack encoding (about a third of the JSON tree) and decoded on each
+  // read: for caches read an object at a time (a controller's owned objects), not walked in place.
+  // findLocked()/itemsLocked() then throw std::logic_error.
+  bool compact = false;
 };
 
 // Drops metadata.managedFields (large, and not needed by readers of a cache).
@@ -67,9 +71,13 @@ class Informer {
   std::vector<std::string> keys() const;
   // Read access to the cache without copying objects: hold the returned lock while using findLocked()
   // and itemsLocked() (their pointers and references are valid only meanwhile). Events wait for it.
+  struct Cached {
+    Json object;  // compact: a binary value holding the object's MessagePack encoding
+    std::string resourceVersion;
+  };
   std::unique_lock<std::mutex> lockCache() const { return std::unique_lock<std::mutex>(mu_); }
   const Json* findLocked(const std::string& key) const;
-  const std::map<std::string, Json>& itemsLocked() const { return items_; }
+  const std::map<std::string, Cached>& itemsLocked() const;
   std::vector<Json> byIndex(const std::string& indexName, const std::string& value) const;
   std::string lastSyncResourceVersion() const;
   int relists() const { return relists_.load(); }
@@ -94,6 +102,7 @@ class Informer {
   };
   void dispatch(const std::vector<Change>& changes);
   void storeLocked(const std::string& key, const Json& obj);
+  Json unpack(const Cached& c) const;
   void eraseLocked(const std::string& key);
   void replace(Json items, const std::string& rv);
   void resync();
@@ -107,7 +116,7 @@ class Informer {
   std::mutex dispatchMu_;  // serializes cache changes + handler calls
   mutable std::mutex mu_;  // guards the fields below
   mutable std::condition_variable_any syncedCv_;
-  std::map<std::string, Json> items_;
+  std::map<std::string, Cached> items_;
   std::map<std::string, std::map<std::string, std::set<std::string>>> indices_;
   std::map<std::string, std::map<std::string, std::vector<std::string>>> indexValues_;  // index -> key -> values
   std::string lastRv_;

@@ -166,7 +166,7 @@ std::vector<std::vector<prom::TargetGroup>> KubeSd::groups() const {
     prom::KubeObjects o = lookups(u.pods, u.services, u.nodes, u.namespaces);
     std::vector<std::pair<const std::string*, const Json*>> objects;  // every namespace's, in key order
     for (const auto* s : roleSources(u))
-      for (const auto& [key, obj] : s->informer->itemsLocked()) objects.emplace_back(&key, &obj);
+      for (const auto& [key, c] : s->informer->itemsLocked()) objects.emplace_back(&key, &c.object);
     std::sort(objects.begin(), objects.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
     const std::string prefix = prom::objectSourcePrefix(u.config.role);
     auto& dst = out[u.job];
@@ -246,7 +246,7 @@ void KubeSd::changes(const std::function<void(prom::KubernetesObjectUpdate&&)>& 
     std::set<std::string> dirty;
     if (!primed_) {
       for (const auto* s : role)
-        for (const auto& [key, obj] : s->informer->itemsLocked()) dirty.insert(key);
+        for (const auto& [key, c] : s->informer->itemsLocked()) dirty.insert(key);
     } else {
       auto touched = [&](const std::vector<Source*>& from, auto&& each) {
         for (const auto* s : from)

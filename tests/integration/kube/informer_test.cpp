@@ -75,24 +75,28 @@ std::map<std::string, std::string> cacheState(const Informer& inf) {
   return out;
 }
 
-otel::kube::InformerOptions fastOptions(const std::string& ns) {
+otel::kube::InformerOptions fastOptions(const std::string& ns, bool compact = false) {
   otel::kube::InformerOptions o;
   o.ns = ns;
+  o.compact = compact;
   o.initialBackoff = std::chrono::milliseconds(5);
   o.maxBackoff = std::chrono::milliseconds(50);
   o.watchTimeoutSeconds = 30;
   return o;
 }
 
+// The cache's behaviour, with objects held as JSON trees (false) and as MessagePack (true, compact).
+class InformerCache : public ::testing::TestWithParam<bool> {};
+
 }  // namespace
 
-TEST(Informer, CacheConvergesUnderFaultsWithOrderedEvents) {
+TEST_P(InformerCache, CacheConvergesUnderFaultsWithOrderedEvents) {
   otel::testing::TestApiServer server;
   TempDir dir;
   Client client(configFor(server, dir));
   for (int i = 0; i < 5; ++i) server.putObject(configMap("default", "pre-" + std::to_string(i), {{"v", "0"}}));
   Recorder rec;
-  Informer inf(client, kConfigMaps, fastOptions("default"));
+  Informer inf(client, kConfigMaps, fastOptions("default", GetParam()));
   inf.addHandlers(rec.handlers());
   std::jthread runner([&](std::stop_token st) { inf.run(st); });
   ASSERT_TRUE(inf.waitForSync(std::chrono::seconds(10)));
@@ -155,14 +159,14 @@ TEST(Informer, CacheConvergesUnderFaultsWithOrderedEvents) {
   for (auto& [key, rv] : state) EXPECT_TRUE(rec.byKey.count(key)) << key;
 }
 
-TEST(Informer, IndexersAndResync) {
+TEST_P(InformerCache, IndexersAndResync) {
   otel::testing::TestApiServer server;
   TempDir dir;
   Client client(configFor(server, dir));
   server.putObject(configMap("default", "a", {}, {{"app", "x"}}));
   server.putObject(configMap("default", "b", {}, {{"app", "x"}}));
   server.putObject(configMap("default", "c", {}, {{"app", "y"}}));
-  auto opts = fastOptions("default");
+  auto opts = fastOptions("default", GetParam());
   opts.resyncPeriod = std::chrono::milliseconds(20);
   Informer inf(client, kConfigMaps, opts);
   inf.addIndexer("app", [](const Json& o) -> std::vector<std::string> {
@@ -193,14 +197,14 @@ TEST(Informer, IndexersAndResync) {
 }
 
 // The transform runs on listed, watched and locally written objects before they are cached.
-TEST(Informer, TransformStripsManagedFieldsFromEveryPath) {
+TEST_P(InformerCache, TransformStripsManagedFieldsFromEveryPath) {
   otel::testing::TestApiServer server;
   TempDir dir;
   Client client(configFor(server, dir));
   otel::kube::PatchOptions po;
   po.fieldManager = "t";
   client.apply(configMap("default", "listed", {{"v", "1"}}), po);  // server-side apply records managedFields
-  auto opts = fastOptions("default");
+  auto opts = fastOptions("default", GetParam());
   opts.transform = otel::kube::stripManagedFields;
   Informer inf(client, kConfigMaps, opts);
   std::jthread runner([&](std::stop_token st) { inf.run(st); });
@@ -223,11 +227,11 @@ TEST(Informer, TransformStripsManagedFieldsFromEveryPath) {
 }
 
 // A local write never takes the cache back in time, and a delete of an older version is ignored.
-TEST(Informer, LocalWritesOnlyMoveForward) {
+TEST_P(InformerCache, LocalWritesOnlyMoveForward) {
   otel::testing::TestApiServer server;
   TempDir dir;
   Client client(configFor(server, dir));
-  Informer inf(client, kConfigMaps, fastOptions("default"));
+  Informer inf(client, kConfigMaps, fastOptions("default", GetParam()));
   std::jthread runner([&](std::stop_token st) { inf.run(st); });
   ASSERT_TRUE(inf.waitForSync(std::chrono::seconds(10)));
   Json v1 = server.putObject(configMap("default", "x", {{"v", "1"}}));
@@ -335,12 +339,12 @@ TEST(LeaderElection, RejectsInconsistentDurations) {
 
 // An event past the watch bound (issue 14) is never buffered further: the watch ends, the informer relists
 // (the list has the object), and the cache holds the server's state.
-TEST(Informer, AnOversizedWatchEventEndsTheWatchAndTheInformerRelists) {
+TEST_P(InformerCache, AnOversizedWatchEventEndsTheWatchAndTheInformerRelists) {
   otel::testing::TestApiServer server;
   TempDir dir;
   Client client(configFor(server, dir));
   Recorder rec;
-  Informer inf(client, kConfigMaps, fastOptions("default"));
+  Informer inf(client, kConfigMaps, fastOptions("default", GetParam()));
   inf.addHandlers(rec.handlers());
   std::jthread runner([&](std::stop_token st) { inf.run(st); });
   ASSERT_TRUE(inf.waitForSync(std::chrono::seconds(10)));
@@ -357,4 +361,71 @@ TEST(Informer, AnOversizedWatchEventEndsTheWatchAndTheInformerRelists) {
   EXPECT_EQ(cacheState(inf), serverState(server, "default"));
   runner.request_stop();
   runner.join();
+}
+
+INSTANTIATE_TEST_SUITE_P(TreeAndCompact, InformerCache, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "Compact" : "Tree"; });
+
+// A compact cache gives back what a tree cache of the same watch holds, value for value and in the same
+// member order (numbers of every kind, nulls, nested arrays, non-ASCII text), from get, list, byIndex and
+// the handlers' old object; reading it in place is refused rather than handing out bytes as an object.
+TEST(Informer, CompactCacheReadsBackTheObjectsAsSent) {
+  otel::testing::TestApiServer server;
+  TempDir dir;
+  Client client(configFor(server, dir));
+  Json cm = configMap("default", "odd", {{"z", "last"}, {"a", "first"}, {"text", "h\u00e9llo \u2603"}}, {{"app", "x"}});
+  cm["binaryData"] = {{"b", "AAE="}};
+  cm["metadata"]["annotations"] = {{"n", "1"}};
+  server.putObject(cm);
+  auto opts = fastOptions("default", true);
+  Informer inf(client, kConfigMaps, opts);
+  inf.addIndexer("app", [](const Json& o) -> std::vector<std::string> {
+    return {o["metadata"]["labels"].value("app", "")};
+  });
+  std::mutex mu;
+  std::vector<std::pair<Json, Json>> updates;
+  otel::kube::EventHandlers h;
+  h.onUpdate = [&](const Json& oldO, const Json& newO) {
+    std::lock_guard lock(mu);
+    updates.emplace_back(oldO, newO);
+  };
+  inf.addHandlers(h);
+  Informer tree(client, kConfigMaps, fastOptions("default"));
+  std::jthread runner([&](std::stop_token st) { inf.run(st); });
+  std::jthread treeRunner([&](std::stop_token st) { tree.run(st); });
+  ASSERT_TRUE(inf.waitForSync(std::chrono::seconds(10)));
+  ASSERT_TRUE(tree.waitForSync(std::chrono::seconds(10)));
+  ASSERT_TRUE(tree.get("default", "odd").has_value());
+  const Json listed = *tree.get("default", "odd");
+  ASSERT_TRUE(inf.get("default", "odd").has_value());
+  EXPECT_EQ(inf.get("default", "odd")->dump(), listed.dump());
+  ASSERT_EQ(inf.list().size(), 1u);
+  EXPECT_EQ(inf.list()[0].dump(), listed.dump());
+  ASSERT_EQ(inf.byIndex("app", "x").size(), 1u);
+  EXPECT_EQ(inf.byIndex("app", "x")[0].dump(), listed.dump());
+  // numbers of every kind, nulls, nested arrays: written locally (the test server would validate a ConfigMap)
+  Json local = listed;
+  local["metadata"]["resourceVersion"] = std::to_string(std::stoll(listed["metadata"]["resourceVersion"].get<std::string>()) + 1000);
+  local["extra"] = {{"replicas", 3}, {"negative", -7}, {"ratio", 0.25}, {"big", 18446744073709551615ull}, {"none", nullptr},
+                    {"list", Json::array({Json::array({1, "two"}), Json::object()})}, {"yes", true}};
+  otel::kube::WatchEvent ev;
+  ev.type = otel::kube::EventType::Modified;
+  ev.object = local;
+  ASSERT_TRUE(inf.applyLocalWrite(std::move(ev)));
+  EXPECT_EQ(inf.get("default", "odd")->dump(), local.dump());
+  EXPECT_EQ(*inf.get("default", "odd"), local);
+  {
+    std::lock_guard lock(mu);
+    ASSERT_FALSE(updates.empty());
+    EXPECT_EQ(updates.back().first.dump(), listed.dump());  // the old object, decoded
+    EXPECT_EQ(updates.back().second.dump(), local.dump());
+  }
+  auto lock = inf.lockCache();
+  EXPECT_THROW(inf.findLocked("default/odd"), std::logic_error);
+  EXPECT_THROW(inf.itemsLocked(), std::logic_error);
+  lock.unlock();
+  runner.request_stop();
+  runner.join();
+  treeRunner.request_stop();
+  treeRunner.join();
 }
