@@ -18,6 +18,7 @@
 #include "lib/core/error.h"
 #include "lib/http/certs.h"
 #include "lib/http/server.h"
+#include "tests/support/tls_probe.h"
 
 namespace otel::http {
 namespace {
@@ -26,45 +27,19 @@ namespace fs = std::filesystem;
 
 void writeFile(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::trunc) << s; }
 
-// One TLS handshake to the port, verifying against `caPem`; returns the served leaf's common name, or
-// "error: ..." when the handshake fails.
+// The common name of the leaf the port serves (verified against `caPem`), or "error: ..." when the
+// handshake fails.
 std::string servedName(int port, const std::string& caPem) {
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  BIO* b = BIO_new_mem_buf(caPem.data(), static_cast<int>(caPem.size()));
-  X509* ca = PEM_read_bio_X509(b, nullptr, nullptr, nullptr);
+  std::string pem = otel::testing::servedCertificate(port, caPem);
+  if (pem.rfind("error", 0) == 0) return pem;
+  BIO* b = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* peer = PEM_read_bio_X509(b, nullptr, nullptr, nullptr);
   BIO_free(b);
-  X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca);
-  X509_free(ca);
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval tv{30, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string out;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    out = "error: connect";
-  } else {
-    SSL* ssl = SSL_new(ctx);
-    SSL_set_fd(ssl, fd);
-    if (SSL_connect(ssl) != 1) {
-      out = "error: handshake";
-    } else {
-      X509* peer = SSL_get1_peer_certificate(ssl);
-      char cn[256] = {0};
-      X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn);
-      out = cn;
-      X509_free(peer);
-      SSL_shutdown(ssl);
-    }
-    SSL_free(ssl);
-  }
-  ERR_clear_error();
-  ::close(fd);
-  SSL_CTX_free(ctx);
-  return out;
+  if (!peer) return "error: unreadable certificate";
+  char cn[256] = {0};
+  X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn);
+  X509_free(peer);
+  return cn;
 }
 
 TEST(ServerTls, ReloadServesTheNewPairToTheNextHandshake) {
