@@ -69,12 +69,12 @@ class Informer {
   std::optional<Json> get(const std::string& ns, const std::string& name) const;
   std::vector<Json> list() const;
   std::vector<std::string> keys() const;
-  // Read access to the cache without copying objects: hold the returned lock while using findLocked()
-  // and itemsLocked() (their pointers and references are valid only meanwhile). Events wait for it.
   struct Cached {
     Json object;  // compact: a binary value holding the object's MessagePack encoding
     std::string resourceVersion;
   };
+  // Read access to the cache without copying objects: hold the returned lock while using findLocked()
+  // and itemsLocked() (their pointers and references are valid only meanwhile). Events wait for it.
   std::unique_lock<std::mutex> lockCache() const { return std::unique_lock<std::mutex>(mu_); }
   const Json* findLocked(const std::string& key) const;
   const std::map<std::string, Cached>& itemsLocked() const;
