@@ -555,10 +555,16 @@ void Controller::prune(const Json& owner, const std::vector<Json>& desired, std:
   for (const auto& d : desired)
     if (str(d, {"kind"}) == "ConfigMap" && str(d, {"metadata", "labels", "app.kubernetes.io/component"}) == kCollectorComponent)
       currentCm = nameOf(d);
+  // An account a desired workload runs as is kept though no longer built: a CR that comes to name the
+  // account made for it as its own (spec.serviceAccount) would otherwise lose it under its pods.
+  std::set<std::string> accountsInUse;
+  for (const auto& d : desired)
+    if (std::string sa = str(d, {"spec", "template", "spec", "serviceAccountName"}); !sa.empty()) accountsInUse.insert(sa);
   std::vector<Json> doomed;
   for (auto& o : owned) {
     if (want.count(objectKey(o))) continue;
     const std::string kind = str(o, {"kind"});
+    if (kind == "ServiceAccount" && accountsInUse.count(nameOf(o))) continue;
     if (kind == "ConfigMap" && str(owner, {"kind"}) == api::kCollectorKind) {
       configMaps.push_back(o);
       continue;

@@ -304,23 +304,47 @@ class ControllerE2E : public ::testing::Test {
             continue;
           }
           std::string why;
+          auto holds = [&] {
+            for (const auto& exp : expected) {
+              // an expected object that names its namespace is looked up there (chainsaw's rule)
+              const std::string where = ns(exp).empty() ? b["namespace"] : ns(exp);
+              bool found = matches(exp, where, b, why);
+              if (found == isError) {
+                if (isError) why = "object still exists: " + exp.value("kind", "") + " " + api::str(exp, {"metadata", "name"});
+                return false;
+              }
+            }
+            return true;
+          };
+          // The assert must hold once the controller is done with the step, not only at one moment
+          // while it works through it (a reconcile that updates the Deployment and then prunes an asserted
+          // ServiceAccount matched in between): it passes when it has held across a quiet spell with no
+          // write to the server.
+          int writesSeen = -1;
+          auto quietSince = std::chrono::steady_clock::now();
+          auto writes = [&] {
+            return server_.requestCount("POST") + server_.requestCount("PUT") + server_.requestCount("PATCH") +
+                   server_.requestCount("DELETE");
+          };
           bool ok = clitest::eventually(
               [&] {
-                for (const auto& exp : expected) {
-                  // an expected object that names its namespace is looked up there (chainsaw's rule)
-                  const std::string where = ns(exp).empty() ? b["namespace"] : ns(exp);
-                  bool found = matches(exp, where, b, why);
-                  if (found == isError) {
-                    if (isError) why = "object still exists: " + exp.value("kind", "") + " " + api::str(exp, {"metadata", "name"});
-                    return false;
-                  }
+                if (!holds()) {
+                  writesSeen = -1;
+                  return false;
                 }
-                return true;
+                const int w = writes();
+                const auto now = std::chrono::steady_clock::now();
+                if (w != writesSeen) {
+                  writesSeen = w;
+                  quietSince = now;
+                  return false;
+                }
+                return now - quietSince >= std::chrono::milliseconds(250);
               },
               std::chrono::seconds(30));  // chainsaw's default assert timeout
           if (!ok) {
             r.status = CaseResult::Fail;
-            r.detail = why;
+            r.detail = holds() ? "held, but the controller kept writing for 30 s" : why;
           }
           results.push_back(r);
         }

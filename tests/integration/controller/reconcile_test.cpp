@@ -482,3 +482,53 @@ TEST_F(Reconcile, DisablingTheTargetAllocatorPrunesIt) {
 }
 
 }  // namespace
+
+namespace {
+
+// A CR that comes to name, as its own account, the ServiceAccount the operator made for it (upstream's
+// e2e-targetallocator-cr, step 01) keeps it: the account is no longer built, but the workload runs as it,
+// so pruning it would leave the pods without their account.
+TEST_F(Reconcile, AnAccountTheWorkloadStillRunsAsIsNotPruned) {
+  const otel::kube::ResourceId tas{"opentelemetry.io/v1alpha1", "targetallocators", true, "TargetAllocator"};
+  Json ta = {{"apiVersion", "opentelemetry.io/v1alpha1"},
+             {"kind", "TargetAllocator"},
+             {"metadata", {{"name", "cr"}, {"namespace", "default"}}},
+             {"spec",
+              {{"scrapeConfigs",
+                Json::array({{{"job_name", "prometheus"}, {"static_configs", Json::array({{{"targets", {"localhost:9090"}}}})}}})}}}};
+  client_->create(tas, "default", ta);
+  Json c = collector("own");
+  create(c);
+  start();
+  ASSERT_TRUE(exists("v1", "serviceaccounts", "cr-targetallocator"));
+  ASSERT_TRUE(exists("v1", "serviceaccounts", "own-collector"));
+  ASSERT_TRUE(settle());
+
+  Json cur = get("opentelemetry.io/v1alpha1", "targetallocators", "cr");
+  cur["spec"]["serviceAccount"] = "cr-targetallocator";
+  cur["spec"]["env"] = Json::array({{{"name", "TEST_ENV"}, {"value", "test"}}});
+  cur.erase("status");
+  client_->update(tas, "default", cur);
+  Json col = get("opentelemetry.io/v1beta1", "opentelemetrycollectors", "own");
+  col["spec"]["serviceAccount"] = "own-collector";
+  col["spec"]["env"] = Json::array({{{"name", "TEST_ENV"}, {"value", "test"}}});
+  col.erase("status");
+  client_->update(kCollectors, "default", col);
+
+  // both updates reconciled (the new env is in the pod templates), then nothing left to do
+  auto hasEnv = [&](const std::string& dep) {
+    Json d = get("apps/v1", "deployments", dep);
+    return !d.is_null() && d["spec"]["template"]["spec"]["containers"][0].value("env", Json::array()).dump().find("TEST_ENV") !=
+                               std::string::npos;
+  };
+  ASSERT_TRUE(eventually([&] { return hasEnv("cr-targetallocator") && hasEnv("own-collector"); }));
+  ASSERT_TRUE(settle());
+  for (const char* sa : {"cr-targetallocator", "own-collector"}) {
+    Json a = get("v1", "serviceaccounts", sa);
+    ASSERT_FALSE(a.is_null()) << sa << " was pruned while the workload runs as it\n" << describeWrites(server_);
+    EXPECT_EQ(str(a, {"metadata", "labels", "app.kubernetes.io/managed-by"}), "opentelemetry-operator") << sa;
+  }
+  EXPECT_EQ(get("apps/v1", "deployments", "cr-targetallocator")["spec"]["template"]["spec"]["serviceAccountName"], "cr-targetallocator");
+}
+
+}  // namespace
