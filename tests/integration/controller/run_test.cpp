@@ -537,21 +537,14 @@ TEST_F(RunCli, ReloadsTheCertificateFilesWhenTheyChange) {
   auto second = otel::testing::generateCert(ca, "second", {"127.0.0.1"});
   const std::string certDir = dir_ + "/certs";
   std::filesystem::create_directories(certDir);
-  auto mount = [&](const otel::testing::CertKey& c) {
-    std::filesystem::create_directories(certDir + "/new");
-    std::ofstream(certDir + "/new/tls.crt") << c.certPem;
-    std::ofstream(certDir + "/new/tls.key") << c.keyPem;
-    std::filesystem::rename(certDir + "/new/tls.key", certDir + "/tls.key");
-    std::filesystem::rename(certDir + "/new/tls.crt", certDir + "/tls.crt");
-  };
-  mount(first);
+  otel::testing::mountCertPair(certDir, first);
   Operator op(kubeconfig_, dir_ + "/op.log",
               {"--webhook-addr", "127.0.0.1:0", "--webhook-certs", "files", "--webhook-cert-dir", certDir,
                "--webhook-cert-check-period", "0.2"});
   ASSERT_TRUE(eventually([&] { return webhookPort(op.output()) > 0; })) << op.output();
   const int port = webhookPort(op.output());
   EXPECT_EQ(servedCertificate(port, ca.certPem), first.certPem);
-  mount(second);
+  otel::testing::mountCertPair(certDir, second);
   int failures = 0;
   EXPECT_TRUE(eventually([&] {
     std::string got = servedCertificate(port, ca.certPem);

@@ -16,6 +16,7 @@
 #include "lib/kube/client.h"
 #include "plugin/webhooks.h"
 #include "tests/support/api_server.h"
+#include "tests/support/certs.h"
 #include "tests/support/shell.h"
 #include "tests/support/tls_probe.h"
 
@@ -179,13 +180,7 @@ TEST_F(SelfManagedCert, FilesSwappedBeforeTheFirstCheckAreLoaded) {
   auto second = otel::http::generateCert(ca, "second", {"127.0.0.1"});
   const std::string certs = dir_ + "/files";
   std::filesystem::create_directories(certs);
-  auto mount = [&](const otel::http::CertKey& c) {
-    std::ofstream(certs + "/tls.key.new") << c.keyPem;
-    std::ofstream(certs + "/tls.crt.new") << c.certPem;
-    std::filesystem::rename(certs + "/tls.key.new", certs + "/tls.key");
-    std::filesystem::rename(certs + "/tls.crt.new", certs + "/tls.crt");
-  };
-  mount(first);
+  otel::testing::mountCertPair(certs, first);
   otel::http::Registry metrics;
   otel::plugin::WebhookOptions wo;
   wo.listenAddr = "127.0.0.1:0";
@@ -195,7 +190,7 @@ TEST_F(SelfManagedCert, FilesSwappedBeforeTheFirstCheckAreLoaded) {
   otel::plugin::WebhookServer webhooks(*client_, metrics, wo);
   const int port = webhooks.start(stop.get_token());
   EXPECT_EQ(otel::testing::servedCertificate(port, ca.certPem), first.certPem);
-  mount(second);  // before the refresh thread exists
+  otel::testing::mountCertPair(certs, second);  // before the refresh thread exists
   otel::plugin::CertRefresh refresh;
   refresh.period = std::chrono::milliseconds(20);
   webhooks.keepCertificateFresh(refresh, stop.get_token());
