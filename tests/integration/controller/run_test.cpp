@@ -263,6 +263,38 @@ TEST_F(RunCli, ServesTheWebhooksTheApiServerCalls) {
   EXPECT_FALSE(plain["spec"].contains("initContainers"));
   EXPECT_EQ(plain["spec"]["containers"].size(), 1u);
   EXPECT_EQ(plain["spec"]["containers"][0].value("env", Json()), Json()) << plain.dump();
+  // each pod CREATE looks its namespace up: from the webhook's cache once it holds it, not with a GET to
+  // the API server per pod (before the namespace is cached, a GET answers)
+  auto namespaceGets = [&] {
+    int gets = 0;
+    for (const auto& r : server_.requests())
+      if (r.method == "GET" && r.path == "/api/v1/namespaces/default") ++gets;
+    return gets;
+  };
+  ASSERT_TRUE(eventually([&] {
+    int before = namespaceGets();
+    client_->create(podId, "default", pod("cached-" + std::to_string(n++), {{"instrumentation.opentelemetry.io/inject-java", "true"}}));
+    return namespaceGets() == before;
+  })) << "every pod admission read its namespace from the API server";
+  const int gets = namespaceGets();
+  for (int i = 0; i < 3; ++i) {
+    Json p = client_->create(podId, "default", pod("more-" + std::to_string(i), {{"instrumentation.opentelemetry.io/inject-java", "true"}}));
+    EXPECT_TRUE(p["spec"].contains("initContainers")) << p.dump();
+    client_->create(podId, "default", pod("plain-" + std::to_string(i), Json::object()));
+  }
+  EXPECT_EQ(namespaceGets(), gets);
+  // a namespace annotated later is seen through the cache's watch
+  const otel::kube::ResourceId nsId{"v1", "namespaces", false, "Namespace"};
+  client_->patch(nsId, "", "default", otel::kube::PatchType::Merge,
+                 Json{{"metadata", {{"annotations", {{"instrumentation.opentelemetry.io/inject-java", "true"}}}}}});
+  ASSERT_TRUE(eventually([&] {
+    return client_->create(podId, "default", pod("by-namespace-" + std::to_string(n++), Json::object()))["spec"].contains("initContainers");
+  })) << op.output();
+  client_->patch(nsId, "", "default", otel::kube::PatchType::Merge,
+                 Json{{"metadata", {{"annotations", {{"instrumentation.opentelemetry.io/inject-java", nullptr}}}}}});
+  ASSERT_TRUE(eventually([&] {
+    return !client_->create(podId, "default", pod("after-" + std::to_string(n++), Json::object()))["spec"].contains("initContainers");
+  })) << op.output();
 
   // collectors: defaulted and validated through the webhooks
   Json c = collector("ds");
