@@ -53,7 +53,7 @@ void one(unsigned sel, unsigned flags, const std::string& body) {
     lk.owner = [](const std::string&, const std::string&, const std::string& name) -> std::optional<otel::Json> {
       return otel::Json{{"metadata", {{"name", name}, {"ownerReferences", otel::Json::array({{{"kind", "Deployment"}, {"name", "d"}}})}}}};
     };
-    lk.catalog = [] { return catalog(); };
+    lk.catalog = [](const otel::webhook::CatalogScope&) { return catalog(); };
     auto r = otel::webhook::mutatePod(req, lk, {});
     mustApply(req.object, r);
     otel::webhook::renderAdmissionReview(req, r);

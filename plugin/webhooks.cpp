@@ -334,7 +334,11 @@ struct WebhookServer::Impl {
         collectors(c, kCollectors, stripped()),
         namespaces(c, kNamespaces, namespaceAnnotationsOnly()),
         loaded(readFileOrEmpty(opts.certFile) + readFileOrEmpty(opts.keyFile)),
-        server(http::TlsOptions{opts.certFile, opts.keyFile, ""}) {}
+        server(http::TlsOptions{opts.certFile, opts.keyFile, ""}) {
+    auto byNamespace = [](const Json& o) { return std::vector<std::string>{api::str(o, {"metadata", "namespace"})}; };
+    instrumentations.addIndexer("namespace", byNamespace);
+    collectors.addIndexer("namespace", byNamespace);
+  }
 
   void count(const std::string& webhook, const std::string& result) {
     metrics.addCounter("kubectl_otel_webhook_requests_total", "Admission and conversion requests by webhook and result.",
@@ -365,7 +369,15 @@ struct WebhookServer::Impl {
         throw;
       }
     };
-    lk.catalog = [this] { return inject::Catalog{instrumentations.list(), collectors.list()}; };
+    lk.catalog = [this](const webhook::CatalogScope& scope) {
+      inject::Catalog c{instrumentations.byIndex("namespace", scope.ns), collectors.byIndex("namespace", scope.ns)};
+      for (const auto& key : scope.named) {
+        if (key.rfind(scope.ns + "/", 0) == 0) continue;  // in the namespace's already
+        if (auto i = instrumentations.get(key)) c.instrumentations.push_back(std::move(*i));
+        if (auto k = collectors.get(key)) c.collectors.push_back(std::move(*k));
+      }
+      return c;
+    };
     return lk;
   }
 

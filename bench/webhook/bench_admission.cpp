@@ -148,7 +148,7 @@ webhook::PodLookups podLookups() {
                               {"ownerReferences", Json::array({{{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", "app"},
                                                                 {"uid", "0c0d0e0f-1111-2222-3333-444444444444"}, {"controller", true}}})}}}};
   };
-  lk.catalog = [] { return catalog; };  // a copy, as the informers' list() returns
+  lk.catalog = [](const otel::webhook::CatalogScope&) { return catalog; };  // a copy, as the informers' byIndex() returns
   return lk;
 }
 

@@ -348,17 +348,23 @@ AdmissionResponse mutatePod(const AdmissionRequest& req, const PodLookups& lk, c
     const Json podAnn = api::at(req.object, {"metadata", "annotations"}) && req.object["metadata"]["annotations"].is_object()
                             ? req.object["metadata"]["annotations"]
                             : Json::object();
-    bool asked = false;
+    auto injectKey = [](const std::string& key) {
+      return key.rfind("sidecar.opentelemetry.io/", 0) == 0 || key.rfind("instrumentation.opentelemetry.io/inject-", 0) == 0;
+    };
     auto mentions = [&](const Json& ann) {
       for (auto it = ann.begin(); it != ann.end(); ++it)
-        if (it.key().rfind("sidecar.opentelemetry.io/", 0) == 0 || it.key().rfind("instrumentation.opentelemetry.io/inject-", 0) == 0)
-          return true;
+        if (injectKey(it.key())) return true;
       return false;
     };
-    asked = mentions(podAnn) || mentions(ctx.nsAnnotations);
-    if (!asked) return allow();
+    if (!mentions(podAnn) && !mentions(ctx.nsAnnotations)) return allow();
     fillOwners(ctx, req.object, lk);
-    inject::Catalog catalog = lk.catalog ? lk.catalog() : inject::Catalog{};
+    CatalogScope scope;
+    scope.ns = ctx.ns;
+    for (const Json* ann : std::initializer_list<const Json*>{&podAnn, &ctx.nsAnnotations})
+      for (auto it = ann->begin(); it != ann->end(); ++it)
+        if (injectKey(it.key()) && it->is_string() && it->get_ref<const std::string&>().find('/') != std::string::npos)
+          scope.named.insert(it->get<std::string>());
+    inject::Catalog catalog = lk.catalog ? lk.catalog(scope) : inject::Catalog{};
     inject::Options opts = base;
     opts.languages.clear();
     opts.sidecar = false;

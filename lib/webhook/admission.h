@@ -5,6 +5,7 @@
 #pragma once
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,15 +85,23 @@ std::vector<std::string> crPaths();
 AdmissionResponse admitCustomResource(const std::string& handler, const AdmissionRequest& req, const CrOptions& opts);
 
 // ---- pods ---------------------------------------------------------------------------------------------
+// Where the pod's inject annotations can select an Instrumentation or a sidecar collector.
+struct CatalogScope {
+  std::string ns;               // the pod's namespace ("true" and a bare name select there)
+  std::set<std::string> named;  // "namespace/name" values of the inject annotations (pod and namespace)
+};
+
 // What the pod webhook reads from the cluster (callbacks; each may throw, which admits the pod unchanged).
 struct PodLookups {
   // Annotations of the namespace (object; throws when the namespace cannot be read).
   std::function<Json(const std::string& ns)> namespaceAnnotations;
   // An owner object (ReplicaSet, Job) by kind, namespace and name; nullopt when not found.
   std::function<std::optional<Json>(const std::string& kind, const std::string& ns, const std::string& name)> owner;
-  // The Instrumentations and OpenTelemetryCollectors annotations may name (any namespace).
-  std::function<inject::Catalog()> catalog;
+  // The Instrumentations and OpenTelemetryCollectors the pod's annotations can select: those of its
+  // namespace and those they name as "namespace/name" (read only for a pod that asks for injection).
+  std::function<inject::Catalog(const CatalogScope&)> catalog;
 };
+
 
 struct PodOutcome {
   bool mutated = false;

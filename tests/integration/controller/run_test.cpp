@@ -296,6 +296,16 @@ TEST_F(RunCli, ServesTheWebhooksTheApiServerCalls) {
     return !client_->create(podId, "default", pod("after-" + std::to_string(n++), Json::object()))["spec"].contains("initContainers");
   })) << op.output();
 
+  // an Instrumentation of another namespace, named "namespace/name" by the pod
+  const otel::kube::ResourceId nsRes{"v1", "namespaces", false, "Namespace"};
+  client_->create(nsRes, "", Json{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "obs"}}}});
+  client_->create(instId, "obs", Json{{"apiVersion", instId.apiVersion}, {"kind", instId.kind}, {"metadata", {{"name", "shared"}}},
+                                      {"spec", {{"exporter", {{"endpoint", "http://shared.obs:4317"}}}}}});
+  ASSERT_TRUE(eventually([&] {
+    Json p = client_->create(podId, "default", pod("cross-" + std::to_string(n++), {{"instrumentation.opentelemetry.io/inject-java", "obs/shared"}}));
+    return p["spec"]["containers"][0].dump().find("http://shared.obs:4317") != std::string::npos;
+  })) << op.output();
+
   // collectors: defaulted and validated through the webhooks
   Json c = collector("ds");
   c["spec"]["mode"] = "daemonset";

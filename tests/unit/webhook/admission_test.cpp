@@ -61,7 +61,7 @@ TEST(AdmissionReview, ReadsTheRequestARealApiServerSends) {
                               "spec: {exporter: {endpoint: 'http://otel:4317'}}\n");
   PodLookups lk;
   lk.namespaceAnnotations = [](const std::string&) { return Json::object(); };
-  lk.catalog = [&] { return otel::inject::Catalog{{inst}, {}}; };
+  lk.catalog = [&](const CatalogScope&) { return otel::inject::Catalog{{inst}, {}}; };
   PodOutcome out;
   auto resp = mutatePod(r, lk, otel::inject::Options{}, &out);
   ASSERT_TRUE(resp.allowed);
@@ -160,7 +160,7 @@ TEST(PodWebhook, PodsThatAskForNothingAreAdmittedWithoutAPatchOrAnyLookup) {
     ++lookups;
     return Json::object();
   };
-  lk.catalog = [&] {
+  lk.catalog = [&](const CatalogScope&) {
     ++lookups;
     return otel::inject::Catalog{};
   };
@@ -174,12 +174,38 @@ TEST(PodWebhook, PodsThatAskForNothingAreAdmittedWithoutAPatchOrAnyLookup) {
   EXPECT_FALSE(answer["response"].contains("status"));
 }
 
+// The catalog is asked for what the annotations can select: the pod's namespace, and the objects named as
+// "namespace/name" by the pod's or the namespace's inject annotations; nothing else of the cluster.
+TEST(PodWebhook, TheCatalogIsAskedForThePodsNamespaceAndTheObjectsItsAnnotationsName) {
+  Json inst = otel::parseYaml("apiVersion: opentelemetry.io/v1alpha1\nkind: Instrumentation\nmetadata: {name: shared, namespace: obs}\n"
+                              "spec: {exporter: {endpoint: 'http://otel:4317'}}\n");
+  PodLookups lk;
+  lk.namespaceAnnotations = [](const std::string&) {
+    return Json{{"sidecar.opentelemetry.io/inject", "obs/side"}, {"other.example.com/x", "a/b"}};
+  };
+  std::vector<CatalogScope> asked;
+  lk.catalog = [&](const CatalogScope& s) {
+    asked.push_back(s);
+    return otel::inject::Catalog{{inst}, {}};
+  };
+  auto req = parseAdmissionReview(review("CREATE",
+                                         pod({{"instrumentation.opentelemetry.io/inject-java", "obs/shared"},
+                                              {"instrumentation.opentelemetry.io/inject-python", "true"},
+                                              {"sidecar.opentelemetry.io/inject", "false"}}),
+                                         nullptr, "app", "Pod"));
+  PodOutcome out;
+  mutatePod(req, lk, {}, &out);
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].ns, "app");
+  EXPECT_EQ(asked[0].named, (std::set<std::string>{"obs/shared", "obs/side"}));
+}
+
 // Found by fuzz_admission: a 35 kB annotation value overflowed the stack in libstdc++'s std::regex (it
 // recurses per character); the name checks are hand-written now. Long values are answered, not crashed on.
 TEST(PodWebhook, LongAnnotationValuesAreAnsweredNotCrashedOn) {
   PodLookups lk;
   lk.namespaceAnnotations = [](const std::string&) { return Json::object(); };
-  lk.catalog = [] { return otel::inject::Catalog{}; };
+  lk.catalog = [](const CatalogScope&) { return otel::inject::Catalog{}; };
   const std::string longName(200000, 'p');
   for (const std::string& key : {std::string("instrumentation.opentelemetry.io/inject-java"), std::string("sidecar.opentelemetry.io/inject"),
                                  std::string("instrumentation.opentelemetry.io/container-names")}) {
@@ -212,7 +238,7 @@ TEST(PodWebhook, AnErrorAdmitsThePodUnchanged) {
   // a selection problem (no sidecar collector) is logged, not an error of the request
   PodLookups ok;
   ok.namespaceAnnotations = [](const std::string&) { return Json::object(); };
-  ok.catalog = [] { return otel::inject::Catalog{}; };
+  ok.catalog = [](const CatalogScope&) { return otel::inject::Catalog{}; };
   PodOutcome none;
   r = mutatePod(req, ok, {}, &none);
   EXPECT_TRUE(r.allowed);
@@ -230,7 +256,7 @@ TEST(PodWebhook, SidecarFromTheNamespaceAnnotationWithTheOwnerChain) {
   p["metadata"]["ownerReferences"] = Json::array({{{"apiVersion", "apps/v1"}, {"kind", "ReplicaSet"}, {"name", "web-5d8f"}, {"uid", "rs-uid"}, {"controller", true}}});
   PodLookups lk;
   lk.namespaceAnnotations = [](const std::string&) { return Json{{"sidecar.opentelemetry.io/inject", "true"}}; };
-  lk.catalog = [&] { return otel::inject::Catalog{{}, {col}}; };
+  lk.catalog = [&](const CatalogScope&) { return otel::inject::Catalog{{}, {col}}; };
   std::vector<std::string> asked;
   lk.owner = [&](const std::string& kind, const std::string& ns, const std::string& name) -> std::optional<Json> {
     asked.push_back(kind + " " + ns + "/" + name);
