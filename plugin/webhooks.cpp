@@ -39,14 +39,21 @@ const kube::ResourceId kMwc{"admissionregistration.k8s.io/v1", "mutatingwebhookc
 const kube::ResourceId kVwc{"admissionregistration.k8s.io/v1", "validatingwebhookconfigurations", false,
                             "ValidatingWebhookConfiguration"};
 const kube::ResourceId kCrds{"apiextensions.k8s.io/v1", "customresourcedefinitions", false, "CustomResourceDefinition"};
-// Namespaces as the pod webhook reads them: name and annotations only (every pod CREATE looks its
-// namespace up; a cache answers instead of a GET to the API server, as upstream's cached client does).
+// Namespaces as the pod webhook reads them: the name and the annotations injection reads (every pod
+// CREATE looks its namespace up; a cache answers instead of a GET to the API server, as upstream's cached
+// client does; a namespace annotated a moment ago may be seen a moment later, as there).
 kube::InformerOptions namespaceAnnotationsOnly() {
   kube::InformerOptions o;
   o.transform = [](Json& ns) {
     Json meta = {{"name", api::str(ns, {"metadata", "name"})}};
     if (const Json* rv = api::at(ns, {"metadata", "resourceVersion"})) meta["resourceVersion"] = *rv;
-    if (const Json* a = api::at(ns, {"metadata", "annotations"}); a && a->is_object()) meta["annotations"] = *a;
+    if (const Json* a = api::at(ns, {"metadata", "annotations"}); a && a->is_object()) {
+      Json kept = Json::object();
+      for (auto it = a->begin(); it != a->end(); ++it)
+        if (it.key().rfind("instrumentation.opentelemetry.io/", 0) == 0 || it.key().rfind("sidecar.opentelemetry.io/", 0) == 0)
+          kept[it.key()] = *it;
+      if (!kept.empty()) meta["annotations"] = std::move(kept);
+    }
     ns = Json{{"metadata", std::move(meta)}};
   };
   return o;
@@ -437,8 +444,10 @@ WebhookServer::WebhookServer(kube::Client& client, http::Registry& metrics, Webh
   impl_->routes();
   // How far the pod webhook's catalog has read: the resourceVersion of the last event of each kind (a
   // writer that knows its write's resourceVersion can tell when the webhook injects from it).
-  for (auto* inf : {&impl_->instrumentations, &impl_->collectors}) {
-    const std::string kind = inf == &impl_->instrumentations ? "Instrumentation" : "OpenTelemetryCollector";
+  for (auto* inf : {&impl_->instrumentations, &impl_->collectors, &impl_->namespaces}) {
+    const std::string kind = inf == &impl_->instrumentations ? "Instrumentation"
+                             : inf == &impl_->collectors     ? "OpenTelemetryCollector"
+                                                             : "Namespace";
     auto highest = std::make_shared<std::atomic<long long>>(0);  // a list delivers objects in name order
     auto seen = [this, kind, highest](const Json& obj) {
       const std::string rv = api::str(obj, {"metadata", "resourceVersion"});

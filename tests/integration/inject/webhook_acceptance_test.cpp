@@ -138,13 +138,16 @@ class WebhookAcceptance : public ::testing::Test {
     auto ensureNamespace = [&](const std::string& ns, const Json* obj) {
       Json want = obj ? *obj : Json{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}};
       Json live = server_.getObject("v1", "namespaces", "", ns);
+      Json stored;
       if (live.is_null()) {
-        client_->create(want, {});
+        stored = client_->create(want, {});
       } else if (obj) {
         live["metadata"]["annotations"] = want["metadata"].value("annotations", Json::object());
         live["metadata"]["labels"] = want["metadata"].value("labels", Json::object());
-        client_->update(live, {});
+        stored = client_->update(live, {});
       }
+      // the webhook reads namespaces from a cache too: wait for it as for the other kinds
+      if (!stored.is_null()) lastWrite["Namespace"] = std::stoll(stored["metadata"]["resourceVersion"].get<std::string>());
     };
     ensureNamespace(otel::testing::kAcceptanceNamespace, nullptr);
     for (const auto& o : cluster.objects)
@@ -202,6 +205,11 @@ class WebhookAcceptance : public ::testing::Test {
     const std::string ns = "acceptance-sync";
     if (server_.getObject("v1", "namespaces", "", ns).is_null())
       client_->create(Json{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}}, {});
+    if (kind == "Namespace") {  // the marker is the sync namespace itself
+      Json live = server_.getObject("v1", "namespaces", "", ns);
+      live["metadata"]["annotations"]["touch"] = std::to_string(++touches_);
+      return std::stoll(client_->update(live, {})["metadata"]["resourceVersion"].get<std::string>());
+    }
     Json marker = kind == "Instrumentation"
                       ? Json{{"apiVersion", "opentelemetry.io/v1alpha1"}, {"kind", kind}, {"metadata", {{"name", "marker"}, {"namespace", ns}}},
                              {"spec", {{"exporter", {{"endpoint", "http://marker:4317"}}}}}}
