@@ -529,6 +529,24 @@ TEST_F(Reconcile, AnAccountTheWorkloadStillRunsAsIsNotPruned) {
     EXPECT_EQ(str(a, {"metadata", "labels", "app.kubernetes.io/managed-by"}), "opentelemetry-operator") << sa;
   }
   EXPECT_EQ(get("apps/v1", "deployments", "cr-targetallocator")["spec"]["template"]["spec"]["serviceAccountName"], "cr-targetallocator");
+
+  // and once the workload runs as another account, the one made for it goes
+  client_->create(otel::kube::ResourceId{"v1", "serviceaccounts", true, "ServiceAccount"}, "default",
+                  Json{{"apiVersion", "v1"}, {"kind", "ServiceAccount"}, {"metadata", {{"name", "elsewhere"}}}});
+  for (int attempt = 0;; ++attempt) {  // a status write in between is a conflict: again from a fresh read
+    cur = get("opentelemetry.io/v1alpha1", "targetallocators", "cr");
+    cur["spec"]["serviceAccount"] = "elsewhere";
+    cur.erase("status");
+    try {
+      client_->update(tas, "default", cur);
+      break;
+    } catch (const otel::kube::ApiError& e) {
+      if (!e.isConflict() || attempt == 10) throw;
+    }
+  }
+  EXPECT_TRUE(eventually([&] { return get("v1", "serviceaccounts", "cr-targetallocator").is_null(); })) << describeWrites(server_);
+  EXPECT_EQ(get("apps/v1", "deployments", "cr-targetallocator")["spec"]["template"]["spec"]["serviceAccountName"], "elsewhere");
+  EXPECT_FALSE(get("v1", "serviceaccounts", "elsewhere").is_null());
 }
 
 }  // namespace
