@@ -66,7 +66,8 @@ TEST_F(Captures, DiscoveryMatchesCaptures) {
   TestClient c(server);
   auto v = c.get("/version");
   EXPECT_EQ(v.status, 200);
-  for (auto& [k, x] : load("version.json")["body"].items()) EXPECT_TRUE(v.body.contains(k)) << k;
+  const Json version = load("version.json")["body"];  // held: items() of a temporary would dangle
+  for (auto& [k, x] : version.items()) EXPECT_TRUE(v.body.contains(k)) << k;
   auto api = c.get("/api");
   EXPECT_EQ(api.body["kind"], "APIVersions");
   EXPECT_EQ(api.body["versions"], Json::array({"v1"}));

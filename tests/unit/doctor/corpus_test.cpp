@@ -47,8 +47,10 @@ void recreatePod(ClusterView& v, const ObjectRef& ref) {
   const Json* found = v.find("Pod", ref.ns, ref.name);
   ASSERT_NE(found, nullptr) << ref.display();
   Json pod = *found;
-  if (const Json* owners = otel::api::at(pod, {"metadata", "ownerReferences"}); owners && owners->is_array())
-    for (const auto& o : *owners) {
+  // a copy: writing the annotations below can move pod["metadata"]'s members, ownerReferences with them
+  const Json owners = otel::api::at(pod, {"metadata", "ownerReferences"}) ? pod["metadata"]["ownerReferences"] : Json();
+  if (owners.is_array())
+    for (const auto& o : owners) {
       const Json* rs = v.find("ReplicaSet", ref.ns, o.value("name", ""));
       const Json* rsOwners = rs ? otel::api::at(*rs, {"metadata", "ownerReferences"}) : nullptr;
       if (!rsOwners || !rsOwners->is_array()) continue;
