@@ -10,7 +10,12 @@ VERSION := $(shell grep -m1 -o 'kubectl-otel VERSION [0-9.]*' CMakeLists.txt | c
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all deps configure build test demo install install-files dist bench image clean fuzz fuzz-build
+.PHONY: all deps configure build test test-sanitize demo install install-files dist bench image clean fuzz fuzz-build
+
+# make test-sanitize: every test again in $(SAN_BUILD), everything built with g++'s AddressSanitizer (leaks
+# included) and UndefinedBehaviorSanitizer at -O1; a sanitizer report fails the test that caused it.
+SAN_BUILD ?= build-asan
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 # make fuzz: the libFuzzer targets (fuzz/) built with clang++, ASan and UBSan in $(FUZZ_BUILD), each run
 # for FUZZ_SECONDS; a crash, leak or sanitizer report fails it.
@@ -59,6 +64,13 @@ image: configure
 bench: build
 	@for b in $(BUILD)/bench/*/bench_*; do [ -x "$$b" ] && "$$b" --benchmark_min_time=0.2; done
 
+$(SAN_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DOTEL_SANITIZE=ON
+
+test-sanitize: deps $(SAN_BUILD)/CMakeCache.txt
+	cmake --build $(SAN_BUILD) -j$(JOBS)
+	cd $(SAN_BUILD) && $(SAN_ENV) ctest --output-on-failure -j$(JOBS) --timeout 900
+
 $(FUZZ_BUILD)/CMakeCache.txt:
 	CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOTEL_FUZZ=ON
 
@@ -69,4 +81,4 @@ fuzz: fuzz-build
 	bash scripts/fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZERS)
 
 clean:
-	rm -rf $(BUILD) $(FUZZ_BUILD) dist
+	rm -rf $(BUILD) $(FUZZ_BUILD) $(SAN_BUILD) dist
