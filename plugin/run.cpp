@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "lib/api/common.h"
 #include "lib/controller/controller.h"
 #include "lib/core/error.h"
 #include "lib/core/log.h"
@@ -21,6 +22,7 @@
 #include "lib/http/metrics.h"
 #include "lib/http/server.h"
 #include "lib/kube/client.h"
+#include "lib/kube/errors.h"
 #include "lib/kube/leader_election.h"
 #include "lib/manifests/install.h"
 #include "lib/manifests/rbac_review.h"
@@ -58,6 +60,8 @@ struct RunFlags {
   double webhookCertCheckPeriod = 10;               // seconds between looks at the Secret or the files
   bool nativeSidecars = false;  // inject the collector sidecar as a native sidecar (Kubernetes >= 1.29)
   std::string webhookHost;  // outside the cluster: serve here and register the webhooks by URL
+  std::string networkPolicy = "auto";  // the operator's own NetworkPolicy: true|false|auto (auto: in the cluster)
+  std::string operatorDeployment = manifests::kControllerName;  // the Deployment this operator runs as
 };
 
 bool inCluster() { return std::getenv("KUBERNETES_SERVICE_HOST") != nullptr; }
@@ -80,6 +84,48 @@ bool detectRbac(kube::Client& client) {
   } catch (const std::exception& e) {
     log::warn("cannot tell whether the operator may create RBAC; assuming not", {{"error", e.what()}});
     return false;
+  }
+}
+
+// The port of a listen address (":9443", "127.0.0.1:0", "[::]:8080"); 0 when there is none.
+int addrPort(const std::string& addr) {
+  const auto colon = addr.rfind(':');
+  try {
+    return colon == std::string::npos ? 0 : std::stoi(addr.substr(colon + 1));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+// Upstream's operator NetworkPolicy (gate operator.networkpolicy): built from the operator's own Deployment
+// and the API server's endpoints at start (reads only), created by the replica that leads.
+Json discoverOperatorNetworkPolicy(kube::Client& client, const std::string& ns, const std::string& deployment,
+                                   int webhookPort, int metricsPort) {
+  const kube::ResourceId slices{"discovery.k8s.io/v1", "endpointslices", true, "EndpointSlice"};
+  const kube::ResourceId deployments{"apps/v1", "deployments", true, "Deployment"};
+  kube::ListOptions lo;
+  lo.labelSelector = "kubernetes.io/service-name=kubernetes";
+  Json listed = client.list(slices, "default", lo);
+  std::vector<Json> items;
+  for (const auto& i : listed.value("items", Json::array())) items.push_back(i);
+  manifests::OperatorNetworkPolicyInput in;
+  in.apiServer = manifests::apiServerEndpoints(items);
+  in.deployment = client.get(deployments, ns, deployment);
+  in.webhookPort = webhookPort;
+  in.metricsPort = metricsPort;
+  return manifests::operatorNetworkPolicy(in);
+}
+
+void createOperatorNetworkPolicy(kube::Client& client, const Json& np) {
+  const std::string name = api::str(np, {"metadata", "name"}), ns = api::str(np, {"metadata", "namespace"});
+  try {
+    client.create(kube::ResourceId{"networking.k8s.io/v1", "networkpolicies", true, "NetworkPolicy"}, ns, np);
+    log::info("operator network policy created", {{"object", "NetworkPolicy " + ns + "/" + name}});
+  } catch (const kube::ApiError& e) {
+    if (e.isAlreadyExists())
+      log::info("operator network policy already there", {{"object", "NetworkPolicy " + ns + "/" + name}});
+    else
+      log::error("cannot create the operator network policy", {{"object", "NetworkPolicy " + ns + "/" + name}, {"error", e.what()}});
   }
 }
 
@@ -135,6 +181,7 @@ void run(const GlobalOptions& g, const RunFlags& f) {
   co.identity = kube::defaultLeaderIdentity();
   bool elect = f.leaderElect == "auto" ? inCluster() : f.leaderElect == "true";
   std::optional<kube::LeaderElector> elector;
+  std::optional<Json> networkPolicy;  // set before the elector runs
   controller::Controller* ctlp = nullptr;
   const char* help = "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master.";
   if (elect) {
@@ -149,6 +196,7 @@ void run(const GlobalOptions& g, const RunFlags& f) {
     // workers run only while this process holds the Lease; losing it stops them at once
     lc.onStartedLeading = [&](std::stop_token leading) {
       metrics.setGauge("leader_election_master_status", help, {{"name", f.leaderElectionId}}, 1);
+      if (networkPolicy) createOperatorNetworkPolicy(client, *networkPolicy);
       ctlp->runWorkers(leading);
     };
     lc.onStoppedLeading = [&] { metrics.setGauge("leader_election_master_status", help, {{"name", f.leaderElectionId}}, 0); };
@@ -187,13 +235,13 @@ void run(const GlobalOptions& g, const RunFlags& f) {
 
   std::stop_source stop;
   std::atomic<bool> lost{false};
-  std::jthread signals([&](std::stop_token) {
+  std::jthread signals([&](std::stop_token self) {  // self: stopped when run() leaves, by a throw too
     int sig = 0;
     while (true) {
       timespec t{0, 200 * 1000 * 1000};
       sig = sigtimedwait(&set, nullptr, &t);
       if (sig > 0) break;
-      if (stop.stop_requested()) return;
+      if (stop.stop_requested() || self.stop_requested()) return;
     }
     log::info("shutting down", {{"signal", std::to_string(sig)}});
     stop.request_stop();
@@ -213,6 +261,7 @@ void run(const GlobalOptions& g, const RunFlags& f) {
     }
   } removeLocalCertDir{localCertDir};
   std::string localCa;
+  int servedWebhookPort = 0;
   RunFlags fl = f;
   if (!f.webhookHost.empty()) {
     if (f.webhooks == "false") throw Error("--webhook-host serves the webhooks; it cannot go with --webhooks=false", "--webhook-host");
@@ -270,6 +319,7 @@ void run(const GlobalOptions& g, const RunFlags& f) {
       wo.operatorCreatesRbac = co.build.createRbac;
       webhooks.emplace(client, metrics, wo);
       int wport = webhooks->start(stop.get_token());
+      servedWebhookPort = wport;
       servingWebhooks = &*webhooks;
       webhooks->keepCertificateFresh(refresh, stop.get_token());
       log::info("webhooks serving", {{"port", std::to_string(wport)}, {"cert_dir", fl.webhookCertDir}, {"certs", refresh.mode}});
@@ -287,6 +337,19 @@ void run(const GlobalOptions& g, const RunFlags& f) {
       log::warn("admission and conversion webhooks not served: no certificate", {{"cert_dir", fl.webhookCertDir}});
     }
   }
+  if (f.networkPolicy == "true" || (f.networkPolicy == "auto" && inCluster())) {
+    try {
+      networkPolicy = discoverOperatorNetworkPolicy(client, podNamespace(rc), f.operatorDeployment,
+                                                    servedWebhookPort ? servedWebhookPort : addrPort(f.webhookAddr), mport);
+    } catch (const std::exception& e) {
+      const std::string what = e.what();
+      const auto* oe = dynamic_cast<const Error*>(&e);
+      if (f.networkPolicy == "true")
+        throw Error("cannot make the operator's NetworkPolicy: " + (oe ? oe->oneLine() : what), "--operator-network-policy",
+                    "pass --operator-deployment (the Deployment this operator runs as) or --operator-network-policy=false");
+      log::warn("operator network policy not created", {{"error", oe ? oe->oneLine() : what}});
+    }
+  }
   ctl.startInformers(stop.get_token());
   if (!ctl.waitForSync(std::chrono::minutes(5), stop.get_token()) && !stop.stop_requested())
     log::warn("informers not synced after 5 minutes; starting anyway");
@@ -297,6 +360,7 @@ void run(const GlobalOptions& g, const RunFlags& f) {
     if (!stop.stop_requested()) lost = true;
     stop.request_stop();
   } else {
+    if (networkPolicy) createOperatorNetworkPolicy(client, *networkPolicy);
     ctl.runWorkers(stop.get_token());
   }
   if (registration) registration->restore();  // while the server still answers
@@ -334,6 +398,13 @@ void addRunVerb(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--leader-elect-lease-duration", f->leaseDuration, "Seconds")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--leader-elect-renew-deadline", f->renewDeadline, "Seconds")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--leader-elect-retry-period", f->retryPeriod, "Seconds")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--operator-network-policy", f->networkPolicy,
+                  "Create the operator's own NetworkPolicy (webhook and metrics in, API server out): true|false|auto (auto: in the cluster)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"true", "false", "auto"}));
+  cmd->add_option("--operator-deployment", f->operatorDeployment,
+                  "The Deployment this operator runs as, in its namespace (owns the NetworkPolicy)")
+      ->capture_default_str();
   cmd->add_option("--concurrency", f->concurrency, "Reconcile workers")->capture_default_str()->check(CLI::Range(1, 64));
   cmd->add_option("--create-rbac", f->createRbac, "Create collectors' ClusterRoles: true|false|auto (auto: if allowed)")
       ->check(CLI::IsMember({"true", "false", "auto"}))

@@ -1,5 +1,8 @@
 #include "lib/manifests/install.h"
 
+#include <algorithm>
+
+#include "lib/core/error.h"
 #include "lib/core/yaml.h"
 
 namespace otel::manifests {
@@ -61,6 +64,8 @@ std::vector<Json> installObjects(const InstallOptions& o) {
            {"get", "patch", "update"}),
       rule({""}, {"configmaps", "services", "serviceaccounts"}, kAll),
       rule({""}, {"pods", "namespaces"}, kRead),
+      // the API server's addresses for the operator's NetworkPolicy (Service default/kubernetes)
+      rule({"discovery.k8s.io"}, {"endpointslices"}, {"get", "list"}),
       rule({""}, {"events"}, {"create", "patch"}),
       rule({"events.k8s.io"}, {"events"}, {"create", "patch"}),
       rule({"apps"}, {"deployments", "daemonsets", "statefulsets"}, kAll),
@@ -220,6 +225,61 @@ bool namespaceCreatedByInstall(const Json& ns) {
   if (!ns.is_object() || !ns.contains("metadata") || !ns["metadata"].is_object()) return false;
   const Json labels = ns["metadata"].value("labels", Json::object());
   return labels.is_object() && labels.value("app.kubernetes.io/name", "") == "kubectl-otel";
+}
+
+ApiServerEndpoints apiServerEndpoints(const std::vector<Json>& slices) {
+  ApiServerEndpoints out;
+  for (const auto& s : slices) {
+    for (const auto& p : s.value("ports", Json::array()))
+      if (out.port == 0 && p.is_object() && p.value("name", "") == "https" && p.contains("port") && p["port"].is_number_integer())
+        out.port = p["port"].get<int>();
+    for (const auto& e : s.value("endpoints", Json::array()))
+      if (e.is_object())
+        for (const auto& a : e.value("addresses", Json::array()))
+          if (a.is_string() && std::find(out.addresses.begin(), out.addresses.end(), a.get<std::string>()) == out.addresses.end())
+            out.addresses.push_back(a.get<std::string>());
+  }
+  const std::string where = "EndpointSlices of Service default/kubernetes";
+  if (slices.empty()) throw Error("no EndpointSlice found for the kubernetes Service", where);
+  if (out.port == 0) throw Error("no port named https", where);
+  if (out.addresses.empty()) throw Error("no endpoint address", where);
+  return out;
+}
+
+Json operatorNetworkPolicy(const OperatorNetworkPolicyInput& in) {
+  const Json& d = in.deployment;
+  const Json& m = d.at("metadata");
+  const std::string depName = m.value("name", ""), ns = m.value("namespace", "");
+  Json podLabels = Json::object();
+  if (d.contains("spec") && d["spec"].contains("template") && d["spec"]["template"].contains("metadata"))
+    podLabels = d["spec"]["template"]["metadata"].value("labels", Json::object());
+  std::string name = depName;
+  Json selector;
+  if (podLabels.is_object() && podLabels.contains("app.kubernetes.io/name") && podLabels["app.kubernetes.io/name"].is_string()) {
+    name = podLabels["app.kubernetes.io/name"].get<std::string>();
+    selector = {{"matchLabels", {{"app.kubernetes.io/name", name}}}};
+  } else {
+    selector = d.contains("spec") ? d["spec"].value("selector", Json::object()) : Json::object();
+  }
+  auto port = [](int p) { return Json{{"port", p}, {"protocol", "TCP"}}; };
+  Json ingressPorts = Json::array();
+  for (int p : {in.webhookPort, in.metricsPort})
+    if (p != 0) ingressPorts.push_back(port(p));
+  Json to = Json::array();
+  for (const auto& a : in.apiServer.addresses)
+    to.push_back({{"ipBlock", {{"cidr", a + (a.find(':') != std::string::npos ? "/128" : "/32")}}}});
+  Json owner = {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", depName},
+                {"uid", m.value("uid", "")}, {"controller", true}, {"blockOwnerDeletion", true}};
+  Json np = {{"apiVersion", "networking.k8s.io/v1"},
+             {"kind", "NetworkPolicy"},
+             {"metadata", {{"name", name}, {"namespace", ns}, {"ownerReferences", Json::array({owner})}}}};
+  Json ingress = Json::object();
+  if (!ingressPorts.empty()) ingress["ports"] = ingressPorts;
+  np["spec"] = {{"podSelector", selector},
+                {"ingress", Json::array({ingress})},
+                {"egress", Json::array({{{"ports", Json::array({port(in.apiServer.port)})}, {"to", to}}})},
+                {"policyTypes", Json::array({"Ingress", "Egress"})}};
+  return np;
 }
 
 }  // namespace otel::manifests

@@ -52,4 +52,28 @@ std::vector<Json> uninstallObjects(const InstallOptions& opts, bool crds);
 // not apply its Namespace over one that exists without them, so `uninstall` deletes only its own.
 bool namespaceCreatedByInstall(const Json& ns);
 
+// The API server as the operator's pod reaches it: the port named "https" and every endpoint address of
+// the EndpointSlices of Service default/kubernetes (label kubernetes.io/service-name=kubernetes), as
+// upstream's operator discovers it. Throws Error when no slice, no https port or no address is there.
+struct ApiServerEndpoints {
+  int port = 0;
+  std::vector<std::string> addresses;
+};
+ApiServerEndpoints apiServerEndpoints(const std::vector<Json>& slices);
+
+// Upstream's operator NetworkPolicy (feature gate operator.networkpolicy, beta, on by default): the
+// operator's pods accept connections only on the webhook and metrics ports and connect only to the API
+// server (its endpoint addresses, /32 or /128, on its port). It is named after, and selects, the
+// operator pods' app.kubernetes.io/name label ("opentelemetry-operator" upstream, "kubectl-otel" for
+// `install`'s Deployment; the Deployment's own selector and name when the label is missing), lives in the
+// operator Deployment's namespace and is controlled by that Deployment, so it goes when the operator is
+// uninstalled. A port of 0 is left out.
+struct OperatorNetworkPolicyInput {
+  Json deployment;  // the operator's own Deployment, as read from the API server (name, namespace, uid)
+  ApiServerEndpoints apiServer;
+  int webhookPort = 0;
+  int metricsPort = 0;
+};
+Json operatorNetworkPolicy(const OperatorNetworkPolicyInput& in);
+
 }  // namespace otel::manifests

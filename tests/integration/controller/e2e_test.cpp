@@ -66,6 +66,8 @@ Json foreignCrd(const std::string& group, const std::string& version, const std:
                            {"schema", {{"openAPIV3Schema", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}}}}}})}}}};
 }
 
+constexpr const char* kOperatorNamespace = "opentelemetry-operator-system";
+
 struct CaseResult {
   std::string id;
   enum { Pass, Fail, Excepted } status = Pass;
@@ -87,13 +89,42 @@ class ControllerE2E : public ::testing::Test {
     kube::PatchOptions po;
     po.force = true;
     for (const auto& crd : manifests::crdObjects()) client_->apply(crd, po);
+    // The suites assume upstream's install (kustomize): the operator runs as Deployment
+    // opentelemetry-operator-controller-manager in opentelemetry-operator-system, with the webhooks on 9443
+    // and metrics on 8443. The run below stands in for its pod there (POD_NAMESPACE, --operator-deployment,
+    // the metrics port); kube-apiserver's EndpointSlice for Service default/kubernetes is what a cluster has.
+    client_->create(kube::ResourceId{"v1", "namespaces", false, "Namespace"}, "",
+                    Json{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", kOperatorNamespace}}}});
+    client_->create(kube::ResourceId{"apps/v1", "deployments", true, "Deployment"}, kOperatorNamespace, parseYaml(R"(
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: opentelemetry-operator-controller-manager, labels: {app.kubernetes.io/name: opentelemetry-operator, control-plane: controller-manager}}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app.kubernetes.io/name: opentelemetry-operator, control-plane: controller-manager}}
+  template:
+    metadata: {labels: {app.kubernetes.io/name: opentelemetry-operator, control-plane: controller-manager}}
+    spec: {containers: [{name: manager, image: ghcr.io/open-telemetry/opentelemetry-operator/opentelemetry-operator}]}
+)"));
+    client_->create(kube::ResourceId{"discovery.k8s.io/v1", "endpointslices", true, "EndpointSlice"}, "default", parseYaml(R"(
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: kubernetes, labels: {kubernetes.io/service-name: kubernetes}}
+addressType: IPv4
+endpoints: [{addresses: [172.18.0.2], conditions: {ready: true}}]
+ports: [{name: https, port: 6443, protocol: TCP}]
+)"));
     std::string log = dir_ + "/operator.log";
     pid_ = ::fork();
     if (pid_ == 0) {
       FILE* f = std::freopen(log.c_str(), "w", stderr);
       (void)f;
+      ::setenv("POD_NAMESPACE", kOperatorNamespace, 1);
+      // 8443 is below the kernel's ephemeral port range: no test's client socket takes it
       ::execl(kBin.c_str(), kBin.c_str(), "--kubeconfig", kubeconfig_.c_str(), "run", "--leader-elect", "false",
-              "--metrics-addr", "127.0.0.1:0", "--health-addr", "127.0.0.1:0", "--create-rbac", "true", nullptr);
+              "--metrics-addr", "127.0.0.1:8443", "--health-addr", "127.0.0.1:0", "--create-rbac", "true",
+              "--operator-network-policy", "true", "--operator-deployment", "opentelemetry-operator-controller-manager",
+              nullptr);
       ::_exit(127);
     }
     // the monitoring CRDs appear after the operator started: it must pick them up

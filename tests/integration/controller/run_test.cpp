@@ -184,6 +184,71 @@ TEST_F(RunCli, ReconcilesServesHealthAndMetricsAndStopsOnSigterm) {
             std::string::npos);
 }
 
+// The operator's own NetworkPolicy, as upstream's operator makes it (gate operator.networkpolicy): from the
+// Deployment it runs as (install's, in its namespace) and the EndpointSlice kube-apiserver keeps for Service
+// default/kubernetes, created by the leader and controlled by the Deployment (deleting it deletes the
+// policy). Asked for with no API server endpoints to find, run refuses to start with one line naming them.
+TEST_F(RunCli, CreatesTheOperatorsNetworkPolicy) {
+  const otel::kube::ResourceId slices{"discovery.k8s.io/v1", "endpointslices", true, "EndpointSlice"};
+  const otel::kube::ResourceId deployments{"apps/v1", "deployments", true, "Deployment"};
+  otel::manifests::InstallOptions io;
+  io.ns = "default";  // the kubeconfig's namespace: where run looks for its Deployment
+  io.crds = false;
+  for (const auto& o : otel::manifests::installObjects(io))
+    if (o["kind"] == "Deployment") client_->create(deployments, "default", o);
+  {
+    Operator refused(kubeconfig_, dir_ + "/refused.log", {"--operator-network-policy", "true"});
+    int status = -1;
+    ASSERT_TRUE(eventually([&] { return ::waitpid(refused.pid, &status, WNOHANG) == refused.pid; })) << refused.output();
+    refused.pid = -1;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << status;
+    EXPECT_NE(refused.output().find("--operator-network-policy: cannot make the operator's NetworkPolicy: EndpointSlices of "
+                                    "Service default/kubernetes: no EndpointSlice found for the kubernetes Service"),
+              std::string::npos)
+        << refused.output();
+  }
+  EXPECT_TRUE(server_.listObjects("networking.k8s.io/v1", "networkpolicies", "default").empty());
+
+  client_->create(slices, "default", otel::parseYaml(R"(
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: kubernetes, namespace: default, labels: {kubernetes.io/service-name: kubernetes, endpointslice.kubernetes.io/managed-by: endpointslicemirroring-controller.k8s.io}}
+addressType: IPv4
+endpoints: [{addresses: [192.168.49.2], conditions: {ready: true}}]
+ports: [{name: https, port: 8443, protocol: TCP}]
+)"));
+  Operator op(kubeconfig_, dir_ + "/op.log",
+              {"--operator-network-policy", "true", "--leader-elect", "true", "--leader-election-namespace", "default"});
+  Json np;
+  ASSERT_TRUE(eventually([&] {
+    np = server_.getObject("networking.k8s.io/v1", "networkpolicies", "default", "kubectl-otel");
+    return !np.is_null();
+  })) << op.output();
+  const Json dep = client_->get(deployments, "default", otel::manifests::kControllerName);
+  const int metricsPort = op.port("metrics_port");
+  ASSERT_GT(metricsPort, 0);
+  Json want = otel::manifests::operatorNetworkPolicy({dep, {8443, {"192.168.49.2"}}, 9443, metricsPort});
+  auto unordered = [](const Json& j) { return nlohmann::json::parse(j.dump()); };  // the server orders keys its own way
+  EXPECT_EQ(unordered(np["spec"]), unordered(want["spec"])) << np.dump();
+  EXPECT_EQ(unordered(np["metadata"]["ownerReferences"]), unordered(want["metadata"]["ownerReferences"]));
+  EXPECT_EQ(np["spec"]["egress"][0]["to"][0]["ipBlock"]["cidr"], "192.168.49.2/32");
+  EXPECT_NE(op.output().find("msg=\"operator network policy created\" object=\"NetworkPolicy default/kubectl-otel\""),
+            std::string::npos);
+  EXPECT_EQ(op.stop(SIGTERM), 0) << op.output();
+  // a restart finds it there and leaves it
+  {
+    Operator again(kubeconfig_, dir_ + "/again.log", {"--operator-network-policy", "true"});
+    ASSERT_TRUE(eventually([&] {
+      return again.output().find("msg=\"operator network policy already there\"") != std::string::npos;
+    })) << again.output();
+    EXPECT_EQ(again.stop(SIGTERM), 0) << again.output();
+  }
+  EXPECT_EQ(server_.getObject("networking.k8s.io/v1", "networkpolicies", "default", "kubectl-otel")["metadata"]["resourceVersion"],
+            np["metadata"]["resourceVersion"]);
+  client_->remove(deployments, "default", otel::manifests::kControllerName);
+  EXPECT_TRUE(eventually([&] { return server_.getObject("networking.k8s.io/v1", "networkpolicies", "default", "kubectl-otel").is_null(); }));
+}
+
 TEST_F(RunCli, TwoReplicasOneLeaderAndTakeOverAfterSigkill) {
   std::vector<std::string> flags = {"--leader-elect", "true", "--leader-election-namespace", "default",
                                     "--leader-elect-lease-duration", "3", "--leader-elect-renew-deadline", "2",

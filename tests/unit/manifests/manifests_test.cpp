@@ -365,6 +365,106 @@ TEST(Install, UninstallDeletesInReverseOrderAndKeepsCrdsUnlessAsked) {
   for (const auto& x : uninstallObjects(o, false)) EXPECT_NE(x["kind"], "Namespace");
 }
 
+// Service default/kubernetes as kube-apiserver writes its EndpointSlice (dual-stack here).
+Json kubernetesSlice(std::vector<std::string> addresses, std::string portName = "https") {
+  Json eps = Json::array();
+  for (const auto& a : addresses) eps.push_back({{"addresses", {a}}, {"conditions", {{"ready", true}}}});
+  Json s = parseYaml("{apiVersion: discovery.k8s.io/v1, kind: EndpointSlice, metadata: {name: kubernetes, namespace: default,"
+                     " labels: {kubernetes.io/service-name: kubernetes}}, addressType: IPv4, ports: [{name: " + portName +
+                     ", port: 6443, protocol: TCP}]}");
+  s["endpoints"] = eps;
+  return s;
+}
+
+TEST(OperatorNetworkPolicy, TheApiServerFromTheKubernetesServicesSlices) {
+  auto a = apiServerEndpoints({kubernetesSlice({"10.0.0.1", "10.0.0.2"}), kubernetesSlice({"fd00::1", "10.0.0.1"})});
+  EXPECT_EQ(a.port, 6443);
+  EXPECT_EQ(a.addresses, (std::vector<std::string>{"10.0.0.1", "10.0.0.2", "fd00::1"}));
+  auto message = [](const std::vector<Json>& slices) {
+    try {
+      apiServerEndpoints(slices);
+    } catch (const Error& e) {
+      return e.oneLine();
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message({}), "EndpointSlices of Service default/kubernetes: no EndpointSlice found for the kubernetes Service");
+  EXPECT_EQ(message({kubernetesSlice({"10.0.0.1"}, "api")}), "EndpointSlices of Service default/kubernetes: no port named https");
+  EXPECT_EQ(message({kubernetesSlice({})}), "EndpointSlices of Service default/kubernetes: no endpoint address");
+}
+
+// Upstream's operator, installed by its kustomize: the policy its e2e suite (operator-restart) asserts.
+TEST(OperatorNetworkPolicy, AsUpstreamMakesItForItsOwnDeployment) {
+  Json dep = parseYaml(R"(
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: opentelemetry-operator-controller-manager, namespace: opentelemetry-operator-system, uid: u-1}
+spec:
+  selector: {matchLabels: {app.kubernetes.io/name: opentelemetry-operator, control-plane: controller-manager}}
+  template: {metadata: {labels: {app.kubernetes.io/name: opentelemetry-operator, control-plane: controller-manager}}}
+)", "");
+  OperatorNetworkPolicyInput in{dep, apiServerEndpoints({kubernetesSlice({"172.18.0.2", "fd00::2"})}), 9443, 8443};
+  EXPECT_EQ(toYaml(operatorNetworkPolicy(in)),
+            "apiVersion: networking.k8s.io/v1\n"
+            "kind: NetworkPolicy\n"
+            "metadata:\n"
+            "  name: opentelemetry-operator\n"
+            "  namespace: opentelemetry-operator-system\n"
+            "  ownerReferences:\n"
+            "  - apiVersion: apps/v1\n"
+            "    kind: Deployment\n"
+            "    name: opentelemetry-operator-controller-manager\n"
+            "    uid: u-1\n"
+            "    controller: true\n"
+            "    blockOwnerDeletion: true\n"
+            "spec:\n"
+            "  podSelector:\n"
+            "    matchLabels:\n"
+            "      app.kubernetes.io/name: opentelemetry-operator\n"
+            "  ingress:\n"
+            "  - ports:\n"
+            "    - port: 9443\n"
+            "      protocol: TCP\n"
+            "    - port: 8443\n"
+            "      protocol: TCP\n"
+            "  egress:\n"
+            "  - ports:\n"
+            "    - port: 6443\n"
+            "      protocol: TCP\n"
+            "    to:\n"
+            "    - ipBlock:\n"
+            "        cidr: 172.18.0.2/32\n"
+            "    - ipBlock:\n"
+            "        cidr: fd00::2/128\n"
+            "  policyTypes:\n"
+            "  - Ingress\n"
+            "  - Egress\n");
+}
+
+// `install`'s Deployment: the policy selects its pods (and only pods of that name), a zero port is left out;
+// a Deployment whose pods have no app.kubernetes.io/name label is selected by its own selector.
+TEST(OperatorNetworkPolicy, SelectsThePodsOfInstallsDeployment) {
+  InstallOptions o;
+  o.ns = "otel-system";
+  Json dep;
+  for (const auto& x : installObjects(o))
+    if (x["kind"] == "Deployment") dep = x;
+  ASSERT_TRUE(dep.is_object());
+  dep["metadata"]["uid"] = "u-2";
+  Json np = operatorNetworkPolicy({dep, {6443, {"10.0.0.1"}}, 9443, 0});
+  EXPECT_EQ(np["metadata"]["name"], "kubectl-otel");
+  EXPECT_EQ(np["metadata"]["namespace"], "otel-system");
+  EXPECT_EQ(np["metadata"]["ownerReferences"][0]["name"], kControllerName);
+  for (const auto& [k, v] : np["spec"]["podSelector"]["matchLabels"].items())
+    EXPECT_EQ(dep["spec"]["template"]["metadata"]["labels"][k], v) << k;
+  EXPECT_EQ(np["spec"]["ingress"], Json::parse(R"([{"ports":[{"port":9443,"protocol":"TCP"}]}])"));
+  dep["spec"]["template"]["metadata"]["labels"].erase("app.kubernetes.io/name");
+  np = operatorNetworkPolicy({dep, {6443, {"10.0.0.1"}}, 9443, 8080});
+  EXPECT_EQ(np["metadata"]["name"], kControllerName);
+  EXPECT_EQ(np["spec"]["podSelector"], dep["spec"]["selector"]);
+  EXPECT_EQ(np["spec"]["ingress"][0]["ports"].size(), 2u);
+}
+
 TEST(Presets, InstrumentationFromFlags) {
   InstrumentationParams p;
   p.name = "my-inst";
