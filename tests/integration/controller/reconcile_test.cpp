@@ -149,7 +149,9 @@ TEST_F(Reconcile, SteadyStateResyncWritesNothing) {
   withTa["spec"]["config"]["service"]["pipelines"]["metrics"] = {{"receivers", {"prometheus"}}, {"exporters", {"debug"}}};
   create(withTa);
   ControllerOptions o;
-  o.resyncPeriod = std::chrono::milliseconds(300);
+  // Long enough for a round of five reconciles to end well before the next resync in the slowest build
+  // (ASan at -O0: ~60 ms each), or the controller is never idle and settle() cannot see the steady state.
+  o.resyncPeriod = std::chrono::milliseconds(1000);
   start(o);
   for (const char* n : {"a", "b", "c", "d"}) ASSERT_TRUE(ready(n)) << n;
   ASSERT_TRUE(exists("apps/v1", "deployments", "d-targetallocator"));
