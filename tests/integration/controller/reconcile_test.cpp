@@ -4,6 +4,7 @@
 // block the others, faults (dropped watches, 410, 500s) converge.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -94,6 +95,22 @@ class Reconcile : public ::testing::Test {
     return eventually([&] { return ctl_->idle() && ctl_->idle(); }, std::chrono::seconds(30));
   }
   Json create(const Json& cr) { return client_->create(kCollectors, "default", cr); }
+  // Read, change, write back, as a user's `kubectl edit` does: a write of the controller's in between (its
+  // status) is a 409, and the change is made again on a fresh read. Bounded.
+  void modify(const otel::kube::ResourceId& rid, const std::string& name, const std::function<void(Json&)>& change) {
+    for (int attempt = 0;; ++attempt) {
+      Json cur = get(rid.apiVersion, rid.resource, name);
+      ASSERT_FALSE(cur.is_null()) << rid.resource << "/" << name;
+      change(cur);
+      cur.erase("status");
+      try {
+        client_->update(rid, "default", cur);
+        return;
+      } catch (const otel::kube::ApiError& e) {
+        if (!e.isConflict() || attempt == 20) throw;
+      }
+    }
+  }
   bool ready(const std::string& name) {
     return eventually([&] {
       Json c = get("opentelemetry.io/v1beta1", "opentelemetrycollectors", name);
@@ -213,13 +230,12 @@ TEST_F(Reconcile, ConfigChangeRollsOneConfigMapAndPrunesBeyondConfigVersions) {
   ASSERT_EQ(configMaps(server_, "simple-collector-").size(), 1u);
   std::string first = get("apps/v1", "deployments", "simple-collector")["spec"]["template"]["spec"]["volumes"][0]["configMap"]["name"];
   for (const char* exporter : {"otlp", "nop"}) {
-    Json cur = get("opentelemetry.io/v1beta1", "opentelemetrycollectors", "simple");
-    Json& cfg = cur["spec"]["config"];
-    cfg["exporters"] = {{exporter, exporter == std::string("otlp") ? Json{{"endpoint", "backend:4317"}} : Json::object()}};
-    cfg["service"]["pipelines"]["traces"]["exporters"] = {exporter};
-    cur.erase("status");
     server_.clearRequests();
-    client_->update(kCollectors, "default", cur);
+    modify(kCollectors, "simple", [&](Json& cur) {
+      Json& cfg = cur["spec"]["config"];
+      cfg["exporters"] = {{exporter, exporter == std::string("otlp") ? Json{{"endpoint", "backend:4317"}} : Json::object()}};
+      cfg["service"]["pipelines"]["traces"]["exporters"] = {exporter};
+    });
     ASSERT_TRUE(eventually([&] {
       Json d = get("apps/v1", "deployments", "simple-collector");
       std::string now = d["spec"]["template"]["spec"]["volumes"][0]["configMap"]["name"];
@@ -473,10 +489,7 @@ TEST_F(Reconcile, DisablingTheTargetAllocatorPrunesIt) {
   create(c);
   start();
   ASSERT_TRUE(exists("apps/v1", "deployments", "ta-targetallocator"));
-  Json cur = get("opentelemetry.io/v1beta1", "opentelemetrycollectors", "ta");
-  cur["spec"]["targetAllocator"]["enabled"] = false;
-  cur.erase("status");
-  client_->update(kCollectors, "default", cur);
+  modify(kCollectors, "ta", [](Json& cur) { cur["spec"]["targetAllocator"]["enabled"] = false; });
   EXPECT_TRUE(eventually([&] {
     return get("opentelemetry.io/v1alpha1", "targetallocators", "ta").is_null() &&
            get("apps/v1", "deployments", "ta-targetallocator").is_null();
@@ -506,16 +519,14 @@ TEST_F(Reconcile, AnAccountTheWorkloadStillRunsAsIsNotPruned) {
   ASSERT_TRUE(exists("v1", "serviceaccounts", "own-collector"));
   ASSERT_TRUE(settle());
 
-  Json cur = get("opentelemetry.io/v1alpha1", "targetallocators", "cr");
-  cur["spec"]["serviceAccount"] = "cr-targetallocator";
-  cur["spec"]["env"] = Json::array({{{"name", "TEST_ENV"}, {"value", "test"}}});
-  cur.erase("status");
-  client_->update(tas, "default", cur);
-  Json col = get("opentelemetry.io/v1beta1", "opentelemetrycollectors", "own");
-  col["spec"]["serviceAccount"] = "own-collector";
-  col["spec"]["env"] = Json::array({{{"name", "TEST_ENV"}, {"value", "test"}}});
-  col.erase("status");
-  client_->update(kCollectors, "default", col);
+  modify(tas, "cr", [](Json& cur) {
+    cur["spec"]["serviceAccount"] = "cr-targetallocator";
+    cur["spec"]["env"] = Json::array({{{"name", "TEST_ENV"}, {"value", "test"}}});
+  });
+  modify(kCollectors, "own", [](Json& col) {
+    col["spec"]["serviceAccount"] = "own-collector";
+    col["spec"]["env"] = Json::array({{{"name", "TEST_ENV"}, {"value", "test"}}});
+  });
 
   // both updates reconciled (the new env is in the pod templates), then nothing left to do
   auto hasEnv = [&](const std::string& dep) {
@@ -535,17 +546,7 @@ TEST_F(Reconcile, AnAccountTheWorkloadStillRunsAsIsNotPruned) {
   // and once the workload runs as another account, the one made for it goes
   client_->create(otel::kube::ResourceId{"v1", "serviceaccounts", true, "ServiceAccount"}, "default",
                   Json{{"apiVersion", "v1"}, {"kind", "ServiceAccount"}, {"metadata", {{"name", "elsewhere"}}}});
-  for (int attempt = 0;; ++attempt) {  // a status write in between is a conflict: again from a fresh read
-    cur = get("opentelemetry.io/v1alpha1", "targetallocators", "cr");
-    cur["spec"]["serviceAccount"] = "elsewhere";
-    cur.erase("status");
-    try {
-      client_->update(tas, "default", cur);
-      break;
-    } catch (const otel::kube::ApiError& e) {
-      if (!e.isConflict() || attempt == 10) throw;
-    }
-  }
+  modify(tas, "cr", [](Json& cur) { cur["spec"]["serviceAccount"] = "elsewhere"; });
   EXPECT_TRUE(eventually([&] { return get("v1", "serviceaccounts", "cr-targetallocator").is_null(); })) << describeWrites(server_);
   EXPECT_EQ(get("apps/v1", "deployments", "cr-targetallocator")["spec"]["template"]["spec"]["serviceAccountName"], "elsewhere");
   EXPECT_FALSE(get("v1", "serviceaccounts", "elsewhere").is_null());
