@@ -35,6 +35,10 @@ std::vector<DoctorCase> loadDoctorCases() {
     if (m.contains("fix")) {
       c.fixVerify = m["fix"].value("verify", "");
       c.fixWhy = m["fix"].value("why", "");
+      if (m["fix"].contains("after")) c.fixAfter = c.dir + "/" + m["fix"]["after"].get<std::string>();
+      if (m["fix"].contains("remove"))
+        for (const auto& r : m["fix"]["remove"])
+          c.fixRemove.push_back({r.value("kind", ""), r.value("namespace", ""), r.value("name", "")});
     }
     out.push_back(std::move(c));
   }

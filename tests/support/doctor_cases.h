@@ -17,8 +17,16 @@ struct DoctorCase {
   std::string expectCheck;         // "none" for a healthy setup
   std::string expectSeverity = "error";
   std::vector<std::string> keywords;
-  std::string fixVerify;           // "disappears", "rollout", "none" (healthy: "")
+  // "disappears" (doctor's own object fix, applied), "rollout" (shows once the pods roll), "by-hand" (the
+  // fix is no object doctor can write: fixAfter holds the objects as they are once it is done by hand,
+  // fixRemove the ones it deletes), "none" (healthy: "")
+  std::string fixVerify;
   std::string fixWhy;
+  std::string fixAfter;  // path or ""
+  struct Ref {
+    std::string kind, ns, name;
+  };
+  std::vector<Ref> fixRemove;
 };
 
 std::string doctorFixtureDir();
