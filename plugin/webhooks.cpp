@@ -13,6 +13,7 @@
 #include "lib/core/error.h"
 #include "lib/core/hash.h"
 #include "lib/http/certs.h"
+#include "lib/inject/inject.h"
 #include "lib/manifests/install.h"
 #include "lib/core/log.h"
 #include "lib/kube/errors.h"
@@ -50,7 +51,7 @@ kube::InformerOptions namespaceAnnotationsOnly() {
     if (const Json* a = api::at(ns, {"metadata", "annotations"}); a && a->is_object()) {
       Json kept = Json::object();
       for (auto it = a->begin(); it != a->end(); ++it)
-        if (it.key().rfind("instrumentation.opentelemetry.io/", 0) == 0 || it.key().rfind("sidecar.opentelemetry.io/", 0) == 0)
+        if (inject::readByInjection(it.key()))
           kept[it.key()] = *it;
       if (!kept.empty()) meta["annotations"] = std::move(kept);
     }

@@ -265,12 +265,30 @@ void validationChecks(Ctx& c, const Subject& s, bool receiverFound) {
 }
 
 // A reconcile that failed: the controller's Error events and Ready=False status.
+// When an Event was last seen (seconds since the epoch; -1 when it says nothing): lastTimestamp, the
+// events.k8s.io eventTime, the series' last observation, whichever is latest.
+std::int64_t lastSeen(const Json& e) {
+  std::int64_t t = -1;
+  for (const std::string& v : {api::str(e, {"lastTimestamp"}), api::str(e, {"eventTime"}), api::str(e, {"series", "lastObservedTime"}),
+                               api::str(e, {"firstTimestamp"})})
+    if (!v.empty()) t = std::max(t, parseTime(v));
+  return t;
+}
+
 void reconcileErrors(Ctx& c, const Collector& col, bool alreadyExplained) {
   std::vector<std::string> evidence;
+  // The operator sets Ready=True (reason Reconciled) once a reconcile succeeds: a Warning it recorded
+  // before that is history (Events outlive their cause by an hour), not a failure now.
+  std::int64_t readySince = -1;
+  if (const Json* conds = api::at(*col.stored, {"status", "conditions"}); conds && conds->is_array())
+    for (const auto& cd : *conds)
+      if (cd.is_object() && cd.value("type", "") == "Ready" && cd.value("status", "") == "True")
+        readySince = parseTime(cd.value("lastTransitionTime", ""));
   for (const Json* e : c.view.of("Event", col.ns)) {
     if (api::str(*e, {"involvedObject", "kind"}) != "OpenTelemetryCollector" ||
         api::str(*e, {"involvedObject", "name"}) != col.name || api::str(*e, {"type"}) != "Warning")
       continue;
+    if (const std::int64_t seen = lastSeen(*e); readySince >= 0 && seen >= 0 && seen <= readySince) continue;
     evidence.push_back("Event " + api::str(*e, {"reason"}) + ": " + api::str(*e, {"message"}));
   }
   if (const Json* conds = api::at(*col.stored, {"status", "conditions"}); conds && conds->is_array())

@@ -957,7 +957,15 @@ std::vector<std::string> splitCommas(const std::string& s) {
   return out;
 }
 
-std::string injectAnnotation(Language l) { return "instrumentation.opentelemetry.io/inject-" + api::languageName(l); }
+bool asksForInjection(const std::string& key) {
+  return key.starts_with(kSidecarAnnotationPrefix) || key.starts_with("instrumentation.opentelemetry.io/inject-");
+}
+
+bool readByInjection(const std::string& key) {
+  return key.starts_with(kSidecarAnnotationPrefix) || key.starts_with(kInstrumentationAnnotationPrefix);
+}
+
+std::string injectAnnotation(Language l) { return kInstrumentationAnnotationPrefix + ("inject-" + api::languageName(l)); }
 
 std::string containerNamesAnnotation(Language l) {
   if (l == Language::Nginx) return "instrumentation.opentelemetry.io/inject-nginx-container-names";

@@ -26,6 +26,16 @@ inline constexpr const char* kResourceAnnotationPrefix = "resource.opentelemetry
 inline constexpr const char* kUndoAnnotation = "kubectl-otel/undo";
 inline constexpr const char* kSidecarContainerName = "otc-container";
 
+inline constexpr const char* kInstrumentationAnnotationPrefix = "instrumentation.opentelemetry.io/";
+inline constexpr const char* kSidecarAnnotationPrefix = "sidecar.opentelemetry.io/";
+
+// An annotation that asks for injection (sidecar.opentelemetry.io/*, instrumentation.opentelemetry.io/inject-*):
+// a pod or namespace without one is not the pod webhook's business.
+bool asksForInjection(const std::string& key);
+// Any annotation injection reads (both prefixes: the inject-* keys and their settings, container names,
+// platform, runtime): what a namespace cache must keep.
+bool readByInjection(const std::string& key);
+
 std::string injectAnnotation(Language l);          // instrumentation.opentelemetry.io/inject-<lang>
 std::string containerNamesAnnotation(Language l);  // instrumentation.opentelemetry.io/<lang>-container-names
 

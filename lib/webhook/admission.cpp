@@ -9,6 +9,7 @@
 #include "lib/api/targetallocator.h"
 #include "lib/core/error.h"
 #include "lib/core/hash.h"
+#include "lib/inject/inject.h"
 #include "lib/webhook/jsonpatch.h"
 
 namespace otel::webhook {
@@ -348,12 +349,9 @@ AdmissionResponse mutatePod(const AdmissionRequest& req, const PodLookups& lk, c
     const Json podAnn = api::at(req.object, {"metadata", "annotations"}) && req.object["metadata"]["annotations"].is_object()
                             ? req.object["metadata"]["annotations"]
                             : Json::object();
-    auto injectKey = [](const std::string& key) {
-      return key.rfind("sidecar.opentelemetry.io/", 0) == 0 || key.rfind("instrumentation.opentelemetry.io/inject-", 0) == 0;
-    };
     auto mentions = [&](const Json& ann) {
       for (auto it = ann.begin(); it != ann.end(); ++it)
-        if (injectKey(it.key())) return true;
+        if (inject::asksForInjection(it.key())) return true;
       return false;
     };
     if (!mentions(podAnn) && !mentions(ctx.nsAnnotations)) return allow();
@@ -362,7 +360,7 @@ AdmissionResponse mutatePod(const AdmissionRequest& req, const PodLookups& lk, c
     scope.ns = ctx.ns;
     for (const Json* ann : std::initializer_list<const Json*>{&podAnn, &ctx.nsAnnotations})
       for (auto it = ann->begin(); it != ann->end(); ++it)
-        if (injectKey(it.key()) && it->is_string() && it->get_ref<const std::string&>().find('/') != std::string::npos)
+        if (inject::asksForInjection(it.key()) && it->is_string() && it->get_ref<const std::string&>().find('/') != std::string::npos)
           scope.named.insert(it->get<std::string>());
     inject::Catalog catalog = lk.catalog ? lk.catalog(scope) : inject::Catalog{};
     inject::Options opts = base;

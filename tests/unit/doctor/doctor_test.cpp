@@ -264,4 +264,32 @@ TEST(DoctorDocs, EveryCheckHasASection) {
     EXPECT_NE(doc.find("### `" + c.id + "`"), std::string::npos) << c.id << " is not in docs/doctor.md";
 }
 
+// Upstream's operator records a Warning Event for a failed reconcile and sets Ready=True once one
+// succeeds; the Event stays for an hour. A Warning from before that transition is history; one seen
+// after it (or an Event or condition without a time) still counts.
+TEST(DoctorChecks, AReconcileErrorBeforeTheCollectorBecameReadyIsHistory) {
+  auto view = [](const std::string& eventLastSeen, const std::string& readySince) {
+    return viewFromDocuments(docs(
+        "apiVersion: opentelemetry.io/v1beta1\nkind: OpenTelemetryCollector\nmetadata: {name: g, namespace: obs}\n"
+        "spec:\n  mode: deployment\n  config:\n    receivers: {otlp: {protocols: {grpc: {}}}}\n    exporters: {debug: {}}\n"
+        "    service: {pipelines: {traces: {receivers: [otlp], exporters: [debug]}}}\n"
+        "status:\n  conditions:\n  - {type: Ready, status: 'True', reason: Reconciled" +
+        (readySince.empty() ? std::string() : ", lastTransitionTime: '" + readySince + "'") + "}\n"
+        "---\napiVersion: v1\nkind: Event\nmetadata: {name: g.1, namespace: obs}\n"
+        "involvedObject: {apiVersion: opentelemetry.io/v1beta1, kind: OpenTelemetryCollector, name: g, namespace: obs}\n"
+        "type: Warning\nreason: Error\nmessage: 'failed to create ClusterRoleBinding g-collector: forbidden'\n" +
+        (eventLastSeen.empty() ? std::string() : "lastTimestamp: '" + eventLastSeen + "'\n")));
+  };
+  auto reported = [](const ClusterView& v) {
+    for (const auto& f : diagnose(v).findings)
+      if (f.check == "collector-reconcile-error") return true;
+    return false;
+  };
+  EXPECT_FALSE(reported(view("2026-11-30T23:58:00Z", "2026-11-30T23:59:30Z")));
+  EXPECT_FALSE(reported(view("2026-11-30T23:59:30Z", "2026-11-30T23:59:30Z")));
+  EXPECT_TRUE(reported(view("2026-11-30T23:59:31Z", "2026-11-30T23:59:30Z")));
+  EXPECT_TRUE(reported(view("", "2026-11-30T23:59:30Z")));
+  EXPECT_TRUE(reported(view("2026-11-30T23:58:00Z", "")));
+}
+
 }  // namespace

@@ -263,3 +263,23 @@ TEST(InjectFileMode, ErrorsAreOneLineAndNameTheObject) {
 }
 
 }  // namespace
+
+// Which annotations the pod webhook looks at first (asks for injection: else the pod is admitted as it
+// is, with no lookups) and which a namespace cache must keep (everything injection reads).
+TEST(InjectAnnotations, WhichKeysAskForAndWhichAreReadByInjection) {
+  for (const char* k : {"sidecar.opentelemetry.io/inject", "instrumentation.opentelemetry.io/inject-java",
+                        "instrumentation.opentelemetry.io/inject-nginx-container-names", "instrumentation.opentelemetry.io/inject-sdk"}) {
+    EXPECT_TRUE(otel::inject::asksForInjection(k)) << k;
+    EXPECT_TRUE(otel::inject::readByInjection(k)) << k;
+  }
+  for (const char* k : {"instrumentation.opentelemetry.io/container-names", "instrumentation.opentelemetry.io/otel-go-auto-target-exe",
+                        "instrumentation.opentelemetry.io/java-container-names"}) {
+    EXPECT_FALSE(otel::inject::asksForInjection(k)) << k;
+    EXPECT_TRUE(otel::inject::readByInjection(k)) << k;
+  }
+  for (const char* k : {"resource.opentelemetry.io/service.name", "kubectl-otel/undo", "instrumentation.opentelemetry.io",
+                        "sidecar.opentelemetry.io", "example.com/instrumentation.opentelemetry.io/inject-java"}) {
+    EXPECT_FALSE(otel::inject::asksForInjection(k)) << k;
+    EXPECT_FALSE(otel::inject::readByInjection(k)) << k;
+  }
+}
