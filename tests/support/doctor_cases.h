@@ -19,7 +19,8 @@ struct DoctorCase {
   std::vector<std::string> keywords;
   // "disappears" (doctor's own object fix, applied), "rollout" (shows once the pods roll), "by-hand" (the
   // fix is no object doctor can write: fixAfter holds the objects as they are once it is done by hand,
-  // fixRemove the ones it deletes), "none" (healthy: "")
+  // fixRemove the ones it deletes), "none" (not verified: a finding on a pasted error alone whose fix
+  // changes nothing doctor reads; at most two cases), "" for a healthy setup
   std::string fixVerify;
   std::string fixWhy;
   std::string fixAfter;  // path or ""
